@@ -1,0 +1,360 @@
+#include "core/config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/error.h"
+#include "core/log.h"
+
+enum key_type { KEY_STRING, KEY_U16, KEY_UINT, KEY_SIZE, KEY_HOSTPORT, KEY_IPADDR, KEY_LOGSPEC };
+
+struct key_def {
+    const char *section;
+    const char *key;
+    enum key_type type;
+    size_t offset; /* of the field in struct mr_config */
+    size_t size;   /* of a string field */
+    unsigned long min, max;
+};
+
+#define FIELD(f) offsetof(struct mr_config, f), sizeof(((struct mr_config *)0)->f)
+
+static const struct key_def keys[] = {
+    {"server", "listen", KEY_HOSTPORT, FIELD(listen_host), 0, 0},
+    {"server", "web_root", KEY_STRING, FIELD(web_root), 0, 0},
+    {"server", "max_body", KEY_SIZE, FIELD(max_body), 1024, 64UL << 20},
+    {"server", "cors_origins", KEY_STRING, FIELD(cors_origins), 0, 0},
+    {"auth", "jwt_secret", KEY_STRING, FIELD(jwt_secret), 0, 0},
+    {"auth", "jwt_secret_file", KEY_STRING, FIELD(jwt_secret_file), 0, 0},
+    {"media", "ip", KEY_IPADDR, FIELD(media_ip), 0, 0},
+    {"media", "udp_port_min", KEY_U16, FIELD(udp_port_min), 1, 65535},
+    {"media", "udp_port_max", KEY_U16, FIELD(udp_port_max), 1, 65535},
+    {"media", "stun_server", KEY_STRING, FIELD(stun_server), 0, 0},
+    {"media", "stun_port", KEY_U16, FIELD(stun_port), 1, 65535},
+    {"media", "workers", KEY_UINT, FIELD(workers), 0, 64},
+    {"media", "viewer_grace", KEY_UINT, FIELD(viewer_grace_s), 0, 3600},
+    {"recording", "dir", KEY_STRING, FIELD(record_dir), 0, 0},
+    {"log", "level", KEY_LOGSPEC, FIELD(log_level), 0, 0},
+};
+
+void mr_config_defaults(struct mr_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    strcpy(cfg->listen_host, "127.0.0.1");
+    cfg->listen_port = 8080;
+    strcpy(cfg->web_root, "signaling/web");
+    cfg->max_body = 64 * 1024;
+    strcpy(cfg->cors_origins, "*");
+    strcpy(cfg->jwt_secret_file, ".medrelay/jwt-secret");
+    strcpy(cfg->media_ip, "127.0.0.1");
+    cfg->udp_port_min = 20000;
+    cfg->udp_port_max = 40000;
+    cfg->stun_port = 3478;
+    cfg->workers = 0;
+    cfg->viewer_grace_s = 30;
+    strcpy(cfg->record_dir, "./recordings");
+    strcpy(cfg->log_level, "info");
+}
+
+bool mr_config_host_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+int mr_config_split_hostport(const char *s, char *host, size_t host_len, uint16_t *port)
+{
+    const char *colon;
+    const char *hstart = s;
+    size_t hlen;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (!close || close[1] != ':')
+            return MR_EINVAL;
+        hstart = s + 1;
+        hlen = (size_t)(close - hstart);
+        colon = close + 1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon)
+            return MR_EINVAL;
+        hlen = (size_t)(colon - s);
+    }
+    if (hlen == 0 || hlen >= host_len)
+        return MR_EINVAL;
+    char *end;
+    errno = 0;
+    unsigned long p = strtoul(colon + 1, &end, 10);
+    if (errno || *end || colon[1] == '\0' || p == 0 || p > 65535)
+        return MR_EINVAL;
+    memcpy(host, hstart, hlen);
+    host[hlen] = '\0';
+    *port = (uint16_t)p;
+    return 0;
+}
+
+static int parse_ulong(const char *value, unsigned long min, unsigned long max, unsigned long *out)
+{
+    char *end;
+    if (value[0] == '\0' || value[0] == '-' || value[0] == '+')
+        return MR_EINVAL;
+    errno = 0;
+    unsigned long v = strtoul(value, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return MR_EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int apply_key(struct mr_config *cfg, const struct key_def *k, const char *value, char *why,
+                     size_t why_len)
+{
+    char *base = (char *)cfg;
+    unsigned long v;
+    switch (k->type) {
+    case KEY_STRING:
+        if (strlen(value) >= k->size) {
+            snprintf(why, why_len, "value longer than %zu bytes", k->size - 1);
+            return MR_EINVAL;
+        }
+        strcpy(base + k->offset, value);
+        return 0;
+    case KEY_U16:
+    case KEY_UINT:
+        if (parse_ulong(value, k->min, k->max, &v) < 0) {
+            snprintf(why, why_len, "expected an integer from %lu to %lu", k->min, k->max);
+            return MR_EINVAL;
+        }
+        if (k->type == KEY_U16)
+            *(uint16_t *)(base + k->offset) = (uint16_t)v;
+        else
+            *(unsigned *)(base + k->offset) = (unsigned)v;
+        return 0;
+    case KEY_SIZE:
+        if (parse_ulong(value, k->min, k->max, &v) < 0) {
+            snprintf(why, why_len, "expected a byte count from %lu to %lu", k->min, k->max);
+            return MR_EINVAL;
+        }
+        *(size_t *)(base + k->offset) = v;
+        return 0;
+    case KEY_HOSTPORT: {
+        char host[sizeof(cfg->listen_host)];
+        uint16_t port;
+        if (mr_config_split_hostport(value, host, sizeof(host), &port) < 0) {
+            snprintf(why, why_len, "expected HOST:PORT, e.g. 127.0.0.1:8080");
+            return MR_EINVAL;
+        }
+        strcpy(cfg->listen_host, host);
+        cfg->listen_port = port;
+        return 0;
+    }
+    case KEY_IPADDR: {
+        struct in_addr a4;
+        struct in6_addr a6;
+        if (strlen(value) >= k->size ||
+            (inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1)) {
+            snprintf(why, why_len, "expected a numeric IPv4 or IPv6 address");
+            return MR_EINVAL;
+        }
+        strcpy(base + k->offset, value);
+        return 0;
+    }
+    case KEY_LOGSPEC: {
+        enum mr_log_level parsed[MR_LOG_SUB_COUNT];
+        if (strlen(value) >= k->size ||
+            mr_log_parse_spec(value, parsed, why, (unsigned)why_len) < 0) {
+            if (strlen(value) >= k->size)
+                snprintf(why, why_len, "value longer than %zu bytes", k->size - 1);
+            return MR_EINVAL;
+        }
+        strcpy(base + k->offset, value);
+        return 0;
+    }
+    }
+    return MR_EINVAL;
+}
+
+static const struct key_def *find_key(const char *section, const char *key)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool section_known(const char *section)
+{
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+int mr_config_set(struct mr_config *cfg, const char *section, const char *key, const char *value,
+                  char *err, size_t err_len)
+{
+    const struct key_def *k = find_key(section, key);
+    char why[160];
+    if (!k) {
+        snprintf(err, err_len, "[%s] %s: unknown key", section, key);
+        return MR_EINVAL;
+    }
+    if (apply_key(cfg, k, value, why, sizeof(why)) < 0) {
+        snprintf(err, err_len, "[%s] %s: %s", section, key, why);
+        return MR_EINVAL;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Handles one line; `section` holds the current section name. */
+static int parse_line(struct mr_config *cfg, char *line, char *section, size_t section_len,
+                      char *why, size_t why_len)
+{
+    char *s = trim(line);
+    if (*s == '\0' || *s == '#' || *s == ';')
+        return 0;
+    if (*s == '[') {
+        char *close = strchr(s, ']');
+        if (!close || close[1] != '\0') {
+            snprintf(why, why_len, "malformed section header");
+            return MR_EINVAL;
+        }
+        *close = '\0';
+        char *name = trim(s + 1);
+        if (!section_known(name) || strlen(name) >= section_len) {
+            snprintf(why, why_len, "[%.64s]: unknown section", name);
+            return MR_EINVAL;
+        }
+        strcpy(section, name);
+        return 0;
+    }
+    char *eq = strchr(s, '=');
+    if (!eq) {
+        snprintf(why, why_len, "expected 'key = value'");
+        return MR_EINVAL;
+    }
+    *eq = '\0';
+    char *key = trim(s);
+    char *value = trim(eq + 1);
+    if (section[0] == '\0') {
+        snprintf(why, why_len, "%.64s: key outside of a [section]", key);
+        return MR_EINVAL;
+    }
+    return mr_config_set(cfg, section, key, value, why, why_len);
+}
+
+int mr_config_load_string(struct mr_config *cfg, const char *name, const char *text, char *err,
+                          size_t err_len)
+{
+    char section[32] = "";
+    unsigned lineno = 0;
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char line[2048];
+        char why[256];
+        lineno++;
+        if (len >= sizeof(line)) {
+            snprintf(err, err_len, "%s:%u: line too long", name, lineno);
+            return MR_EINVAL;
+        }
+        memcpy(line, p, len);
+        line[len] = '\0';
+        if (parse_line(cfg, line, section, sizeof(section), why, sizeof(why)) < 0) {
+            snprintf(err, err_len, "%s:%u: %s", name, lineno, why);
+            return MR_EINVAL;
+        }
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
+    return 0;
+}
+
+int mr_config_load_file(struct mr_config *cfg, const char *path, char *err, size_t err_len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
+        return MR_EIO;
+    }
+    char *text = NULL;
+    size_t cap = 0, len = 0;
+    int rc = 0;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            if (cap > (1u << 20)) {
+                snprintf(err, err_len, "%s: file larger than 1 MiB", path);
+                rc = MR_EINVAL;
+                goto out;
+            }
+            cap = cap ? cap * 2 : 8192;
+            char *n = realloc(text, cap);
+            if (!n) {
+                rc = MR_ENOMEM;
+                snprintf(err, err_len, "%s: out of memory", path);
+                goto out;
+            }
+            text = n;
+        }
+        size_t n = fread(text + len, 1, cap - len - 1, f);
+        len += n;
+        if (n == 0)
+            break;
+    }
+    if (ferror(f)) {
+        snprintf(err, err_len, "%s: read error", path);
+        rc = MR_EIO;
+        goto out;
+    }
+    text[len] = '\0';
+    if (memchr(text, '\0', len)) {
+        snprintf(err, err_len, "%s: not a text file", path);
+        rc = MR_EINVAL;
+        goto out;
+    }
+    rc = mr_config_load_string(cfg, path, text, err, err_len);
+out:
+    free(text);
+    fclose(f);
+    return rc;
+}
+
+int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len)
+{
+    if (cfg->udp_port_min > cfg->udp_port_max) {
+        snprintf(err, err_len, "[media] udp_port_min (%u) is above udp_port_max (%u)",
+                 cfg->udp_port_min, cfg->udp_port_max);
+        return MR_EINVAL;
+    }
+    size_t slen = strlen(cfg->jwt_secret);
+    if (slen > 0 && slen < MR_JWT_SECRET_MIN) {
+        snprintf(err, err_len, "[auth] jwt_secret: must be at least %d bytes long (got %zu)",
+                 MR_JWT_SECRET_MIN, slen);
+        return MR_EINVAL;
+    }
+    return 0;
+}

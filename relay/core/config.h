@@ -1,0 +1,81 @@
+/*
+ * The server's configuration: parsed once at start-up into an immutable,
+ * validated struct that is passed explicitly to every module that needs it.
+ *
+ * The file format is INI-like: "[section]" headers, "key = value" lines,
+ * and "#" or ";" comments on their own lines. Every key is documented in
+ * configs/medrelay.conf. Unknown sections and keys are errors, so a typo
+ * never silently falls back to a default.
+ */
+#ifndef MR_CORE_CONFIG_H
+#define MR_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MR_CONFIG_PATH_MAX 1024
+#define MR_JWT_SECRET_MIN 32
+#define MR_JWT_SECRET_MAX 512
+
+struct mr_config {
+    /* [server] */
+    char listen_host[256];
+    uint16_t listen_port;
+    char web_root[MR_CONFIG_PATH_MAX];
+    size_t max_body;
+    char cors_origins[1024]; /* "*" or a comma-separated list of origins */
+
+    /* [auth] */
+    char jwt_secret[MR_JWT_SECRET_MAX + 1];
+    char jwt_secret_file[MR_CONFIG_PATH_MAX];
+
+    /* [media] */
+    char media_ip[64];
+    uint16_t udp_port_min;
+    uint16_t udp_port_max;
+    char stun_server[256]; /* host name or address; empty: none */
+    uint16_t stun_port;
+    unsigned workers; /* 0: one per online CPU */
+    unsigned viewer_grace_s;
+
+    /* [recording] */
+    char record_dir[MR_CONFIG_PATH_MAX];
+
+    /* [log] */
+    char log_level[256];
+};
+
+/* Fills cfg with the embedded defaults (those documented in the shipped
+ * configs/medrelay.conf). */
+void mr_config_defaults(struct mr_config *cfg);
+
+/*
+ * Reads and applies a configuration file on top of what cfg holds.
+ * On failure returns MR_EINVAL or MR_EIO and writes "FILE:LINE: [section]
+ * key: reason" (or "FILE: reason" for I/O errors) into err.
+ */
+int mr_config_load_file(struct mr_config *cfg, const char *path, char *err, size_t err_len);
+
+/* Parses the same format from memory; `name` is used in error messages. */
+int mr_config_load_string(struct mr_config *cfg, const char *name, const char *text, char *err,
+                          size_t err_len);
+
+/*
+ * Applies one setting by section and key, with the same validation as the
+ * file parser. Used for command-line flags, e.g. ("server", "listen", v).
+ */
+int mr_config_set(struct mr_config *cfg, const char *section, const char *key, const char *value,
+                  char *err, size_t err_len);
+
+/* Cross-field checks (port range order, ...). Returns 0 or MR_EINVAL. */
+int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len);
+
+/* Splits "host:port" or "[v6]:port". Returns 0 or MR_EINVAL. */
+int mr_config_split_hostport(const char *s, char *host, size_t host_len, uint16_t *port);
+
+/* True when host names only the loopback interface (127.0.0.0/8, ::1,
+ * "localhost"). */
+bool mr_config_host_is_loopback(const char *host);
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * Access tokens: JWT (RFC 7519) signed with HS256 (RFC 7518 §3.2).
+ *
+ * Only "alg":"HS256" is accepted; "none" and every other algorithm are
+ * refused before any signature work. The MAC is compared in constant time.
+ * Claims, all required: room (a room name or "*"), role, sub, exp; at most
+ * MR_JWT_LEEWAY_S seconds of clock leeway on exp.
+ */
+#ifndef MR_AUTH_JWT_H
+#define MR_AUTH_JWT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MR_JWT_LEEWAY_S 5
+#define MR_JWT_MAX_LEN 4096
+#define MR_SUB_MAX 128
+
+enum mr_role { MR_ROLE_CLINIC, MR_ROLE_EXPERT, MR_ROLE_OPERATOR, MR_ROLE_VIEWER };
+
+struct mr_claims {
+    char room[65]; /* a room name, or "*" for every room */
+    enum mr_role role;
+    char sub[MR_SUB_MAX + 1];
+    int64_t exp;   /* seconds since the Unix epoch */
+};
+
+/*
+ * Verifies token (len bytes, not NUL-terminated necessarily) with the secret
+ * and fills out. now_s is the current Unix time in seconds.
+ * Returns 0, MR_EAUTH (malformed, wrong alg, bad signature, missing or
+ * ill-typed claim, unknown role, bad room name) or MR_EEXPIRED, with a short
+ * reason in err (safe to show the client: it never echoes the token).
+ */
+int mr_jwt_verify(const char *token, size_t len, const uint8_t *secret, size_t secret_len,
+                  int64_t now_s, struct mr_claims *out, char *err, size_t err_len);
+
+/* Signs claims into out ("header.payload.signature", NUL-terminated).
+ * Returns the token length, or MR_ENOSPC / MR_EINVAL. */
+int mr_jwt_sign(const struct mr_claims *claims, const uint8_t *secret, size_t secret_len,
+                char *out, size_t cap);
+
+/* "clinic", "expert", "operator", "viewer". */
+const char *mr_role_name(enum mr_role role);
+int mr_role_from_name(const char *name, enum mr_role *out);
+
+/* Contract (ARCHITECTURE.md §1 Tokens): clinic, expert and operator may
+ * publish; every role may subscribe; only operator moderates. */
+bool mr_role_can_publish(enum mr_role role);
+bool mr_role_can_moderate(enum mr_role role);
+
+/* True when the claims cover room ("*" covers every room). */
+bool mr_claims_cover_room(const struct mr_claims *c, const char *room);
+
+#endif
