@@ -1,0 +1,110 @@
+/*
+ * Fuzz target for relay/rtp: demux, header parsing, extension listing and
+ * lookup, key-frame detection, and a parse/write/parse round trip whose
+ * results must agree (abort() marks a broken property as a crash).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rtp/demux.h"
+#include "rtp/rtp.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int cond)
+{
+    if (!cond)
+        abort();
+}
+
+/* Rewrites the parsed header with its own extensions under shifted ids and
+ * checks that the result parses back to the same fields and data. */
+static void round_trip(const uint8_t *data, const struct mr_rtp_header *h,
+                       const struct mr_rtp_ext_list *l)
+{
+    uint32_t csrcs[MR_RTP_MAX_CSRC];
+    for (unsigned i = 0; i < h->csrc_count; i++)
+        csrcs[i] = mr_rtp_csrc(data, i);
+    struct mr_rtp_ext_out ext[MR_RTP_EXT_MAX];
+    for (unsigned i = 0; i < l->count; i++) {
+        /* Ids 1-14 stay in range; the shift exercises remapping, and
+         * 255 % 14 + 1 keeps one-byte-eligible ids eligible. */
+        uint8_t id = l->elems[i].id;
+        ext[i] = (struct mr_rtp_ext_out){
+            .id = id <= 14 ? (uint8_t)(id % 14 + 1) : id,
+            .len = l->elems[i].len,
+            .data = data + l->elems[i].offset,
+        };
+    }
+    struct mr_rtp_out_header oh = {
+        .marker = h->marker, .payload_type = h->payload_type, .seq = h->seq,
+        .timestamp = h->timestamp, .ssrc = h->ssrc, .csrc_count = h->csrc_count,
+        .csrcs = csrcs,
+    };
+    static uint8_t out[65536];
+    int n = mr_rtp_write_header(out, sizeof(out), &oh, ext, l->count);
+    check(n >= MR_RTP_FIXED_HEADER_LEN);
+
+    struct mr_rtp_header h2;
+    struct mr_rtp_ext_list l2;
+    check(mr_rtp_parse(out, (size_t)n, &h2) == 0);
+    check(h2.header_len == n && h2.payload_len == 0);
+    check(h2.seq == h->seq && h2.ssrc == h->ssrc && h2.timestamp == h->timestamp);
+    check(h2.marker == h->marker && h2.payload_type == h->payload_type);
+    check(h2.csrc_count == h->csrc_count);
+    for (unsigned i = 0; i < h->csrc_count; i++)
+        check(mr_rtp_csrc(out, i) == csrcs[i]);
+    check(mr_rtp_ext_parse(out, &h2, &l2) == 0);
+    check(l2.count == l->count);
+    for (unsigned i = 0; i < l2.count; i++) {
+        check(l2.elems[i].id == ext[i].id && l2.elems[i].len == ext[i].len);
+        check((size_t)l2.elems[i].offset + l2.elems[i].len <= (size_t)n);
+        check(memcmp(out + l2.elems[i].offset, ext[i].data, ext[i].len) == 0);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    (void)mr_demux_classify(data, size);
+    (void)mr_rtp_vp8_is_keyframe(data, size);
+    (void)mr_rtp_h264_is_keyframe(data, size);
+
+    /* The URI table with the input as a (bounded) string. */
+    char uri[128];
+    size_t ulen = size < sizeof(uri) - 1 ? size : sizeof(uri) - 1;
+    memcpy(uri, data, ulen);
+    uri[ulen] = '\0';
+    enum mr_rtp_ext_kind kind = mr_rtp_ext_kind_from_uri(uri);
+    if (kind != MR_RTP_EXT_NONE)
+        check(strcmp(mr_rtp_ext_kind_uri(kind), uri) == 0);
+
+    struct mr_rtp_header h;
+    if (mr_rtp_parse(data, size, &h) != 0)
+        return 0;
+    check((size_t)h.header_len + h.payload_len + h.padding_len == size);
+    uint32_t sum = 0;
+    for (unsigned i = 0; i < h.csrc_count; i++)
+        sum += mr_rtp_csrc(data, i);
+    (void)sum;
+
+    struct mr_rtp_ext_list l;
+    if (mr_rtp_ext_parse(data, &h, &l) == 0) {
+        check(l.count <= MR_RTP_EXT_MAX);
+        for (unsigned i = 0; i < l.count; i++) {
+            const struct mr_rtp_ext_elem *e = &l.elems[i];
+            check(e->id != 0);
+            check(e->offset >= h.ext_offset);
+            check((size_t)e->offset + e->len <= (size_t)h.ext_offset + h.ext_len);
+            check(mr_rtp_ext_find(&l, e->id) != NULL);
+        }
+        for (unsigned id = 0; id < 256; id += 17)
+            (void)mr_rtp_ext_find(&l, (uint8_t)id);
+        round_trip(data, &h, &l);
+    }
+
+    const uint8_t *payload = data + h.header_len;
+    (void)mr_rtp_vp8_is_keyframe(payload, h.payload_len);
+    (void)mr_rtp_h264_is_keyframe(payload, h.payload_len);
+    return 0;
+}
