@@ -87,17 +87,23 @@ int mr_config_split_hostport(const char *s, char *host, size_t host_len, uint16_
         hlen = (size_t)(close - hstart);
         colon = close + 1;
     } else {
-        colon = strrchr(s, ':');
-        if (!colon)
+        /* A second colon means an IPv6 address without brackets, where the
+         * port cannot be told apart: "2001:db8::1" is not host "2001:db8:"
+         * on port 1. */
+        colon = strchr(s, ':');
+        if (!colon || strchr(colon + 1, ':'))
             return MR_EINVAL;
         hlen = (size_t)(colon - s);
     }
     if (hlen == 0 || hlen >= host_len)
         return MR_EINVAL;
+    /* Digits only: strtoul alone would also take " 80", "+80" and "-0". */
+    if (colon[1] < '0' || colon[1] > '9')
+        return MR_EINVAL;
     char *end;
     errno = 0;
     unsigned long p = strtoul(colon + 1, &end, 10);
-    if (errno || *end || colon[1] == '\0' || p == 0 || p > 65535)
+    if (errno || *end || p == 0 || p > 65535)
         return MR_EINVAL;
     memcpy(host, hstart, hlen);
     host[hlen] = '\0';

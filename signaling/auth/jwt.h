@@ -30,18 +30,23 @@ struct mr_claims {
  * Verifies token (len bytes, not NUL-terminated necessarily) with the secret
  * and fills out. now_s is the current Unix time in seconds.
  * Returns 0, MR_EAUTH (malformed, wrong alg, bad signature, missing or
- * ill-typed claim, unknown role, bad room name) or MR_EEXPIRED, with a short
- * reason in err (safe to show the client: it never echoes the token).
+ * ill-typed claim, unknown role, bad room name, "nbf" in the future) or
+ * MR_EEXPIRED, with a short reason in err (safe to show the client: it never
+ * echoes the token). A caller's bug (token NULL with len > 0, secret NULL or
+ * empty, out NULL) gives MR_EINVAL and an OpenSSL failure MR_ECRYPTO; neither
+ * is the client's fault. err may be NULL. out is zeroed on every failure.
  */
 int mr_jwt_verify(const char *token, size_t len, const uint8_t *secret, size_t secret_len,
                   int64_t now_s, struct mr_claims *out, char *err, size_t err_len);
 
 /* Signs claims into out ("header.payload.signature", NUL-terminated).
- * Returns the token length, or MR_ENOSPC / MR_EINVAL. */
+ * Returns the token length, or MR_ENOSPC / MR_EINVAL (empty secret, or claims
+ * that mr_jwt_verify would refuse). */
 int mr_jwt_sign(const struct mr_claims *claims, const uint8_t *secret, size_t secret_len,
                 char *out, size_t cap);
 
-/* "clinic", "expert", "operator", "viewer". */
+/* "clinic", "expert", "operator", "viewer" ("unknown" for any other value).
+ * mr_role_from_name matches exactly (case-sensitive); 0 or MR_EINVAL. */
 const char *mr_role_name(enum mr_role role);
 int mr_role_from_name(const char *name, enum mr_role *out);
 

@@ -1,0 +1,32 @@
+#include "auth/bearer.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/error.h"
+
+int mr_auth_bearer(const struct mr_auth_key *key, const char *header, int64_t now_s,
+                   struct mr_claims *out, char *err, size_t err_len)
+{
+    if (!header || !header[0]) {
+        snprintf(err, err_len, "missing Authorization: Bearer token");
+        return MR_EAUTH;
+    }
+    if (strncasecmp(header, "Bearer ", 7) != 0) {
+        snprintf(err, err_len, "the Authorization scheme must be Bearer");
+        return MR_EAUTH;
+    }
+    const char *token = header + 7;
+    while (*token == ' ')
+        token++;
+    size_t len = strlen(token);
+    while (len > 0 && token[len - 1] == ' ')
+        len--;
+    char why[96] = "";
+    int rc = mr_jwt_verify(token, len, key->secret, key->len, now_s, out, why, sizeof(why));
+    if (rc == 0)
+        return 0;
+    snprintf(err, err_len, "invalid token: %s", why[0] ? why : "rejected");
+    return rc == MR_EEXPIRED ? MR_EEXPIRED : MR_EAUTH;
+}
