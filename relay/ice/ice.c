@@ -1,0 +1,236 @@
+#include "ice/ice.h"
+
+#include <nice/agent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+
+struct mr_ice {
+    NiceAgent *agent;
+    guint stream_id;
+    GMainContext *ctx;
+    const struct mr_ice_ops *ops;
+    void *user;
+    enum mr_ice_state state;
+    bool gathering_done;
+};
+
+static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
+                    gpointer data)
+{
+    struct mr_ice *ice = data;
+    (void)agent;
+    (void)stream_id;
+    (void)component_id;
+    ice->ops->recv(ice->user, (const uint8_t *)buf, len);
+}
+
+static void on_state_changed(NiceAgent *agent, guint stream_id, guint component_id, guint state,
+                             gpointer data)
+{
+    struct mr_ice *ice = data;
+    enum mr_ice_state next = ice->state;
+    (void)agent;
+    (void)stream_id;
+    (void)component_id;
+    switch (state) {
+    case NICE_COMPONENT_STATE_GATHERING:
+    case NICE_COMPONENT_STATE_CONNECTING:
+        next = MR_ICE_CHECKING;
+        break;
+    case NICE_COMPONENT_STATE_CONNECTED:
+    case NICE_COMPONENT_STATE_READY:
+        next = MR_ICE_CONNECTED;
+        break;
+    case NICE_COMPONENT_STATE_FAILED:
+        next = MR_ICE_FAILED;
+        break;
+    default:
+        return;
+    }
+    if (next == ice->state)
+        return;
+    ice->state = next;
+    ice->ops->state(ice->user, next);
+}
+
+static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
+{
+    struct mr_ice *ice = data;
+    (void)agent;
+    (void)stream_id;
+    if (ice->gathering_done)
+        return;
+    ice->gathering_done = true;
+    ice->ops->gathered(ice->user);
+}
+
+static int configure_agent(struct mr_ice *ice, const struct mr_ice_config *cfg)
+{
+    NiceAddress addr;
+    nice_address_init(&addr);
+    if (!cfg->local_ip || !nice_address_set_from_string(&addr, cfg->local_ip))
+        return MR_EINVAL;
+    g_object_set(ice->agent, "controlling-mode", cfg->controlling ? TRUE : FALSE, "ice-tcp", FALSE,
+                 "upnp", FALSE, NULL);
+    if (cfg->stun_ip && cfg->stun_ip[0])
+        g_object_set(ice->agent, "stun-server", cfg->stun_ip, "stun-server-port",
+                     (guint)cfg->stun_port, NULL);
+    if (!nice_agent_add_local_address(ice->agent, &addr))
+        return MR_EINVAL;
+    ice->stream_id = nice_agent_add_stream(ice->agent, 1);
+    if (ice->stream_id == 0)
+        return MR_ENOMEM;
+    if (cfg->port_min)
+        nice_agent_set_port_range(ice->agent, ice->stream_id, 1, cfg->port_min, cfg->port_max);
+    return 0;
+}
+
+int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct mr_ice_ops *ops,
+               void *user, struct mr_ice **out)
+{
+    struct mr_ice *ice = calloc(1, sizeof(*ice));
+    if (!ice)
+        return MR_ENOMEM;
+    ice->ctx = ctx;
+    ice->ops = ops;
+    ice->user = user;
+    ice->state = MR_ICE_NEW;
+    ice->agent = nice_agent_new_full(
+        ctx, NICE_COMPATIBILITY_RFC5245,
+        NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+    if (!ice->agent) {
+        free(ice);
+        return MR_ENOMEM;
+    }
+    int rc = configure_agent(ice, cfg);
+    if (rc < 0) {
+        g_object_unref(ice->agent);
+        free(ice);
+        return rc;
+    }
+    g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state_changed), ice);
+    g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), ice);
+    nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ctx, on_recv, ice);
+    *out = ice;
+    return 0;
+}
+
+void mr_ice_free(struct mr_ice *ice)
+{
+    if (!ice)
+        return;
+    /* Detach every callback first: the agent may outlive this call while
+     * its own pending sources drain, and must not call into freed memory. */
+    nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, NULL, NULL);
+    g_signal_handlers_disconnect_by_data(ice->agent, ice);
+    nice_agent_remove_stream(ice->agent, ice->stream_id);
+    g_object_unref(ice->agent);
+    free(ice);
+}
+
+int mr_ice_gather(struct mr_ice *ice)
+{
+    return nice_agent_gather_candidates(ice->agent, ice->stream_id) ? 0 : MR_EIO;
+}
+
+void mr_ice_local_credentials(struct mr_ice *ice, char *ufrag, char *pwd)
+{
+    gchar *u = NULL, *p = NULL;
+    ufrag[0] = pwd[0] = '\0';
+    if (nice_agent_get_local_credentials(ice->agent, ice->stream_id, &u, &p)) {
+        snprintf(ufrag, MR_ICE_CRED_MAX, "%s", u);
+        snprintf(pwd, MR_ICE_CRED_MAX, "%s", p);
+    }
+    g_free(u);
+    g_free(p);
+}
+
+unsigned mr_ice_local_candidates(struct mr_ice *ice, char (*lines)[MR_ICE_CANDIDATE_MAX],
+                                 unsigned max)
+{
+    GSList *cands = nice_agent_get_local_candidates(ice->agent, ice->stream_id, 1);
+    unsigned n = 0;
+    for (GSList *i = cands; i && n < max; i = i->next) {
+        gchar *sdp = nice_agent_generate_local_candidate_sdp(ice->agent, i->data);
+        /* libnice writes "a=candidate:..."; callers want the value only. */
+        if (sdp && g_str_has_prefix(sdp, "a=")) {
+            snprintf(lines[n], MR_ICE_CANDIDATE_MAX, "%s", sdp + 2);
+            n++;
+        }
+        g_free(sdp);
+    }
+    g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
+    return n;
+}
+
+int mr_ice_set_remote_credentials(struct mr_ice *ice, const char *ufrag, const char *pwd)
+{
+    return nice_agent_set_remote_credentials(ice->agent, ice->stream_id, ufrag, pwd) ? 0
+                                                                                    : MR_EINVAL;
+}
+
+int mr_ice_add_remote_candidate(struct mr_ice *ice, const char *line)
+{
+    char sdp[MR_ICE_CANDIDATE_MAX + 2];
+    if (strncmp(line, "candidate:", 10) != 0 ||
+        snprintf(sdp, sizeof(sdp), "a=%s", line) >= (int)sizeof(sdp))
+        return MR_ENOTSUP;
+    NiceCandidate *c = nice_agent_parse_remote_candidate_sdp(ice->agent, ice->stream_id, sdp);
+    if (!c)
+        return MR_ENOTSUP; /* mDNS names, unknown transports */
+    int rc = MR_ENOTSUP;
+    if (c->component_id == 1 && c->transport == NICE_CANDIDATE_TRANSPORT_UDP) {
+        GSList one = {.data = c, .next = NULL};
+        rc = nice_agent_set_remote_candidates(ice->agent, ice->stream_id, 1, &one) > 0 ? 0
+                                                                                      : MR_ENOTSUP;
+    }
+    nice_candidate_free(c);
+    return rc;
+}
+
+void mr_ice_remote_gathering_done(struct mr_ice *ice)
+{
+    nice_agent_peer_candidate_gathering_done(ice->agent, ice->stream_id);
+}
+
+int mr_ice_send(struct mr_ice *ice, const uint8_t *buf, size_t len)
+{
+    /* Not gated on our state: the peer may start DTLS as soon as its side
+     * of a pair works, slightly before libnice reports CONNECTED here. */
+    gint n = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)buf);
+    if (n == (gint)len)
+        return 0;
+    return ice->state == MR_ICE_CONNECTED ? MR_EIO : MR_EAGAIN;
+}
+
+static const char *type_name(NiceCandidateType t)
+{
+    switch (t) {
+    case NICE_CANDIDATE_TYPE_HOST:
+        return "host";
+    case NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE:
+        return "srflx";
+    case NICE_CANDIDATE_TYPE_PEER_REFLEXIVE:
+        return "prflx";
+    case NICE_CANDIDATE_TYPE_RELAYED:
+        return "relay";
+    }
+    return "?";
+}
+
+void mr_ice_describe_pair(struct mr_ice *ice, char *out, size_t cap)
+{
+    NiceCandidate *local = NULL, *remote = NULL;
+    out[0] = '\0';
+    if (!nice_agent_get_selected_pair(ice->agent, ice->stream_id, 1, &local, &remote))
+        return;
+    char la[NICE_ADDRESS_STRING_LEN], ra[NICE_ADDRESS_STRING_LEN];
+    nice_address_to_string(&local->addr, la);
+    nice_address_to_string(&remote->addr, ra);
+    snprintf(out, cap, "udp %s:%u -> %s:%u (%s/%s)", la, nice_address_get_port(&local->addr), ra,
+             nice_address_get_port(&remote->addr), type_name(local->type), type_name(remote->type));
+}

@@ -1,0 +1,88 @@
+/*
+ * ICE (RFC 8445) for one bundled, rtcp-muxed media transport, on libnice.
+ * This is the only module that includes libnice.
+ *
+ * Full ICE: the relay answers offers, so it is normally the controlled agent;
+ * the test peer, which makes offers, is controlling. Host candidates are
+ * gathered on the configured media address only (libnice never gathers
+ * loopback by itself), in the configured UDP port range, plus a server-
+ * reflexive candidate when a STUN server is configured. Consent freshness
+ * (RFC 7675) is on, so a peer that vanishes fails within about 30 s.
+ *
+ * Threads: an agent runs on the GMainContext given at creation (a media
+ * worker's); every call and callback happens on that context's thread.
+ */
+#ifndef MR_ICE_ICE_H
+#define MR_ICE_ICE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MR_ICE_CANDIDATE_MAX 256 /* one "candidate:..." line, with NUL */
+#define MR_ICE_CRED_MAX 257
+
+struct mr_ice_config {
+    const char *local_ip;     /* host candidates are gathered here only */
+    uint16_t port_min;        /* 0: any port */
+    uint16_t port_max;
+    const char *stun_ip;      /* numeric address or NULL */
+    uint16_t stun_port;
+    bool controlling;
+};
+
+enum mr_ice_state {
+    MR_ICE_NEW,
+    MR_ICE_CHECKING,
+    MR_ICE_CONNECTED, /* a pair works; media may flow */
+    MR_ICE_FAILED,    /* checks failed or consent expired */
+};
+
+struct mr_ice_ops {
+    /* A datagram that is not STUN. buf is libnice's, valid during the call. */
+    void (*recv)(void *user, const uint8_t *buf, size_t len);
+    void (*state)(void *user, enum mr_ice_state state);
+    /* Local gathering finished; every local candidate is now known. */
+    void (*gathered)(void *user);
+};
+
+struct mr_ice;
+
+/* Creates an agent with one stream and one component. Returns 0, MR_EINVAL
+ * (bad address) or MR_ENOMEM. ops and user are borrowed. */
+int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct mr_ice_ops *ops,
+               void *user, struct mr_ice **out);
+void mr_ice_free(struct mr_ice *ice);
+
+/* Starts gathering; `gathered` fires when done (host-only: at once, on the
+ * next loop iteration). Returns 0 or MR_EIO (no port could be bound). */
+int mr_ice_gather(struct mr_ice *ice);
+
+/* Local credentials, NUL-terminated, at most MR_ICE_CRED_MAX - 1 bytes. */
+void mr_ice_local_credentials(struct mr_ice *ice, char *ufrag, char *pwd);
+
+/* Writes up to max local candidates as "candidate:..." lines (no "a=").
+ * Returns how many were written. */
+unsigned mr_ice_local_candidates(struct mr_ice *ice, char (*lines)[MR_ICE_CANDIDATE_MAX],
+                                 unsigned max);
+
+int mr_ice_set_remote_credentials(struct mr_ice *ice, const char *ufrag, const char *pwd);
+
+/* Adds one remote candidate from a "candidate:..." line. Candidates the
+ * agent cannot use (TCP, mDNS names, other components, unparseable) are
+ * skipped: returns MR_ENOTSUP for those, 0 when added. */
+int mr_ice_add_remote_candidate(struct mr_ice *ice, const char *line);
+
+/* The peer has sent all its candidates (a=end-of-candidates). */
+void mr_ice_remote_gathering_done(struct mr_ice *ice);
+
+/* Sends one datagram on the selected pair. Returns 0, MR_EAGAIN when no pair
+ * is selected yet, or MR_EIO. */
+int mr_ice_send(struct mr_ice *ice, const uint8_t *buf, size_t len);
+
+/* The selected pair as "udp 127.0.0.1:5000 -> 127.0.0.1:6000 (host/host)"
+ * into out; "" when none. */
+void mr_ice_describe_pair(struct mr_ice *ice, char *out, size_t cap);
+
+#endif

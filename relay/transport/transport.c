@@ -1,0 +1,374 @@
+#include "transport/transport.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "rtp/demux.h"
+#include "srtp/srtp.h"
+
+struct mr_transport {
+    GMainContext *ctx;
+    const struct mr_transport_ops *ops;
+    void *user;
+    struct mr_ice *ice;
+    struct mr_dtls *dtls;
+    struct mr_srtp *srtp;
+    const struct mr_dtls_identity *identity;
+    GSource *dtls_timer;
+    enum mr_transport_state state;
+    enum mr_dtls_role role;
+    bool remote_set;
+    bool ice_connected;
+    bool dtls_started;
+    const char *fingerprint;
+    enum mr_srtp_profile profile;
+    struct mr_transport_stats stats;
+    struct mr_ratelimit log_rl;
+};
+
+static void set_state(struct mr_transport *t, enum mr_transport_state st, const char *why)
+{
+    if (t->state == st || t->state == MR_TRANSPORT_FAILED || t->state == MR_TRANSPORT_CLOSED)
+        return;
+    t->state = st;
+    t->ops->state(t->user, st, why);
+}
+
+/* --- DTLS retransmission timer ------------------------------------------ */
+
+static void arm_dtls_timer(struct mr_transport *t);
+
+static gboolean dtls_timer_fired(gpointer data)
+{
+    struct mr_transport *t = data;
+    g_source_unref(t->dtls_timer);
+    t->dtls_timer = NULL;
+    mr_dtls_handle_timeout(t->dtls);
+    arm_dtls_timer(t);
+    return G_SOURCE_REMOVE;
+}
+
+static void arm_dtls_timer(struct mr_transport *t)
+{
+    if (t->dtls_timer) {
+        g_source_destroy(t->dtls_timer);
+        g_source_unref(t->dtls_timer);
+        t->dtls_timer = NULL;
+    }
+    int64_t us = mr_dtls_timeout_us(t->dtls);
+    if (us < 0)
+        return;
+    t->dtls_timer = g_timeout_source_new((guint)((us + 999) / 1000));
+    g_source_set_callback(t->dtls_timer, dtls_timer_fired, t, NULL);
+    g_source_attach(t->dtls_timer, t->ctx);
+}
+
+/* --- DTLS callbacks ----------------------------------------------------- */
+
+static void dtls_send(void *user, const uint8_t *buf, size_t len)
+{
+    struct mr_transport *t = user;
+    if (mr_ice_send(t->ice, buf, len) < 0)
+        t->stats.send_errors++;
+}
+
+static void dtls_connected(void *user)
+{
+    struct mr_transport *t = user;
+    struct mr_dtls_srtp_keys keys;
+    int rc = mr_dtls_srtp_keys(t->dtls, &keys);
+    if (rc == 0)
+        rc = mr_srtp_new((enum mr_srtp_profile)keys.profile, keys.local, keys.remote, &t->srtp);
+    memset(&keys, 0, sizeof(keys));
+    if (rc < 0) {
+        set_state(t, MR_TRANSPORT_FAILED, "cannot install SRTP keys");
+        return;
+    }
+    t->profile = (enum mr_srtp_profile)keys.profile;
+    set_state(t, MR_TRANSPORT_SECURE, NULL);
+}
+
+static void dtls_failed(void *user, const char *why)
+{
+    struct mr_transport *t = user;
+    set_state(t, MR_TRANSPORT_FAILED, why);
+}
+
+static void dtls_closed(void *user)
+{
+    struct mr_transport *t = user;
+    set_state(t, MR_TRANSPORT_CLOSED, "peer closed DTLS");
+}
+
+static const struct mr_dtls_ops dtls_ops = {
+    .send = dtls_send,
+    .connected = dtls_connected,
+    .failed = dtls_failed,
+    .closed = dtls_closed,
+};
+
+/* --- ICE callbacks ------------------------------------------------------ */
+
+static void handle_srtp(struct mr_transport *t, const uint8_t *data, size_t len, bool rtcp)
+{
+    uint8_t buf[MR_TRANSPORT_BUF];
+    if (!t->srtp) {
+        t->stats.dropped_early++;
+        return;
+    }
+    if (len > MR_TRANSPORT_MTU) {
+        t->stats.unknown_in++;
+        return;
+    }
+    /* libnice's buffer is not ours to modify: decrypt a copy. */
+    memcpy(buf, data, len);
+    int rc = rtcp ? mr_srtp_unprotect_rtcp(t->srtp, buf, &len)
+                  : mr_srtp_unprotect_rtp(t->srtp, buf, &len);
+    if (rc < 0) {
+        t->stats.srtp_errors++;
+        if (mr_ratelimit_ok(&t->log_rl, mr_clock_mono_us()))
+            mr_log_debug(SRTP, "transport %p: unprotect %s failed: %s", (void *)t,
+                         rtcp ? "RTCP" : "RTP", mr_strerror(rc));
+        return;
+    }
+    if (rtcp) {
+        t->stats.rtcp_in++;
+        t->ops->rtcp(t->user, buf, len);
+    } else {
+        t->stats.rtp_in++;
+        t->ops->rtp(t->user, buf, len);
+    }
+}
+
+static void ice_recv(void *user, const uint8_t *buf, size_t len)
+{
+    struct mr_transport *t = user;
+    t->stats.bytes_in += len;
+    switch (mr_demux_classify(buf, len)) {
+    case MR_DEMUX_DTLS:
+        if (!t->remote_set)
+            return; /* no fingerprint to check the peer against yet */
+        mr_dtls_handle_datagram(t->dtls, buf, len);
+        arm_dtls_timer(t);
+        return;
+    case MR_DEMUX_RTP:
+        handle_srtp(t, buf, len, false);
+        return;
+    case MR_DEMUX_RTCP:
+        handle_srtp(t, buf, len, true);
+        return;
+    default:
+        t->stats.unknown_in++;
+        return;
+    }
+}
+
+static void start_dtls_client(struct mr_transport *t)
+{
+    if (t->role == MR_DTLS_CLIENT && t->dtls && t->ice_connected && !t->dtls_started) {
+        t->dtls_started = true;
+        mr_dtls_start(t->dtls);
+        arm_dtls_timer(t);
+    }
+}
+
+static void ice_state(void *user, enum mr_ice_state st)
+{
+    struct mr_transport *t = user;
+    switch (st) {
+    case MR_ICE_CHECKING:
+        set_state(t, MR_TRANSPORT_CONNECTING, NULL);
+        break;
+    case MR_ICE_CONNECTED:
+        t->ice_connected = true;
+        set_state(t, MR_TRANSPORT_CONNECTING, NULL);
+        start_dtls_client(t);
+        break;
+    case MR_ICE_FAILED:
+        set_state(t, MR_TRANSPORT_FAILED,
+                  t->ice_connected ? "ICE consent lost" : "ICE connectivity checks failed");
+        break;
+    case MR_ICE_NEW:
+        break;
+    }
+}
+
+static void ice_gathered(void *user)
+{
+    struct mr_transport *t = user;
+    t->ops->gathered(t->user);
+}
+
+static const struct mr_ice_ops ice_ops = {
+    .recv = ice_recv,
+    .state = ice_state,
+    .gathered = ice_gathered,
+};
+
+/* --- Public API --------------------------------------------------------- */
+
+int mr_transport_new(const struct mr_transport_config *cfg, const struct mr_transport_ops *ops,
+                     void *user, struct mr_transport **out)
+{
+    int rc = mr_srtp_global_init();
+    if (rc < 0)
+        return rc;
+    struct mr_transport *t = calloc(1, sizeof(*t));
+    if (!t)
+        return MR_ENOMEM;
+    t->ctx = cfg->ctx;
+    t->ops = ops;
+    t->user = user;
+    t->fingerprint = mr_dtls_identity_fingerprint(cfg->identity);
+    t->log_rl = (struct mr_ratelimit)MR_RATELIMIT_INIT(1000000, 5);
+    t->identity = cfg->identity;
+    rc = mr_ice_new(cfg->ctx, &cfg->ice, &ice_ops, t, &t->ice);
+    if (rc < 0) {
+        free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+void mr_transport_free(struct mr_transport *t)
+{
+    if (!t)
+        return;
+    if (t->dtls_timer) {
+        g_source_destroy(t->dtls_timer);
+        g_source_unref(t->dtls_timer);
+    }
+    mr_ice_free(t->ice);
+    mr_dtls_free(t->dtls);
+    mr_srtp_free(t->srtp);
+    free(t);
+}
+
+int mr_transport_gather(struct mr_transport *t)
+{
+    return mr_ice_gather(t->ice);
+}
+
+void mr_transport_local_credentials(struct mr_transport *t, char *ufrag, char *pwd)
+{
+    mr_ice_local_credentials(t->ice, ufrag, pwd);
+}
+
+unsigned mr_transport_local_candidates(struct mr_transport *t,
+                                       char (*lines)[MR_ICE_CANDIDATE_MAX], unsigned max)
+{
+    return mr_ice_local_candidates(t->ice, lines, max);
+}
+
+const char *mr_transport_fingerprint(const struct mr_transport *t)
+{
+    return t->fingerprint;
+}
+
+int mr_transport_set_remote(struct mr_transport *t, const struct mr_transport_remote *r)
+{
+    if (t->remote_set)
+        return MR_ESTATE;
+    if (!r->ice_ufrag || !r->ice_pwd || !r->ice_ufrag[0] || !r->ice_pwd[0])
+        return MR_EINVAL;
+    int rc = mr_dtls_new(t->identity, r->local_role, &dtls_ops, t, &t->dtls);
+    if (rc < 0)
+        return rc;
+    t->role = r->local_role;
+    rc = mr_dtls_set_remote_fingerprint(t->dtls, r->fingerprint_alg, r->fingerprint,
+                                        r->fingerprint_len);
+    if (rc == 0)
+        rc = mr_ice_set_remote_credentials(t->ice, r->ice_ufrag, r->ice_pwd);
+    if (rc < 0) {
+        mr_dtls_free(t->dtls);
+        t->dtls = NULL;
+        return rc;
+    }
+    if (t->role == MR_DTLS_SERVER)
+        mr_dtls_start(t->dtls);
+    t->remote_set = true;
+    start_dtls_client(t);
+    return 0;
+}
+
+int mr_transport_add_remote_candidate(struct mr_transport *t, const char *line)
+{
+    return mr_ice_add_remote_candidate(t->ice, line);
+}
+
+void mr_transport_remote_candidates_done(struct mr_transport *t)
+{
+    mr_ice_remote_gathering_done(t->ice);
+}
+
+static int send_protected(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap, bool rtcp)
+{
+    if (!t->srtp)
+        return MR_ESTATE;
+    int rc = rtcp ? mr_srtp_protect_rtcp(t->srtp, buf, &len, cap)
+                  : mr_srtp_protect_rtp(t->srtp, buf, &len, cap);
+    if (rc < 0)
+        return rc;
+    rc = mr_ice_send(t->ice, buf, len);
+    if (rc < 0) {
+        t->stats.send_errors++;
+        return rc;
+    }
+    if (rtcp)
+        t->stats.rtcp_out++;
+    else
+        t->stats.rtp_out++;
+    t->stats.bytes_out += len;
+    return 0;
+}
+
+int mr_transport_send_rtp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap)
+{
+    return send_protected(t, buf, len, cap, false);
+}
+
+int mr_transport_send_rtcp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap)
+{
+    return send_protected(t, buf, len, cap, true);
+}
+
+enum mr_transport_state mr_transport_state(const struct mr_transport *t)
+{
+    return t->state;
+}
+
+const struct mr_transport_stats *mr_transport_stats(const struct mr_transport *t)
+{
+    return &t->stats;
+}
+
+const char *mr_transport_srtp_profile(const struct mr_transport *t)
+{
+    return t->srtp ? mr_srtp_profile_name(t->profile) : "";
+}
+
+const char *mr_transport_dtls_cipher(const struct mr_transport *t)
+{
+    return t->dtls ? mr_dtls_cipher(t->dtls) : "";
+}
+
+const char *mr_transport_dtls_version(const struct mr_transport *t)
+{
+    return t->dtls ? mr_dtls_version(t->dtls) : "";
+}
+
+void mr_transport_describe_pair(struct mr_transport *t, char *out, size_t cap)
+{
+    mr_ice_describe_pair(t->ice, out, cap);
+}
+
+void mr_transport_close(struct mr_transport *t)
+{
+    if (t->dtls)
+        mr_dtls_close(t->dtls);
+}

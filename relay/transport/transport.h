@@ -1,0 +1,108 @@
+/*
+ * A secure media transport: ICE + DTLS + SRTP on one socket, demultiplexed
+ * per RFC 7983. The same code serves the relay's peers (DTLS server,
+ * ICE controlled) and the C test peer (DTLS client, ICE controlling).
+ *
+ * Threads: a transport lives on the GMainContext it was created with (one
+ * media worker); all calls and callbacks happen on that thread.
+ * Callbacks must not free the transport; defer that to an idle source.
+ */
+#ifndef MR_TRANSPORT_TRANSPORT_H
+#define MR_TRANSPORT_TRANSPORT_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtls/dtls.h"
+#include "ice/ice.h"
+
+/* Largest datagram accepted or sent, and the buffer size for packets handed
+ * to callbacks (room for SRTP overhead when re-protecting). */
+#define MR_TRANSPORT_MTU 1500
+#define MR_TRANSPORT_BUF 2048
+#define MR_TRANSPORT_MAX_CANDIDATES 8
+
+enum mr_transport_state {
+    MR_TRANSPORT_NEW,
+    MR_TRANSPORT_CONNECTING, /* ICE checks or DTLS handshake under way */
+    MR_TRANSPORT_SECURE,     /* SRTP keys installed: media may flow */
+    MR_TRANSPORT_FAILED,     /* ICE failed, consent lost, or DTLS failed */
+    MR_TRANSPORT_CLOSED,     /* the peer sent close_notify */
+};
+
+struct mr_transport_ops {
+    /* A decrypted RTP packet or compound RTCP packet. buf is writable,
+     * MR_TRANSPORT_BUF bytes large, and valid during the call only. */
+    void (*rtp)(void *user, uint8_t *buf, size_t len);
+    void (*rtcp)(void *user, uint8_t *buf, size_t len);
+    void (*state)(void *user, enum mr_transport_state state, const char *why);
+    void (*gathered)(void *user);
+};
+
+struct mr_transport_config {
+    GMainContext *ctx;
+    const struct mr_dtls_identity *identity; /* borrowed, outlives the transport */
+    struct mr_ice_config ice;                /* strings borrowed during _new */
+};
+
+/* What the other side told us in its SDP. */
+struct mr_transport_remote {
+    const char *ice_ufrag;
+    const char *ice_pwd;
+    const char *fingerprint_alg;
+    const uint8_t *fingerprint;
+    size_t fingerprint_len;
+    enum mr_dtls_role local_role; /* our DTLS role, from a=setup */
+};
+
+/* Counters; written by the owning thread only. */
+struct mr_transport_stats {
+    uint64_t rtp_in, rtcp_in, bytes_in;
+    uint64_t rtp_out, rtcp_out, bytes_out;
+    uint64_t srtp_errors;  /* unprotect failures (auth, replay) */
+    uint64_t dropped_early; /* RTP/RTCP before SRTP was ready */
+    uint64_t unknown_in;   /* neither DTLS nor RTP/RTCP */
+    uint64_t send_errors;
+};
+
+struct mr_transport;
+
+int mr_transport_new(const struct mr_transport_config *cfg, const struct mr_transport_ops *ops,
+                     void *user, struct mr_transport **out);
+void mr_transport_free(struct mr_transport *t);
+
+/* Starts gathering local candidates; ops->gathered fires when done. */
+int mr_transport_gather(struct mr_transport *t);
+
+void mr_transport_local_credentials(struct mr_transport *t, char *ufrag, char *pwd);
+unsigned mr_transport_local_candidates(struct mr_transport *t,
+                                       char (*lines)[MR_ICE_CANDIDATE_MAX], unsigned max);
+const char *mr_transport_fingerprint(const struct mr_transport *t); /* sha-256 */
+
+/* Applies the remote description. Returns 0 or MR_EINVAL. */
+int mr_transport_set_remote(struct mr_transport *t, const struct mr_transport_remote *r);
+int mr_transport_add_remote_candidate(struct mr_transport *t, const char *line);
+void mr_transport_remote_candidates_done(struct mr_transport *t);
+
+/*
+ * Protects buf in place and sends it. cap must leave MR_SRTP_MAX_OVERHEAD
+ * bytes past len. Returns 0, MR_ESTATE before SRTP is ready, MR_EAGAIN, or
+ * another negative code.
+ */
+int mr_transport_send_rtp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap);
+int mr_transport_send_rtcp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap);
+
+enum mr_transport_state mr_transport_state(const struct mr_transport *t);
+const struct mr_transport_stats *mr_transport_stats(const struct mr_transport *t);
+/* "SRTP_AES128_CM_SHA1_80" etc., DTLS cipher and version; "" before. */
+const char *mr_transport_srtp_profile(const struct mr_transport *t);
+const char *mr_transport_dtls_cipher(const struct mr_transport *t);
+const char *mr_transport_dtls_version(const struct mr_transport *t);
+void mr_transport_describe_pair(struct mr_transport *t, char *out, size_t cap);
+
+/* Sends DTLS close_notify (best effort) before the owner frees it. */
+void mr_transport_close(struct mr_transport *t);
+
+#endif
