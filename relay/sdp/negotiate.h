@@ -50,7 +50,11 @@ int mr_negotiate_publish_codec(const struct mr_sdp_media *m, struct mr_codec *ou
  * Finds, in a subscriber's m-line, the payload type that can receive what the
  * publisher sends (`published`): same codec and, for H.264, packetization-mode
  * 1 and a compatible profile (the same profile, or Constrained Baseline
- * content to a Baseline decoder). Returns 0 or MR_ECODEC.
+ * content to a Baseline decoder; an exact profile match is preferred over a
+ * compatible one offered earlier). Levels are not compared: WebRTC peers
+ * offer level-asymmetry-allowed. out carries the subscriber's payload type,
+ * fmtp, profile-level-id fields and feedback (PLI/FIR only). Returns 0 or
+ * MR_ECODEC.
  */
 int mr_negotiate_subscribe_codec(const struct mr_sdp_media *m, const struct mr_codec *published,
                                  struct mr_codec *out);

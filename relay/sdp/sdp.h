@@ -81,6 +81,8 @@ struct mr_sdp_media {
     char kind_name[16];   /* the m= line's media type as written */
     uint16_t port;        /* 0: the offerer rejected or stopped this section */
     char proto[32];       /* "UDP/TLS/RTP/SAVPF" */
+    char first_fmt[32];   /* first format of the m= line as written ("111",
+                           * "webrtc-datachannel"), for rejecting it */
     char mid[MR_SDP_MID_MAX + 1];
     enum mr_direction dir;
     bool rtcp_mux;
@@ -125,16 +127,26 @@ struct mr_sdp {
  * first, an o= line, and for every m= line of an RTP profile a non-empty
  * format list; rejects lines that are not "<letter>=<value>", non-printable
  * bytes, unparseable rtpmap/fmtp/extmap/candidate/fingerprint values and
- * duplicate mids. Unknown attributes are ignored. Returns 0, or MR_EPARSE
- * with a short reason (line number and what was wrong) in err.
+ * duplicate mids. The last line must end with its line end too, so that a
+ * truncated body is refused. Unknown attributes, blank lines, trailing blanks
+ * and candidates of a transport or type the relay cannot use are ignored;
+ * values longer than their field are an error. On failure out holds no media
+ * sections. Uses about 30 KB of stack. Returns 0, MR_EINVAL (out NULL, or
+ * text NULL with len > 0), or MR_EPARSE with a short reason ("line 12: ...")
+ * in err.
  */
 int mr_sdp_parse(const char *text, size_t len, struct mr_sdp *out, char *err, size_t err_len);
 
 /* Parses the value of a candidate attribute ("candidate:..." prefix optional),
- * as found in SDP or a trickle-ice-sdpfrag. Returns 0 or MR_EPARSE. */
+ * as found in SDP or a trickle-ice-sdpfrag; value need not be NUL-terminated.
+ * Extension attributes ("generation 0 network-id 3") are skipped. Returns 0,
+ * MR_EPARSE, or MR_ENOTSUP for a well-formed candidate whose transport is not
+ * UDP or TCP or whose type is unknown (out is then filled but unusable). */
 int mr_sdp_parse_candidate(const char *value, size_t len, struct mr_sdp_candidate *out);
 
-/* Writes "candidate:..." (no "a=", no line end). Returns length or MR_ENOSPC. */
+/* Writes "candidate:..." (no "a=", no line end) and a NUL. Returns the length
+ * (without the NUL), MR_ENOSPC, or MR_EINVAL for a candidate with an empty or
+ * blank-containing field. */
 int mr_sdp_write_candidate(const struct mr_sdp_candidate *c, char *out, size_t cap);
 
 /* Looks up a codec by payload type; NULL when absent. */
@@ -149,8 +161,9 @@ int mr_sdp_fmtp_param(const char *fmtp, const char *name, char *out, size_t cap)
 
 /*
  * A trickle-ice-sdpfrag (RFC 8840 §9): ICE credentials, candidates and
- * end-of-candidates, by media section. A fragment whose ufrag/pwd differ from
- * the session's asks for an ICE restart.
+ * end-of-candidates, gathered over all its media sections (one transport with
+ * BUNDLE: credentials that differ between sections are an error). A fragment
+ * whose ufrag/pwd differ from the session's asks for an ICE restart.
  */
 struct mr_sdp_frag {
     char ice_ufrag[MR_SDP_ICE_MAX + 1]; /* "" when absent */
@@ -160,6 +173,8 @@ struct mr_sdp_frag {
     struct mr_sdp_candidate candidates[MR_SDP_MAX_CANDIDATES];
 };
 
+/* Like mr_sdp_parse, but lines other than a= are not interpreted and the last
+ * line may lack its line end. Returns 0, MR_EINVAL or MR_EPARSE (out empty). */
 int mr_sdp_parse_frag(const char *text, size_t len, struct mr_sdp_frag *out, char *err,
                       size_t err_len);
 
@@ -171,7 +186,7 @@ int mr_sdp_parse_frag(const char *text, size_t len, struct mr_sdp_frag *out, cha
 /* One media section of an answer, in the offer's order. */
 struct mr_sdp_answer_media {
     const struct mr_sdp_media *offer; /* borrowed: the section answered */
-    bool rejected;                    /* port 0, no attributes but mid */
+    bool rejected;                    /* port 0, only mid, inactive, rtcp-mux */
     enum mr_direction dir;
     unsigned n_codecs;                /* chosen codecs, with answer fmtp/fb */
     struct mr_sdp_codec codecs[MR_SDP_ANSWER_MAX_CODECS];
@@ -202,15 +217,22 @@ struct mr_sdp_answer {
 };
 
 /*
- * Writes an answer with CRLF line ends: session lines, a=group:BUNDLE with
- * the mids of all accepted sections (the first one carries the transport),
- * a=ice-options:trickle, and per accepted section: m= with the chosen payload
- * types, c=, a=mid, direction, a=ice-ufrag/pwd, a=fingerprint, a=setup,
- * a=rtcp-mux, (a=rtcp-rsize when offered), rtpmap/fmtp/rtcp-fb, extmap,
- * msid/ssrc lines, candidates and end-of-candidates. Rejected sections are
- * written "m=<kind> 0 <proto> <first offered pt>" with a=mid only (RFC 8843
- * §7.3.3). Returns the length (excluding the NUL written after it) or
- * MR_ENOSPC / MR_EINVAL.
+ * Writes an answer with CRLF line ends: session lines (o=- <sess_id>
+ * <sess_version> IN IP4 0.0.0.0), a=group:BUNDLE with the mids of all
+ * accepted sections (omitted when none is), a=ice-options:trickle,
+ * a=msid-semantic: WMS *, and per accepted section: m= with conn_port and the
+ * chosen payload types, c=, a=mid, direction, a=ice-ufrag/pwd, a=fingerprint,
+ * a=setup (the same in every accepted section, the JSEP form), a=rtcp-mux,
+ * (a=rtcp-rsize when offered), extmap, rtpmap/rtcp-fb/fmtp, and when ssrc is
+ * set and the direction sends, msid and ssrc cname/msid lines. Candidates and
+ * end-of-candidates go in the first accepted section only (JSEP §5.3.1: the
+ * BUNDLE-tag section). Rejected sections are written "m=<kind> 0 <proto>
+ * <first offered format>", c=IN IP4 0.0.0.0, a=mid, a=inactive, and for RTP
+ * a=rtcp-mux (RFC 8843 §7.3.3). Returns the length (excluding the NUL written
+ * after it), MR_ENOSPC, or MR_EINVAL: setup neither ACTIVE nor PASSIVE, a
+ * NULL or empty transport string, an accepted section without codecs or
+ * offer, an SSRC without cname, or any string with a blank (where one word is
+ * expected) or a control byte (which could inject lines).
  */
 int mr_sdp_write_answer(const struct mr_sdp_answer *a, char *out, size_t cap);
 
