@@ -54,6 +54,11 @@ const char *mr_srtp_backend(void)
 #endif
 }
 
+const char *mr_srtp_version(void)
+{
+    return srtp_get_version_string();
+}
+
 const char *mr_srtp_profile_name(enum mr_srtp_profile p)
 {
     switch (p) {

@@ -31,6 +31,9 @@ int mr_srtp_global_init(void);
  * "built-in"), found by looking at the libraries linked into the process. */
 const char *mr_srtp_backend(void);
 
+/* The libsrtp2 version string, e.g. "libsrtp2 2.5.0". */
+const char *mr_srtp_version(void);
+
 const char *mr_srtp_profile_name(enum mr_srtp_profile p); /* RFC names */
 unsigned mr_srtp_key_len(enum mr_srtp_profile p);
 unsigned mr_srtp_salt_len(enum mr_srtp_profile p);

@@ -83,12 +83,12 @@ static void dtls_connected(void *user)
     int rc = mr_dtls_srtp_keys(t->dtls, &keys);
     if (rc == 0)
         rc = mr_srtp_new((enum mr_srtp_profile)keys.profile, keys.local, keys.remote, &t->srtp);
-    memset(&keys, 0, sizeof(keys));
+    t->profile = (enum mr_srtp_profile)keys.profile;
+    explicit_bzero(&keys, sizeof(keys));
     if (rc < 0) {
         set_state(t, MR_TRANSPORT_FAILED, "cannot install SRTP keys");
         return;
     }
-    t->profile = (enum mr_srtp_profile)keys.profile;
     set_state(t, MR_TRANSPORT_SECURE, NULL);
 }
 

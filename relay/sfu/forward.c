@@ -1,0 +1,164 @@
+/*
+ * The forwarding hot path: one decrypted RTP packet from a publisher to each
+ * subscriber of its stream, with the subscriber's SSRC, payload type,
+ * header-extension ids and sequence/timestamp spaces.
+ *
+ * Runs on the stream's worker only: no locks, no allocation. Each packet is
+ * written once per subscriber into the worker's scratch buffer (SRTP
+ * encrypts in place with per-subscriber keys, so a copy per subscriber is
+ * unavoidable), then protected and sent.
+ */
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "rtp/rtp.h"
+#include "sfu/sfu_priv.h"
+#include "srtp/srtp.h"
+
+/* What the publisher's packet carries, parsed once for every subscriber. */
+struct fwd_packet {
+    struct mr_rtp_header h;
+    struct mr_rtp_ext_list ext;
+    const uint8_t *buf;
+    const uint8_t *payload;
+    int src_track;
+    bool keyframe;
+    int64_t now_us;
+};
+
+static const struct mr_rtp_ext_elem *ext_of_kind(const struct fwd_packet *pkt,
+                                                 const struct mr_track *src,
+                                                 enum mr_rtp_ext_kind kind)
+{
+    uint8_t id = src->ext.id[kind];
+    return id ? mr_rtp_ext_find(&pkt->ext, id) : NULL;
+}
+
+/* The publisher track a packet belongs to: by SSRC, else by the mid header
+ * extension (RFC 8843 §15), else by a payload type only one track uses. */
+static int find_track(struct mr_peer *pub, struct fwd_packet *pkt)
+{
+    for (unsigned i = 0; i < pub->n_tracks; i++)
+        if (pub->tracks[i].ssrc == pkt->h.ssrc)
+            return (int)i;
+    int found = -1;
+    for (unsigned i = 0; i < pub->n_tracks && found < 0; i++) {
+        struct mr_track *t = &pub->tracks[i];
+        const struct mr_rtp_ext_elem *mid = ext_of_kind(pkt, t, MR_RTP_EXT_MID);
+        if (mid && mid->len == strlen(t->mid) &&
+            memcmp(pkt->buf + mid->offset, t->mid, mid->len) == 0)
+            found = (int)i;
+    }
+    if (found < 0) {
+        for (unsigned i = 0; i < pub->n_tracks; i++) {
+            if (pub->tracks[i].codec.pt != pkt->h.payload_type)
+                continue;
+            if (found >= 0)
+                return -1; /* ambiguous */
+            found = (int)i;
+        }
+    }
+    /* Only media of the negotiated codec may claim a track; retransmission
+     * or FEC streams carry other payload types. */
+    if (found < 0 || pub->tracks[found].codec.pt != pkt->h.payload_type)
+        return -1;
+    struct mr_track *t = &pub->tracks[found];
+    t->ssrc = pkt->h.ssrc;
+    mr_rtp_rx_stats_init(&t->rx, t->codec.clock_rate);
+    return found;
+}
+
+static bool is_keyframe(const struct mr_track *t, const uint8_t *payload, size_t len)
+{
+    if (t->codec.id == MR_CODEC_VP8)
+        return mr_rtp_vp8_is_keyframe(payload, len);
+    if (t->codec.id == MR_CODEC_H264)
+        return mr_rtp_h264_is_keyframe(payload, len);
+    return false;
+}
+
+static struct mr_track *track_for_source(struct mr_peer *sub, int src)
+{
+    for (unsigned j = 0; j < sub->n_tracks; j++)
+        if (sub->tracks[j].src == src)
+            return &sub->tracks[j];
+    return NULL;
+}
+
+static unsigned build_extensions(const struct fwd_packet *pkt, const struct mr_track *src,
+                                 const struct mr_track *dst, struct mr_rtp_ext_out *out)
+{
+    unsigned n = 0;
+    if (dst->ext.id[MR_RTP_EXT_MID]) {
+        out[n++] = (struct mr_rtp_ext_out){
+            .id = dst->ext.id[MR_RTP_EXT_MID],
+            .len = (uint8_t)strlen(dst->mid),
+            .data = (const uint8_t *)dst->mid,
+        };
+    }
+    const struct mr_rtp_ext_elem *level = ext_of_kind(pkt, src, MR_RTP_EXT_AUDIO_LEVEL);
+    if (level && dst->ext.id[MR_RTP_EXT_AUDIO_LEVEL]) {
+        out[n++] = (struct mr_rtp_ext_out){
+            .id = dst->ext.id[MR_RTP_EXT_AUDIO_LEVEL],
+            .len = level->len,
+            .data = pkt->buf + level->offset,
+        };
+    }
+    return n;
+}
+
+static void forward_to(struct mr_peer *sub, const struct mr_track *src,
+                       const struct fwd_packet *pkt, uint8_t *out, size_t cap)
+{
+    struct mr_track *dst = track_for_source(sub, pkt->src_track);
+    if (!dst || !dst->compatible || sub->dead)
+        return;
+    if (dst->waiting_keyframe) {
+        if (!pkt->keyframe)
+            return;
+        dst->waiting_keyframe = false;
+    }
+    struct mr_rtp_out_header oh = {
+        .marker = pkt->h.marker,
+        .payload_type = dst->codec.pt,
+        .ssrc = dst->out_ssrc,
+    };
+    mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->h.seq, pkt->h.timestamp, src->codec.clock_rate,
+                   pkt->now_us, &oh.seq, &oh.timestamp);
+    struct mr_rtp_ext_out ext[MR_RTP_EXT_KIND_COUNT];
+    unsigned n_ext = build_extensions(pkt, src, dst, ext);
+    int hlen = mr_rtp_write_header(out, cap, &oh, ext, n_ext);
+    if (hlen < 0 || (size_t)hlen + pkt->h.payload_len + MR_SRTP_MAX_OVERHEAD > cap)
+        return;
+    memcpy(out + hlen, pkt->payload, pkt->h.payload_len);
+    size_t len = (size_t)hlen + pkt->h.payload_len;
+    if (mr_transport_send_rtp(sub->transport, out, len, cap) == 0) {
+        dst->packets_out++;
+        dst->octets_out += pkt->h.payload_len;
+    }
+}
+
+void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
+{
+    struct fwd_packet pkt = {.buf = buf};
+    if (mr_rtp_parse(buf, len, &pkt.h) < 0 || mr_rtp_ext_parse(buf, &pkt.h, &pkt.ext) < 0)
+        return;
+    pkt.src_track = find_track(pub, &pkt);
+    if (pkt.src_track < 0)
+        return;
+    struct mr_track *src = &pub->tracks[pkt.src_track];
+    if (pkt.h.payload_type != src->codec.pt)
+        return;
+    pkt.now_us = mr_clock_mono_us();
+    pkt.payload = buf + pkt.h.header_len;
+    mr_rtp_rx_stats_update(&src->rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
+    if (src->kind == MR_MEDIA_VIDEO)
+        pkt.keyframe = is_keyframe(src, pkt.payload, pkt.h.payload_len);
+
+    struct mr_stream *s = pub->stream;
+    struct mr_worker *w = s->worker;
+    for (unsigned i = 0; i < s->subscribers->len; i++)
+        forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w->out_buf,
+                   sizeof(w->out_buf));
+}

@@ -1,0 +1,295 @@
+/* A peer on its media worker: transport set-up, answer, life and death. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "sfu/sfu_priv.h"
+
+#define ANSWER_MAX 16384
+
+static const char *kind_word(const struct mr_peer *p)
+{
+    return p->kind == MR_SESSION_PUBLISH ? "publisher" : "subscriber";
+}
+
+/* --- Transport callbacks ------------------------------------------------ */
+
+static void on_rtp(void *user, uint8_t *buf, size_t len)
+{
+    struct mr_peer *p = user;
+    if (p->kind == MR_SESSION_PUBLISH && !p->dead && p->attached)
+        mr_forward_rtp(p, buf, len);
+}
+
+static void on_rtcp(void *user, uint8_t *buf, size_t len)
+{
+    struct mr_peer *p = user;
+    if (p->dead)
+        return;
+    if (p->kind == MR_SESSION_PUBLISH)
+        mr_rtcp_from_publisher(p, buf, len);
+    else
+        mr_rtcp_from_subscriber(p, buf, len);
+}
+
+static void log_secure(struct mr_peer *p)
+{
+    char pair[160];
+    mr_transport_describe_pair(p->transport, pair, sizeof(pair));
+    mr_log_info(SFU, "%s %.8s: secure after %lld ms (%s, %s %s, %s)", kind_word(p), p->id,
+                (long long)((p->secure_us - p->created_us) / 1000),
+                mr_transport_srtp_profile(p->transport), mr_transport_dtls_version(p->transport),
+                mr_transport_dtls_cipher(p->transport), pair);
+}
+
+static void on_state(void *user, enum mr_transport_state st, const char *why)
+{
+    struct mr_peer *p = user;
+    if (p->dead)
+        return;
+    if (st == MR_TRANSPORT_SECURE) {
+        p->secure_us = mr_clock_mono_us();
+        log_secure(p);
+        mr_stream_attach(p->stream, p);
+    } else if (st == MR_TRANSPORT_FAILED || st == MR_TRANSPORT_CLOSED) {
+        mr_log_info(SFU, "%s %.8s: %s", kind_word(p), p->id, why ? why : "transport closed");
+        p->dead = true;
+        mr_stream_detach(p->stream, p);
+        if (p->answered) {
+            mr_relay_peer_failed(p, why ? why : "transport closed");
+        } else {
+            p->answered = true;
+            mr_relay_peer_answered(p, MR_EIO, "the media transport failed", NULL, 0);
+        }
+    }
+}
+
+static void on_gathered(void *user)
+{
+    struct mr_peer *p = user;
+    if (p->answered || p->dead)
+        return; /* a failure already produced the (error) answer */
+    char *answer = malloc(ANSWER_MAX);
+    int n = answer ? mr_answer_write(p, answer, ANSWER_MAX) : MR_ENOMEM;
+    mr_plan_free(p->plan);
+    p->plan = NULL;
+    p->answered = true;
+    if (n < 0) {
+        free(answer);
+        p->dead = true;
+        mr_relay_peer_answered(p, n, "could not write the SDP answer", NULL, 0);
+        return;
+    }
+    mr_relay_peer_answered(p, 0, NULL, answer, (size_t)n);
+}
+
+static const struct mr_transport_ops transport_ops = {
+    .rtp = on_rtp,
+    .rtcp = on_rtcp,
+    .state = on_state,
+    .gathered = on_gathered,
+};
+
+/* --- Set-up ------------------------------------------------------------- */
+
+/* The first SSRC of a section that is not the retransmission half of an
+ * FID group (RFC 5576 §4): the one media will arrive on. */
+static uint32_t primary_ssrc(const struct mr_sdp_media *m)
+{
+    for (unsigned i = 0; i < m->n_ssrcs; i++) {
+        bool rtx = false;
+        for (unsigned f = 0; f < m->n_fid; f++)
+            if (m->fid[f][1] == m->ssrcs[i].ssrc)
+                rtx = true;
+        if (!rtx)
+            return m->ssrcs[i].ssrc;
+    }
+    return 0;
+}
+
+static uint32_t nonzero_random(void)
+{
+    uint32_t v;
+    do
+        v = mr_random_u32();
+    while (v == 0);
+    return v;
+}
+
+static void setup_tracks(struct mr_peer *p)
+{
+    const struct mr_plan *plan = p->plan;
+    for (unsigned i = 0; i < plan->offer->n_media; i++) {
+        const struct mr_plan_media *pm = &plan->media[i];
+        const struct mr_sdp_media *m = &plan->offer->media[i];
+        if (!pm->accepted)
+            continue;
+        unsigned idx = p->kind == MR_SESSION_PUBLISH ? (unsigned)pm->track : p->n_tracks;
+        struct mr_track *t = &p->tracks[idx];
+        memset(t, 0, sizeof(*t));
+        t->kind = m->kind;
+        snprintf(t->mid, sizeof(t->mid), "%s", m->mid);
+        t->codec = pm->codec;
+        t->ext = pm->ext;
+        if (p->kind == MR_SESSION_PUBLISH) {
+            t->ssrc = primary_ssrc(m);
+            t->src = -1;
+            mr_rtp_rx_stats_init(&t->rx, t->codec.clock_rate);
+        } else {
+            t->src = pm->track;
+            for (unsigned k = 0; k < p->n_tracks; k++)
+                if (p->tracks[k].kind == t->kind)
+                    t->rank++;
+            t->out_ssrc = nonzero_random();
+            mr_rewrite_init(&t->rw, (uint16_t)mr_random_u32(), mr_random_u32());
+        }
+        p->n_tracks++;
+    }
+}
+
+static int apply_remote(struct mr_peer *p)
+{
+    const struct mr_sdp_media *m = &p->plan->offer->media[p->plan->transport_m];
+    struct mr_transport_remote r = {
+        .ice_ufrag = m->ice_ufrag,
+        .ice_pwd = m->ice_pwd,
+        .fingerprint_alg = m->fingerprint_alg,
+        .fingerprint = m->fingerprint,
+        .fingerprint_len = m->fingerprint_len,
+        /* RFC 8842 §5.3: an offerer says actpass (or active), so we take
+         * the passive role, i.e. the DTLS server; only a passive offerer
+         * makes us the client. */
+        .local_role = m->setup == MR_SETUP_PASSIVE ? MR_DTLS_CLIENT : MR_DTLS_SERVER,
+    };
+    int rc = mr_transport_set_remote(p->transport, &r);
+    if (rc < 0)
+        return rc;
+    for (unsigned i = 0; i < m->n_candidates; i++) {
+        char line[MR_ICE_CANDIDATE_MAX];
+        if (mr_sdp_write_candidate(&m->candidates[i], line, sizeof(line)) > 0)
+            mr_transport_add_remote_candidate(p->transport, line);
+    }
+    if (m->end_of_candidates)
+        mr_transport_remote_candidates_done(p->transport);
+    return 0;
+}
+
+static int create_transport(struct mr_peer *p)
+{
+    const struct mr_config *cfg = mr_relay_config(p->relay);
+    struct mr_transport_config tc = {
+        .ctx = p->stream->worker->ctx,
+        .identity = mr_relay_identity(p->relay),
+        .ice =
+            {
+                .local_ip = cfg->media_ip,
+                .port_min = cfg->udp_port_min,
+                .port_max = cfg->udp_port_max,
+                .stun_ip = mr_relay_stun_ip(p->relay),
+                .stun_port = cfg->stun_port,
+                .controlling = false,
+            },
+    };
+    int rc = mr_transport_new(&tc, &transport_ops, p, &p->transport);
+    if (rc == 0)
+        rc = apply_remote(p);
+    if (rc == 0)
+        rc = mr_transport_gather(p->transport);
+    return rc;
+}
+
+void mr_peer_start(void *data)
+{
+    struct mr_peer *p = data;
+    if (p->dead)
+        return; /* cancelled before it started; destroy follows */
+    p->created_us = mr_clock_mono_us();
+    setup_tracks(p);
+    int rc = create_transport(p);
+    if (rc < 0) {
+        mr_log_error(SFU, "%s %.8s: cannot set up the transport: %s", kind_word(p), p->id,
+                     mr_strerror(rc));
+        p->dead = true;
+        p->answered = true;
+        mr_plan_free(p->plan);
+        p->plan = NULL;
+        mr_relay_peer_answered(p, rc, "the relay could not open a media transport", NULL, 0);
+    }
+}
+
+void mr_peer_destroy(void *data)
+{
+    struct mr_peer *p = data;
+    p->dead = true;
+    mr_stream_detach(p->stream, p);
+    if (p->transport) {
+        mr_transport_close(p->transport);
+        mr_transport_free(p->transport);
+    }
+    mr_plan_free(p->plan);
+    mr_log_debug(SFU, "%s %.8s: destroyed", kind_word(p), p->id);
+    mr_stream_unref(p->stream);
+    free(p);
+}
+
+void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag)
+{
+    if (!p->dead && p->transport) {
+        for (unsigned i = 0; i < frag->n_candidates; i++) {
+            char line[MR_ICE_CANDIDATE_MAX];
+            if (mr_sdp_write_candidate(&frag->candidates[i], line, sizeof(line)) > 0)
+                mr_transport_add_remote_candidate(p->transport, line);
+        }
+        if (frag->end_of_candidates)
+            mr_transport_remote_candidates_done(p->transport);
+    }
+    free(frag);
+}
+
+static bool h264_compatible(const struct mr_codec *pub, const struct mr_codec *sub)
+{
+    if (pub->h264_profile_idc == sub->h264_profile_idc &&
+        pub->h264_profile_iop == sub->h264_profile_iop)
+        return true;
+    /* Constrained Baseline (42e0/4240) plays on a Baseline (4200) decoder. */
+    return pub->h264_profile_idc == 0x42 && sub->h264_profile_idc == 0x42 &&
+           (pub->h264_profile_iop & 0x40);
+}
+
+static bool codec_compatible(const struct mr_codec *pub, const struct mr_codec *sub)
+{
+    if (pub->id != sub->id)
+        return false;
+    return pub->id != MR_CODEC_H264 || h264_compatible(pub, sub);
+}
+
+/* The publisher's track of the given kind and rank (0 = its first video). A
+ * returning publisher may order its sections differently from the last. */
+static int find_by_rank(const struct mr_peer *pub, enum mr_media_kind kind, unsigned rank)
+{
+    for (unsigned i = 0; i < pub->n_tracks; i++)
+        if (pub->tracks[i].kind == kind && rank-- == 0)
+            return (int)i;
+    return -1;
+}
+
+void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub)
+{
+    for (unsigned j = 0; j < sub->n_tracks; j++) {
+        struct mr_track *t = &sub->tracks[j];
+        t->src = pub ? find_by_rank(pub, t->kind, t->rank) : -1;
+        const struct mr_track *src = t->src >= 0 ? &pub->tracks[t->src] : NULL;
+        t->compatible = src && codec_compatible(&src->codec, &t->codec);
+        t->waiting_keyframe = t->kind == MR_MEDIA_VIDEO;
+        /* The next packet rebases sequence numbers and timestamps, so a
+         * new publisher continues the old one's spaces. */
+        mr_rewrite_unbind(&t->rw);
+        if (pub && !t->compatible)
+            mr_log_warn(SFU, "subscriber %.8s: track %u cannot take the publisher's %s", sub->id,
+                        j, src ? mr_codec_name(src->codec.id) : "media");
+    }
+}

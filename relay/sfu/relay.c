@@ -1,0 +1,469 @@
+/* The relay's control side: sessions and streams, on the control thread. */
+#include "sfu/relay.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/random.h"
+#include "dtls/dtls.h"
+#include "sfu/sfu_priv.h"
+#include "srtp/srtp.h"
+
+struct mr_session {
+    char id[MR_SESSION_ID_LEN + 1];
+    enum mr_session_kind kind;
+    char room[65];
+    char stream_name[65];
+    char sub[129];
+    char remote_ufrag[MR_SDP_ICE_MAX + 1];
+    char remote_pwd[MR_SDP_ICE_MAX + 1];
+    struct mr_stream *stream; /* reference */
+    struct mr_peer *peer;     /* destroyed by the worker when we say so */
+    uint64_t ticket;          /* non-zero until answered */
+    mr_session_cb cb;
+    void *user;
+};
+
+struct mr_relay {
+    const struct mr_config *cfg;
+    GMainContext *control;
+    struct mr_worker_pool *pool;
+    struct mr_dtls_identity *identity;
+    char stun_ip[64];
+    GHashTable *sessions; /* id -> struct mr_session (owned) */
+    GHashTable *streams;  /* "room/name" -> struct mr_stream (one reference) */
+    uint64_t next_ticket;
+};
+
+const struct mr_config *mr_relay_config(const struct mr_relay *r)
+{
+    return r->cfg;
+}
+
+const struct mr_dtls_identity *mr_relay_identity(const struct mr_relay *r)
+{
+    return r->identity;
+}
+
+const char *mr_relay_stun_ip(const struct mr_relay *r)
+{
+    return r->stun_ip[0] ? r->stun_ip : NULL;
+}
+
+/* libnice wants a numeric STUN address; resolve the name once. */
+static int resolve_stun(struct mr_relay *r)
+{
+    const char *host = r->cfg->stun_server;
+    if (!host[0])
+        return 0;
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, NULL, &hints, &res) != 0 || !res) {
+        mr_log_error(CONFIG, "[media] stun_server: cannot resolve %s", host);
+        return MR_EINVAL;
+    }
+    getnameinfo(res->ai_addr, res->ai_addrlen, r->stun_ip, sizeof(r->stun_ip), NULL, 0,
+                NI_NUMERICHOST);
+    freeaddrinfo(res);
+    return 0;
+}
+
+int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_relay **out)
+{
+    struct mr_relay *r = calloc(1, sizeof(*r));
+    if (!r)
+        return MR_ENOMEM;
+    r->cfg = cfg;
+    r->control = control;
+    int rc = mr_srtp_global_init();
+    if (rc == 0)
+        rc = resolve_stun(r);
+    if (rc == 0)
+        rc = mr_dtls_identity_new(&r->identity);
+    if (rc < 0)
+        goto fail;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = cfg->workers ? cfg->workers : (cpus > 0 ? (unsigned)cpus : 1);
+    rc = mr_worker_pool_new(n, &r->pool);
+    if (rc < 0)
+        goto fail;
+    r->sessions = g_hash_table_new(g_str_hash, g_str_equal);
+    r->streams = g_hash_table_new(g_str_hash, g_str_equal);
+    mr_log_info(SRTP, "%s with %s crypto; DTLS certificate sha-256 %s", mr_srtp_version(),
+                mr_srtp_backend(), mr_dtls_identity_fingerprint(r->identity));
+    *out = r;
+    return 0;
+
+    /* ERRORS */
+fail:
+    mr_dtls_identity_free(r->identity);
+    free(r);
+    return rc;
+}
+
+/* Removes a session and has its worker destroy the peer. */
+static void remove_session(struct mr_relay *r, struct mr_session *s)
+{
+    struct mr_stream *st = s->stream;
+    g_hash_table_remove(r->sessions, s->id);
+    if (s->kind == MR_SESSION_PUBLISH && strcmp(st->pub_session, s->id) == 0) {
+        st->pub_session[0] = '\0';
+        st->pub_sub[0] = '\0';
+        st->pub_ready = false;
+        st->n_pub_tracks = 0;
+    }
+    mr_worker_call(st->worker, mr_peer_destroy, s->peer);
+    if (--st->n_sessions == 0) {
+        g_hash_table_remove(r->streams, st->key);
+        mr_stream_unref(st);
+    }
+    char room[MR_LOG_REDACT_LEN];
+    mr_log_info(SFU, "%s %.8s closed (room %s)",
+                s->kind == MR_SESSION_PUBLISH ? "publisher" : "subscriber", s->id,
+                mr_log_redact(MR_LOG_SFU, s->room, room));
+    free(s);
+}
+
+void mr_relay_free(struct mr_relay *r)
+{
+    if (!r)
+        return;
+    GList *all = g_hash_table_get_values(r->sessions);
+    for (GList *l = all; l; l = l->next)
+        remove_session(r, l->data);
+    g_list_free(all);
+    /* Joins the workers after they ran every queued destroy. */
+    mr_worker_pool_free(r->pool);
+    g_hash_table_destroy(r->sessions);
+    g_hash_table_destroy(r->streams);
+    mr_dtls_identity_free(r->identity);
+    free(r);
+}
+
+static struct mr_stream *find_or_create_stream(struct mr_relay *r, const char *room,
+                                               const char *name)
+{
+    char key[131];
+    snprintf(key, sizeof(key), "%s/%s", room, name);
+    struct mr_stream *st = g_hash_table_lookup(r->streams, key);
+    if (st)
+        return st;
+    st = mr_stream_new(room, name, mr_worker_pool_acquire(r->pool), r->cfg->viewer_grace_s);
+    if (st)
+        g_hash_table_insert(r->streams, st->key, st);
+    return st;
+}
+
+static struct mr_session *new_session(struct mr_relay *r, const struct mr_session_request *req,
+                                      struct mr_stream *st, struct mr_plan *plan)
+{
+    struct mr_session *s = calloc(1, sizeof(*s));
+    struct mr_peer *p = calloc(1, sizeof(*p));
+    if (!s || !p) {
+        free(s);
+        free(p);
+        return NULL;
+    }
+    mr_random_hex(s->id, MR_SESSION_ID_LEN / 2);
+    s->kind = req->kind;
+    snprintf(s->room, sizeof(s->room), "%s", req->room);
+    snprintf(s->stream_name, sizeof(s->stream_name), "%s", req->stream);
+    snprintf(s->sub, sizeof(s->sub), "%s", req->sub);
+    const struct mr_sdp_media *tm = &plan->offer->media[plan->transport_m];
+    snprintf(s->remote_ufrag, sizeof(s->remote_ufrag), "%s", tm->ice_ufrag);
+    snprintf(s->remote_pwd, sizeof(s->remote_pwd), "%s", tm->ice_pwd);
+    s->stream = st;
+    s->peer = p;
+    memcpy(p->id, s->id, sizeof(p->id));
+    p->kind = req->kind;
+    p->relay = r;
+    p->stream = mr_stream_ref(st);
+    p->plan = plan;
+    mr_random_hex(p->cname, (MR_CNAME_LEN - 1) / 2);
+    p->rtcp_ssrc = mr_random_u32() | 1;
+    st->n_sessions++;
+    g_hash_table_insert(r->sessions, s->id, s);
+    return s;
+}
+
+static void record_publisher(struct mr_stream *st, const struct mr_session *s,
+                             const struct mr_plan *plan)
+{
+    snprintf(st->pub_session, sizeof(st->pub_session), "%s", s->id);
+    snprintf(st->pub_sub, sizeof(st->pub_sub), "%s", s->sub);
+    st->pub_ready = false;
+    st->n_pub_tracks = 0;
+    for (unsigned i = 0; i < plan->offer->n_media; i++) {
+        const struct mr_plan_media *pm = &plan->media[i];
+        if (!pm->accepted)
+            continue;
+        st->pub_tracks[pm->track].kind = plan->offer->media[i].kind;
+        st->pub_tracks[pm->track].codec = pm->codec;
+        st->n_pub_tracks++;
+    }
+}
+
+static int plan_request(struct mr_relay *r, const struct mr_session_request *req,
+                        struct mr_plan **plan, char *detail, size_t dlen)
+{
+    if (req->kind == MR_SESSION_PUBLISH)
+        return mr_plan_publish(req->offer, req->offer_len, plan, detail, dlen);
+    char key[131];
+    snprintf(key, sizeof(key), "%s/%s", req->room, req->stream);
+    struct mr_stream *st = g_hash_table_lookup(r->streams, key);
+    bool live = st && st->pub_session[0] && st->pub_ready;
+    int rc = mr_plan_subscribe(req->offer, req->offer_len, live ? st->pub_tracks : NULL,
+                               live ? st->n_pub_tracks : 0, plan, detail, dlen);
+    /* The body is judged before the state: a bad offer is a 400 even for a
+     * stream nobody publishes. */
+    if (!live && rc != MR_EPARSE) {
+        if (rc == 0)
+            mr_plan_free(*plan);
+        snprintf(detail, dlen, "nothing is published on this stream");
+        return MR_ENOENT;
+    }
+    return rc;
+}
+
+int mr_relay_open(struct mr_relay *r, const struct mr_session_request *req, mr_session_cb cb,
+                  void *user, uint64_t *ticket, char *detail, size_t dlen)
+{
+    struct mr_plan *plan = NULL;
+    int rc = plan_request(r, req, &plan, detail, dlen);
+    if (rc < 0)
+        return rc;
+    struct mr_stream *st = find_or_create_stream(r, req->room, req->stream);
+    if (!st) {
+        mr_plan_free(plan);
+        snprintf(detail, dlen, "out of memory");
+        return MR_ENOMEM;
+    }
+    if (req->kind == MR_SESSION_PUBLISH && st->pub_session[0]) {
+        if (strcmp(st->pub_sub, req->sub) != 0) {
+            mr_plan_free(plan);
+            snprintf(detail, dlen, "another participant is publishing this stream");
+            return MR_EBUSY;
+        }
+        /* The same participant is back (its link dropped): the new session
+         * replaces the old one. */
+        struct mr_session *old = g_hash_table_lookup(r->sessions, st->pub_session);
+        if (old)
+            remove_session(r, old);
+        st = find_or_create_stream(r, req->room, req->stream);
+    }
+    struct mr_session *s = new_session(r, req, st, plan);
+    if (!s) {
+        mr_plan_free(plan);
+        snprintf(detail, dlen, "out of memory");
+        return MR_ENOMEM;
+    }
+    if (req->kind == MR_SESSION_PUBLISH)
+        record_publisher(st, s, plan);
+    s->ticket = ++r->next_ticket;
+    s->cb = cb;
+    s->user = user;
+    *ticket = s->ticket;
+    char room[MR_LOG_REDACT_LEN];
+    mr_log_info(SFU, "%s %.8s opening (room %s, worker %u)",
+                req->kind == MR_SESSION_PUBLISH ? "publisher" : "subscriber", s->id,
+                mr_log_redact(MR_LOG_SFU, req->room, room), st->worker->index);
+    mr_worker_call(st->worker, mr_peer_start, s->peer);
+    return 0;
+}
+
+static struct mr_session *find_by_ticket(struct mr_relay *r, uint64_t ticket)
+{
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, r->sessions);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        struct mr_session *s = value;
+        if (s->ticket == ticket)
+            return s;
+    }
+    return NULL;
+}
+
+void mr_relay_cancel(struct mr_relay *r, uint64_t ticket)
+{
+    struct mr_session *s = ticket ? find_by_ticket(r, ticket) : NULL;
+    if (s)
+        remove_session(r, s);
+}
+
+int mr_relay_session_info(struct mr_relay *r, const char *session_id,
+                          struct mr_session_info *out)
+{
+    struct mr_session *s = g_hash_table_lookup(r->sessions, session_id);
+    if (!s || s->ticket)
+        return MR_ENOENT;
+    out->kind = s->kind;
+    snprintf(out->room, sizeof(out->room), "%s", s->room);
+    snprintf(out->stream, sizeof(out->stream), "%s", s->stream_name);
+    snprintf(out->sub, sizeof(out->sub), "%s", s->sub);
+    return 0;
+}
+
+struct trickle_call {
+    struct mr_peer *peer;
+    struct mr_sdp_frag *frag;
+};
+
+static void run_trickle(void *data)
+{
+    struct trickle_call *c = data;
+    mr_peer_trickle(c->peer, c->frag);
+    free(c);
+}
+
+int mr_relay_trickle(struct mr_relay *r, const char *session_id, const char *frag, size_t len,
+                     char *detail, size_t dlen)
+{
+    struct trickle_call *c = calloc(1, sizeof(*c));
+    struct mr_sdp_frag *f = malloc(sizeof(*f));
+    char why[160] = "";
+    int rc = (c && f) ? mr_sdp_parse_frag(frag, len, f, why, sizeof(why)) : MR_ENOMEM;
+    if (rc < 0) {
+        snprintf(detail, dlen, "malformed trickle-ice-sdpfrag: %s", why[0] ? why : mr_strerror(rc));
+        goto fail;
+    }
+    struct mr_session *s = g_hash_table_lookup(r->sessions, session_id);
+    if (!s || s->ticket) {
+        rc = MR_ENOENT;
+        snprintf(detail, dlen, "no such session");
+        goto fail;
+    }
+    if ((f->ice_ufrag[0] && strcmp(f->ice_ufrag, s->remote_ufrag) != 0) ||
+        (f->ice_pwd[0] && strcmp(f->ice_pwd, s->remote_pwd) != 0)) {
+        rc = MR_ENOTSUP;
+        snprintf(detail, dlen,
+                 "ICE restart is not supported yet; end this session and start a new one");
+        goto fail;
+    }
+    c->peer = s->peer;
+    c->frag = f;
+    mr_worker_call(s->stream->worker, run_trickle, c);
+    return 0;
+
+    /* ERRORS */
+fail:
+    free(c);
+    free(f);
+    return rc;
+}
+
+int mr_relay_close(struct mr_relay *r, const char *session_id)
+{
+    struct mr_session *s = g_hash_table_lookup(r->sessions, session_id);
+    if (!s || s->ticket)
+        return MR_ENOENT;
+    remove_session(r, s);
+    return 0;
+}
+
+void mr_relay_counts(struct mr_relay *r, struct mr_relay_counts *out)
+{
+    GHashTableIter it;
+    gpointer key, value;
+    memset(out, 0, sizeof(*out));
+    g_hash_table_iter_init(&it, r->sessions);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        struct mr_session *s = value;
+        if (s->kind == MR_SESSION_PUBLISH)
+            out->publishers++;
+        else
+            out->subscribers++;
+    }
+    out->streams = g_hash_table_size(r->streams);
+}
+
+/* --- Notifications from workers ----------------------------------------- */
+
+struct peer_note {
+    struct mr_relay *relay;
+    struct mr_peer *peer;
+    char id[MR_SESSION_ID_LEN + 1];
+    int err;
+    char detail[160];
+    char *answer; /* owned */
+    size_t answer_len;
+    bool failed;
+};
+
+static gboolean deliver_note(gpointer data)
+{
+    struct peer_note *n = data;
+    struct mr_relay *r = n->relay;
+    struct mr_session *s = g_hash_table_lookup(r->sessions, n->id);
+    /* The session may have been closed or replaced since the worker wrote
+     * this note; then its peer's destroy is already queued. */
+    if (!s || s->peer != n->peer)
+        goto out;
+    if (n->failed) {
+        if (!s->ticket)
+            remove_session(r, s);
+        goto out;
+    }
+    struct mr_session_result res = {
+        .err = n->err,
+        .detail = n->detail,
+        .session_id = s->id,
+        .answer = n->answer,
+        .answer_len = n->answer_len,
+    };
+    mr_session_cb cb = s->cb;
+    void *user = s->user;
+    s->ticket = 0;
+    s->cb = NULL;
+    if (n->err == 0 && s->kind == MR_SESSION_PUBLISH)
+        s->stream->pub_ready = true;
+    if (n->err < 0)
+        remove_session(r, s);
+    if (cb)
+        cb(&res, user);
+out:
+    free(n->answer);
+    free(n);
+    return G_SOURCE_REMOVE;
+}
+
+static void post_note(struct mr_peer *p, struct peer_note *n)
+{
+    n->relay = p->relay;
+    n->peer = p;
+    memcpy(n->id, p->id, sizeof(n->id));
+    GSource *src = g_idle_source_new();
+    g_source_set_callback(src, deliver_note, n, NULL);
+    g_source_attach(src, p->relay->control);
+    g_source_unref(src);
+}
+
+void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char *answer,
+                            size_t answer_len)
+{
+    struct peer_note *n = calloc(1, sizeof(*n));
+    if (!n) {
+        free(answer);
+        return;
+    }
+    n->err = err;
+    snprintf(n->detail, sizeof(n->detail), "%s", detail ? detail : "");
+    n->answer = answer;
+    n->answer_len = answer_len;
+    post_note(p, n);
+}
+
+void mr_relay_peer_failed(struct mr_peer *p, const char *why)
+{
+    struct peer_note *n = calloc(1, sizeof(*n));
+    if (!n)
+        return;
+    n->failed = true;
+    snprintf(n->detail, sizeof(n->detail), "%s", why);
+    post_note(p, n);
+}

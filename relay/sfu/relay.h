@@ -1,0 +1,112 @@
+/*
+ * The relay's control interface: the one narrow door through which
+ * signaling (HTTP, WebSocket) drives the media plane.
+ *
+ * Every call is made on the control thread (the main GLib loop) and every
+ * result comes back there, asynchronously, through a callback. Requests and
+ * results are plain data (names, SDP text, ids, error codes), so the relay
+ * can later run as a separate process or node behind the same interface
+ * without signaling changing.
+ *
+ * Inside, each stream is placed on one media worker thread, which owns its
+ * publisher, its subscribers and all their packets.
+ */
+#ifndef MR_SFU_RELAY_H
+#define MR_SFU_RELAY_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+#define MR_SESSION_ID_LEN 32 /* hex digits */
+
+enum mr_session_kind { MR_SESSION_PUBLISH, MR_SESSION_SUBSCRIBE };
+
+struct mr_relay;
+
+/* Creates the relay and starts its media workers (cfg->workers, or one per
+ * online CPU). cfg is borrowed for the relay's lifetime; control is the
+ * control thread's context. Returns 0, MR_ECRYPTO (no DTLS identity),
+ * MR_EINVAL (bad media address) or MR_ENOMEM. */
+int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_relay **out);
+
+/* Closes every session, stops the workers and frees the relay. */
+void mr_relay_free(struct mr_relay *relay);
+
+/* Result of opening a session, delivered on the control thread. Strings are
+ * owned by the relay and valid during the callback only. */
+struct mr_session_result {
+    int err;                /* 0, or an MR_E* code as for mr_relay_open */
+    const char *detail;     /* why, in words fit for the client */
+    const char *session_id; /* MR_SESSION_ID_LEN hex digits */
+    const char *answer;     /* SDP answer */
+    size_t answer_len;
+};
+
+typedef void (*mr_session_cb)(const struct mr_session_result *res, void *user);
+
+struct mr_session_request {
+    enum mr_session_kind kind;
+    const char *room;   /* validated names */
+    const char *stream;
+    const char *sub;    /* who, from the token */
+    const char *offer;  /* SDP, offer_len bytes, copied during the call */
+    size_t offer_len;
+};
+
+/*
+ * Opens a publisher (WHIP) or subscriber (WHEP) session.
+ *
+ * Checks that need no media work happen now; on failure the call returns
+ *   MR_EPARSE   the offer is not valid SDP, or lacks what WebRTC needs
+ *   MR_ECODEC   no offered codec can carry (or receive) the stream
+ *   MR_ENOENT   WHEP: nothing is published on that stream
+ *   MR_EBUSY    WHIP: another participant publishes that stream
+ * with a reason in detail, and cb is never called.
+ * On 0, cb is called exactly once, later, on the control thread, with the
+ * answer or a late failure (the relay could not open a port, ...), unless
+ * mr_relay_cancel(*ticket) comes first.
+ */
+int mr_relay_open(struct mr_relay *relay, const struct mr_session_request *req,
+                  mr_session_cb cb, void *user, uint64_t *ticket, char *detail,
+                  size_t detail_len);
+
+/* The requester went away: cb will not be called, and the session being
+ * created for it is closed. */
+void mr_relay_cancel(struct mr_relay *relay, uint64_t ticket);
+
+/* What the relay knows about a session, for authorization. */
+struct mr_session_info {
+    enum mr_session_kind kind;
+    char room[65];
+    char stream[65];
+    char sub[129];
+};
+
+/* Returns 0 or MR_ENOENT. */
+int mr_relay_session_info(struct mr_relay *relay, const char *session_id,
+                          struct mr_session_info *out);
+
+/*
+ * Applies a trickle-ice-sdpfrag to a session. Returns 0, MR_ENOENT,
+ * MR_EPARSE (with detail), or MR_ENOTSUP for an ICE restart (new ufrag/pwd),
+ * which this relay does not perform yet.
+ */
+int mr_relay_trickle(struct mr_relay *relay, const char *session_id, const char *frag,
+                     size_t len, char *detail, size_t detail_len);
+
+/* Ends a session. Returns 0 or MR_ENOENT. */
+int mr_relay_close(struct mr_relay *relay, const char *session_id);
+
+/* Counts for /healthz and logs. */
+struct mr_relay_counts {
+    unsigned publishers;
+    unsigned subscribers;
+    unsigned streams;
+};
+void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
+
+#endif

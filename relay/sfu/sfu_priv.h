@@ -1,0 +1,171 @@
+/*
+ * Internal to relay/sfu: streams, peers, tracks and negotiation plans.
+ *
+ * Ownership and threads:
+ *  - struct mr_stream is shared by the control thread and its worker and is
+ *    reference-counted (atomically). Fields are grouped by the one thread
+ *    that may touch them.
+ *  - struct mr_peer is allocated by the control thread, then handed to its
+ *    stream's worker, which alone touches its media fields. It is destroyed
+ *    only on the control thread's request (peer_destroy on the worker), so a
+ *    worker never frees a peer the control thread may still name.
+ *  - struct mr_plan (the parsed offer and the choices made for it) moves
+ *    from the control thread to the worker with the peer, and is freed there
+ *    once the answer is written.
+ */
+#ifndef MR_SFU_PRIV_H
+#define MR_SFU_PRIV_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rtcp/rtcp.h"
+#include "sdp/negotiate.h"
+#include "sdp/sdp.h"
+#include "sfu/relay.h"
+#include "sfu/rewrite.h"
+#include "sfu/worker.h"
+#include "transport/transport.h"
+
+#define MR_MAX_TRACKS 4
+#define MR_CNAME_LEN 17
+
+struct mr_relay;
+
+/* Decisions for one m-line of an offer. */
+struct mr_plan_media {
+    bool accepted;
+    int track;             /* publisher: its track index; subscriber: the
+                              publisher track it receives */
+    struct mr_codec codec; /* in this peer's numbering */
+    struct mr_ext_ids ext;
+};
+
+struct mr_plan {
+    struct mr_sdp *offer;  /* owned */
+    unsigned transport_m;  /* the m-line whose ICE/DTLS parameters are used */
+    struct mr_plan_media media[MR_SDP_MAX_MEDIA];
+    unsigned n_tracks;
+};
+
+/* What a publisher sends on one track, as the control thread records it
+ * for negotiating subscribers. */
+struct mr_pub_track {
+    enum mr_media_kind kind;
+    struct mr_codec codec; /* publisher's numbering */
+};
+
+struct mr_track {
+    enum mr_media_kind kind;
+    char mid[MR_SDP_MID_MAX + 1];
+    struct mr_codec codec;
+    struct mr_ext_ids ext;
+    /* Publisher side. */
+    uint32_t ssrc;          /* 0 until learned */
+    struct mr_rtp_rx_stats rx;
+    /* Subscriber side. */
+    int src;                /* publisher track index received, or -1 */
+    unsigned rank;          /* among this peer's tracks of the same kind */
+    bool compatible;        /* the current publisher's codec fits ours */
+    bool waiting_keyframe;
+    uint32_t out_ssrc;
+    struct mr_rewrite rw;
+    uint32_t packets_out;
+    uint32_t octets_out;
+};
+
+struct mr_peer {
+    /* Immutable after creation. */
+    char id[MR_SESSION_ID_LEN + 1];
+    enum mr_session_kind kind;
+    struct mr_relay *relay;
+    struct mr_stream *stream; /* holds a reference */
+    char cname[MR_CNAME_LEN];
+    uint32_t rtcp_ssrc;       /* our SSRC in RTCP we originate */
+
+    /* Worker thread only. */
+    struct mr_plan *plan;     /* until the answer is written */
+    struct mr_transport *transport;
+    struct mr_track tracks[MR_MAX_TRACKS];
+    unsigned n_tracks;
+    bool answered;
+    bool dead;                /* failed or closing: no more media */
+    bool attached;            /* in the stream's publisher slot / list */
+    int64_t created_us;
+    int64_t secure_us;
+};
+
+struct mr_stream {
+    int refs;                 /* atomic */
+    char room[65];
+    char name[65];
+    char key[131];            /* "room/name" */
+    struct mr_worker *worker;
+    unsigned grace_s;         /* how long viewers wait for a publisher */
+
+    /* Control thread only. */
+    char pub_session[MR_SESSION_ID_LEN + 1]; /* "" when nobody publishes */
+    char pub_sub[129];
+    bool pub_ready;           /* the publisher's answer went out */
+    struct mr_pub_track pub_tracks[MR_MAX_TRACKS];
+    unsigned n_pub_tracks;
+    unsigned n_sessions;
+
+    /* Worker thread only. */
+    struct mr_peer *publisher;
+    GPtrArray *subscribers;   /* struct mr_peer *, not owned */
+    GSource *tick;            /* RTCP reports, keyframe requests */
+    GSource *grace;           /* viewers waiting for a publisher */
+    int64_t last_keyframe_request_us;
+    uint8_t fir_seq;
+};
+
+/* stream.c */
+struct mr_stream *mr_stream_new(const char *room, const char *name, struct mr_worker *w,
+                                unsigned grace_s);
+struct mr_stream *mr_stream_ref(struct mr_stream *s);
+void mr_stream_unref(struct mr_stream *s);
+/* Worker: attach/detach a ready peer (publisher slot or subscriber list). */
+void mr_stream_attach(struct mr_stream *s, struct mr_peer *p);
+void mr_stream_detach(struct mr_stream *s, struct mr_peer *p);
+/* Worker: ask the publisher for a key frame (coalesced). */
+void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us);
+
+/* plan.c (control thread) */
+int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *detail,
+                    size_t detail_len);
+int mr_plan_subscribe(const char *offer, size_t len, const struct mr_pub_track *pub,
+                      unsigned n_pub, struct mr_plan **out, char *detail, size_t detail_len);
+void mr_plan_free(struct mr_plan *plan);
+
+/* answer.c (worker) */
+int mr_answer_write(struct mr_peer *p, char *out, size_t cap);
+
+/* peer.c (worker) */
+void mr_peer_start(void *peer);   /* mr_worker_call target */
+void mr_peer_destroy(void *peer); /* mr_worker_call target */
+void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag); /* takes frag */
+/* Worker: (re)binds a subscriber's tracks to the stream's current publisher. */
+void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub);
+
+/* forward.c (worker, hot path) */
+void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len);
+
+/* sfu_rtcp.c (worker) */
+void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len);
+void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len);
+void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us);
+void mr_rtcp_send_keyframe_request(struct mr_peer *pub, uint8_t fir_seq);
+
+/* relay.c: worker -> control thread notifications. */
+void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char *answer,
+                            size_t answer_len);
+void mr_relay_peer_failed(struct mr_peer *p, const char *why);
+
+/* Accessors used by workers. */
+const struct mr_config *mr_relay_config(const struct mr_relay *r);
+const struct mr_dtls_identity *mr_relay_identity(const struct mr_relay *r);
+const char *mr_relay_stun_ip(const struct mr_relay *r);
+
+#endif

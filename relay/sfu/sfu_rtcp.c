@@ -1,0 +1,157 @@
+/* RTCP at the relay: reports and key-frame requests towards publishers,
+ * translated sender reports towards subscribers. */
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "rtcp/rtcp.h"
+#include "sfu/sfu_priv.h"
+#include "srtp/srtp.h"
+
+#define RTCP_BUF (512 + MR_SRTP_MAX_OVERHEAD)
+
+static int track_by_ssrc(const struct mr_peer *p, uint32_t ssrc)
+{
+    for (unsigned i = 0; i < p->n_tracks; i++)
+        if (p->tracks[i].ssrc == ssrc && ssrc != 0)
+            return (int)i;
+    return -1;
+}
+
+static bool is_our_video_ssrc(const struct mr_peer *sub, uint32_t ssrc)
+{
+    for (unsigned j = 0; j < sub->n_tracks; j++)
+        if (sub->tracks[j].kind == MR_MEDIA_VIDEO && sub->tracks[j].out_ssrc == ssrc)
+            return true;
+    return false;
+}
+
+/* RFC 3550 §6.4.1: a sender report per subscriber, in its SSRC and
+ * timestamp space, so its receiver can keep audio and video in sync. */
+static void translate_sr(struct mr_peer *pub, int ti, const struct mr_rtcp_sr *sr)
+{
+    struct mr_stream *s = pub->stream;
+    uint8_t buf[RTCP_BUF];
+    for (unsigned i = 0; i < s->subscribers->len; i++) {
+        struct mr_peer *sub = g_ptr_array_index(s->subscribers, i);
+        for (unsigned j = 0; j < sub->n_tracks; j++) {
+            struct mr_track *dst = &sub->tracks[j];
+            struct mr_rtcp_sr out = {
+                .ssrc = dst->out_ssrc,
+                .ntp = sr->ntp,
+                .packet_count = dst->packets_out,
+                .octet_count = dst->octets_out,
+            };
+            if (dst->src != ti || !dst->compatible || sub->dead ||
+                !mr_rewrite_ts(&dst->rw, sr->ssrc, sr->rtp_ts, &out.rtp_ts))
+                continue;
+            int n = mr_rtcp_write_sr(buf, sizeof(buf), &out);
+            int m = n < 0 ? n
+                          : mr_rtcp_write_sdes_cname(buf + n, sizeof(buf) - (size_t)n,
+                                                     dst->out_ssrc, sub->cname);
+            if (m > 0)
+                mr_transport_send_rtcp(sub->transport, buf, (size_t)(n + m), sizeof(buf));
+        }
+    }
+}
+
+void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len)
+{
+    struct mr_rtcp_iter it;
+    struct mr_rtcp_pkt pkt;
+    int64_t now = mr_clock_mono_us();
+    mr_rtcp_iter_init(&it, buf, len);
+    while (mr_rtcp_next(&it, &pkt) == 1) {
+        if (pkt.type != MR_RTCP_SR)
+            continue; /* SDES, BYE, RR of a send-only peer: nothing to act on */
+        struct mr_rtcp_sr sr;
+        if (mr_rtcp_parse_sr(&pkt, &sr) < 0)
+            continue;
+        int ti = track_by_ssrc(pub, sr.ssrc);
+        if (ti < 0)
+            continue;
+        mr_rtp_rx_stats_on_sr(&pub->tracks[ti].rx, sr.ntp, now);
+        if (pub->attached)
+            translate_sr(pub, ti, &sr);
+    }
+}
+
+static bool asks_for_keyframe(const struct mr_peer *sub, const struct mr_rtcp_pkt *pkt)
+{
+    struct mr_rtcp_fb fb;
+    if (pkt->type != MR_RTCP_PSFB || mr_rtcp_parse_fb(pkt, &fb) < 0)
+        return false;
+    if (fb.fmt == MR_RTCP_PSFB_PLI)
+        return is_our_video_ssrc(sub, fb.media_ssrc);
+    if (fb.fmt != MR_RTCP_PSFB_FIR)
+        return false;
+    int n = mr_rtcp_fir_count(&fb);
+    for (int i = 0; i < n; i++) {
+        uint32_t ssrc;
+        uint8_t seq;
+        if (mr_rtcp_fir_entry(&fb, (unsigned)i, &ssrc, &seq) == 0 && is_our_video_ssrc(sub, ssrc))
+            return true;
+    }
+    return false;
+}
+
+void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len)
+{
+    struct mr_rtcp_iter it;
+    struct mr_rtcp_pkt pkt;
+    mr_rtcp_iter_init(&it, buf, len);
+    while (mr_rtcp_next(&it, &pkt) == 1) {
+        /* A viewer's PLI or FIR goes upstream, coalesced with everyone
+         * else's. Receiver reports will drive layer choice later. */
+        if (asks_for_keyframe(sub, &pkt))
+            mr_stream_request_keyframe(sub->stream, mr_clock_mono_us());
+    }
+}
+
+static int write_empty_rr(struct mr_peer *pub, uint8_t *buf, size_t cap)
+{
+    struct mr_rtcp_rr rr = {.ssrc = pub->rtcp_ssrc, .n_reports = 0};
+    return mr_rtcp_write_rr(buf, cap, &rr);
+}
+
+void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us)
+{
+    struct mr_rtcp_rr rr = {.ssrc = pub->rtcp_ssrc};
+    for (unsigned i = 0; i < pub->n_tracks && rr.n_reports < MR_RTCP_MAX_REPORTS; i++) {
+        struct mr_track *t = &pub->tracks[i];
+        if (t->ssrc && t->rx.started)
+            mr_rtp_rx_stats_report(&t->rx, t->ssrc, now_us, &rr.reports[rr.n_reports++]);
+    }
+    if (rr.n_reports == 0)
+        return;
+    uint8_t buf[RTCP_BUF];
+    int n = mr_rtcp_write_rr(buf, sizeof(buf), &rr);
+    int m = n < 0 ? n
+                  : mr_rtcp_write_sdes_cname(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc,
+                                             pub->cname);
+    if (m > 0)
+        mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m), sizeof(buf));
+}
+
+void mr_rtcp_send_keyframe_request(struct mr_peer *pub, uint8_t fir_seq)
+{
+    uint8_t buf[RTCP_BUF];
+    for (unsigned i = 0; i < pub->n_tracks; i++) {
+        struct mr_track *t = &pub->tracks[i];
+        if (t->kind != MR_MEDIA_VIDEO || t->ssrc == 0)
+            continue;
+        /* Feedback rides in a compound packet that starts with a report
+         * (RFC 4585 §3.1), for peers that did not negotiate rtcp-rsize. */
+        int n = write_empty_rr(pub, buf, sizeof(buf));
+        int m;
+        if (t->codec.fb & MR_FB_NACK_PLI)
+            m = mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, t->ssrc);
+        else if (t->codec.fb & MR_FB_CCM_FIR)
+            m = mr_rtcp_write_fir(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, t->ssrc,
+                                  fir_seq);
+        else
+            continue;
+        if (n > 0 && m > 0)
+            mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m), sizeof(buf));
+    }
+}

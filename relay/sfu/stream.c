@@ -1,0 +1,177 @@
+/* A stream on its worker: one publisher slot, a list of subscribers. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "sfu/sfu_priv.h"
+
+/* At most one key-frame request upstream per window, however many viewers
+ * ask: a burst of PLIs makes an encoder send key frames back to back. */
+#define KEYFRAME_REQUEST_WINDOW_US 300000
+#define TICK_MS 500
+
+struct mr_stream *mr_stream_new(const char *room, const char *name, struct mr_worker *w,
+                                unsigned grace_s)
+{
+    struct mr_stream *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->refs = 1;
+    snprintf(s->room, sizeof(s->room), "%s", room);
+    snprintf(s->name, sizeof(s->name), "%s", name);
+    snprintf(s->key, sizeof(s->key), "%s/%s", room, name);
+    s->worker = w;
+    s->grace_s = grace_s;
+    s->subscribers = g_ptr_array_new();
+    return s;
+}
+
+struct mr_stream *mr_stream_ref(struct mr_stream *s)
+{
+    g_atomic_int_inc(&s->refs);
+    return s;
+}
+
+static void stop_source(GSource **src)
+{
+    if (*src) {
+        g_source_destroy(*src);
+        g_source_unref(*src);
+        *src = NULL;
+    }
+}
+
+void mr_stream_unref(struct mr_stream *s)
+{
+    if (!g_atomic_int_dec_and_test(&s->refs))
+        return;
+    /* The last reference is dropped on the worker by the last peer, or on
+     * the control thread by a stream that never got one; either way no
+     * source is attached any more when peers are gone. */
+    stop_source(&s->tick);
+    stop_source(&s->grace);
+    g_ptr_array_free(s->subscribers, TRUE);
+    mr_worker_release(s->worker);
+    free(s);
+}
+
+static bool any_waiting_for_keyframe(struct mr_stream *s)
+{
+    for (unsigned i = 0; i < s->subscribers->len; i++) {
+        struct mr_peer *sub = g_ptr_array_index(s->subscribers, i);
+        for (unsigned j = 0; j < sub->n_tracks; j++)
+            if (sub->tracks[j].waiting_keyframe && sub->tracks[j].compatible)
+                return true;
+    }
+    return false;
+}
+
+void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us)
+{
+    if (!s->publisher || s->publisher->dead)
+        return;
+    if (s->last_keyframe_request_us &&
+        now_us - s->last_keyframe_request_us < KEYFRAME_REQUEST_WINDOW_US)
+        return;
+    s->last_keyframe_request_us = now_us;
+    mr_rtcp_send_keyframe_request(s->publisher, s->fir_seq++);
+}
+
+static gboolean tick(gpointer data)
+{
+    struct mr_stream *s = data;
+    int64_t now = mr_clock_mono_us();
+    if (s->publisher && !s->publisher->dead) {
+        mr_rtcp_send_receiver_reports(s->publisher, now);
+        /* A lost PLI or key frame would leave a viewer black: ask again. */
+        if (any_waiting_for_keyframe(s))
+            mr_stream_request_keyframe(s, now);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static void ensure_tick(struct mr_stream *s)
+{
+    if (s->tick)
+        return;
+    s->tick = g_timeout_source_new(TICK_MS);
+    g_source_set_callback(s->tick, tick, s, NULL);
+    g_source_attach(s->tick, s->worker->ctx);
+}
+
+static gboolean grace_expired(gpointer data)
+{
+    struct mr_stream *s = data;
+    g_source_unref(s->grace);
+    s->grace = NULL;
+    mr_log_info(SFU, "stream %p: publisher did not return; closing %u viewer(s)", (void *)s,
+                s->subscribers->len);
+    /* Copy: failing a peer detaches it from the list being walked. */
+    GPtrArray *subs = g_ptr_array_copy(s->subscribers, NULL, NULL);
+    for (unsigned i = 0; i < subs->len; i++) {
+        struct mr_peer *sub = g_ptr_array_index(subs, i);
+        sub->dead = true;
+        mr_stream_detach(s, sub);
+        mr_relay_peer_failed(sub, "the publisher did not return within the grace period");
+    }
+    g_ptr_array_free(subs, TRUE);
+    return G_SOURCE_REMOVE;
+}
+
+static void start_grace(struct mr_stream *s)
+{
+    s->grace = g_timeout_source_new_seconds(s->grace_s);
+    g_source_set_callback(s->grace, grace_expired, s, NULL);
+    g_source_attach(s->grace, s->worker->ctx);
+}
+
+static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
+{
+    if (s->publisher && s->publisher != p)
+        s->publisher->attached = false; /* replaced; its destroy follows */
+    s->publisher = p;
+    p->attached = true;
+    stop_source(&s->grace);
+    for (unsigned i = 0; i < s->subscribers->len; i++)
+        mr_peer_bind_subscriber(g_ptr_array_index(s->subscribers, i), p);
+    s->last_keyframe_request_us = 0;
+    if (s->subscribers->len > 0)
+        mr_stream_request_keyframe(s, mr_clock_mono_us());
+}
+
+void mr_stream_attach(struct mr_stream *s, struct mr_peer *p)
+{
+    ensure_tick(s);
+    if (p->kind == MR_SESSION_PUBLISH) {
+        attach_publisher(s, p);
+        return;
+    }
+    if (p->attached)
+        return;
+    g_ptr_array_add(s->subscribers, p);
+    p->attached = true;
+    mr_peer_bind_subscriber(p, s->publisher && !s->publisher->dead ? s->publisher : NULL);
+    /* Video should start within a second: ask for a key frame now rather
+     * than wait for the encoder's next one. */
+    mr_stream_request_keyframe(s, mr_clock_mono_us());
+}
+
+void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
+{
+    if (!p->attached)
+        return;
+    p->attached = false;
+    if (p->kind == MR_SESSION_SUBSCRIBE) {
+        g_ptr_array_remove_fast(s->subscribers, p);
+        return;
+    }
+    if (s->publisher != p)
+        return;
+    s->publisher = NULL;
+    for (unsigned i = 0; i < s->subscribers->len; i++)
+        mr_peer_bind_subscriber(g_ptr_array_index(s->subscribers, i), NULL);
+    if (s->subscribers->len > 0 && !s->grace)
+        start_grace(s);
+}

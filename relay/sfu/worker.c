@@ -1,0 +1,109 @@
+#include "sfu/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "core/log.h"
+
+static gpointer worker_main(gpointer data)
+{
+    struct mr_worker *w = data;
+    g_main_context_push_thread_default(w->ctx);
+    g_main_loop_run(w->loop);
+    /* Run what was queued before the quit, so nothing leaks. */
+    while (g_main_context_iteration(w->ctx, FALSE))
+        ;
+    g_main_context_pop_thread_default(w->ctx);
+    return NULL;
+}
+
+int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
+{
+    struct mr_worker_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return MR_ENOMEM;
+    pool->workers = calloc(n, sizeof(*pool->workers));
+    if (!pool->workers) {
+        free(pool);
+        return MR_ENOMEM;
+    }
+    pool->n = n;
+    for (unsigned i = 0; i < n; i++) {
+        struct mr_worker *w = &pool->workers[i];
+        char name[24];
+        w->index = i;
+        w->ctx = g_main_context_new();
+        w->loop = g_main_loop_new(w->ctx, FALSE);
+        snprintf(name, sizeof(name), "mr-media-%u", i);
+        w->thread = g_thread_new(name, worker_main, w);
+    }
+    mr_log_info(SFU, "started %u media worker%s", n, n == 1 ? "" : "s");
+    *out = pool;
+    return 0;
+}
+
+static gboolean quit_loop(gpointer data)
+{
+    g_main_loop_quit(data);
+    return G_SOURCE_REMOVE;
+}
+
+void mr_worker_pool_free(struct mr_worker_pool *pool)
+{
+    if (!pool)
+        return;
+    for (unsigned i = 0; i < pool->n; i++) {
+        struct mr_worker *w = &pool->workers[i];
+        g_main_context_invoke(w->ctx, quit_loop, w->loop);
+    }
+    for (unsigned i = 0; i < pool->n; i++) {
+        struct mr_worker *w = &pool->workers[i];
+        g_thread_join(w->thread);
+        g_main_loop_unref(w->loop);
+        g_main_context_unref(w->ctx);
+    }
+    free(pool->workers);
+    free(pool);
+}
+
+struct mr_worker *mr_worker_pool_acquire(struct mr_worker_pool *pool)
+{
+    struct mr_worker *best = &pool->workers[0];
+    for (unsigned i = 1; i < pool->n; i++)
+        if (g_atomic_int_get(&pool->workers[i].load) < g_atomic_int_get(&best->load))
+            best = &pool->workers[i];
+    g_atomic_int_inc(&best->load);
+    return best;
+}
+
+void mr_worker_release(struct mr_worker *w)
+{
+    g_atomic_int_dec_and_test(&w->load);
+}
+
+struct call {
+    void (*fn)(void *);
+    void *data;
+};
+
+static gboolean run_call(gpointer p)
+{
+    struct call *c = p;
+    c->fn(c->data);
+    return G_SOURCE_REMOVE;
+}
+
+void mr_worker_call(struct mr_worker *w, void (*fn)(void *data), void *data)
+{
+    struct call *c = g_new(struct call, 1);
+    c->fn = fn;
+    c->data = data;
+    /* An idle source, not g_main_context_invoke(): invoke runs at once when
+     * the caller happens to own the context, and callers rely on "later". */
+    GSource *src = g_idle_source_new();
+    g_source_set_priority(src, G_PRIORITY_DEFAULT);
+    g_source_set_callback(src, run_call, c, g_free);
+    g_source_attach(src, w->ctx);
+    g_source_unref(src);
+}
