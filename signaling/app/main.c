@@ -1,0 +1,42 @@
+/* medrelay: WHIP/WHEP signaling and SRTP media relay. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "core/error.h"
+#include "core/log.h"
+
+int main(int argc, char **argv)
+{
+    struct mr_cli cli;
+    struct mr_config cfg;
+    mr_log_init();
+    int rc = mr_cli_parse(argc, argv, &cli);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    if (mr_cli_load_config(&cli, &cfg) < 0)
+        return 1;
+    if (cli.token)
+        return mr_token_command(&cli, &cfg);
+
+    char err[512] = "";
+    if (mr_log_configure(cfg.log_level, err, sizeof(err)) < 0) {
+        fprintf(stderr, "medrelay: [log] level: %s\n", err);
+        return 1;
+    }
+    bool loopback = mr_config_host_is_loopback(cfg.listen_host);
+    struct mr_auth_key key;
+    bool created = false;
+    if (mr_secret_load(&cfg, loopback, &key, &created, err, sizeof(err)) < 0) {
+        fprintf(stderr, "medrelay: %s\n", err);
+        if (!loopback)
+            fprintf(stderr, "medrelay: refusing to listen on %s without a token secret\n",
+                    cfg.listen_host);
+        return 1;
+    }
+    if (created)
+        mr_log_info(AUTH, "created a new token secret in %s (mode 0600)", cfg.jwt_secret_file);
+    rc = mr_server_run(&cfg, &key);
+    explicit_bzero(&key, sizeof(key));
+    return rc;
+}

@@ -1,0 +1,77 @@
+/* The server: control loop, relay, HTTP routes, signals. */
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/app.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "sfu/relay.h"
+#include "srtp/srtp.h"
+#include "whip/whip.h"
+
+struct server {
+    GMainLoop *loop;
+    struct mr_relay *relay;
+    int signal;
+};
+
+static void handle_health(struct mr_http_request *req, void *user)
+{
+    struct server *s = user;
+    struct mr_relay_counts c;
+    char body[160];
+    mr_relay_counts(s->relay, &c);
+    int n = snprintf(body, sizeof(body),
+                     "{\"status\":\"ok\",\"publishers\":%u,\"subscribers\":%u,\"streams\":%u}",
+                     c.publishers, c.subscribers, c.streams);
+    mr_http_respond(req, 200, "application/json", body, (size_t)n, NULL, 0);
+}
+
+static gboolean on_signal(gpointer data)
+{
+    struct server *s = data;
+    mr_log_info(CORE, "signal received; shutting down");
+    g_main_loop_quit(s->loop);
+    return G_SOURCE_CONTINUE;
+}
+
+int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
+{
+    struct server s = {0};
+    struct mr_http_server *http = NULL;
+    int status = 1;
+    s.loop = g_main_loop_new(NULL, FALSE);
+    /* A client closing its socket mid-write must not kill the process. */
+    signal(SIGPIPE, SIG_IGN);
+    int rc = mr_relay_new(cfg, NULL, &s.relay);
+    if (rc < 0) {
+        mr_log_error(CORE, "cannot start the media relay: %s", mr_strerror(rc));
+        goto out;
+    }
+    struct mr_whip whip = {.cfg = cfg, .relay = s.relay, .key = key};
+    struct mr_http_route routes[MR_WHIP_ROUTES + 1];
+    mr_whip_routes(&whip, routes);
+    routes[MR_WHIP_ROUTES] = (struct mr_http_route){
+        MR_HTTP_GET, "healthz", 1, 1, false, NULL, handle_health, &s,
+    };
+    rc = mr_http_server_new(cfg, s.loop, routes, MR_WHIP_ROUTES + 1, &http);
+    if (rc < 0) {
+        mr_log_error(CORE, "cannot listen on %s:%u", cfg->listen_host, cfg->listen_port);
+        goto out;
+    }
+    g_unix_signal_add(SIGTERM, on_signal, &s);
+    g_unix_signal_add(SIGINT, on_signal, &s);
+    mr_log_info(CORE, "medrelay %s listening on http://%s:%u (media on %s, SRTP via %s)",
+                MR_VERSION, cfg->listen_host, cfg->listen_port, cfg->media_ip,
+                mr_srtp_backend());
+    g_main_loop_run(s.loop);
+    status = 0;
+out:
+    mr_http_server_free(http);
+    mr_relay_free(s.relay);
+    g_main_loop_unref(s.loop);
+    return status;
+}

@@ -1,0 +1,104 @@
+/*
+ * The HTTP server: libwebsockets on the control thread's GLib loop.
+ *
+ * Routes are registered by the modules that implement them (WHIP/WHEP, the
+ * API); this module knows nothing about media. A request passes through
+ * stages in the order the contract fixes for its answers:
+ *   1. route: first path segment, segment count and method (404 / 405);
+ *   2. the route's check(): names, token, content type (400, 401, 403, 415);
+ *   3. the body-size cap (413), from Content-Length or while reading;
+ *   4. the route's handle(): body and state (400, 404, 409, ...).
+ * Any stage may answer; the first answer wins. handle() may answer later,
+ * asynchronously, unless the client goes away first (then the request's
+ * cancel hook runs and the request must not be touched again).
+ */
+#ifndef MR_HTTP_HTTP_H
+#define MR_HTTP_HTTP_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/config.h"
+
+#define MR_HTTP_MAX_SEGMENTS 8
+#define MR_HTTP_SEGMENT_MAX 128
+
+enum mr_http_method {
+    MR_HTTP_GET,
+    MR_HTTP_POST,
+    MR_HTTP_PATCH,
+    MR_HTTP_DELETE,
+    MR_HTTP_OPTIONS,
+    MR_HTTP_PUT,
+    MR_HTTP_HEAD,
+    MR_HTTP_OTHER,
+};
+
+/* A request as handlers see it. Strings are "" when a header is absent. */
+struct mr_http_request {
+    enum mr_http_method method;
+    char path[1024];
+    unsigned n_segments;
+    char segments[MR_HTTP_MAX_SEGMENTS][MR_HTTP_SEGMENT_MAX];
+    bool bad_path;                /* a segment was empty, too long or too many */
+    char authorization[4200];
+    char content_type[256];
+    char origin[256];
+    long long content_length;     /* -1 when absent */
+    char *body;                   /* NUL-terminated; NULL before the body */
+    size_t body_len;
+    void *route_data;             /* for the route's own use */
+};
+
+struct mr_http_header {
+    const char *name;             /* without the colon */
+    const char *value;
+};
+
+typedef int (*mr_http_check_fn)(struct mr_http_request *req, void *user);
+typedef void (*mr_http_handle_fn)(struct mr_http_request *req, void *user);
+
+struct mr_http_route {
+    enum mr_http_method method;
+    const char *prefix;           /* first path segment, e.g. "whip" */
+    unsigned min_segments;        /* counting the prefix */
+    unsigned max_segments;
+    bool body;                    /* reads a body (capped by [server] max_body) */
+    /* Header stage: return 0 to go on, or answer and return MR_EAGAIN. */
+    mr_http_check_fn check;
+    /* Body stage: must answer, now or later (or set a cancel hook). */
+    mr_http_handle_fn handle;
+    void *user;
+};
+
+struct mr_http_server;
+
+/* Starts listening on cfg's listen address. loop is the control thread's
+ * main loop. routes is borrowed for the server's lifetime. Returns 0 or
+ * MR_EIO (cannot listen) / MR_ENOMEM. */
+int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
+                       const struct mr_http_route *routes, unsigned n_routes,
+                       struct mr_http_server **out);
+void mr_http_server_free(struct mr_http_server *srv);
+
+/*
+ * Answers a request. body may be NULL; headers (n of them) are added to the
+ * CORS and content headers. After this call the request belongs to the
+ * server again. Safe to call once; later calls are ignored.
+ */
+void mr_http_respond(struct mr_http_request *req, int status, const char *content_type,
+                     const char *body, size_t len, const struct mr_http_header *headers,
+                     unsigned n_headers);
+
+/* Answers with {"error": code, "detail": detail} and the given status. */
+void mr_http_respond_error(struct mr_http_request *req, int status, const char *code,
+                           const char *detail);
+
+/* Runs cancel(user) if the client goes away before the answer. */
+void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user), void *user);
+
+/* True when the media type of req (ignoring parameters and case) is type. */
+bool mr_http_content_type_is(const struct mr_http_request *req, const char *type);
+
+#endif

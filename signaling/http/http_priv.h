@@ -1,0 +1,49 @@
+/* Internal to signaling/http. */
+#ifndef MR_HTTP_PRIV_H
+#define MR_HTTP_PRIV_H
+
+#include <libwebsockets.h>
+
+#include "http/http.h"
+
+struct mr_http_server {
+    const struct mr_config *cfg;
+    struct lws_context *ctx;
+    const struct mr_http_route *routes;
+    unsigned n_routes;
+};
+
+/* The server's view of a request; the public part comes first. */
+struct http_req {
+    struct mr_http_request pub;
+    struct lws *wsi;                   /* NULL once the connection closed */
+    struct mr_http_server *srv;
+    const struct mr_http_route *route;
+    bool waiting_body;
+    bool handled;
+    bool responded;
+    bool close_after;                  /* answered before the body was read */
+    size_t body_cap;
+    /* The answer, kept until the socket is writable. */
+    int status;
+    char content_type[96];
+    char *resp_body;
+    size_t resp_len;
+    char *resp_headers;                /* "name\0value\0" pairs */
+    size_t resp_headers_len;
+    void (*cancel)(void *user);
+    void *cancel_user;
+};
+
+/* cors.c: adds CORS response headers for req (to the given list). */
+void mr_http_add_cors(const struct http_req *r, bool preflight,
+                      void (*add)(struct http_req *, const char *, const char *));
+
+/* files.c: serves a file under [server] web_root for GET/HEAD; returns 0
+ * when lws took over, or answers with an error itself. */
+int mr_http_serve_file(struct http_req *r);
+
+/* server.c */
+void mr_http_header_add(struct http_req *r, const char *name, const char *value);
+
+#endif

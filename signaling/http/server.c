@@ -1,0 +1,477 @@
+/* libwebsockets glue: request stages, answers, and the GLib loop. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "http/http_priv.h"
+
+/* How long an answer may take once the body is in (ICE gathering with a
+ * STUN server included) before the connection is dropped. */
+#define ASYNC_TIMEOUT_S 20
+
+struct pss {
+    struct http_req *req;
+};
+
+/* --- Request bookkeeping ------------------------------------------------- */
+
+static void free_req(struct http_req *r)
+{
+    free(r->pub.body);
+    free(r->resp_body);
+    free(r->resp_headers);
+    free(r);
+}
+
+/* The connection is gone: tell a pending handler, then forget the request. */
+static void drop_req(struct pss *pss)
+{
+    struct http_req *r = pss->req;
+    if (!r)
+        return;
+    pss->req = NULL;
+    if (!r->responded && r->cancel)
+        r->cancel(r->cancel_user);
+    free_req(r);
+}
+
+void mr_http_header_add(struct http_req *r, const char *name, const char *value)
+{
+    size_t nl = strlen(name) + 1, vl = strlen(value) + 1;
+    char *p = realloc(r->resp_headers, r->resp_headers_len + nl + vl);
+    if (!p)
+        return;
+    memcpy(p + r->resp_headers_len, name, nl);
+    memcpy(p + r->resp_headers_len + nl, value, vl);
+    r->resp_headers = p;
+    r->resp_headers_len += nl + vl;
+}
+
+void mr_http_respond(struct mr_http_request *req, int status, const char *content_type,
+                     const char *body, size_t len, const struct mr_http_header *headers,
+                     unsigned n_headers)
+{
+    struct http_req *r = (struct http_req *)req;
+    if (r->responded)
+        return;
+    r->responded = true;
+    r->status = status;
+    snprintf(r->content_type, sizeof(r->content_type), "%s", content_type ? content_type : "");
+    if (body && len) {
+        r->resp_body = malloc(len);
+        if (r->resp_body) {
+            memcpy(r->resp_body, body, len);
+            r->resp_len = len;
+        }
+    }
+    mr_http_add_cors(r, false, mr_http_header_add);
+    for (unsigned i = 0; i < n_headers; i++)
+        mr_http_header_add(r, headers[i].name, headers[i].value);
+    if (r->wsi)
+        lws_callback_on_writable(r->wsi);
+}
+
+static void respond_error_with(struct mr_http_request *req, int status, const char *code,
+                               const char *detail, const struct mr_http_header *headers,
+                               unsigned n_headers)
+{
+    json_t *obj = json_pack("{s:s, s:s}", "error", code, "detail", detail ? detail : "");
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    static const char fallback[] = "{\"error\":\"internal\",\"detail\":\"\"}";
+    mr_http_respond(req, status, "application/json", text ? text : fallback,
+                    text ? strlen(text) : sizeof(fallback) - 1, headers, n_headers);
+    free(text);
+    json_decref(obj);
+}
+
+void mr_http_respond_error(struct mr_http_request *req, int status, const char *code,
+                           const char *detail)
+{
+    respond_error_with(req, status, code, detail, NULL, 0);
+}
+
+void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user), void *user)
+{
+    struct http_req *r = (struct http_req *)req;
+    r->cancel = cancel;
+    r->cancel_user = user;
+}
+
+bool mr_http_content_type_is(const struct mr_http_request *req, const char *type)
+{
+    size_t n = strlen(type);
+    const char *ct = req->content_type;
+    while (*ct == ' ')
+        ct++;
+    if (strncasecmp(ct, type, n) != 0)
+        return false;
+    /* Media-type parameters such as charset are allowed and ignored. */
+    ct += n;
+    while (*ct == ' ')
+        ct++;
+    return *ct == '\0' || *ct == ';';
+}
+
+/* --- Writing the answer -------------------------------------------------- */
+
+static int write_answer(struct lws *wsi, struct http_req *r)
+{
+    size_t cap = LWS_PRE + 4096 + r->resp_headers_len + r->resp_len;
+    unsigned char *buf = malloc(cap);
+    if (!buf)
+        return -1;
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + cap - 1;
+    int rc = -1;
+    if (lws_add_http_header_status(wsi, (unsigned)r->status, &p, end))
+        goto out;
+    if (r->content_type[0] &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (unsigned char *)r->content_type,
+                                     (int)strlen(r->content_type), &p, end))
+        goto out;
+    for (size_t off = 0; off < r->resp_headers_len;) {
+        const char *name = r->resp_headers + off;
+        const char *value = name + strlen(name) + 1;
+        char hname[128];
+        snprintf(hname, sizeof(hname), "%s:", name);
+        if (lws_add_http_header_by_name(wsi, (unsigned char *)hname, (unsigned char *)value,
+                                        (int)strlen(value), &p, end))
+            goto out;
+        off += strlen(name) + 1 + strlen(value) + 1;
+    }
+    if (r->status != 204 && r->status != 304 &&
+        lws_add_http_header_content_length(wsi, r->resp_len, &p, end))
+        goto out;
+    if (r->close_after &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (unsigned char *)"close", 5, &p,
+                                     end))
+        goto out;
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        goto out;
+    if (r->resp_len) {
+        memcpy(start, r->resp_body, r->resp_len);
+        if (lws_write(wsi, start, r->resp_len, LWS_WRITE_HTTP_FINAL) != (int)r->resp_len)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(buf);
+    return rc;
+}
+
+/* --- Reading the request ------------------------------------------------- */
+
+static enum mr_http_method method_of(int lws_index)
+{
+    /* The order of lws's method_names[] with uncommon headers enabled. */
+    static const enum mr_http_method map[] = {
+        MR_HTTP_GET,   MR_HTTP_POST,   MR_HTTP_OPTIONS, MR_HTTP_PUT,
+        MR_HTTP_PATCH, MR_HTTP_DELETE, MR_HTTP_OTHER,   MR_HTTP_HEAD,
+    };
+    if (lws_index < 0 || (size_t)lws_index >= sizeof(map) / sizeof(map[0]))
+        return MR_HTTP_OTHER;
+    return map[lws_index];
+}
+
+static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (lws_hdr_total_length(wsi, tok) >= (int)cap || lws_hdr_copy(wsi, out, (int)cap, tok) < 0)
+        out[0] = '\0';
+}
+
+static void split_path(struct mr_http_request *req)
+{
+    const char *p = req->path;
+    if (*p == '/')
+        p++;
+    if (*p == '\0')
+        return; /* "/" has no segments */
+    for (;;) {
+        const char *slash = strchr(p, '/');
+        size_t len = slash ? (size_t)(slash - p) : strlen(p);
+        if (req->n_segments == MR_HTTP_MAX_SEGMENTS || len >= MR_HTTP_SEGMENT_MAX || len == 0) {
+            req->bad_path = true;
+            if (req->n_segments == MR_HTTP_MAX_SEGMENTS)
+                return;
+        }
+        size_t n = len < MR_HTTP_SEGMENT_MAX ? len : MR_HTTP_SEGMENT_MAX - 1;
+        memcpy(req->segments[req->n_segments], p, n);
+        req->segments[req->n_segments][n] = '\0';
+        req->n_segments++;
+        if (!slash)
+            return;
+        p = slash + 1;
+    }
+}
+
+static int read_request(struct lws *wsi, struct http_req *r)
+{
+    char *uri = NULL;
+    int uri_len = 0;
+    int idx = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+    if (idx < 0 || !uri || uri_len <= 0 || uri_len >= (int)sizeof(r->pub.path))
+        return -1;
+    r->pub.method = method_of(idx);
+    memcpy(r->pub.path, uri, (size_t)uri_len);
+    r->pub.path[uri_len] = '\0';
+    /* lws splits a path at ';' and '&' into fragments; such a path cannot
+     * name a route or a stream. */
+    static const enum lws_token_indexes uri_tokens[] = {
+        WSI_TOKEN_GET_URI,   WSI_TOKEN_POST_URI,   WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_PUT_URI,
+        WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI, WSI_TOKEN_HEAD_URI,
+    };
+    for (size_t i = 0; i < sizeof(uri_tokens) / sizeof(uri_tokens[0]); i++)
+        if (lws_hdr_total_length(wsi, uri_tokens[i]) > uri_len)
+            r->pub.bad_path = true;
+    split_path(&r->pub);
+    copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->pub.authorization,
+                sizeof(r->pub.authorization));
+    copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->pub.content_type,
+                sizeof(r->pub.content_type));
+    copy_header(wsi, WSI_TOKEN_ORIGIN, r->pub.origin, sizeof(r->pub.origin));
+    char cl[32];
+    copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl));
+    r->pub.content_length = cl[0] ? strtoll(cl, NULL, 10) : -1;
+    return 0;
+}
+
+static const struct mr_http_route *find_route(struct mr_http_server *srv,
+                                              const struct mr_http_request *req, char *allow,
+                                              size_t allow_len)
+{
+    static const char *const names[] = {"GET", "POST", "PATCH", "DELETE", "OPTIONS", "PUT",
+                                        "HEAD", "?"};
+    const struct mr_http_route *found = NULL;
+    allow[0] = '\0';
+    if (req->n_segments == 0)
+        return NULL;
+    for (unsigned i = 0; i < srv->n_routes; i++) {
+        const struct mr_http_route *rt = &srv->routes[i];
+        if (strcmp(rt->prefix, req->segments[0]) != 0 || req->n_segments < rt->min_segments ||
+            req->n_segments > rt->max_segments)
+            continue;
+        if (rt->method == req->method)
+            found = rt;
+        size_t n = strlen(allow);
+        snprintf(allow + n, allow_len - n, "%s%s", n ? ", " : "", names[rt->method]);
+    }
+    return found;
+}
+
+static void preflight(struct http_req *r)
+{
+    r->responded = true;
+    r->status = 204;
+    mr_http_add_cors(r, true, mr_http_header_add);
+    lws_callback_on_writable(r->wsi);
+}
+
+static void run_handle(struct http_req *r)
+{
+    r->handled = true;
+    r->route->handle(&r->pub, r->route->user);
+    if (!r->responded && r->wsi)
+        lws_set_timeout(r->wsi, PENDING_TIMEOUT_USER_OK, ASYNC_TIMEOUT_S);
+}
+
+/* Stages 1-3 of http.h, run when the headers are complete. */
+static int start_request(struct lws *wsi, struct pss *pss)
+{
+    struct http_req *r = calloc(1, sizeof(*r));
+    if (!r)
+        return -1;
+    r->wsi = wsi;
+    r->srv = lws_context_user(lws_get_context(wsi));
+    pss->req = r;
+    if (read_request(wsi, r) < 0) {
+        mr_http_respond_error(&r->pub, 400, "bad-request", "malformed request line");
+        r->close_after = true;
+        return 0;
+    }
+    if (r->pub.method == MR_HTTP_OPTIONS) {
+        preflight(r);
+        return 0;
+    }
+    char allow[128];
+    r->route = find_route(r->srv, &r->pub, allow, sizeof(allow));
+    if (!r->route) {
+        if (allow[0]) {
+            struct mr_http_header h = {"Allow", allow};
+            respond_error_with(&r->pub, 405, "bad-request", "method not allowed on this resource",
+                               &h, 1);
+        } else if (r->pub.method == MR_HTTP_GET || r->pub.method == MR_HTTP_HEAD) {
+            return mr_http_serve_file(r);
+        } else {
+            mr_http_respond_error(&r->pub, 404, "not-found", "no such route");
+        }
+        r->close_after = r->pub.content_length > 0;
+        return 0;
+    }
+    if (r->route->check && r->route->check(&r->pub, r->route->user) < 0) {
+        r->close_after = r->pub.content_length != 0;
+        return 0;
+    }
+    size_t cap = r->srv->cfg->max_body;
+    if (r->route->body && r->pub.content_length > (long long)cap) {
+        mr_http_respond_error(&r->pub, 413, "too-large", "the request body exceeds the limit");
+        r->close_after = true;
+        return 0;
+    }
+    r->body_cap = cap;
+    bool expect_body = r->route->body && (r->pub.content_length > 0 ||
+                                          (r->pub.method == MR_HTTP_POST));
+    if (expect_body) {
+        r->waiting_body = true;
+        return 0;
+    }
+    run_handle(r);
+    return 0;
+}
+
+static int append_body(struct http_req *r, const void *in, size_t len)
+{
+    if (!r->waiting_body || r->responded)
+        return 0;
+    if (r->pub.body_len + len > r->body_cap) {
+        mr_http_respond_error(&r->pub, 413, "too-large", "the request body exceeds the limit");
+        r->close_after = true;
+        return 0;
+    }
+    char *b = realloc(r->pub.body, r->pub.body_len + len + 1);
+    if (!b)
+        return -1;
+    memcpy(b + r->pub.body_len, in, len);
+    r->pub.body = b;
+    r->pub.body_len += len;
+    b[r->pub.body_len] = '\0';
+    return 0;
+}
+
+static void body_complete(struct http_req *r)
+{
+    if (!r->waiting_body || r->responded || r->handled)
+        return;
+    r->waiting_body = false;
+    if (!r->pub.body) {
+        r->pub.body = calloc(1, 1);
+        if (!r->pub.body) {
+            mr_http_respond_error(&r->pub, 500, "internal", "out of memory");
+            return;
+        }
+    }
+    run_handle(r);
+}
+
+static int on_writable(struct lws *wsi, struct pss *pss)
+{
+    struct http_req *r = pss->req;
+    if (!r || !r->responded || r->status == 0)
+        return 0;
+    int rc = write_answer(wsi, r);
+    bool close_after = r->close_after;
+    pss->req = NULL;
+    free_req(r);
+    if (rc < 0 || close_after)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    struct pss *pss = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        drop_req(pss);
+        return start_request(wsi, pss);
+    case LWS_CALLBACK_HTTP_BODY:
+        return pss->req ? append_body(pss->req, in, len) : 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (pss->req)
+            body_complete(pss->req);
+        return 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return on_writable(wsi, pss);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        if (pss->req) {
+            free_req(pss->req);
+            pss->req = NULL;
+        }
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (pss)
+            drop_req(pss);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", callback, sizeof(struct pss), 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void lws_log(int level, const char *line)
+{
+    static struct mr_ratelimit rl = MR_RATELIMIT_INIT(1000000, 10);
+    if (!mr_ratelimit_ok(&rl, mr_clock_mono_us()))
+        return;
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    if (level & LLL_ERR)
+        mr_log_warn(HTTP, "libwebsockets: %.*s", (int)n, line);
+    else
+        mr_log_debug(HTTP, "libwebsockets: %.*s", (int)n, line);
+}
+
+int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
+                       const struct mr_http_route *routes, unsigned n_routes,
+                       struct mr_http_server **out)
+{
+    struct mr_http_server *srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return MR_ENOMEM;
+    srv->cfg = cfg;
+    srv->routes = routes;
+    srv->n_routes = n_routes;
+    lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
+    void *loops[] = {loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = cfg->listen_port;
+    info.iface = cfg->listen_host;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (strchr(cfg->listen_host, ':'))
+        info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.foreign_loops = loops;
+    info.user = srv;
+    info.max_http_header_data = 8192;
+    info.timeout_secs = 10;
+    info.keepalive_timeout = 30;
+    srv->ctx = lws_create_context(&info);
+    if (!srv->ctx) {
+        free(srv);
+        return MR_EIO;
+    }
+    *out = srv;
+    return 0;
+}
+
+void mr_http_server_free(struct mr_http_server *srv)
+{
+    if (!srv)
+        return;
+    lws_context_destroy(srv->ctx);
+    free(srv);
+}

@@ -1,0 +1,253 @@
+#include "whip/whip.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/name.h"
+
+static bool is_whip(const struct mr_http_request *req)
+{
+    return strcmp(req->segments[0], "whip") == 0;
+}
+
+static bool names_ok(const struct mr_http_request *req)
+{
+    return !req->bad_path && req->n_segments >= 3 &&
+           mr_name_valid(req->segments[1], strlen(req->segments[1])) &&
+           mr_name_valid(req->segments[2], strlen(req->segments[2]));
+}
+
+/* Token, then room, then role: 401 before 403. Answers on failure. */
+static int authorize(struct mr_whip *w, struct mr_http_request *req, struct mr_claims *claims)
+{
+    char why[128];
+    if (mr_auth_bearer(w->key, req->authorization, (int64_t)time(NULL), claims, why,
+                       sizeof(why)) < 0) {
+        mr_http_respond_error(req, 401, "unauthorized", why);
+        return MR_EAGAIN;
+    }
+    if (!mr_claims_cover_room(claims, req->segments[1])) {
+        mr_http_respond_error(req, 403, "forbidden", "the token is not valid for this room");
+        return MR_EAGAIN;
+    }
+    return 0;
+}
+
+static int check_post(struct mr_http_request *req, void *user)
+{
+    struct mr_whip *w = user;
+    struct mr_claims claims;
+    /* "/whip/a/b/c" cannot be a session URL for POST: a '/' in a name. */
+    if (req->n_segments != 3 || !names_ok(req)) {
+        mr_http_respond_error(req, 400, "bad-name",
+                              "room and stream names must match [A-Za-z0-9_-]{1,64}");
+        return MR_EAGAIN;
+    }
+    if (authorize(w, req, &claims) < 0)
+        return MR_EAGAIN;
+    if (is_whip(req) && !mr_role_can_publish(claims.role)) {
+        mr_http_respond_error(req, 403, "forbidden", "this role may not publish");
+        return MR_EAGAIN;
+    }
+    if (!mr_http_content_type_is(req, "application/sdp")) {
+        mr_http_respond_error(req, 415, "unsupported-media-type",
+                              "the offer must be sent as application/sdp");
+        return MR_EAGAIN;
+    }
+    return 0;
+}
+
+/* --- POST: open a session ------------------------------------------------ */
+
+struct pending {
+    struct mr_whip *w;
+    struct mr_http_request *req;
+    uint64_t ticket;
+};
+
+static void pending_cancel(void *user)
+{
+    struct pending *p = user;
+    mr_relay_cancel(p->w->relay, p->ticket);
+    free(p);
+}
+
+static void respond_relay_error(struct mr_http_request *req, int err, const char *detail)
+{
+    switch (err) {
+    case MR_EPARSE:
+        mr_http_respond_error(req, 400, "bad-sdp", detail);
+        break;
+    case MR_ECODEC:
+        mr_http_respond_error(req, 400, "unsupported-codec", detail);
+        break;
+    case MR_ENOENT:
+        mr_http_respond_error(req, 404, "stream-not-found", detail);
+        break;
+    case MR_EBUSY:
+        mr_http_respond_error(req, 409, "stream-busy", detail);
+        break;
+    case MR_ELIMIT:
+        mr_http_respond_error(req, 503, "server-busy", detail);
+        break;
+    default:
+        mr_http_respond_error(req, 500, "internal", detail && detail[0] ? detail : "internal error");
+        break;
+    }
+}
+
+static void session_opened(const struct mr_session_result *res, void *user)
+{
+    struct pending *p = user;
+    struct mr_http_request *req = p->req;
+    if (res->err < 0) {
+        respond_relay_error(req, res->err, res->detail);
+        free(p);
+        return;
+    }
+    char location[512], etag[48];
+    snprintf(location, sizeof(location), "/%s/%s/%s/%s", req->segments[0], req->segments[1],
+             req->segments[2], res->session_id);
+    snprintf(etag, sizeof(etag), "\"%.16s\"", res->session_id);
+    struct mr_http_header headers[3] = {
+        {"Location", location},
+        {"ETag", etag},
+        {"Accept-Patch", "application/trickle-ice-sdpfrag"},
+    };
+    mr_http_respond(req, 201, "application/sdp", res->answer, res->answer_len, headers, 3);
+    free(p);
+}
+
+static void handle_post(struct mr_http_request *req, void *user)
+{
+    struct mr_whip *w = user;
+    struct mr_claims claims;
+    char detail[256];
+    /* The token was checked moments ago; this only recovers its claims. */
+    if (mr_auth_bearer(w->key, req->authorization, (int64_t)time(NULL), &claims, detail,
+                       sizeof(detail)) < 0) {
+        mr_http_respond_error(req, 401, "unauthorized", detail);
+        return;
+    }
+    if (req->body_len == 0) {
+        mr_http_respond_error(req, 400, "bad-sdp", "the request has no SDP offer");
+        return;
+    }
+    struct pending *p = calloc(1, sizeof(*p));
+    if (!p) {
+        mr_http_respond_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    p->w = w;
+    p->req = req;
+    struct mr_session_request sr = {
+        .kind = is_whip(req) ? MR_SESSION_PUBLISH : MR_SESSION_SUBSCRIBE,
+        .room = req->segments[1],
+        .stream = req->segments[2],
+        .sub = claims.sub,
+        .offer = req->body,
+        .offer_len = req->body_len,
+    };
+    int rc = mr_relay_open(w->relay, &sr, session_opened, p, &p->ticket, detail, sizeof(detail));
+    if (rc < 0) {
+        free(p);
+        respond_relay_error(req, rc, detail);
+        return;
+    }
+    mr_http_set_cancel(req, pending_cancel, p);
+}
+
+/* --- PATCH and DELETE on a session --------------------------------------- */
+
+/* Checks names, token and that the token may act on this session. An
+ * unknown session is left for the state stage (404). */
+static int check_session(struct mr_http_request *req, void *user)
+{
+    struct mr_whip *w = user;
+    struct mr_claims claims;
+    if (!names_ok(req)) {
+        mr_http_respond_error(req, 400, "bad-name",
+                              "room and stream names must match [A-Za-z0-9_-]{1,64}");
+        return MR_EAGAIN;
+    }
+    if (authorize(w, req, &claims) < 0)
+        return MR_EAGAIN;
+    struct mr_session_info info;
+    if (mr_relay_session_info(w->relay, req->segments[3], &info) == 0 &&
+        claims.role != MR_ROLE_OPERATOR && strcmp(info.sub, claims.sub) != 0) {
+        mr_http_respond_error(req, 403, "forbidden", "this session belongs to someone else");
+        return MR_EAGAIN;
+    }
+    if (req->method == MR_HTTP_PATCH &&
+        !mr_http_content_type_is(req, "application/trickle-ice-sdpfrag")) {
+        mr_http_respond_error(req, 415, "unsupported-media-type",
+                              "PATCH takes application/trickle-ice-sdpfrag");
+        return MR_EAGAIN;
+    }
+    return 0;
+}
+
+/* The session must exist under the URL it was created with. */
+static bool session_matches(struct mr_whip *w, const struct mr_http_request *req)
+{
+    struct mr_session_info info;
+    if (mr_relay_session_info(w->relay, req->segments[3], &info) < 0)
+        return false;
+    enum mr_session_kind kind = is_whip(req) ? MR_SESSION_PUBLISH : MR_SESSION_SUBSCRIBE;
+    return info.kind == kind && strcmp(info.room, req->segments[1]) == 0 &&
+           strcmp(info.stream, req->segments[2]) == 0;
+}
+
+static void handle_patch(struct mr_http_request *req, void *user)
+{
+    struct mr_whip *w = user;
+    char detail[256];
+    if (req->body_len == 0) {
+        mr_http_respond_error(req, 400, "bad-sdp", "the request has no sdpfrag");
+        return;
+    }
+    if (!session_matches(w, req)) {
+        mr_http_respond_error(req, 404, "session-not-found", "no such session");
+        return;
+    }
+    int rc = mr_relay_trickle(w->relay, req->segments[3], req->body, req->body_len, detail,
+                              sizeof(detail));
+    if (rc == 0)
+        mr_http_respond(req, 204, NULL, NULL, 0, NULL, 0);
+    else if (rc == MR_EPARSE)
+        mr_http_respond_error(req, 400, "bad-sdp", detail);
+    else if (rc == MR_ENOENT)
+        mr_http_respond_error(req, 404, "session-not-found", detail);
+    else if (rc == MR_ENOTSUP)
+        mr_http_respond_error(req, 400, "bad-request", detail);
+    else
+        mr_http_respond_error(req, 500, "internal", detail);
+}
+
+static void handle_delete(struct mr_http_request *req, void *user)
+{
+    struct mr_whip *w = user;
+    if (!session_matches(w, req) || mr_relay_close(w->relay, req->segments[3]) < 0) {
+        mr_http_respond_error(req, 404, "session-not-found", "no such session");
+        return;
+    }
+    mr_http_respond(req, 200, NULL, NULL, 0, NULL, 0);
+}
+
+void mr_whip_routes(struct mr_whip *w, struct mr_http_route *out)
+{
+    static const char *const prefixes[] = {"whip", "whep"};
+    unsigned n = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        out[n++] = (struct mr_http_route){MR_HTTP_POST, prefixes[i], 3, MR_HTTP_MAX_SEGMENTS,
+                                          true, check_post, handle_post, w};
+        out[n++] = (struct mr_http_route){MR_HTTP_PATCH, prefixes[i], 4, 4, true, check_session,
+                                          handle_patch, w};
+        out[n++] = (struct mr_http_route){MR_HTTP_DELETE, prefixes[i], 4, 4, false,
+                                          check_session, handle_delete, w};
+    }
+}

@@ -1,0 +1,29 @@
+/*
+ * WHIP (RFC 9725) and WHEP endpoints:
+ *   POST   /whip/{room}/{stream}        publish (offer in, answer out, 201)
+ *   POST   /whep/{room}/{stream}        watch
+ *   PATCH  /wh?p/{room}/{stream}/{id}   trickle ICE (204)
+ *   DELETE /wh?p/{room}/{stream}/{id}   end the session (200)
+ * Each request is checked in the contract's order (names, token, content
+ * type, size, body, state) and turned into a call on the relay.
+ */
+#ifndef MR_WHIP_WHIP_H
+#define MR_WHIP_WHIP_H
+
+#include "auth/bearer.h"
+#include "core/config.h"
+#include "http/http.h"
+#include "sfu/relay.h"
+
+#define MR_WHIP_ROUTES 6
+
+struct mr_whip {
+    const struct mr_config *cfg;
+    struct mr_relay *relay;
+    const struct mr_auth_key *key;
+};
+
+/* Fills MR_WHIP_ROUTES routes (borrowing w) into out. */
+void mr_whip_routes(struct mr_whip *w, struct mr_http_route *out);
+
+#endif
