@@ -1,0 +1,40 @@
+# medrelay — see README.md. `make`, `make run`, `make test`.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+
+.PHONY: all deps build run test test-asan fuzz clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+build: deps
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	@scripts/run.sh
+
+# The whole CTest suite: unit, fuzz-corpus replay, integration and interop
+# (headless Chromium, aiortc). Long runs (soak, fuzzing) are not included.
+test: build
+	@scripts/deps.sh test
+	@cd $(BUILD_DIR) && ctest --output-on-failure -LE 'soak|fuzz-long' $(CTEST_ARGS)
+
+# Unit, fuzz-corpus and HTTP contract tests built with ASan and UBSan.
+test-asan:
+	@scripts/deps.sh test
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEDRELAY_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L 'unit|fuzz|integration'
+
+# libFuzzer on every parser for FUZZ_SECONDS each (needs clang).
+FUZZ_SECONDS ?= 60
+fuzz:
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+clean:
+	rm -rf $(BUILD_DIR) build-asan build-fuzz

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Installs the Debian packages medrelay needs: `deps.sh build` for building,
+# `deps.sh test` also for the test suite (Chromium, aiortc, Node packages).
+# As root it runs apt-get; otherwise it prints the exact command and stops.
+set -eu
+cd "$(dirname "$0")/.."
+
+BUILD_PKGS="cmake make gcc pkg-config libc6-dev libglib2.0-dev libnice-dev libsrtp2-dev \
+libwebsockets-dev libwebsockets-evlib-glib libssl-dev libjansson-dev"
+TEST_PKGS="chromium python3 python3-aiortc nodejs npm"
+
+want="$BUILD_PKGS"
+[ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"
+
+missing=""
+for p in $want; do
+    # Node may come from outside Debian (it does on these machines): accept
+    # any node and npm on PATH instead of the packages.
+    case "$p" in
+        nodejs) command -v node >/dev/null 2>&1 && continue ;;
+        npm) command -v npm >/dev/null 2>&1 && continue ;;
+    esac
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    case "$status" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+    esac
+done
+
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "medrelay needs these Debian packages; install them with:" >&2
+        echo "  sudo apt-get install -y$missing" >&2
+        exit 1
+    fi
+    echo "Installing Debian packages:$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+if [ "${1:-build}" = test ]; then
+    # Browser tests drive Debian's Chromium with playwright-core (never a
+    # downloaded browser). package-lock.json pins the versions.
+    if [ ! -d tests/interop/node_modules/playwright-core ]; then
+        echo "Installing Node packages for the browser tests"
+        npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
+    fi
+fi
