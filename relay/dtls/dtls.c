@@ -27,6 +27,7 @@ struct mr_dtls {
     char remote_alg[16];
     uint8_t remote_fp[EVP_MAX_MD_SIZE];
     size_t remote_fp_len;
+    bool fingerprint_mismatch; /* set by the verify callback */
 };
 
 /* --- The outgoing BIO: every write is one datagram, handed to ops->send --- */
@@ -110,6 +111,7 @@ int mr_dtls_new(const struct mr_dtls_identity *id, enum mr_dtls_role role,
     BIO_set_data(wbio, d);
     SSL_set_bio(d->ssl, d->rbio, wbio); /* the SSL owns both BIOs now */
     wbio = NULL;
+    SSL_set_app_data(d->ssl, d);
     SSL_set_mtu(d->ssl, DTLS_MTU);
     DTLS_set_link_mtu(d->ssl, DTLS_MTU);
     DTLS_set_timer_cb(d->ssl, retransmit_timer);
@@ -170,9 +172,8 @@ static const EVP_MD *digest_for(const char *alg)
 }
 
 /* RFC 8842 §5: the certificate must match the fingerprint from the SDP. */
-static bool peer_matches_fingerprint(struct mr_dtls *d)
+static bool cert_matches_fingerprint(const struct mr_dtls *d, X509 *peer)
 {
-    X509 *peer = SSL_get0_peer_certificate(d->ssl);
     const EVP_MD *md = digest_for(d->remote_alg);
     unsigned char buf[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -181,6 +182,24 @@ static bool peer_matches_fingerprint(struct mr_dtls *d)
     if (X509_digest(peer, md, buf, &len) != 1 || len != d->remote_fp_len)
         return false;
     return CRYPTO_memcmp(buf, d->remote_fp, len) == 0;
+}
+
+/* Checking here, during the handshake, makes OpenSSL answer a mismatch with
+ * a bad_certificate alert, so the peer fails too instead of believing it is
+ * connected. Only the leaf certificate (depth 0) is checked. */
+int mr_dtls_verify_peer(int preverify_ok, X509_STORE_CTX *ctx)
+{
+    (void)preverify_ok;
+    SSL *ssl = X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+    struct mr_dtls *d = ssl ? SSL_get_app_data(ssl) : NULL;
+    if (X509_STORE_CTX_get_error_depth(ctx) != 0)
+        return 1;
+    if (!d)
+        return 0;
+    if (cert_matches_fingerprint(d, X509_STORE_CTX_get_current_cert(ctx)))
+        return 1;
+    d->fingerprint_mismatch = true;
+    return 0;
 }
 
 static void fail(struct mr_dtls *d, const char *why)
@@ -200,7 +219,7 @@ static void handshake_step(struct mr_dtls *d)
             fail(d, "peer negotiated no DTLS-SRTP profile");
             return;
         }
-        if (!peer_matches_fingerprint(d)) {
+        if (!cert_matches_fingerprint(d, SSL_get0_peer_certificate(d->ssl))) {
             fail(d, "peer certificate does not match the SDP fingerprint");
             return;
         }
@@ -211,7 +230,8 @@ static void handshake_step(struct mr_dtls *d)
     int err = SSL_get_error(d->ssl, r);
     if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
         return;
-    fail(d, "DTLS handshake failed");
+    fail(d, d->fingerprint_mismatch ? "peer certificate does not match the SDP fingerprint"
+                                    : "DTLS handshake failed");
 }
 
 int mr_dtls_start(struct mr_dtls *d)

@@ -11,4 +11,8 @@ struct mr_dtls_identity {
     char fingerprint[MR_DTLS_FINGERPRINT_LEN];
 };
 
+/* The certificate check of every association (dtls.c): WebRTC certificates
+ * are self-signed and authenticated by the fingerprint signalled in SDP. */
+int mr_dtls_verify_peer(int preverify_ok, X509_STORE_CTX *ctx);
+
 #endif

@@ -15,14 +15,6 @@
     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:"                      \
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-SHA"
 
-static int accept_any_cert(int preverify_ok, X509_STORE_CTX *ctx)
-{
-    /* WebRTC certificates are self-signed; they are authenticated by the
-     * fingerprint from the signalled SDP, checked after the handshake. */
-    (void)preverify_ok;
-    (void)ctx;
-    return 1;
-}
 
 static X509 *make_certificate(EVP_PKEY *key)
 {
@@ -91,7 +83,8 @@ static SSL_CTX *make_context(EVP_PKEY *key, X509 *cert)
         /* Note: returns 0 on success, unlike the others. */
         SSL_CTX_set_tlsext_use_srtp(ctx, SRTP_PROFILES) != 0)
         goto fail;
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, accept_any_cert);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
+                       mr_dtls_verify_peer);
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     return ctx;
