@@ -148,7 +148,9 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     if (pkt.src_track < 0)
         return;
     struct mr_track *src = &pub->tracks[pkt.src_track];
-    if (pkt.h.payload_type != src->codec.pt)
+    /* Padding-only packets probe the sender's bandwidth; they carry nothing
+     * for the receivers. */
+    if (pkt.h.payload_type != src->codec.pt || pkt.h.payload_len == 0)
         return;
     pkt.now_us = mr_clock_mono_us();
     pkt.payload = buf + pkt.h.header_len;
