@@ -69,6 +69,11 @@ unsigned mr_ice_local_candidates(struct mr_ice *ice, char (*lines)[MR_ICE_CANDID
 
 int mr_ice_set_remote_credentials(struct mr_ice *ice, const char *ufrag, const char *pwd);
 
+/* ICE restart (RFC 8445 §9): new local credentials, the peer's new ones,
+ * fresh connectivity checks; local candidates are kept. Remote candidates
+ * must be added again afterwards. Returns 0 or MR_EINVAL. */
+int mr_ice_restart(struct mr_ice *ice, const char *remote_ufrag, const char *remote_pwd);
+
 /* Adds one remote candidate from a "candidate:..." line. Candidates the
  * agent cannot use (TCP, mDNS names, other components, unparseable) are
  * skipped: returns MR_ENOTSUP for those, 0 when added. */

@@ -71,3 +71,21 @@ int mr_answer_write(struct mr_peer *p, char *out, size_t cap)
     free(a);
     return n;
 }
+
+int mr_answer_write_frag(struct mr_peer *p, char *out, size_t cap)
+{
+    char lines[MR_TRANSPORT_MAX_CANDIDATES][MR_ICE_CANDIDATE_MAX];
+    char ufrag[MR_ICE_CRED_MAX], pwd[MR_ICE_CRED_MAX];
+    unsigned n_lines =
+        mr_transport_local_candidates(p->transport, lines, MR_TRANSPORT_MAX_CANDIDATES);
+    mr_transport_local_credentials(p->transport, ufrag, pwd);
+    /* RFC 8840 §9 / RFC 9725 §4.3.2: credentials, then the bundled section
+     * with its candidates. */
+    int n = snprintf(out, cap, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n%s\r\n"
+                     "a=mid:%s\r\n", ufrag, pwd, p->frag_media, p->frag_mid);
+    for (unsigned i = 0; i < n_lines && n >= 0 && (size_t)n < cap; i++)
+        n += snprintf(out + n, cap - (size_t)n, "a=%s\r\n", lines[i]);
+    if (n >= 0 && (size_t)n < cap)
+        n += snprintf(out + n, cap - (size_t)n, "a=end-of-candidates\r\n");
+    return (n < 0 || (size_t)n >= cap) ? MR_ENOSPC : n;
+}

@@ -250,6 +250,30 @@ void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag)
     free(frag);
 }
 
+#define FRAG_MAX 4096
+
+void mr_peer_restart_ice(struct mr_peer *p, struct mr_sdp_frag *frag)
+{
+    char *text = NULL;
+    int n = MR_ESTATE;
+    if (!p->dead && p->transport)
+        n = mr_transport_restart_ice(p->transport, frag->ice_ufrag, frag->ice_pwd);
+    if (n == 0) {
+        mr_log_info(SFU, "%s %.8s: ICE restart", kind_word(p), p->id);
+        mr_peer_trickle(p, frag); /* the new candidates; takes frag */
+        frag = NULL;
+        text = malloc(FRAG_MAX);
+        n = text ? mr_answer_write_frag(p, text, FRAG_MAX) : MR_ENOMEM;
+    }
+    free(frag);
+    if (n < 0) {
+        free(text);
+        mr_relay_peer_restarted(p, n, NULL, 0);
+        return;
+    }
+    mr_relay_peer_restarted(p, 0, text, (size_t)n);
+}
+
 static bool h264_compatible(const struct mr_codec *pub, const struct mr_codec *sub)
 {
     if (pub->h264_profile_idc == sub->h264_profile_idc &&

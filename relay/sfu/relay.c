@@ -27,6 +27,9 @@ struct mr_session {
     uint64_t ticket;          /* non-zero until answered */
     mr_session_cb cb;
     void *user;
+    uint64_t restart_ticket;  /* non-zero while an ICE restart runs */
+    mr_session_cb restart_cb;
+    void *restart_user;
 };
 
 struct mr_relay {
@@ -185,6 +188,9 @@ static struct mr_session *new_session(struct mr_relay *r, const struct mr_sessio
     p->stream = mr_stream_ref(st);
     p->plan = plan;
     mr_random_hex(p->cname, (MR_CNAME_LEN - 1) / 2);
+    snprintf(p->frag_media, sizeof(p->frag_media), "m=%s 9 %s %s", tm->kind_name, tm->proto,
+             tm->first_fmt);
+    snprintf(p->frag_mid, sizeof(p->frag_mid), "%s", tm->mid);
     p->rtcp_ssrc = mr_random_u32() | 1;
     st->n_sessions++;
     g_hash_table_insert(r->sessions, s->id, s);
@@ -283,7 +289,7 @@ static struct mr_session *find_by_ticket(struct mr_relay *r, uint64_t ticket)
     g_hash_table_iter_init(&it, r->sessions);
     while (g_hash_table_iter_next(&it, &key, &value)) {
         struct mr_session *s = value;
-        if (s->ticket == ticket)
+        if (s->ticket == ticket || s->restart_ticket == ticket)
             return s;
     }
     return NULL;
@@ -292,8 +298,15 @@ static struct mr_session *find_by_ticket(struct mr_relay *r, uint64_t ticket)
 void mr_relay_cancel(struct mr_relay *r, uint64_t ticket)
 {
     struct mr_session *s = ticket ? find_by_ticket(r, ticket) : NULL;
-    if (s)
+    if (!s)
+        return;
+    if (s->ticket == ticket) {
         remove_session(r, s);
+    } else {
+        /* The restart goes on; only its answer has nobody to go to. */
+        s->restart_cb = NULL;
+        s->restart_user = NULL;
+    }
 }
 
 int mr_relay_session_info(struct mr_relay *r, const char *session_id,
@@ -312,17 +325,48 @@ int mr_relay_session_info(struct mr_relay *r, const char *session_id,
 struct trickle_call {
     struct mr_peer *peer;
     struct mr_sdp_frag *frag;
+    bool restart;
 };
 
 static void run_trickle(void *data)
 {
     struct trickle_call *c = data;
-    mr_peer_trickle(c->peer, c->frag);
+    if (c->restart)
+        mr_peer_restart_ice(c->peer, c->frag);
+    else
+        mr_peer_trickle(c->peer, c->frag);
     free(c);
 }
 
-int mr_relay_trickle(struct mr_relay *r, const char *session_id, const char *frag, size_t len,
-                     char *detail, size_t dlen)
+static bool asks_restart(const struct mr_session *s, const struct mr_sdp_frag *f)
+{
+    return (f->ice_ufrag[0] && strcmp(f->ice_ufrag, s->remote_ufrag) != 0) ||
+           (f->ice_pwd[0] && strcmp(f->ice_pwd, s->remote_pwd) != 0);
+}
+
+static int start_restart(struct mr_relay *r, struct mr_session *s, const struct mr_sdp_frag *f,
+                         mr_session_cb cb, void *user, uint64_t *ticket, char *detail,
+                         size_t dlen)
+{
+    if (s->restart_ticket) {
+        snprintf(detail, dlen, "an ICE restart of this session is already under way");
+        return MR_EBUSY;
+    }
+    if (!f->ice_ufrag[0] || !f->ice_pwd[0]) {
+        snprintf(detail, dlen, "an ICE restart needs both a=ice-ufrag and a=ice-pwd");
+        return MR_EPARSE;
+    }
+    snprintf(s->remote_ufrag, sizeof(s->remote_ufrag), "%s", f->ice_ufrag);
+    snprintf(s->remote_pwd, sizeof(s->remote_pwd), "%s", f->ice_pwd);
+    s->restart_ticket = ++r->next_ticket;
+    s->restart_cb = cb;
+    s->restart_user = user;
+    *ticket = s->restart_ticket;
+    return MR_EAGAIN;
+}
+
+int mr_relay_patch(struct mr_relay *r, const char *session_id, const char *frag, size_t len,
+                   mr_session_cb cb, void *user, uint64_t *ticket, char *detail, size_t dlen)
 {
     struct trickle_call *c = calloc(1, sizeof(*c));
     struct mr_sdp_frag *f = malloc(sizeof(*f));
@@ -338,17 +382,17 @@ int mr_relay_trickle(struct mr_relay *r, const char *session_id, const char *fra
         snprintf(detail, dlen, "no such session");
         goto fail;
     }
-    if ((f->ice_ufrag[0] && strcmp(f->ice_ufrag, s->remote_ufrag) != 0) ||
-        (f->ice_pwd[0] && strcmp(f->ice_pwd, s->remote_pwd) != 0)) {
-        rc = MR_ENOTSUP;
-        snprintf(detail, dlen,
-                 "ICE restart is not supported yet; end this session and start a new one");
-        goto fail;
+    rc = 0;
+    if (asks_restart(s, f)) {
+        rc = start_restart(r, s, f, cb, user, ticket, detail, dlen);
+        if (rc != MR_EAGAIN)
+            goto fail;
+        c->restart = true;
     }
     c->peer = s->peer;
     c->frag = f;
     mr_worker_call(s->stream->worker, run_trickle, c);
-    return 0;
+    return rc;
 
     /* ERRORS */
 fail:
@@ -393,7 +437,28 @@ struct peer_note {
     char *answer; /* owned */
     size_t answer_len;
     bool failed;
+    bool restart;
+    char ice_ufrag[MR_ICE_CRED_MAX];
 };
+
+static void deliver_restart(struct mr_session *s, struct peer_note *n)
+{
+    mr_session_cb cb = s->restart_cb;
+    void *user = s->restart_user;
+    struct mr_session_result res = {
+        .err = n->err,
+        .detail = n->detail,
+        .session_id = s->id,
+        .answer = n->answer,
+        .answer_len = n->answer_len,
+        .ice_ufrag = n->ice_ufrag,
+    };
+    s->restart_ticket = 0;
+    s->restart_cb = NULL;
+    s->restart_user = NULL;
+    if (cb)
+        cb(&res, user);
+}
 
 static gboolean deliver_note(gpointer data)
 {
@@ -409,12 +474,17 @@ static gboolean deliver_note(gpointer data)
             remove_session(r, s);
         goto out;
     }
+    if (n->restart) {
+        deliver_restart(s, n);
+        goto out;
+    }
     struct mr_session_result res = {
         .err = n->err,
         .detail = n->detail,
         .session_id = s->id,
         .answer = n->answer,
         .answer_len = n->answer_len,
+        .ice_ufrag = n->ice_ufrag,
     };
     mr_session_cb cb = s->cb;
     void *user = s->user;
@@ -434,6 +504,11 @@ out:
 
 static void post_note(struct mr_peer *p, struct peer_note *n)
 {
+    if (p->transport) {
+        char pwd[MR_ICE_CRED_MAX];
+        mr_transport_local_credentials(p->transport, n->ice_ufrag, pwd);
+        explicit_bzero(pwd, sizeof(pwd));
+    }
     n->relay = p->relay;
     n->peer = p;
     memcpy(n->id, p->id, sizeof(n->id));
@@ -455,6 +530,21 @@ void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char
     snprintf(n->detail, sizeof(n->detail), "%s", detail ? detail : "");
     n->answer = answer;
     n->answer_len = answer_len;
+    post_note(p, n);
+}
+
+void mr_relay_peer_restarted(struct mr_peer *p, int err, char *frag, size_t len)
+{
+    struct peer_note *n = calloc(1, sizeof(*n));
+    if (!n) {
+        free(frag);
+        return;
+    }
+    n->restart = true;
+    n->err = err;
+    snprintf(n->detail, sizeof(n->detail), "%s", err < 0 ? "the ICE restart failed" : "");
+    n->answer = frag;
+    n->answer_len = len;
     post_note(p, n);
 }
 

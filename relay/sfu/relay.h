@@ -42,8 +42,10 @@ struct mr_session_result {
     int err;                /* 0, or an MR_E* code as for mr_relay_open */
     const char *detail;     /* why, in words fit for the client */
     const char *session_id; /* MR_SESSION_ID_LEN hex digits */
-    const char *answer;     /* SDP answer */
+    const char *answer;     /* SDP answer (or ICE fragment after a restart) */
     size_t answer_len;
+    const char *ice_ufrag;  /* the relay's current ICE ufrag: changes with
+                               every ICE restart, so it serves as the ETag */
 };
 
 typedef void (*mr_session_cb)(const struct mr_session_result *res, void *user);
@@ -74,8 +76,8 @@ int mr_relay_open(struct mr_relay *relay, const struct mr_session_request *req,
                   mr_session_cb cb, void *user, uint64_t *ticket, char *detail,
                   size_t detail_len);
 
-/* The requester went away: cb will not be called, and the session being
- * created for it is closed. */
+/* The requester went away: cb will not be called. A session being opened
+ * for it is closed; a session being restarted carries on. */
 void mr_relay_cancel(struct mr_relay *relay, uint64_t ticket);
 
 /* What the relay knows about a session, for authorization. */
@@ -91,12 +93,18 @@ int mr_relay_session_info(struct mr_relay *relay, const char *session_id,
                           struct mr_session_info *out);
 
 /*
- * Applies a trickle-ice-sdpfrag to a session. Returns 0, MR_ENOENT,
- * MR_EPARSE (with detail), or MR_ENOTSUP for an ICE restart (new ufrag/pwd),
- * which this relay does not perform yet.
+ * Applies a PATCH body (application/trickle-ice-sdpfrag) to a session.
+ * Returns
+ *   0           new remote candidates were applied (answer 204);
+ *   MR_EAGAIN   the fragment carries new ICE credentials: an ICE restart
+ *               (RFC 8445 §9) has begun, and cb will deliver the relay's new
+ *               fragment in res->answer (answer 200), unless cancelled;
+ *   MR_ENOENT   no such session; MR_EPARSE malformed fragment (detail);
+ *   MR_EBUSY    an ICE restart is already under way.
  */
-int mr_relay_trickle(struct mr_relay *relay, const char *session_id, const char *frag,
-                     size_t len, char *detail, size_t detail_len);
+int mr_relay_patch(struct mr_relay *relay, const char *session_id, const char *frag, size_t len,
+                   mr_session_cb cb, void *user, uint64_t *ticket, char *detail,
+                   size_t detail_len);
 
 /* Ends a session. Returns 0 or MR_ENOENT. */
 int mr_relay_close(struct mr_relay *relay, const char *session_id);

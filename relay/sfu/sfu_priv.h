@@ -82,6 +82,9 @@ struct mr_peer {
     struct mr_relay *relay;
     struct mr_stream *stream; /* holds a reference */
     char cname[MR_CNAME_LEN];
+    char frag_media[96];      /* "m=audio 9 UDP/TLS/RTP/SAVPF 111" of the
+                                 section carrying the transport */
+    char frag_mid[MR_SDP_MID_MAX + 1];
     uint32_t rtcp_ssrc;       /* our SSRC in RTCP we originate */
 
     /* Worker thread only. */
@@ -141,11 +144,14 @@ void mr_plan_free(struct mr_plan *plan);
 
 /* answer.c (worker) */
 int mr_answer_write(struct mr_peer *p, char *out, size_t cap);
+/* The relay's ICE fragment (RFC 8840 §9) after a restart. */
+int mr_answer_write_frag(struct mr_peer *p, char *out, size_t cap);
 
 /* peer.c (worker) */
 void mr_peer_start(void *peer);   /* mr_worker_call target */
 void mr_peer_destroy(void *peer); /* mr_worker_call target */
 void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag); /* takes frag */
+void mr_peer_restart_ice(struct mr_peer *p, struct mr_sdp_frag *frag); /* takes frag */
 /* Worker: (re)binds a subscriber's tracks to the stream's current publisher. */
 void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub);
 
@@ -162,6 +168,8 @@ void mr_rtcp_send_keyframe_request(struct mr_peer *pub, uint8_t fir_seq);
 void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char *answer,
                             size_t answer_len);
 void mr_relay_peer_failed(struct mr_peer *p, const char *why);
+/* The relay's new ICE fragment after a restart (takes frag). */
+void mr_relay_peer_restarted(struct mr_peer *p, int err, char *frag, size_t len);
 
 /* Accessors used by workers. */
 const struct mr_config *mr_relay_config(const struct mr_relay *r);

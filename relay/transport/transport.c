@@ -181,11 +181,15 @@ static void ice_state(void *user, enum mr_ice_state st)
     struct mr_transport *t = user;
     switch (st) {
     case MR_ICE_CHECKING:
-        set_state(t, MR_TRANSPORT_CONNECTING, NULL);
+        /* An ICE restart re-runs checks under a secure session: media
+         * keeps its keys, so the transport stays SECURE meanwhile. */
+        if (t->state != MR_TRANSPORT_SECURE)
+            set_state(t, MR_TRANSPORT_CONNECTING, NULL);
         break;
     case MR_ICE_CONNECTED:
         t->ice_connected = true;
-        set_state(t, MR_TRANSPORT_CONNECTING, NULL);
+        if (t->state != MR_TRANSPORT_SECURE)
+            set_state(t, MR_TRANSPORT_CONNECTING, NULL);
         start_dtls_client(t);
         break;
     case MR_ICE_FAILED:
@@ -294,6 +298,13 @@ int mr_transport_set_remote(struct mr_transport *t, const struct mr_transport_re
     t->remote_set = true;
     start_dtls_client(t);
     return 0;
+}
+
+int mr_transport_restart_ice(struct mr_transport *t, const char *ufrag, const char *pwd)
+{
+    if (!t->remote_set)
+        return MR_ESTATE;
+    return mr_ice_restart(t->ice, ufrag, pwd);
 }
 
 int mr_transport_add_remote_candidate(struct mr_transport *t, const char *line)

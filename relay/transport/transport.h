@@ -83,6 +83,9 @@ const char *mr_transport_fingerprint(const struct mr_transport *t); /* sha-256 *
 
 /* Applies the remote description. Returns 0 or MR_EINVAL. */
 int mr_transport_set_remote(struct mr_transport *t, const struct mr_transport_remote *r);
+/* Restarts ICE with the peer's new credentials; DTLS and SRTP carry on
+ * over the new pair. Local credentials change (read them again). */
+int mr_transport_restart_ice(struct mr_transport *t, const char *ufrag, const char *pwd);
 int mr_transport_add_remote_candidate(struct mr_transport *t, const char *line);
 void mr_transport_remote_candidates_done(struct mr_transport *t);
 

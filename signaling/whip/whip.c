@@ -41,7 +41,8 @@ static int check_post(struct mr_http_request *req, void *user)
 {
     struct mr_whip *w = user;
     struct mr_claims claims;
-    /* "/whip/a/b/c" cannot be a session URL for POST: a '/' in a name. */
+    /* Two segments or more than three: a name is empty (libwebsockets folds
+     * "//") or holds a '/' (it decodes "%2F") — either way not a name. */
     if (req->n_segments != 3 || !names_ok(req)) {
         mr_http_respond_error(req, 400, "bad-name",
                               "room and stream names must match [A-Za-z0-9_-]{1,64}");
@@ -112,7 +113,7 @@ static void session_opened(const struct mr_session_result *res, void *user)
     char location[512], etag[48];
     snprintf(location, sizeof(location), "/%s/%s/%s/%s", req->segments[0], req->segments[1],
              req->segments[2], res->session_id);
-    snprintf(etag, sizeof(etag), "\"%.16s\"", res->session_id);
+    snprintf(etag, sizeof(etag), "\"%.40s\"", res->ice_ufrag ? res->ice_ufrag : "");
     struct mr_http_header headers[3] = {
         {"Location", location},
         {"ETag", etag},
@@ -202,6 +203,21 @@ static bool session_matches(struct mr_whip *w, const struct mr_http_request *req
            strcmp(info.stream, req->segments[2]) == 0;
 }
 
+static void restarted(const struct mr_session_result *res, void *user)
+{
+    struct pending *p = user;
+    if (res->err < 0) {
+        mr_http_respond_error(p->req, 500, "internal", res->detail);
+    } else {
+        char etag[48];
+        snprintf(etag, sizeof(etag), "\"%.40s\"", res->ice_ufrag ? res->ice_ufrag : "");
+        struct mr_http_header h = {"ETag", etag};
+        mr_http_respond(p->req, 200, "application/trickle-ice-sdpfrag", res->answer,
+                        res->answer_len, &h, 1);
+    }
+    free(p);
+}
+
 static void handle_patch(struct mr_http_request *req, void *user)
 {
     struct mr_whip *w = user;
@@ -214,15 +230,27 @@ static void handle_patch(struct mr_http_request *req, void *user)
         mr_http_respond_error(req, 404, "session-not-found", "no such session");
         return;
     }
-    int rc = mr_relay_trickle(w->relay, req->segments[3], req->body, req->body_len, detail,
-                              sizeof(detail));
+    struct pending *p = calloc(1, sizeof(*p));
+    if (!p) {
+        mr_http_respond_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    p->w = w;
+    p->req = req;
+    int rc = mr_relay_patch(w->relay, req->segments[3], req->body, req->body_len, restarted, p,
+                            &p->ticket, detail, sizeof(detail));
+    if (rc == MR_EAGAIN) {
+        mr_http_set_cancel(req, pending_cancel, p); /* ICE restart: answered later */
+        return;
+    }
+    free(p);
     if (rc == 0)
         mr_http_respond(req, 204, NULL, NULL, 0, NULL, 0);
     else if (rc == MR_EPARSE)
         mr_http_respond_error(req, 400, "bad-sdp", detail);
     else if (rc == MR_ENOENT)
         mr_http_respond_error(req, 404, "session-not-found", detail);
-    else if (rc == MR_ENOTSUP)
+    else if (rc == MR_EBUSY)
         mr_http_respond_error(req, 400, "bad-request", detail);
     else
         mr_http_respond_error(req, 500, "internal", detail);
@@ -243,7 +271,7 @@ void mr_whip_routes(struct mr_whip *w, struct mr_http_route *out)
     static const char *const prefixes[] = {"whip", "whep"};
     unsigned n = 0;
     for (unsigned i = 0; i < 2; i++) {
-        out[n++] = (struct mr_http_route){MR_HTTP_POST, prefixes[i], 3, MR_HTTP_MAX_SEGMENTS,
+        out[n++] = (struct mr_http_route){MR_HTTP_POST, prefixes[i], 2, MR_HTTP_MAX_SEGMENTS,
                                           true, check_post, handle_post, w};
         out[n++] = (struct mr_http_route){MR_HTTP_PATCH, prefixes[i], 4, 4, true, check_session,
                                           handle_patch, w};
