@@ -1,0 +1,231 @@
+/*
+ * A plain-JS WHIP (RFC 9725) and WHEP client for the interop tests, without
+ * trickle ICE: gather (up to iceTimeoutMs), POST the offer, apply the answer.
+ *
+ * The page sets <body data-kind="whip"> or "whep". The test drives it with
+ *   await page.evaluate((o) => window.start(o), { url, token })
+ *   await page.evaluate(() => window.stats())
+ *   await page.evaluate(() => window.hangup())    // → HTTP status of DELETE
+ * or a person opens it with ?url=<endpoint>&token=<jwt> to start at once.
+ *
+ * window.stats() is medrelayStatsSummary(pc) (stats.js) plus .timing:
+ * performance.now() stamps of the POST, the answer, "connected" and (WHEP)
+ * the first decoded frame, and postToFirstFrameMs.
+ */
+'use strict';
+
+(function () {
+    const HTTP_TIMEOUT_MS = 10000;
+    const kind = document.body.dataset.kind; /* 'whip' | 'whep' */
+    const statusEl = document.getElementById('status');
+    const videoEl = document.getElementById('video');
+    const state = {
+        pc: null,
+        stream: null,
+        sessionUrl: '',
+        token: '',
+        info: {},
+        timing: { postSentAt: 0, answerAt: 0, connectedAt: 0, firstFrameAt: 0, postToFirstFrameMs: -1 },
+        log: [],
+    };
+
+    function note(msg) {
+        const line = `${(performance.now() / 1000).toFixed(2)}s ${msg}`;
+        state.log.push(line);
+        console.log(`[${kind}] ${msg}`);
+    }
+
+    async function readBody(res) {
+        try {
+            return await res.text();
+        } catch (e) {
+            return `(body unreadable: ${e.message})`;
+        }
+    }
+
+    /* Resolves when framesDecoded > 0, polling every 50 ms; stamps the time. */
+    function watchFirstFrame(pc) {
+        const timer = setInterval(async () => {
+            if (pc.connectionState === 'closed') {
+                clearInterval(timer);
+                return;
+            }
+            try {
+                const s = await medrelayStatsSummary(pc);
+                if (s.inbound.video.framesDecoded > 0 && !state.timing.firstFrameAt) {
+                    state.timing.firstFrameAt = performance.now();
+                    state.timing.postToFirstFrameMs = Math.round(state.timing.firstFrameAt - state.timing.postSentAt);
+                    note(`first decoded frame ${state.timing.postToFirstFrameMs} ms after the POST`);
+                    clearInterval(timer);
+                }
+            } catch (_) { /* pc closing */ }
+        }, 50);
+    }
+
+    async function start(opts) {
+        if (state.pc)
+            throw new Error('already started');
+        const url = opts.url;
+        const iceTimeoutMs = opts.iceTimeoutMs || 2000;
+        const video = opts.video || { width: 320, height: 240, frameRate: 15 };
+        state.token = opts.token || '';
+        const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+        state.pc = pc;
+        pc.addEventListener('connectionstatechange', () => {
+            note(`connectionState ${pc.connectionState}`);
+            if (pc.connectionState === 'connected' && !state.timing.connectedAt)
+                state.timing.connectedAt = performance.now();
+        });
+        pc.addEventListener('iceconnectionstatechange', () => note(`iceConnectionState ${pc.iceConnectionState}`));
+
+        if (kind === 'whip') {
+            state.stream = await navigator.mediaDevices.getUserMedia({
+                audio: true,
+                video: { width: { ideal: video.width }, height: { ideal: video.height },
+                         frameRate: { ideal: video.frameRate } },
+            });
+            /* getUserMedia lists audio first: the publisher's offer is audio, video. */
+            for (const track of state.stream.getTracks())
+                pc.addTransceiver(track, { direction: 'sendonly', streams: [state.stream] });
+            videoEl.srcObject = state.stream;
+        } else {
+            /* Deliberately video first (the publisher is audio first), so a server
+             * that maps media by m-line index rather than by kind is caught. */
+            pc.addTransceiver('video', { direction: 'recvonly' });
+            pc.addTransceiver('audio', { direction: 'recvonly' });
+            const remote = new MediaStream();
+            pc.addEventListener('track', (e) => {
+                note(`track ${e.track.kind}`);
+                remote.addTrack(e.track);
+                videoEl.srcObject = remote;
+            });
+        }
+
+        await pc.setLocalDescription(await pc.createOffer());
+        const complete = await medrelayGatheringDone(pc, iceTimeoutMs);
+        if (!complete)
+            note(`ICE gathering not complete after ${iceTimeoutMs} ms; sending what is there`);
+        const offer = pc.localDescription.sdp;
+        const candidates = (offer.match(/^a=candidate:/gm) || []).length;
+        note(`POST ${url} (${offer.length} bytes, ${candidates} candidates)`);
+
+        state.timing.postSentAt = performance.now();
+        if (kind === 'whep')
+            watchFirstFrame(pc);
+        let res;
+        try {
+            res = await fetch(url, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/sdp', 'Authorization': `Bearer ${state.token}` },
+                body: offer,
+                signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+            });
+        } catch (e) {
+            throw new Error(`POST ${url} failed before any response (${e.name}: ${e.message}; ` +
+                            'a CORS refusal looks like "TypeError: Failed to fetch")');
+        }
+        state.timing.answerAt = performance.now();
+        const body = await readBody(res);
+        const location = res.headers.get('Location');
+        state.info = {
+            status: res.status,
+            contentType: res.headers.get('Content-Type') || '',
+            location: location || '',
+            etag: res.headers.get('ETag') || '',
+            link: res.headers.get('Link') || '',
+            offerCandidates: candidates,
+        };
+        if (res.status !== 201)
+            throw new Error(`POST ${url} answered ${res.status}, expected 201: ${body.slice(0, 500)}`);
+        if (!location)
+            throw new Error(`POST ${url}: 201 without a readable Location header ` +
+                            '(missing, or not in Access-Control-Expose-Headers)');
+        if (!/^application\/sdp\b/i.test(state.info.contentType))
+            throw new Error(`POST ${url}: Content-Type ${JSON.stringify(state.info.contentType)}, expected application/sdp`);
+        state.sessionUrl = new URL(location, url).href;
+        state.info.sessionUrl = state.sessionUrl;
+        note(`201, Location ${location} → ${state.sessionUrl}`);
+        try {
+            await pc.setRemoteDescription({ type: 'answer', sdp: body });
+        } catch (e) {
+            throw new Error(`setRemoteDescription(answer) failed: ${e.message}\n${body.slice(0, 2000)}`);
+        }
+        state.info.answer = body;
+        return { ...state.info, answer: undefined };
+    }
+
+    async function stats() {
+        if (!state.pc)
+            return { started: false, timing: state.timing };
+        const s = await medrelayStatsSummary(state.pc);
+        s.timing = { ...state.timing };
+        s.started = true;
+        return s;
+    }
+
+    /* DELETE the session URL; closes the peer on the first call. Returns the status (0: no response). */
+    async function hangup() {
+        if (!state.sessionUrl) {
+            window.lastHangup = { status: 0, body: '', error: 'no session' };
+            return 0;
+        }
+        let result;
+        try {
+            const res = await fetch(state.sessionUrl, {
+                method: 'DELETE',
+                headers: { 'Authorization': `Bearer ${state.token}` },
+                signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+            });
+            result = { status: res.status, body: await readBody(res),
+                       contentType: res.headers.get('Content-Type') || '' };
+        } catch (e) {
+            result = { status: 0, body: '', error: `DELETE failed before any response (${e.name}: ${e.message})` };
+        }
+        note(`DELETE ${state.sessionUrl} → ${result.status}`);
+        if (state.pc && state.pc.signalingState !== 'closed') {
+            state.pc.close();
+            if (state.stream)
+                state.stream.getTracks().forEach((t) => t.stop());
+        }
+        window.lastHangup = result;
+        return result.status;
+    }
+
+    window.start = start;
+    window.stats = stats;
+    window.hangup = hangup;
+    window.clientLog = () => state.log.slice();
+    window.lastHangup = null;
+
+    /* A live view for people and for screenshots. */
+    setInterval(async () => {
+        if (!state.pc) {
+            statusEl.textContent = `${kind}: idle`;
+            return;
+        }
+        try {
+            const s = await stats();
+            const t = s.timing;
+            statusEl.textContent = [
+                `${kind.toUpperCase()} ${state.sessionUrl || '(no session)'}`,
+                `connection ${s.connectionState}, ice ${s.iceConnectionState}, pair ${s.candidatePair.state} ` +
+                    `${s.candidatePair.local} ⇄ ${s.candidatePair.remote}`,
+                `srtp ${s.transport.srtpCipher || '-'}, dtls ${s.transport.dtlsCipher || '-'} ${s.transport.tlsVersion}`,
+                kind === 'whip'
+                    ? `sent video ${s.outbound.video.packetsSent} pkts (${s.outbound.video.frameWidth}x${s.outbound.video.frameHeight} ${s.outbound.video.codec}), ` +
+                      `audio ${s.outbound.audio.packetsSent} pkts (${s.outbound.audio.codec})`
+                    : `decoded ${s.inbound.video.framesDecoded} frames (${s.inbound.video.frameWidth}x${s.inbound.video.frameHeight} ${s.inbound.video.codec}), ` +
+                      `audio ${s.inbound.audio.packetsReceived} pkts (${s.inbound.audio.codec}); ` +
+                      `POST→first frame ${t.postToFirstFrameMs} ms`,
+            ].join('\n');
+        } catch (e) {
+            statusEl.textContent = `${kind}: ${e.message}`;
+        }
+    }, 500);
+
+    const q = new URLSearchParams(location.search);
+    if (q.get('url')) {
+        start({ url: q.get('url'), token: q.get('token') || '' })
+            .catch((e) => { note(`start failed: ${e.message}`); statusEl.textContent = e.message; });
+    }
+})();
