@@ -7,7 +7,8 @@
  * stream cam.
  *
  * Asserts, within ~15 s: the publisher connects and sends; the viewer's
- * decoded video frames and received audio packets climb; both sides report
+ * decoded video frames and received audio packets climb; the publisher got a
+ * key-frame request (PLI) when the viewer joined; both sides report
  * an SRTP cipher; each DELETE answers 200/204 and a second DELETE of the
  * same session answers 404 session-not-found; medrelay still answers
  * /healthz and stops cleanly on SIGTERM.
@@ -124,6 +125,14 @@ h.main('whip_whep_chromium', async (t) => {
              `viewer audio packetsReceived did not climb: ${a.inbound.audio.packetsReceived} → ${b.inbound.audio.packetsReceived}`);
     h.assert(b.transport.srtpCipher, `viewer reports no srtpCipher: ${JSON.stringify(b.transport)}`);
     h.assert(p.transport.srtpCipher, `publisher reports no srtpCipher: ${JSON.stringify(p.transport)}`);
+    /* The relay asks the publisher for a key frame as soon as the viewer is
+     * secure; without that request Chromium's next key frame can be minutes
+     * away. The bound is loose on purpose (shared CI machines): it catches
+     * a missing request, not a slow one. */
+    h.assert(p.outbound.video.pliCount >= 1,
+             `the publisher received no PLI after the viewer joined (pliCount ${p.outbound.video.pliCount})`);
+    h.assert(a.timing.postToFirstFrameMs < 3000,
+             `the first frame took ${a.timing.postToFirstFrameMs} ms after the WHEP POST`);
     h.assert(b.inbound.video.frameWidth > 0 && b.inbound.video.frameHeight > 0,
              `viewer frame size is ${b.inbound.video.frameWidth}x${b.inbound.video.frameHeight}`);
     t.log(`viewer srtp ${b.transport.srtpCipher}, dtls ${b.transport.dtlsCipher} (${b.transport.tlsVersion}); ` +
