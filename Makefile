@@ -24,12 +24,13 @@ test: build
 	@scripts/deps.sh test
 	@cd $(BUILD_DIR) && ctest --output-on-failure -LE 'soak|fuzz-long' $(CTEST_ARGS)
 
-# Unit, fuzz-corpus and HTTP contract tests built with ASan and UBSan.
+# The unit, fuzz-corpus, integration and interop tests against a build with
+# ASan and UBSan (LeakSanitizer on).
 test-asan:
 	@scripts/deps.sh test
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMEDRELAY_SANITIZE=ON >/dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L 'unit|fuzz|integration'
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L "unit|fuzz|integration|interop"
 
 # libFuzzer on every parser for FUZZ_SECONDS each (needs clang).
 FUZZ_SECONDS ?= 60

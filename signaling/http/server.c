@@ -337,8 +337,8 @@ static int start_request(struct lws *wsi, struct pss *pss)
 
 static int append_body(struct http_req *r, const void *in, size_t len)
 {
-    if (!r->waiting_body || r->responded)
-        return 0;
+    if (!r->waiting_body || r->responded || len == 0)
+        return 0; /* lws reports an explicitly empty POST body as (NULL, 0) */
     if (r->pub.body_len + len > r->body_cap) {
         mr_http_respond_error(&r->pub, 413, "too-large", "the request body exceeds the limit");
         r->close_after = true;
