@@ -151,6 +151,19 @@ static void setup_tracks(struct mr_peer *p)
     }
 }
 
+/* Hands remote candidates (from the offer or a trickle fragment) to ICE. */
+static void add_remote_candidates(struct mr_peer *p, const struct mr_sdp_candidate *cands,
+                                  unsigned n, bool end_of_candidates)
+{
+    for (unsigned i = 0; i < n; i++) {
+        char line[MR_ICE_CANDIDATE_MAX];
+        if (mr_sdp_write_candidate(&cands[i], line, sizeof(line)) > 0)
+            mr_transport_add_remote_candidate(p->transport, line);
+    }
+    if (end_of_candidates)
+        mr_transport_remote_candidates_done(p->transport);
+}
+
 static int apply_remote(struct mr_peer *p)
 {
     const struct mr_sdp_media *m = &p->plan->offer->media[p->plan->transport_m];
@@ -166,16 +179,9 @@ static int apply_remote(struct mr_peer *p)
         .local_role = m->setup == MR_SETUP_PASSIVE ? MR_DTLS_CLIENT : MR_DTLS_SERVER,
     };
     int rc = mr_transport_set_remote(p->transport, &r);
-    if (rc < 0)
-        return rc;
-    for (unsigned i = 0; i < m->n_candidates; i++) {
-        char line[MR_ICE_CANDIDATE_MAX];
-        if (mr_sdp_write_candidate(&m->candidates[i], line, sizeof(line)) > 0)
-            mr_transport_add_remote_candidate(p->transport, line);
-    }
-    if (m->end_of_candidates)
-        mr_transport_remote_candidates_done(p->transport);
-    return 0;
+    if (rc == 0)
+        add_remote_candidates(p, m->candidates, m->n_candidates, m->end_of_candidates);
+    return rc;
 }
 
 static int create_transport(struct mr_peer *p)
@@ -238,15 +244,8 @@ void mr_peer_destroy(void *data)
 
 void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag)
 {
-    if (!p->dead && p->transport) {
-        for (unsigned i = 0; i < frag->n_candidates; i++) {
-            char line[MR_ICE_CANDIDATE_MAX];
-            if (mr_sdp_write_candidate(&frag->candidates[i], line, sizeof(line)) > 0)
-                mr_transport_add_remote_candidate(p->transport, line);
-        }
-        if (frag->end_of_candidates)
-            mr_transport_remote_candidates_done(p->transport);
-    }
+    if (!p->dead && p->transport)
+        add_remote_candidates(p, frag->candidates, frag->n_candidates, frag->end_of_candidates);
     free(frag);
 }
 

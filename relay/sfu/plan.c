@@ -83,6 +83,19 @@ static int check_rtcp_mux(const struct mr_plan *plan, char *detail, size_t dlen)
     return 0;
 }
 
+/* Hands the plan out, or frees it when nothing was accepted (detail says
+ * why already) or an accepted section breaks a transport rule. */
+static int finish_plan(struct mr_plan *plan, struct mr_plan **out, char *detail, size_t dlen)
+{
+    int rc = plan->n_tracks == 0 ? MR_ECODEC : check_rtcp_mux(plan, detail, dlen);
+    if (rc < 0) {
+        mr_plan_free(plan);
+        return rc;
+    }
+    *out = plan;
+    return 0;
+}
+
 static int parse_offer(const char *offer, size_t len, struct mr_plan **out, char *detail,
                        size_t dlen)
 {
@@ -131,20 +144,11 @@ int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *d
         pm->accepted = true;
         pm->track = (int)plan->n_tracks++;
     }
-    if (plan->n_tracks == 0) {
+    if (plan->n_tracks == 0)
         snprintf(detail, dlen,
                  "the offer sends no codec the relay forwards (Opus, VP8, H.264 with "
                  "packetization-mode=1)");
-        mr_plan_free(plan);
-        return MR_ECODEC;
-    }
-    rc = check_rtcp_mux(plan, detail, dlen);
-    if (rc < 0) {
-        mr_plan_free(plan);
-        return rc;
-    }
-    *out = plan;
-    return 0;
+    return finish_plan(plan, out, detail, dlen);
 }
 
 int mr_plan_subscribe(const char *offer, size_t len, const struct mr_pub_track *pub,
@@ -175,18 +179,9 @@ int mr_plan_subscribe(const char *offer, size_t len, const struct mr_pub_track *
             plan->n_tracks++;
         }
     }
-    if (plan->n_tracks == 0) {
+    if (plan->n_tracks == 0)
         snprintf(detail, dlen, "the offer cannot receive any codec the stream uses (%s%s%s)",
                  n_pub > 0 ? mr_codec_name(pub[0].codec.id) : "",
                  n_pub > 1 ? ", " : "", n_pub > 1 ? mr_codec_name(pub[1].codec.id) : "");
-        mr_plan_free(plan);
-        return MR_ECODEC;
-    }
-    rc = check_rtcp_mux(plan, detail, dlen);
-    if (rc < 0) {
-        mr_plan_free(plan);
-        return rc;
-    }
-    *out = plan;
-    return 0;
+    return finish_plan(plan, out, detail, dlen);
 }

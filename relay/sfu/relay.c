@@ -441,11 +441,10 @@ struct peer_note {
     char ice_ufrag[MR_ICE_CRED_MAX];
 };
 
-static void deliver_restart(struct mr_session *s, struct peer_note *n)
+static struct mr_session_result result_of(const struct mr_session *s,
+                                          const struct peer_note *n)
 {
-    mr_session_cb cb = s->restart_cb;
-    void *user = s->restart_user;
-    struct mr_session_result res = {
+    return (struct mr_session_result){
         .err = n->err,
         .detail = n->detail,
         .session_id = s->id,
@@ -453,6 +452,13 @@ static void deliver_restart(struct mr_session *s, struct peer_note *n)
         .answer_len = n->answer_len,
         .ice_ufrag = n->ice_ufrag,
     };
+}
+
+static void deliver_restart(struct mr_session *s, struct peer_note *n)
+{
+    mr_session_cb cb = s->restart_cb;
+    void *user = s->restart_user;
+    struct mr_session_result res = result_of(s, n);
     s->restart_ticket = 0;
     s->restart_cb = NULL;
     s->restart_user = NULL;
@@ -478,14 +484,7 @@ static gboolean deliver_note(gpointer data)
         deliver_restart(s, n);
         goto out;
     }
-    struct mr_session_result res = {
-        .err = n->err,
-        .detail = n->detail,
-        .session_id = s->id,
-        .answer = n->answer,
-        .answer_len = n->answer_len,
-        .ice_ufrag = n->ice_ufrag,
-    };
+    struct mr_session_result res = result_of(s, n);
     mr_session_cb cb = s->cb;
     void *user = s->user;
     s->ticket = 0;

@@ -70,6 +70,19 @@ struct pending {
     uint64_t ticket;
 };
 
+/* A request waiting for the relay; answers 500 itself when out of memory. */
+static struct pending *new_pending(struct mr_whip *w, struct mr_http_request *req)
+{
+    struct pending *p = calloc(1, sizeof(*p));
+    if (!p) {
+        mr_http_respond_error(req, 500, "internal", "out of memory");
+        return NULL;
+    }
+    p->w = w;
+    p->req = req;
+    return p;
+}
+
 static void pending_cancel(void *user)
 {
     struct pending *p = user;
@@ -138,13 +151,9 @@ static void handle_post(struct mr_http_request *req, void *user)
         mr_http_respond_error(req, 400, "bad-sdp", "the request has no SDP offer");
         return;
     }
-    struct pending *p = calloc(1, sizeof(*p));
-    if (!p) {
-        mr_http_respond_error(req, 500, "internal", "out of memory");
+    struct pending *p = new_pending(w, req);
+    if (!p)
         return;
-    }
-    p->w = w;
-    p->req = req;
     struct mr_session_request sr = {
         .kind = is_whip(req) ? MR_SESSION_PUBLISH : MR_SESSION_SUBSCRIBE,
         .room = req->segments[1],
@@ -230,13 +239,9 @@ static void handle_patch(struct mr_http_request *req, void *user)
         mr_http_respond_error(req, 404, "session-not-found", "no such session");
         return;
     }
-    struct pending *p = calloc(1, sizeof(*p));
-    if (!p) {
-        mr_http_respond_error(req, 500, "internal", "out of memory");
+    struct pending *p = new_pending(w, req);
+    if (!p)
         return;
-    }
-    p->w = w;
-    p->req = req;
     int rc = mr_relay_patch(w->relay, req->segments[3], req->body, req->body_len, restarted, p,
                             &p->ticket, detail, sizeof(detail));
     if (rc == MR_EAGAIN) {
