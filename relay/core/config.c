@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 
-enum key_type { KEY_STRING, KEY_U16, KEY_UINT, KEY_SIZE, KEY_HOSTPORT, KEY_IPADDR, KEY_LOGSPEC };
+enum key_type { KEY_BOOL, KEY_STRING, KEY_U16, KEY_UINT, KEY_SIZE, KEY_HOSTPORT, KEY_IPADDR, KEY_LOGSPEC };
 
 struct key_def {
     const char *section;
@@ -29,6 +29,7 @@ static const struct key_def keys[] = {
     {"server", "web_root", KEY_STRING, FIELD(web_root), 0, 0},
     {"server", "max_body", KEY_SIZE, FIELD(max_body), 1024, 64UL << 20},
     {"server", "cors_origins", KEY_STRING, FIELD(cors_origins), 0, 0},
+    {"server", "metrics_loopback_open", KEY_BOOL, FIELD(metrics_loopback_open), 0, 0},
     {"auth", "jwt_secret", KEY_STRING, FIELD(jwt_secret), 0, 0},
     {"auth", "jwt_secret_file", KEY_STRING, FIELD(jwt_secret_file), 0, 0},
     {"media", "ip", KEY_IPADDR, FIELD(media_ip), 0, 0},
@@ -50,6 +51,7 @@ void mr_config_defaults(struct mr_config *cfg)
     strcpy(cfg->web_root, "signaling/web");
     cfg->max_body = 64 * 1024;
     strcpy(cfg->cors_origins, "*");
+    cfg->metrics_loopback_open = true;
     strcpy(cfg->jwt_secret_file, ".medrelay/jwt-secret");
     strcpy(cfg->media_ip, "127.0.0.1");
     cfg->udp_port_min = 20000;
@@ -130,6 +132,17 @@ static int apply_key(struct mr_config *cfg, const struct key_def *k, const char 
     char *base = (char *)cfg;
     unsigned long v;
     switch (k->type) {
+    case KEY_BOOL:
+        if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0) {
+            *(bool *)(base + k->offset) = true;
+        } else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+                   strcmp(value, "0") == 0) {
+            *(bool *)(base + k->offset) = false;
+        } else {
+            snprintf(why, why_len, "expected true or false");
+            return MR_EINVAL;
+        }
+        return 0;
     case KEY_STRING:
         if (strlen(value) >= k->size) {
             snprintf(why, why_len, "value longer than %zu bytes", k->size - 1);

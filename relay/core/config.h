@@ -25,6 +25,7 @@ struct mr_config {
     char web_root[MR_CONFIG_PATH_MAX];
     size_t max_body;
     char cors_origins[1024]; /* "*" or a comma-separated list of origins */
+    bool metrics_loopback_open; /* /metrics without a token from loopback */
 
     /* [auth] */
     char jwt_secret[MR_JWT_SECRET_MAX + 1];

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/counter.h"
 #include "core/log.h"
 #include "rtp/rtp.h"
 #include "sfu/sfu_priv.h"
@@ -109,16 +110,24 @@ static unsigned build_extensions(const struct fwd_packet *pkt, const struct mr_t
 }
 
 static void forward_to(struct mr_peer *sub, const struct mr_track *src,
-                       const struct fwd_packet *pkt, uint8_t *out, size_t cap)
+                       const struct fwd_packet *pkt, struct mr_worker *w)
 {
     struct mr_track *dst = track_for_source(sub, pkt->src_track);
-    if (!dst || !dst->compatible || sub->dead)
+    if (!dst || sub->dead)
         return;
+    if (!dst->compatible) {
+        mr_counter_add(&w->sfu.drop_incompatible, 1);
+        return;
+    }
     if (dst->waiting_keyframe) {
-        if (!pkt->keyframe)
+        if (!pkt->keyframe) {
+            mr_counter_add(&w->sfu.drop_keyframe_wait, 1);
             return;
+        }
         dst->waiting_keyframe = false;
     }
+    uint8_t *out = w->out_buf;
+    size_t cap = sizeof(w->out_buf);
     struct mr_rtp_out_header oh = {
         .marker = pkt->h.marker,
         .payload_type = dst->codec.pt,
@@ -136,31 +145,37 @@ static void forward_to(struct mr_peer *sub, const struct mr_track *src,
     if (mr_transport_send_rtp(sub->transport, out, len, cap) == 0) {
         dst->packets_out++;
         dst->octets_out += pkt->h.payload_len;
+        mr_counter_add(&w->sfu.forwarded, 1);
     }
 }
 
 void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
 {
+    struct mr_stream *s = pub->stream;
+    struct mr_worker *w = s->worker;
     struct fwd_packet pkt = {.buf = buf};
-    if (mr_rtp_parse(buf, len, &pkt.h) < 0 || mr_rtp_ext_parse(buf, &pkt.h, &pkt.ext) < 0)
+    if (mr_rtp_parse(buf, len, &pkt.h) < 0 || mr_rtp_ext_parse(buf, &pkt.h, &pkt.ext) < 0) {
+        mr_counter_add(&w->sfu.drop_parse, 1);
         return;
+    }
     pkt.src_track = find_track(pub, &pkt);
-    if (pkt.src_track < 0)
+    struct mr_track *src = pkt.src_track >= 0 ? &pub->tracks[pkt.src_track] : NULL;
+    if (!src || pkt.h.payload_type != src->codec.pt) {
+        mr_counter_add(&w->sfu.drop_unknown_track, 1);
         return;
-    struct mr_track *src = &pub->tracks[pkt.src_track];
+    }
     /* Padding-only packets probe the sender's bandwidth; they carry nothing
      * for the receivers. */
-    if (pkt.h.payload_type != src->codec.pt || pkt.h.payload_len == 0)
+    if (pkt.h.payload_len == 0) {
+        mr_counter_add(&w->sfu.drop_padding, 1);
         return;
+    }
     pkt.now_us = mr_clock_mono_us();
     pkt.payload = buf + pkt.h.header_len;
     mr_rtp_rx_stats_update(&src->rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
     if (src->kind == MR_MEDIA_VIDEO)
         pkt.keyframe = is_keyframe(src, pkt.payload, pkt.h.payload_len);
 
-    struct mr_stream *s = pub->stream;
-    struct mr_worker *w = s->worker;
     for (unsigned i = 0; i < s->subscribers->len; i++)
-        forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w->out_buf,
-                   sizeof(w->out_buf));
+        forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w);
 }

@@ -189,6 +189,7 @@ static int create_transport(struct mr_peer *p)
     const struct mr_config *cfg = mr_relay_config(p->relay);
     struct mr_transport_config tc = {
         .ctx = p->stream->worker->ctx,
+        .aggregate = &p->stream->worker->transport,
         .identity = mr_relay_identity(p->relay),
         .ice =
             {
@@ -214,6 +215,7 @@ void mr_peer_start(void *data)
     if (p->dead)
         return; /* cancelled before it started; destroy follows */
     p->created_us = mr_clock_mono_us();
+    g_atomic_int_inc(&p->stream->worker->peers);
     setup_tracks(p);
     int rc = create_transport(p);
     if (rc < 0) {
@@ -237,6 +239,8 @@ void mr_peer_destroy(void *data)
         mr_transport_free(p->transport);
     }
     mr_plan_free(p->plan);
+    if (p->created_us)
+        g_atomic_int_add(&p->stream->worker->peers, -1);
     mr_log_debug(SFU, "%s %.8s: destroyed", kind_word(p), p->id);
     mr_stream_unref(p->stream);
     free(p);

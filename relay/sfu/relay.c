@@ -53,6 +53,11 @@ const struct mr_dtls_identity *mr_relay_identity(const struct mr_relay *r)
     return r->identity;
 }
 
+const struct mr_worker_pool *mr_relay_workers(const struct mr_relay *r)
+{
+    return r->pool;
+}
+
 const char *mr_relay_stun_ip(const struct mr_relay *r)
 {
     return r->stun_ip[0] ? r->stun_ip : NULL;

@@ -117,4 +117,7 @@ struct mr_relay_counts {
 };
 void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
 
+/* Appends the relay's metrics in the Prometheus text format to out. */
+void mr_relay_metrics(struct mr_relay *relay, GString *out);
+
 #endif

@@ -175,5 +175,6 @@ void mr_relay_peer_restarted(struct mr_peer *p, int err, char *frag, size_t len)
 const struct mr_config *mr_relay_config(const struct mr_relay *r);
 const struct mr_dtls_identity *mr_relay_identity(const struct mr_relay *r);
 const char *mr_relay_stun_ip(const struct mr_relay *r);
+const struct mr_worker_pool *mr_relay_workers(const struct mr_relay *r);
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/counter.h"
 #include "core/log.h"
 #include "rtcp/rtcp.h"
 #include "sfu/sfu_priv.h"
@@ -78,13 +79,17 @@ void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len)
 
 static bool asks_for_keyframe(const struct mr_peer *sub, const struct mr_rtcp_pkt *pkt)
 {
+    struct mr_sfu_stats *stats = &sub->stream->worker->sfu;
     struct mr_rtcp_fb fb;
     if (pkt->type != MR_RTCP_PSFB || mr_rtcp_parse_fb(pkt, &fb) < 0)
         return false;
-    if (fb.fmt == MR_RTCP_PSFB_PLI)
+    if (fb.fmt == MR_RTCP_PSFB_PLI) {
+        mr_counter_add(&stats->pli_in, 1);
         return is_our_video_ssrc(sub, fb.media_ssrc);
+    }
     if (fb.fmt != MR_RTCP_PSFB_FIR)
         return false;
+    mr_counter_add(&stats->fir_in, 1);
     int n = mr_rtcp_fir_count(&fb);
     for (int i = 0; i < n; i++) {
         uint32_t ssrc;

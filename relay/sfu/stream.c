@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/counter.h"
 #include "core/log.h"
 #include "sfu/sfu_priv.h"
 
@@ -73,9 +74,12 @@ void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us)
     if (!s->publisher || s->publisher->dead)
         return;
     if (s->last_keyframe_request_us &&
-        now_us - s->last_keyframe_request_us < KEYFRAME_REQUEST_WINDOW_US)
+        now_us - s->last_keyframe_request_us < KEYFRAME_REQUEST_WINDOW_US) {
+        mr_counter_add(&s->worker->sfu.keyframe_coalesced, 1);
         return;
+    }
     s->last_keyframe_request_us = now_us;
+    mr_counter_add(&s->worker->sfu.keyframe_requests, 1);
     mr_rtcp_send_keyframe_request(s->publisher, s->fir_seq++);
 }
 

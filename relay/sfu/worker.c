@@ -1,5 +1,6 @@
 #include "sfu/worker.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,6 +10,9 @@
 static gpointer worker_main(gpointer data)
 {
     struct mr_worker *w = data;
+    clockid_t clock;
+    if (pthread_getcpuclockid(pthread_self(), &clock) == 0)
+        __atomic_store_n(&w->cpu_clock, clock, __ATOMIC_RELEASE);
     g_main_context_push_thread_default(w->ctx);
     g_main_loop_run(w->loop);
     /* Run what was queued before the quit, so nothing leaks. */
@@ -36,6 +40,7 @@ int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
         w->ctx = g_main_context_new();
         w->loop = g_main_loop_new(w->ctx, FALSE);
         snprintf(name, sizeof(name), "mr-media-%u", i);
+        w->cpu_clock = (clockid_t)-1;
         w->thread = g_thread_new(name, worker_main, w);
     }
     mr_log_info(SFU, "started %u media worker%s", n, n == 1 ? "" : "s");

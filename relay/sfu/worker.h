@@ -9,8 +9,28 @@
 
 #include <glib.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "transport/transport.h"
+
+/* What the forwarding and RTCP code did, per worker (core/counter.h). */
+#define MR_SFU_COUNTERS(X)                                                                 \
+    X(forwarded, "medrelay_rtp_forwarded_packets_total", "RTP packets sent to subscribers") \
+    X(drop_parse, "parse", "malformed RTP after decryption")                              \
+    X(drop_unknown_track, "unknown_track", "RTP matching no negotiated track or codec")   \
+    X(drop_padding, "padding", "padding-only RTP")                                       \
+    X(drop_keyframe_wait, "keyframe_wait", "held back until the viewer's first key frame") \
+    X(drop_incompatible, "incompatible", "the viewer cannot take the publisher's codec")   \
+    X(pli_in, "pli", "PLI from subscribers")                                             \
+    X(fir_in, "fir", "FIR from subscribers")                                             \
+    X(keyframe_requests, "sent", "key-frame requests sent to publishers")                \
+    X(keyframe_coalesced, "coalesced", "key-frame requests merged into one already sent")
+
+struct mr_sfu_stats {
+#define MR_SFU_COUNTER_FIELD(field, name, help) uint64_t field;
+    MR_SFU_COUNTERS(MR_SFU_COUNTER_FIELD)
+#undef MR_SFU_COUNTER_FIELD
+};
 
 struct mr_worker {
     unsigned index;
@@ -18,6 +38,11 @@ struct mr_worker {
     GMainContext *ctx;
     GMainLoop *loop;
     int load; /* streams placed here; atomic */
+    int peers; /* peers living here; atomic */
+    clockid_t cpu_clock; /* this thread's CPU-time clock, for metrics */
+    /* Counters written by this worker only (core/counter.h). */
+    struct mr_transport_stats transport;
+    struct mr_sfu_stats sfu;
     /* Scratch space for building outgoing packets; worker thread only. */
     uint8_t out_buf[MR_TRANSPORT_BUF];
 };

@@ -5,13 +5,23 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/counter.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "rtp/demux.h"
 #include "srtp/srtp.h"
 
+/* Adds to this transport's counters and to the shared ones of its worker. */
+#define COUNT(t, field, n)                                               \
+    do {                                                                 \
+        mr_counter_add(&(t)->stats.field, (n));                          \
+        if ((t)->aggregate)                                              \
+            mr_counter_add(&(t)->aggregate->field, (n));                 \
+    } while (0)
+
 struct mr_transport {
     GMainContext *ctx;
+    struct mr_transport_stats *aggregate;
     const struct mr_transport_ops *ops;
     void *user;
     struct mr_ice *ice;
@@ -73,7 +83,7 @@ static void dtls_send(void *user, const uint8_t *buf, size_t len)
 {
     struct mr_transport *t = user;
     if (mr_ice_send(t->ice, buf, len) < 0)
-        t->stats.send_errors++;
+        COUNT(t, send_errors, 1);
 }
 
 static void dtls_connected(void *user)
@@ -117,11 +127,11 @@ static void handle_srtp(struct mr_transport *t, const uint8_t *data, size_t len,
 {
     uint8_t buf[MR_TRANSPORT_BUF];
     if (!t->srtp) {
-        t->stats.dropped_early++;
+        COUNT(t, dropped_early, 1);
         return;
     }
     if (len > MR_TRANSPORT_MTU) {
-        t->stats.unknown_in++;
+        COUNT(t, unknown_in, 1);
         return;
     }
     /* libnice's buffer is not ours to modify: decrypt a copy. */
@@ -129,17 +139,17 @@ static void handle_srtp(struct mr_transport *t, const uint8_t *data, size_t len,
     int rc = rtcp ? mr_srtp_unprotect_rtcp(t->srtp, buf, &len)
                   : mr_srtp_unprotect_rtp(t->srtp, buf, &len);
     if (rc < 0) {
-        t->stats.srtp_errors++;
+        COUNT(t, srtp_errors, 1);
         if (mr_ratelimit_ok(&t->log_rl, mr_clock_mono_us()))
             mr_log_debug(SRTP, "transport %p: unprotect %s failed: %s", (void *)t,
                          rtcp ? "RTCP" : "RTP", mr_strerror(rc));
         return;
     }
     if (rtcp) {
-        t->stats.rtcp_in++;
+        COUNT(t, rtcp_in, 1);
         t->ops->rtcp(t->user, buf, len);
     } else {
-        t->stats.rtp_in++;
+        COUNT(t, rtp_in, 1);
         t->ops->rtp(t->user, buf, len);
     }
 }
@@ -147,7 +157,7 @@ static void handle_srtp(struct mr_transport *t, const uint8_t *data, size_t len,
 static void ice_recv(void *user, const uint8_t *buf, size_t len)
 {
     struct mr_transport *t = user;
-    t->stats.bytes_in += len;
+    COUNT(t, bytes_in, len);
     switch (mr_demux_classify(buf, len)) {
     case MR_DEMUX_DTLS:
         if (!t->remote_set)
@@ -162,7 +172,7 @@ static void ice_recv(void *user, const uint8_t *buf, size_t len)
         handle_srtp(t, buf, len, true);
         return;
     default:
-        t->stats.unknown_in++;
+        COUNT(t, unknown_in, 1);
         return;
     }
 }
@@ -225,6 +235,7 @@ int mr_transport_new(const struct mr_transport_config *cfg, const struct mr_tran
     if (!t)
         return MR_ENOMEM;
     t->ctx = cfg->ctx;
+    t->aggregate = cfg->aggregate;
     t->ops = ops;
     t->user = user;
     t->fingerprint = mr_dtls_identity_fingerprint(cfg->identity);
@@ -327,14 +338,14 @@ static int send_protected(struct mr_transport *t, uint8_t *buf, size_t len, size
         return rc;
     rc = mr_ice_send(t->ice, buf, len);
     if (rc < 0) {
-        t->stats.send_errors++;
+        COUNT(t, send_errors, 1);
         return rc;
     }
     if (rtcp)
-        t->stats.rtcp_out++;
+        COUNT(t, rtcp_out, 1);
     else
-        t->stats.rtp_out++;
-    t->stats.bytes_out += len;
+        COUNT(t, rtp_out, 1);
+    COUNT(t, bytes_out, len);
     return 0;
 }
 

@@ -43,6 +43,9 @@ struct mr_transport_ops {
 
 struct mr_transport_config {
     GMainContext *ctx;
+    /* Counters shared by the transports of one thread (its worker's), or
+     * NULL; borrowed, outlives the transport. */
+    struct mr_transport_stats *aggregate;
     const struct mr_dtls_identity *identity; /* borrowed, outlives the transport */
     struct mr_ice_config ice;                /* strings borrowed during _new */
 };
@@ -57,7 +60,8 @@ struct mr_transport_remote {
     enum mr_dtls_role local_role; /* our DTLS role, from a=setup */
 };
 
-/* Counters; written by the owning thread only. */
+/* Counters; written by the owning thread only, with mr_counter_add, so
+ * other threads may read them with mr_counter_read (core/counter.h). */
 struct mr_transport_stats {
     uint64_t rtp_in, rtcp_in, bytes_in;
     uint64_t rtp_out, rtcp_out, bytes_out;

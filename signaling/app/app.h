@@ -8,7 +8,7 @@
 #include "auth/bearer.h"
 #include "core/config.h"
 
-#define MR_VERSION "0.1.0"
+#define MR_VERSION MEDRELAY_VERSION /* from CMakeLists.txt */
 
 /* Options shared by the server and `medrelay token`. */
 struct mr_cli {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/app.h"
 #include "core/error.h"
@@ -15,7 +16,8 @@
 struct server {
     GMainLoop *loop;
     struct mr_relay *relay;
-    int signal;
+    const struct mr_auth_key *key;
+    const struct mr_config *cfg;
 };
 
 static void handle_health(struct mr_http_request *req, void *user)
@@ -30,6 +32,41 @@ static void handle_health(struct mr_http_request *req, void *user)
     mr_http_respond(req, 200, "application/json", body, (size_t)n, NULL, 0);
 }
 
+/*
+ * Metrics carry counts only, never names, but every request off the machine
+ * must still be authenticated: an operator token for all rooms is required,
+ * unless the scraper runs on the same host (a local Prometheus agent) and
+ * [server] metrics_loopback_open allows that.
+ */
+static int check_metrics(struct mr_http_request *req, void *user)
+{
+    struct server *s = user;
+    struct mr_claims claims;
+    char why[128];
+    if (s->cfg->metrics_loopback_open && mr_http_from_loopback(req))
+        return 0;
+    if (mr_auth_bearer(s->key, req->authorization, (int64_t)time(NULL), &claims, why,
+                       sizeof(why)) < 0) {
+        mr_http_respond_error(req, 401, "unauthorized", why);
+        return MR_EAGAIN;
+    }
+    if (claims.role != MR_ROLE_OPERATOR || strcmp(claims.room, "*") != 0) {
+        mr_http_respond_error(req, 403, "forbidden", "metrics need an operator token for all rooms");
+        return MR_EAGAIN;
+    }
+    return 0;
+}
+
+static void handle_metrics(struct mr_http_request *req, void *user)
+{
+    struct server *s = user;
+    GString *text = g_string_sized_new(8192);
+    mr_relay_metrics(s->relay, text);
+    mr_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text->str, text->len,
+                    NULL, 0);
+    g_string_free(text, TRUE);
+}
+
 static gboolean on_signal(gpointer data)
 {
     struct server *s = data;
@@ -40,7 +77,7 @@ static gboolean on_signal(gpointer data)
 
 int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
 {
-    struct server s = {0};
+    struct server s = {.key = key, .cfg = cfg};
     struct mr_http_server *http = NULL;
     int status = 1;
     s.loop = g_main_loop_new(NULL, FALSE);
@@ -52,12 +89,15 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
         goto out;
     }
     struct mr_whip whip = {.cfg = cfg, .relay = s.relay, .key = key};
-    struct mr_http_route routes[MR_WHIP_ROUTES + 1];
+    struct mr_http_route routes[MR_WHIP_ROUTES + 2];
     mr_whip_routes(&whip, routes);
     routes[MR_WHIP_ROUTES] = (struct mr_http_route){
         MR_HTTP_GET, "healthz", 1, 1, false, NULL, handle_health, &s,
     };
-    rc = mr_http_server_new(cfg, s.loop, routes, MR_WHIP_ROUTES + 1, &http);
+    routes[MR_WHIP_ROUTES + 1] = (struct mr_http_route){
+        MR_HTTP_GET, "metrics", 1, 1, false, check_metrics, handle_metrics, &s,
+    };
+    rc = mr_http_server_new(cfg, s.loop, routes, MR_WHIP_ROUTES + 2, &http);
     if (rc < 0) {
         mr_log_error(CORE, "cannot listen on %s:%u", cfg->listen_host, cfg->listen_port);
         goto out;

@@ -45,6 +45,7 @@ struct mr_http_request {
     char authorization[4200];
     char content_type[256];
     char origin[256];
+    char peer_addr[64];           /* the client's IP address */
     long long content_length;     /* -1 when absent */
     char *body;                   /* NUL-terminated; NULL before the body */
     size_t body_len;
@@ -97,6 +98,9 @@ void mr_http_respond_error(struct mr_http_request *req, int status, const char *
 
 /* Runs cancel(user) if the client goes away before the answer. */
 void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user), void *user);
+
+/* True when the request came from the loopback interface. */
+bool mr_http_from_loopback(const struct mr_http_request *req);
 
 /* True when the media type of req (ignoring parameters and case) is type. */
 bool mr_http_content_type_is(const struct mr_http_request *req, const char *type);

@@ -103,6 +103,15 @@ void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user),
     r->cancel_user = user;
 }
 
+bool mr_http_from_loopback(const struct mr_http_request *req)
+{
+    const char *a = req->peer_addr;
+    /* IPv4 clients of a dual-stack socket appear as ::ffff:127.x.y.z. */
+    if (strncmp(a, "::ffff:", 7) == 0)
+        a += 7;
+    return strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0;
+}
+
 bool mr_http_content_type_is(const struct mr_http_request *req, const char *type)
 {
     size_t n = strlen(type);
@@ -236,6 +245,8 @@ static int read_request(struct lws *wsi, struct http_req *r)
     copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->pub.content_type,
                 sizeof(r->pub.content_type));
     copy_header(wsi, WSI_TOKEN_ORIGIN, r->pub.origin, sizeof(r->pub.origin));
+    if (!lws_get_peer_simple(wsi, r->pub.peer_addr, sizeof(r->pub.peer_addr)))
+        r->pub.peer_addr[0] = '\0';
     char cl[32];
     copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl));
     r->pub.content_length = cl[0] ? strtoll(cl, NULL, 10) : -1;
