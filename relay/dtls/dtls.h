@@ -25,6 +25,13 @@ struct mr_dtls_identity;
 int mr_dtls_identity_new(struct mr_dtls_identity **out);
 void mr_dtls_identity_free(struct mr_dtls_identity *id);
 
+/* Restricts the DTLS-SRTP profiles offered or accepted, in preference order,
+ * e.g. "SRTP_AES128_CM_SHA1_80" (OpenSSL names, ':'-separated). The default
+ * prefers SRTP_AEAD_AES_128_GCM, then SRTP_AES128_CM_SHA1_80. For test
+ * peers and benchmarks that must pin a cipher; call before any association
+ * is made. Returns 0 or MR_EINVAL. */
+int mr_dtls_identity_set_srtp_profiles(struct mr_dtls_identity *id, const char *profiles);
+
 /* SHA-256 fingerprint of the certificate, "AB:CD:...". Borrowed. */
 const char *mr_dtls_identity_fingerprint(const struct mr_dtls_identity *id);
 

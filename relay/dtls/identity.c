@@ -135,6 +135,12 @@ void mr_dtls_identity_free(struct mr_dtls_identity *id)
     free(id);
 }
 
+int mr_dtls_identity_set_srtp_profiles(struct mr_dtls_identity *id, const char *profiles)
+{
+    /* SSL_CTX_set_tlsext_use_srtp returns 0 on success. */
+    return SSL_CTX_set_tlsext_use_srtp(id->ctx, profiles) == 0 ? 0 : MR_EINVAL;
+}
+
 const char *mr_dtls_identity_fingerprint(const struct mr_dtls_identity *id)
 {
     return id->fingerprint;
