@@ -19,6 +19,13 @@
             mr_counter_add(&(t)->aggregate->field, (n));                 \
     } while (0)
 
+/* DTLS datagrams that found no selected ICE pair yet (see dtls_send). */
+#define HELD_MAX 8
+struct held_dgram {
+    uint16_t len;
+    uint8_t data[MR_TRANSPORT_MTU];
+};
+
 struct mr_transport {
     GMainContext *ctx;
     struct mr_transport_stats *aggregate;
@@ -38,6 +45,8 @@ struct mr_transport {
     enum mr_srtp_profile profile;
     struct mr_transport_stats stats;
     struct mr_ratelimit log_rl;
+    struct held_dgram *held; /* allocated only while something waits */
+    unsigned n_held;
 };
 
 static void set_state(struct mr_transport *t, enum mr_transport_state st, const char *why)
@@ -79,10 +88,43 @@ static void arm_dtls_timer(struct mr_transport *t)
 
 /* --- DTLS callbacks ----------------------------------------------------- */
 
+/*
+ * A browser starts DTLS as soon as its side of a candidate pair works, which
+ * is often a few milliseconds before libnice here has selected a pair. A
+ * flight written then would be lost and the handshake would stall until the
+ * browser retransmits (about 400 ms later), so hold it and send it the
+ * moment ICE connects.
+ */
+static void hold_datagram(struct mr_transport *t, const uint8_t *buf, size_t len)
+{
+    if (!t->held)
+        t->held = g_try_new(struct held_dgram, HELD_MAX);
+    if (!t->held || t->n_held == HELD_MAX || len > MR_TRANSPORT_MTU) {
+        COUNT(t, send_errors, 1);
+        return;
+    }
+    t->held[t->n_held].len = (uint16_t)len;
+    memcpy(t->held[t->n_held].data, buf, len);
+    t->n_held++;
+}
+
+static void send_held(struct mr_transport *t)
+{
+    for (unsigned i = 0; i < t->n_held; i++)
+        if (mr_ice_send(t->ice, t->held[i].data, t->held[i].len) < 0)
+            COUNT(t, send_errors, 1);
+    t->n_held = 0;
+    g_free(t->held);
+    t->held = NULL;
+}
+
 static void dtls_send(void *user, const uint8_t *buf, size_t len)
 {
     struct mr_transport *t = user;
-    if (mr_ice_send(t->ice, buf, len) < 0)
+    int rc = mr_ice_send(t->ice, buf, len);
+    if (rc == MR_EAGAIN)
+        hold_datagram(t, buf, len);
+    else if (rc < 0)
         COUNT(t, send_errors, 1);
 }
 
@@ -198,6 +240,7 @@ static void ice_state(void *user, enum mr_ice_state st)
         break;
     case MR_ICE_CONNECTED:
         t->ice_connected = true;
+        send_held(t);
         if (t->state != MR_TRANSPORT_SECURE)
             set_state(t, MR_TRANSPORT_CONNECTING, NULL);
         start_dtls_client(t);
@@ -261,6 +304,7 @@ void mr_transport_free(struct mr_transport *t)
     mr_ice_free(t->ice);
     mr_dtls_free(t->dtls);
     mr_srtp_free(t->srtp);
+    g_free(t->held);
     free(t);
 }
 
