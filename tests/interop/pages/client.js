@@ -11,6 +11,17 @@
  * window.stats() is medrelayStatsSummary(pc) (stats.js) plus .timing:
  * performance.now() stamps of the POST, the answer, "connected" and (WHEP)
  * the first decoded frame, and postToFirstFrameMs.
+ *
+ * Options of start() besides url and token:
+ *   iceTimeoutMs   how long to gather before POSTing anyway (2000)
+ *   video          { width, height, frameRate } asked of the (fake) camera
+ *   videoCodec     e.g. 'H264': setCodecPreferences() on the video
+ *                  transceiver so the offer carries only that codec (for
+ *                  H.264 only packetization-mode=1, h264Profile first).
+ *                  start() rejects when the browser has no such codec.
+ *   h264Profile    profile-level-id to put first (default '42e01f')
+ * window.sdp() gives { offer, answer } as sent and received;
+ * window.videoCodecs() the sender's and receiver's video capabilities.
  */
 'use strict';
 
@@ -23,6 +34,7 @@
         pc: null,
         stream: null,
         sessionUrl: '',
+        offer: '',
         token: '',
         info: {},
         timing: { postSentAt: 0, answerAt: 0, connectedAt: 0, firstFrameAt: 0, postToFirstFrameMs: -1 },
@@ -62,6 +74,48 @@
         }, 50);
     }
 
+    /* The video capabilities, as "mime fmtp" strings, for reports. */
+    function videoCodecs() {
+        const fmt = (c) => `${c.mimeType}${c.sdpFmtpLine ? ' ' + c.sdpFmtpLine : ''}`;
+        const send = (window.RTCRtpSender && RTCRtpSender.getCapabilities)
+            ? (RTCRtpSender.getCapabilities('video') || { codecs: [] }).codecs : [];
+        const recv = (window.RTCRtpReceiver && RTCRtpReceiver.getCapabilities)
+            ? (RTCRtpReceiver.getCapabilities('video') || { codecs: [] }).codecs : [];
+        return { send: send.map(fmt), recv: recv.map(fmt) };
+    }
+
+    /*
+     * The codecs to give setCodecPreferences() for opts.videoCodec: those of
+     * that name in the receiver capabilities (what setCodecPreferences
+     * accepts) that a sender can also use when we send; for H.264 only
+     * packetization-mode=1, opts.h264Profile first. Throws when none is left.
+     */
+    function videoPreferences(opts, sending) {
+        const want = String(opts.videoCodec).toLowerCase();
+        const isWanted = (c) => c.mimeType.toLowerCase() === `video/${want}`;
+        const recv = RTCRtpReceiver.getCapabilities('video').codecs;
+        const send = RTCRtpSender.getCapabilities('video').codecs;
+        const key = (c) => `${c.mimeType.toLowerCase()} ${c.sdpFmtpLine || ''}`;
+        const sendKeys = new Set(send.map(key));
+        let codecs = recv.filter(isWanted);
+        if (sending)
+            codecs = codecs.filter((c) => sendKeys.has(key(c)));
+        if (want === 'h264') {
+            const profile = String(opts.h264Profile || '42e01f').toLowerCase();
+            const fmtp = (c) => (c.sdpFmtpLine || '').toLowerCase();
+            codecs = codecs.filter((c) => /(^|;)\s*packetization-mode=1(;|$)/.test(fmtp(c)));
+            const first = (c) => (fmtp(c).includes(`profile-level-id=${profile}`) ? 0 : 1);
+            codecs.sort((a, b) => first(a) - first(b));
+        }
+        if (!codecs.length) {
+            const caps = videoCodecs();
+            throw new Error(`no usable ${opts.videoCodec} codec for setCodecPreferences ` +
+                            `(${sending ? 'send and ' : ''}receive); this browser's video send ` +
+                            `capabilities: [${caps.send.join(', ')}], receive: [${caps.recv.join(', ')}]`);
+        }
+        return codecs;
+    }
+
     async function start(opts) {
         if (state.pc)
             throw new Error('already started');
@@ -85,13 +139,24 @@
                          frameRate: { ideal: video.frameRate } },
             });
             /* getUserMedia lists audio first: the publisher's offer is audio, video. */
-            for (const track of state.stream.getTracks())
-                pc.addTransceiver(track, { direction: 'sendonly', streams: [state.stream] });
+            for (const track of state.stream.getTracks()) {
+                const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [state.stream] });
+                if (track.kind === 'video' && opts.videoCodec) {
+                    const prefs = videoPreferences(opts, true);
+                    tr.setCodecPreferences(prefs);
+                    note(`video codec preferences: ${prefs.map((c) => `${c.mimeType} ${c.sdpFmtpLine || ''}`).join(' | ')}`);
+                }
+            }
             videoEl.srcObject = state.stream;
         } else {
             /* Deliberately video first (the publisher is audio first), so a server
              * that maps media by m-line index rather than by kind is caught. */
-            pc.addTransceiver('video', { direction: 'recvonly' });
+            const vt = pc.addTransceiver('video', { direction: 'recvonly' });
+            if (opts.videoCodec) {
+                const prefs = videoPreferences(opts, false);
+                vt.setCodecPreferences(prefs);
+                note(`video codec preferences: ${prefs.map((c) => `${c.mimeType} ${c.sdpFmtpLine || ''}`).join(' | ')}`);
+            }
             pc.addTransceiver('audio', { direction: 'recvonly' });
             const remote = new MediaStream();
             pc.addEventListener('track', (e) => {
@@ -106,6 +171,7 @@
         if (!complete)
             note(`ICE gathering not complete after ${iceTimeoutMs} ms; sending what is there`);
         const offer = pc.localDescription.sdp;
+        state.offer = offer;
         const candidates = (offer.match(/^a=candidate:/gm) || []).length;
         note(`POST ${url} (${offer.length} bytes, ${candidates} candidates)`);
 
@@ -192,6 +258,8 @@
     }
 
     window.start = start;
+    window.sdp = () => ({ offer: state.offer || '', answer: state.info.answer || '' });
+    window.videoCodecs = videoCodecs;
     window.stats = stats;
     window.hangup = hangup;
     window.clientLog = () => state.log.slice();

@@ -8,7 +8,9 @@
  *   s.outbound.video.packetsSent, s.transport.srtpCipher, ...
  *
  * Counters of several streams of one kind are summed; frame sizes are the
- * largest seen. Missing values are 0 (counters) or '' (strings).
+ * largest seen; ssrcs lists every stream's SSRC; codec, codecFmtp and the
+ * encoder/decoder implementation are the first stream's. Missing values are
+ * 0 (counters) or '' (strings).
  */
 'use strict';
 
@@ -22,13 +24,15 @@ async function medrelayStatsSummary(pc) {
         inbound: {
             video: { framesDecoded: 0, framesReceived: 0, framesDropped: 0, frameWidth: 0, frameHeight: 0,
                      packetsReceived: 0, packetsLost: 0, bytesReceived: 0, nackCount: 0, pliCount: 0,
-                     firCount: 0, keyFramesDecoded: 0, codec: '' },
-            audio: { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, codec: '' },
+                     firCount: 0, keyFramesDecoded: 0, codec: '', codecFmtp: '', decoderImplementation: '',
+                     ssrcs: [] },
+            audio: { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, codec: '', ssrcs: [] },
         },
         outbound: {
             video: { packetsSent: 0, bytesSent: 0, framesEncoded: 0, frameWidth: 0, frameHeight: 0,
-                     nackCount: 0, pliCount: 0, firCount: 0, keyFramesEncoded: 0, codec: '' },
-            audio: { packetsSent: 0, bytesSent: 0, codec: '' },
+                     nackCount: 0, pliCount: 0, firCount: 0, keyFramesEncoded: 0, codec: '', codecFmtp: '',
+                     encoderImplementation: '', ssrcs: [] },
+            audio: { packetsSent: 0, bytesSent: 0, codec: '', ssrcs: [] },
         },
         transport: { srtpCipher: '', dtlsCipher: '', tlsVersion: '', dtlsState: '', iceState: '',
                      dtlsRole: '', selectedCandidatePairChanges: 0 },
@@ -42,6 +46,10 @@ async function medrelayStatsSummary(pc) {
     const codecName = (s) => {
         const c = s.codecId && byId.get(s.codecId);
         return c ? String(c.mimeType || '').replace(/^(audio|video)\//, '') : '';
+    };
+    const codecFmtp = (s) => {
+        const c = s.codecId && byId.get(s.codecId);
+        return c ? String(c.sdpFmtpLine || '') : '';
     };
     const add = (dst, s, keys) => {
         for (const k of keys) {
@@ -59,10 +67,14 @@ async function medrelayStatsSummary(pc) {
                              'keyFramesDecoded']);
                 dst.frameWidth = Math.max(dst.frameWidth, s.frameWidth || 0);
                 dst.frameHeight = Math.max(dst.frameHeight, s.frameHeight || 0);
+                dst.codecFmtp = dst.codecFmtp || codecFmtp(s);
+                dst.decoderImplementation = dst.decoderImplementation || s.decoderImplementation || '';
             } else {
                 add(dst, s, ['packetsReceived', 'packetsLost', 'bytesReceived']);
             }
             dst.codec = dst.codec || codecName(s);
+            if (typeof s.ssrc === 'number')
+                dst.ssrcs.push(s.ssrc);
         } else if (s.type === 'outbound-rtp' && (s.kind === 'video' || s.kind === 'audio')) {
             const dst = out.outbound[s.kind];
             if (s.kind === 'video') {
@@ -70,10 +82,14 @@ async function medrelayStatsSummary(pc) {
                              'firCount', 'keyFramesEncoded']);
                 dst.frameWidth = Math.max(dst.frameWidth, s.frameWidth || 0);
                 dst.frameHeight = Math.max(dst.frameHeight, s.frameHeight || 0);
+                dst.codecFmtp = dst.codecFmtp || codecFmtp(s);
+                dst.encoderImplementation = dst.encoderImplementation || s.encoderImplementation || '';
             } else {
                 add(dst, s, ['packetsSent', 'bytesSent']);
             }
             dst.codec = dst.codec || codecName(s);
+            if (typeof s.ssrc === 'number')
+                dst.ssrcs.push(s.ssrc);
         } else if (s.type === 'transport') {
             /* With BUNDLE there is one; without, prefer the one that carries SRTP. */
             if (!transport || (!transport.srtpCipher && s.srtpCipher))
