@@ -72,6 +72,7 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"srtp", false, offsetof(struct mr_transport_stats, srtp_errors)},
         {"not_secure", false, offsetof(struct mr_transport_stats, dropped_early)},
         {"unknown_protocol", false, offsetof(struct mr_transport_stats, unknown_in)},
+        {"too_many_ssrcs", false, offsetof(struct mr_transport_stats, dropped_ssrc)},
         {"send_error", false, offsetof(struct mr_transport_stats, send_errors)},
         {"parse", true, offsetof(struct mr_sfu_stats, drop_parse)},
         {"unknown_track", true, offsetof(struct mr_sfu_stats, drop_unknown_track)},

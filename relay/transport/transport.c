@@ -19,6 +19,9 @@
             mr_counter_add(&(t)->aggregate->field, (n));                 \
     } while (0)
 
+/* Distinct SSRCs a peer may send on (see ssrc_admitted). */
+#define INBOUND_SSRC_MAX 16
+
 /* DTLS datagrams that found no selected ICE pair yet (see dtls_send). */
 #define HELD_MAX 8
 struct held_dgram {
@@ -47,6 +50,8 @@ struct mr_transport {
     struct mr_ratelimit log_rl;
     struct held_dgram *held; /* allocated only while something waits */
     unsigned n_held;
+    uint32_t in_ssrcs[INBOUND_SSRC_MAX];
+    unsigned n_in_ssrcs;
 };
 
 static void set_state(struct mr_transport *t, enum mr_transport_state st, const char *why)
@@ -165,6 +170,38 @@ static const struct mr_dtls_ops dtls_ops = {
 
 /* --- ICE callbacks ------------------------------------------------------ */
 
+/*
+ * libsrtp clones a stream context for every new SSRC that authenticates and
+ * keeps it for the session's life, so a peer cycling SSRCs could grow the
+ * relay's memory without bound. Real peers use a handful (audio, video,
+ * retransmission, RTCP); past INBOUND_SSRC_MAX, new SSRCs are dropped
+ * before libsrtp sees them.
+ */
+static bool ssrc_admitted(const struct mr_transport *t, uint32_t ssrc)
+{
+    for (unsigned i = 0; i < t->n_in_ssrcs; i++)
+        if (t->in_ssrcs[i] == ssrc)
+            return true;
+    return t->n_in_ssrcs < INBOUND_SSRC_MAX;
+}
+
+static void remember_ssrc(struct mr_transport *t, uint32_t ssrc)
+{
+    for (unsigned i = 0; i < t->n_in_ssrcs; i++)
+        if (t->in_ssrcs[i] == ssrc)
+            return;
+    if (t->n_in_ssrcs < INBOUND_SSRC_MAX)
+        t->in_ssrcs[t->n_in_ssrcs++] = ssrc;
+}
+
+/* RTP carries its SSRC at offset 8, RTCP the sender's at offset 4: the
+ * one libsrtp keys its stream contexts by. */
+static uint32_t packet_ssrc(const uint8_t *p, bool rtcp)
+{
+    const uint8_t *s = p + (rtcp ? 4 : 8);
+    return (uint32_t)s[0] << 24 | (uint32_t)s[1] << 16 | (uint32_t)s[2] << 8 | s[3];
+}
+
 static void handle_srtp(struct mr_transport *t, const uint8_t *data, size_t len, bool rtcp)
 {
     uint8_t buf[MR_TRANSPORT_BUF];
@@ -172,8 +209,13 @@ static void handle_srtp(struct mr_transport *t, const uint8_t *data, size_t len,
         COUNT(t, dropped_early, 1);
         return;
     }
-    if (len > MR_TRANSPORT_MTU) {
+    if (len > MR_TRANSPORT_MTU || len < 12) {
         COUNT(t, unknown_in, 1);
+        return;
+    }
+    uint32_t ssrc = packet_ssrc(data, rtcp);
+    if (!ssrc_admitted(t, ssrc)) {
+        COUNT(t, dropped_ssrc, 1);
         return;
     }
     /* libnice's buffer is not ours to modify: decrypt a copy. */
@@ -187,6 +229,7 @@ static void handle_srtp(struct mr_transport *t, const uint8_t *data, size_t len,
                          rtcp ? "RTCP" : "RTP", mr_strerror(rc));
         return;
     }
+    remember_ssrc(t, ssrc);
     if (rtcp) {
         COUNT(t, rtcp_in, 1);
         t->ops->rtcp(t->user, buf, len);

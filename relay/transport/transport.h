@@ -67,7 +67,8 @@ struct mr_transport_stats {
     uint64_t rtp_out, rtcp_out, bytes_out;
     uint64_t srtp_errors;  /* unprotect failures (auth, replay) */
     uint64_t dropped_early; /* RTP/RTCP before SRTP was ready */
-    uint64_t unknown_in;   /* neither DTLS nor RTP/RTCP */
+    uint64_t unknown_in;   /* neither DTLS nor RTP/RTCP, or malformed */
+    uint64_t dropped_ssrc; /* from an SSRC past the per-peer limit */
     uint64_t send_errors;
 };
 

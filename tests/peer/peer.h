@@ -1,0 +1,271 @@
+/*
+ * The C test peer: a WebRTC endpoint built on the relay's own transport
+ * (relay/transport: ICE + DTLS + SRTP), for integration tests and the load
+ * benchmark. It plays a publisher (sendonly audio + video, synthetic media)
+ * or a subscriber (recvonly audio + video, with detailed receive checks),
+ * either as the offerer (WHIP/WHEP: it writes an offer like a browser and
+ * applies the server's answer) or as the answerer (servers such as Janus
+ * offer to their subscribers).
+ *
+ * Threads: a peer lives on the GMainContext given in its configuration; every
+ * call must be made by the thread that iterates that context, and nothing
+ * happens unless it is iterated (see mr_test_loop_until). Several peers may
+ * share one context.
+ *
+ * Media a publisher sends (see media.h): video frames at a fixed rate, one
+ * RTP timestamp per frame, split into packets of at most 1200 bytes and sent
+ * in a burst, as encoders do (the marker bit ends each frame); a key frame
+ * first, every keyframe_interval_ms, and on the next frame after a PLI or
+ * FIR (requests that arrive before it are coalesced into it). Opus packets
+ * every 20 ms. A sender report per track every rtcp_interval_ms. When the
+ * loop was blocked for a while, the peer does not burst to catch up: like a
+ * capturer that dropped frames, it skips to the present.
+ */
+#ifndef MR_TEST_PEER_H
+#define MR_TEST_PEER_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dtls/dtls.h"
+#include "sdp/negotiate.h"
+#include "sdp/sdp.h"
+#include "transport/transport.h"
+
+#define MR_TEST_PEER_MAX_TRACKS 4
+
+enum mr_test_peer_role { MR_TEST_PUBLISHER, MR_TEST_SUBSCRIBER };
+
+/* Zero fields take the default given in brackets. */
+struct mr_test_peer_config {
+    GMainContext *ctx; /* borrowed, outlives the peer */
+    enum mr_test_peer_role role;
+    const char *name;                        /* for messages ["peer"], copied */
+    const char *local_ip;                    /* host candidates ["127.0.0.1"] */
+    const struct mr_dtls_identity *identity; /* borrowed; NULL: the peer makes one */
+    const char *srtp_profiles;               /* for the peer's own identity: DTLS-SRTP
+                                                profiles offered, OpenSSL names, e.g.
+                                                "SRTP_AES128_CM_SHA1_80" (what browsers
+                                                negotiate) [GCM, then AES-CM] */
+    bool no_audio;                           /* leave out the audio section */
+    bool no_video;                           /* leave out the video section */
+    enum mr_codec_id video_codec;            /* what a publisher sends [VP8]; it
+                                                offers this one first */
+    bool offer_h264;                         /* also offer H.264 (a subscriber
+                                                always offers VP8 and H.264) */
+    unsigned video_kbps;                     /* [1000] */
+    unsigned fps;                            /* [30] */
+    unsigned audio_bytes;                    /* Opus payload size [80: 32 kbit/s] */
+    unsigned keyframe_interval_ms;           /* [2000] */
+    unsigned rtcp_interval_ms;               /* SRs, RRs [1000] */
+    bool manual_start;                       /* a publisher waits for
+                                                mr_test_peer_start_media instead
+                                                of starting when secure */
+};
+
+/* Transit time samples (receive time minus the probe's send time). */
+struct mr_test_latency {
+    uint64_t n;
+    int64_t p50_us, p99_us, max_us;
+};
+
+/* One media section of the peer, with what was sent or received on it. */
+struct mr_test_track_stats {
+    enum mr_media_kind kind;
+    char mid[8];
+    bool accepted;           /* the remote description accepted the section */
+    enum mr_codec_id codec;  /* negotiated */
+    uint8_t pt;              /* negotiated payload type */
+    uint8_t mid_ext_id;      /* negotiated id of the mid extension, 0: none */
+    uint32_t answer_fb;      /* MR_FB_* feedback the remote description kept */
+    unsigned answer_extmaps; /* header extensions it kept */
+
+    /* Sending (publisher). */
+    uint32_t ssrc;
+    uint32_t source;       /* the probes' source id */
+    uint64_t sent_packets; /* also the next probe counter */
+    uint64_t sent_bytes;   /* payload bytes */
+    uint64_t sent_frames;
+    uint64_t sent_keyframes;
+    uint64_t srs_sent;
+
+    /* Receiving (subscriber). */
+    uint32_t remote_ssrc;    /* a=ssrc of the remote description, 0: none */
+    uint32_t rx_ssrc;        /* first SSRC received */
+    unsigned rx_ssrcs;       /* SSRC changes seen + 1 (1 when all is well) */
+    uint8_t rx_pt;           /* last payload type received */
+    uint64_t pt_mismatch;    /* packets whose PT is not the negotiated one */
+    uint64_t mid_mismatch;   /* packets without our mid (when negotiated) */
+    uint64_t packets, bytes; /* bytes: RTP payload */
+    int64_t first_us;        /* monotonic time of the first packet, 0: none */
+    int64_t last_us;
+    uint64_t keyframes; /* key frames (their first packets) received */
+    int64_t first_keyframe_us;
+    uint64_t before_keyframe; /* video packets before the first key frame */
+    uint64_t seq_jumps;       /* RTP sequence steps other than +1 */
+    uint64_t seq_backwards;   /* of which backwards (or repeated) */
+    uint64_t ts_backwards;    /* RTP timestamps older than the previous one */
+    uint64_t probe_missing;   /* payloads without a probe */
+    unsigned sources;         /* distinct publishers seen (probe source) */
+    uint32_t cur_source;      /* the latest one */
+    int64_t source_first_us;  /* when its first packet arrived */
+    uint64_t source_packets;  /* packets from it */
+    uint32_t source_first_counter, last_counter;
+    uint64_t lost; /* probe counters skipped (and not seen later) */
+    uint64_t duplicates;
+    uint64_t reordered; /* arrived after a later counter */
+    /* At the latest change of source: the RTP sequence and timestamp steps
+     * from the old source's last packet to the new one's first, and the wall
+     * time between them. */
+    int32_t switch_seq_step;
+    int64_t switch_ts_step;
+    int64_t switch_gap_us;
+    uint64_t srs_received;
+    int64_t sr_max_skew_us; /* worst distance between an SR's RTP time and
+                               the RTP time of the received media then */
+    struct mr_test_latency latency;
+};
+
+struct mr_test_peer_stats {
+    enum mr_transport_state state;
+    char state_why[96]; /* why it failed or closed, or "" */
+    bool was_secure;
+    int64_t secure_us; /* monotonic time SECURE was reached */
+    char srtp_profile[32];
+    unsigned n_tracks;
+    struct mr_test_track_stats tracks[MR_TEST_PEER_MAX_TRACKS];
+    /* RTCP received. */
+    uint64_t plis_received, firs_received, rrs_received, srs_received;
+    uint64_t keyframes_on_request; /* key frames sent to answer PLI/FIR */
+    /* RTCP sent. */
+    uint64_t plis_sent, rrs_sent;
+    uint64_t rtp_unmatched;              /* RTP for none of our sections */
+    struct mr_transport_stats transport; /* SRTP errors, drops, ... */
+};
+
+struct mr_test_peer;
+
+/* Creates a peer (no transport yet: that comes with the offer or answer).
+ * Returns 0, MR_EINVAL (no context, nothing to send or receive, SRTP
+ * profiles for a borrowed identity or unknown to OpenSSL), MR_ENOMEM or
+ * MR_ECRYPTO. */
+int mr_test_peer_new(const struct mr_test_peer_config *cfg, struct mr_test_peer **out);
+
+/* Frees the peer at once: no DTLS close_notify, no DELETE. To the relay this
+ * looks like a peer whose network went away. */
+void mr_test_peer_free(struct mr_test_peer *p);
+
+/* Sends DTLS close_notify (best effort), stops media; free afterwards. */
+void mr_test_peer_close(struct mr_test_peer *p);
+
+const char *mr_test_peer_name(const struct mr_test_peer *p);
+enum mr_test_peer_role mr_test_peer_role(const struct mr_test_peer *p);
+
+/* --- Offerer ------------------------------------------------------------- */
+
+/*
+ * Creates the transport (ICE controlling), gathers (iterating the context
+ * for up to 5 s) and writes an offer as a browser would: BUNDLE, rtcp-mux,
+ * rtcp-rsize, setup:actpass, fingerprint, ICE credentials, every candidate
+ * and end-of-candidates; Opus/48000/2 pt 111, VP8 pt 96 (and H.264
+ * packetization-mode 1 42e01f pt 102), the mid header extension, nack / nack
+ * pli / ccm fir / goog-remb / transport-cc feedback and the transport-cc
+ * extension (a relay must leave out what it does not honour); a=ssrc and
+ * a=msid for a publisher. *offer is malloc'd, NUL-terminated.
+ * Returns 0, MR_ESTATE (called twice), MR_EIO (gathering failed), MR_ENOMEM.
+ */
+int mr_test_peer_create_offer(struct mr_test_peer *p, char **offer, size_t *len);
+
+/*
+ * Applies the answer: per section whether it was accepted, the codec and
+ * payload type, header extension ids and SSRCs; then the transport's remote
+ * ICE credentials, fingerprint and DTLS role (setup:passive in the answer
+ * makes this peer the DTLS client), and candidates. Returns 0, MR_ESTATE,
+ * MR_EPARSE (with a reason in err) or MR_ECODEC (nothing usable accepted).
+ */
+int mr_test_peer_apply_answer(struct mr_test_peer *p, const char *sdp, size_t len, char *err,
+                              size_t err_len);
+
+/* --- Answerer ------------------------------------------------------------ */
+
+/*
+ * Answers a server's offer: accepts each audio/video section in the
+ * direction of the peer's role with the first codec the relay's negotiation
+ * rules allow (mr_negotiate_*), rejects the rest; creates the transport (ICE
+ * controlling only when the offerer is ice-lite), gathers, applies the
+ * offer's transport parameters and candidates, and writes the answer with
+ * mr_sdp_write_answer (setup:active: the peer is the DTLS client, unless the
+ * offer says active). *answer is malloc'd. Returns 0, MR_ESTATE, MR_EPARSE,
+ * MR_ECODEC, MR_EIO or MR_ENOMEM.
+ */
+int mr_test_peer_answer(struct mr_test_peer *p, const char *offer, size_t len, char **answer,
+                        size_t *answer_len, char *err, size_t err_len);
+
+/* A remote candidate trickled later ("candidate:..." line, "a=" optional). */
+int mr_test_peer_add_remote_candidate(struct mr_test_peer *p, const char *line);
+
+/* --- Running ------------------------------------------------------------- */
+
+enum mr_transport_state mr_test_peer_state(const struct mr_test_peer *p);
+
+/* Iterates the context until the transport is SECURE (true) or FAILED /
+ * CLOSED / timeout (false). */
+bool mr_test_peer_wait_secure(struct mr_test_peer *p, int timeout_ms);
+
+/* Publisher: starts (or resumes) and stops sending media and SRs. */
+void mr_test_peer_start_media(struct mr_test_peer *p);
+void mr_test_peer_stop_media(struct mr_test_peer *p);
+
+/* Subscriber: sends a PLI for every received video track. Returns 0 or
+ * MR_ESTATE (not secure, or no video SSRC known yet). */
+int mr_test_peer_request_keyframe(struct mr_test_peer *p);
+
+/* Protects and sends buf as given (an RTP packet, or a compound RTCP packet
+ * when rtcp): for tests that play a hostile but authenticated peer. Returns
+ * 0, MR_ESTATE (not secure), MR_ETOOBIG, or the transport's error (libsrtp
+ * refuses headers it cannot parse). */
+int mr_test_peer_send_raw(struct mr_test_peer *p, bool rtcp, const uint8_t *buf, size_t len);
+
+/* The remote description's candidates (the server's media ports). Returns
+ * how many were written. */
+unsigned mr_test_peer_remote_candidates(const struct mr_test_peer *p, struct mr_sdp_candidate *out,
+                                        unsigned max);
+
+/* ICE usernames: the remote side's ufrag ("" before the remote description)
+ * and ours ("" before the transport exists). Borrowed / copied into out. */
+const char *mr_test_peer_remote_ufrag(const struct mr_test_peer *p);
+void mr_test_peer_local_ufrag(struct mr_test_peer *p, char *out, size_t cap);
+
+/* The peer's own candidates (its media ports). Returns how many. */
+unsigned mr_test_peer_local_candidates(struct mr_test_peer *p, struct mr_sdp_candidate *out,
+                                       unsigned max);
+
+/* A trickle-ice-sdpfrag (RFC 8840) with the peer's ICE credentials and
+ * candidates, for PATCH. Returns its length or MR_ENOSPC / MR_ESTATE. */
+int mr_test_peer_local_fragment(struct mr_test_peer *p, char *out, size_t cap);
+
+/* A snapshot of the counters (latency percentiles computed now). */
+void mr_test_peer_stats(const struct mr_test_peer *p, struct mr_test_peer_stats *out);
+
+/* Forgets the transit-time samples so far (e.g. those taken while the test
+ * itself kept the loop blocked setting up more peers). */
+void mr_test_peer_reset_latency(struct mr_test_peer *p);
+
+/* Transit times of all tracks of one kind over several peers. */
+void mr_test_peers_latency(struct mr_test_peer *const *peers, unsigned n, enum mr_media_kind kind,
+                           struct mr_test_latency *out);
+
+/* The snapshot as one JSON object (no newline), malloc'd. */
+char *mr_test_peer_stats_json(const struct mr_test_peer *p);
+
+/* --- Loop helpers -------------------------------------------------------- */
+
+typedef bool (*mr_test_cond)(void *arg);
+
+/* Iterates ctx, blocking for events (never spinning), until cond(arg) holds
+ * or timeout_ms pass; returns cond(arg). cond NULL: runs the whole time. */
+bool mr_test_loop_until(GMainContext *ctx, mr_test_cond cond, void *arg, int timeout_ms);
+
+#endif

@@ -1,0 +1,121 @@
+/*
+ * Internal to the test peer: the peer and track structs shared by peer.c
+ * (life cycle, transport callbacks), peer_sdp.c (offers and answers),
+ * peer_send.c (publishing) and peer_recv.c (receive checks and RTCP).
+ */
+#ifndef MR_TEST_PEER_PRIV_H
+#define MR_TEST_PEER_PRIV_H
+
+#include "peer.h"
+#include "rtcp/rtcp.h"
+#include "rtp/rtp.h"
+
+#define PEER_NAME_MAX 64
+/* Transit-time histogram: 5 µs buckets up to 100 ms, then one overflow. */
+#define LAT_BUCKET_US 5
+#define LAT_BUCKETS   20000
+/* Probe counters remembered to tell duplicates from late arrivals. */
+#define COUNTER_WINDOW 1024
+/* When the loop was blocked longer than this, media skips to the present. */
+#define MEDIA_MAX_LAG_US 300000
+/* Payload type and header extension ids the peer offers (Chromium's). */
+#define PT_OPUS     111
+#define PT_VP8      96
+#define PT_H264     102
+#define EXT_ID_TWCC 3
+#define EXT_ID_MID  4
+#define URI_TWCC    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+
+struct mr_tp_latency {
+    uint32_t *buckets; /* LAT_BUCKETS + 1, allocated for subscribers only */
+    uint64_t n;
+    int64_t max_us;
+};
+
+struct mr_tp_window {
+    bool started;
+    uint32_t high;                      /* highest counter seen */
+    uint64_t bits[COUNTER_WINDOW / 64]; /* bit c % COUNTER_WINDOW: seen */
+};
+
+struct mr_tp_track {
+    struct mr_test_track_stats st; /* kept up to date in place */
+    uint32_t clock_rate;
+
+    /* Sending. */
+    uint16_t seq;
+    uint32_t ts_base;
+    uint64_t units;  /* frames (video) or packets (audio) scheduled */
+    int64_t next_us; /* when unit `units` is due */
+    uint16_t picture_id;
+    bool keyframe_pending;   /* the next frame is a key frame */
+    bool keyframe_requested; /* ... because of a PLI or FIR */
+    int64_t last_keyframe_us;
+
+    /* Receiving. */
+    bool have_seq;
+    uint16_t last_seq;
+    uint32_t last_ts;
+    uint32_t last_ssrc;
+    uint32_t last_key_ts;
+    struct mr_tp_window win;
+    struct mr_rtp_rx_stats rx;
+    struct mr_tp_latency lat;
+};
+
+struct mr_test_peer {
+    struct mr_test_peer_config cfg;
+    char name[PEER_NAME_MAX];
+    char local_ip[64];
+    struct mr_dtls_identity *own_identity;
+    const struct mr_dtls_identity *identity;
+    struct mr_transport *t;
+    bool gathered;
+    bool remote_applied;
+    bool was_secure;
+    int64_t secure_us;
+    enum mr_transport_state state;
+    char state_why[96];
+    char cname[17];
+    char msid_stream[40];
+    uint32_t rtcp_ssrc; /* the SSRC of a subscriber's own RTCP */
+
+    unsigned n_tracks;
+    struct mr_tp_track tracks[MR_TEST_PEER_MAX_TRACKS];
+    char remote_ufrag[MR_SDP_ICE_MAX + 1];
+    unsigned n_remote_cands;
+    struct mr_sdp_candidate remote_cands[MR_SDP_MAX_CANDIDATES];
+
+    bool media_on;
+    int64_t media_start_us;
+    GSource *media_timer;
+    GSource *rtcp_timer;
+
+    uint64_t plis_received, firs_received, rrs_received, srs_received;
+    uint64_t keyframes_on_request;
+    uint64_t plis_sent, rrs_sent;
+    uint64_t rtp_unmatched;
+};
+
+/* Internal functions carry the mr_tp_ prefix. */
+
+/* peer.c */
+int mr_tp_create_transport(struct mr_test_peer *p, bool controlling);
+struct mr_tp_track *mr_tp_track_by_mid(struct mr_test_peer *p, const char *mid);
+void mr_tp_reset_track(struct mr_tp_track *t, enum mr_media_kind kind, const char *mid);
+
+/* peer_send.c (publisher) */
+void mr_tp_media_start(struct mr_test_peer *p);
+void mr_tp_media_stop(struct mr_test_peer *p);
+void mr_tp_send_sender_reports(struct mr_test_peer *p, int64_t now_us);
+/* RTCP to a sender: receiver reports, PLI, FIR. */
+void mr_tp_sender_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len);
+
+/* peer_recv.c (subscriber) */
+void mr_tp_receive_rtp(struct mr_test_peer *p, const uint8_t *buf, size_t len);
+/* RTCP to a receiver: sender reports. */
+void mr_tp_receiver_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len);
+void mr_tp_send_receiver_reports(struct mr_test_peer *p, int64_t now_us);
+void mr_tp_latency_summary(const struct mr_tp_latency *l, struct mr_test_latency *out);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * Receiving: per-track checks on what the relay delivers, receiver reports
+ * and PLIs.
+ *
+ * Two independent views of every packet: the RTP header as the relay
+ * rewrote it (its sequence numbers must step by exactly one, its timestamps
+ * never go back, one SSRC and the negotiated payload type and mid), and the
+ * probe the publisher embedded (its source and counter show loss, duplicates
+ * and reordering end to end, its send time the transit latency).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "media.h"
+#include "peer_priv.h"
+
+#define RTCP_MAX  512
+#define SEND_ROOM 64
+
+/* --- Probe counters --------------------------------------------------------- */
+
+static bool window_bit(struct mr_tp_window *w, uint32_t c, bool set)
+{
+    uint64_t *word = &w->bits[(c % COUNTER_WINDOW) / 64];
+    uint64_t mask = 1ull << (c % 64);
+    bool was = (*word & mask) != 0;
+    if (set)
+        *word |= mask;
+    else
+        *word &= ~mask;
+    return was;
+}
+
+static void count_probe(struct mr_test_track_stats *st, struct mr_tp_window *w, uint32_t c)
+{
+    if (!w->started) {
+        memset(w, 0, sizeof(*w));
+        w->started = true;
+        w->high = c;
+        window_bit(w, c, true);
+        return;
+    }
+    if (c > w->high) {
+        uint32_t gap = c - w->high;
+        st->lost += gap - 1;
+        /* Forget the counters that slide out of the window. */
+        for (uint32_t k = 1; k <= gap && k <= COUNTER_WINDOW; k++)
+            window_bit(w, w->high + k, false);
+        window_bit(w, c, true);
+        w->high = c;
+        return;
+    }
+    if (w->high - c >= COUNTER_WINDOW) {
+        st->reordered++; /* too old to tell; it was counted lost */
+        if (st->lost)
+            st->lost--;
+        return;
+    }
+    if (window_bit(w, c, true)) {
+        st->duplicates++;
+    } else {
+        st->reordered++;
+        if (st->lost)
+            st->lost--;
+    }
+}
+
+static void count_latency(struct mr_tp_latency *l, int64_t us)
+{
+    if (us < 0)
+        us = 0;
+    if (!l->buckets)
+        l->buckets = calloc(LAT_BUCKETS + 1, sizeof(*l->buckets));
+    if (l->buckets) {
+        int64_t b = us / LAT_BUCKET_US;
+        l->buckets[b < LAT_BUCKETS ? b : LAT_BUCKETS]++;
+    }
+    l->n++;
+    if (us > l->max_us)
+        l->max_us = us;
+}
+
+static int64_t percentile(const struct mr_tp_latency *l, uint64_t rank)
+{
+    uint64_t seen = 0;
+    for (unsigned b = 0; b <= LAT_BUCKETS; b++) {
+        seen += l->buckets[b];
+        if (seen > rank)
+            return b < LAT_BUCKETS ? (int64_t)b * LAT_BUCKET_US + LAT_BUCKET_US / 2 : l->max_us;
+    }
+    return l->max_us;
+}
+
+void mr_tp_latency_summary(const struct mr_tp_latency *l, struct mr_test_latency *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->n = l->n;
+    out->max_us = l->max_us;
+    if (!l->buckets || l->n == 0)
+        return;
+    out->p50_us = percentile(l, l->n / 2);
+    out->p99_us = percentile(l, l->n * 99 / 100);
+}
+
+void mr_test_peer_reset_latency(struct mr_test_peer *p)
+{
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_latency *l = &p->tracks[i].lat;
+        if (l->buckets)
+            memset(l->buckets, 0, (LAT_BUCKETS + 1) * sizeof(*l->buckets));
+        l->n = 0;
+        l->max_us = 0;
+    }
+}
+
+void mr_test_peers_latency(struct mr_test_peer *const *peers, unsigned n, enum mr_media_kind kind,
+                           struct mr_test_latency *out)
+{
+    struct mr_tp_latency all = {.buckets = calloc(LAT_BUCKETS + 1, sizeof(uint32_t))};
+    for (unsigned i = 0; all.buckets && i < n; i++) {
+        for (unsigned k = 0; peers[i] && k < peers[i]->n_tracks; k++) {
+            const struct mr_tp_track *t = &peers[i]->tracks[k];
+            if (t->st.kind != kind || !t->lat.buckets)
+                continue;
+            for (unsigned b = 0; b <= LAT_BUCKETS; b++)
+                all.buckets[b] += t->lat.buckets[b];
+            all.n += t->lat.n;
+            all.max_us = t->lat.max_us > all.max_us ? t->lat.max_us : all.max_us;
+        }
+    }
+    mr_tp_latency_summary(&all, out);
+    free(all.buckets);
+}
+
+/* A packet from a new publisher (or the first one): remember how the RTP
+ * spaces stepped across the switch. */
+static void switch_source(struct mr_tp_track *t, const struct mr_rtp_header *h,
+                          const struct mr_test_probe *probe, int64_t now)
+{
+    struct mr_test_track_stats *st = &t->st;
+    if (st->sources > 0) {
+        st->switch_seq_step = (int16_t)(uint16_t)(h->seq - t->last_seq);
+        st->switch_ts_step = (int32_t)(h->timestamp - t->last_ts);
+        st->switch_gap_us = now - st->last_us;
+    }
+    st->sources++;
+    st->cur_source = probe->source;
+    st->source_first_us = now;
+    st->source_first_counter = probe->counter;
+    st->source_packets = 0;
+    t->win.started = false;
+}
+
+static void check_probe(struct mr_tp_track *t, const struct mr_rtp_header *h,
+                        const uint8_t *payload, int64_t now)
+{
+    struct mr_test_track_stats *st = &t->st;
+    struct mr_test_probe probe;
+    if (mr_test_probe_read(payload, h->payload_len, &probe) < 0) {
+        st->probe_missing++;
+        return;
+    }
+    if (st->sources == 0 || probe.source != st->cur_source)
+        switch_source(t, h, &probe, now);
+    st->source_packets++;
+    count_probe(st, &t->win, probe.counter);
+    st->last_counter = t->win.high;
+    count_latency(&t->lat, now - probe.send_us);
+}
+
+/* --- RTP header checks ------------------------------------------------------ */
+
+static void check_header(struct mr_tp_track *t, const struct mr_rtp_header *h)
+{
+    struct mr_test_track_stats *st = &t->st;
+    if (st->rx_ssrcs == 0) {
+        st->rx_ssrc = h->ssrc;
+        st->rx_ssrcs = 1;
+    } else if (h->ssrc != t->last_ssrc) {
+        st->rx_ssrcs++;
+    }
+    t->last_ssrc = h->ssrc;
+    st->rx_pt = h->payload_type;
+    if (h->payload_type != st->pt)
+        st->pt_mismatch++;
+    if (!t->have_seq)
+        return;
+    uint16_t step = (uint16_t)(h->seq - t->last_seq);
+    if (step != 1) {
+        st->seq_jumps++;
+        if (step == 0 || step >= 0x8000)
+            st->seq_backwards++;
+    }
+    if (h->timestamp != t->last_ts && !mr_rtp_ts_newer(h->timestamp, t->last_ts))
+        st->ts_backwards++;
+}
+
+static bool is_keyframe(const struct mr_tp_track *t, const uint8_t *payload, size_t len)
+{
+    if (t->st.kind != MR_MEDIA_VIDEO)
+        return false;
+    if (t->st.codec == MR_CODEC_H264)
+        return mr_rtp_h264_is_keyframe(payload, len);
+    return mr_rtp_vp8_is_keyframe(payload, len);
+}
+
+/* The track a packet belongs to: by its mid extension, else by SSRC, else
+ * by a payload type only one track uses. mid_ok tells whether the packet
+ * carried the track's mid. */
+static struct mr_tp_track *find_track(struct mr_test_peer *p, const uint8_t *buf,
+                                      const struct mr_rtp_header *h, bool *mid_ok)
+{
+    struct mr_rtp_ext_list ext;
+    *mid_ok = false;
+    if (mr_rtp_ext_parse(buf, h, &ext) == 0) {
+        for (unsigned i = 0; i < p->n_tracks; i++) {
+            struct mr_tp_track *t = &p->tracks[i];
+            const struct mr_rtp_ext_elem *e =
+                t->st.mid_ext_id ? mr_rtp_ext_find(&ext, t->st.mid_ext_id) : NULL;
+            if (e && e->len == strlen(t->st.mid) &&
+                memcmp(buf + e->offset, t->st.mid, e->len) == 0) {
+                *mid_ok = true;
+                return t;
+            }
+        }
+    }
+    struct mr_tp_track *by_pt = NULL;
+    unsigned n_pt = 0;
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
+        if (!t->st.accepted)
+            continue;
+        if (h->ssrc == t->st.remote_ssrc || (t->st.rx_ssrcs && h->ssrc == t->last_ssrc))
+            return t;
+        if (h->payload_type == t->st.pt) {
+            by_pt = t;
+            n_pt++;
+        }
+    }
+    return n_pt == 1 ? by_pt : NULL;
+}
+
+void mr_tp_receive_rtp(struct mr_test_peer *p, const uint8_t *buf, size_t len)
+{
+    struct mr_rtp_header h;
+    bool mid_ok;
+    int64_t now = mr_clock_mono_us();
+    struct mr_tp_track *t =
+        mr_rtp_parse(buf, len, &h) == 0 ? find_track(p, buf, &h, &mid_ok) : NULL;
+    if (!t) {
+        p->rtp_unmatched++;
+        return;
+    }
+    struct mr_test_track_stats *st = &t->st;
+    const uint8_t *payload = buf + h.header_len;
+    st->packets++;
+    st->bytes += h.payload_len;
+    if (!st->first_us)
+        st->first_us = now;
+    if (st->mid_ext_id && !mid_ok)
+        st->mid_mismatch++;
+    check_header(t, &h);
+    if (is_keyframe(t, payload, h.payload_len)) {
+        /* H.264 marks two packets of a key frame (STAP-A, first FU-A). */
+        if (!st->first_keyframe_us || h.timestamp != t->last_key_ts)
+            st->keyframes++;
+        t->last_key_ts = h.timestamp;
+        if (!st->first_keyframe_us)
+            st->first_keyframe_us = now;
+    } else if (st->kind == MR_MEDIA_VIDEO && !st->first_keyframe_us) {
+        st->before_keyframe++;
+    }
+    check_probe(t, &h, payload, now);
+    mr_rtp_rx_stats_update(&t->rx, h.seq, h.timestamp, now);
+    t->have_seq = true;
+    t->last_seq = h.seq;
+    t->last_ts = h.timestamp;
+    st->last_us = now;
+}
+
+/* --- RTCP ------------------------------------------------------------------- */
+
+/* RFC 3550 §6.4.1: an SR's RTP timestamp is the RTP time of the instant the
+ * report was made. The latest packet's timestamp, advanced by the time since
+ * it arrived, should land close to it; the distance, in microseconds, is
+ * transit time plus jitter when sender and relay map time correctly. */
+static void check_sr_mapping(struct mr_tp_track *t, const struct mr_rtcp_sr *sr, int64_t now)
+{
+    int64_t ahead = (int64_t)(int32_t)(sr->rtp_ts - t->last_ts) * 1000000 / t->clock_rate;
+    int64_t skew = ahead - (now - t->st.last_us);
+    skew = skew < 0 ? -skew : skew;
+    if (skew > t->st.sr_max_skew_us)
+        t->st.sr_max_skew_us = skew;
+}
+
+void mr_tp_receiver_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len)
+{
+    struct mr_rtcp_iter it;
+    struct mr_rtcp_pkt pkt;
+    int64_t now = mr_clock_mono_us();
+    mr_rtcp_iter_init(&it, buf, len);
+    while (mr_rtcp_next(&it, &pkt) == 1) {
+        struct mr_rtcp_sr sr;
+        if (pkt.type != MR_RTCP_SR || mr_rtcp_parse_sr(&pkt, &sr) < 0)
+            continue;
+        p->srs_received++;
+        for (unsigned i = 0; i < p->n_tracks; i++) {
+            struct mr_tp_track *t = &p->tracks[i];
+            if (t->st.rx_ssrcs && sr.ssrc == t->last_ssrc) {
+                t->st.srs_received++;
+                mr_rtp_rx_stats_on_sr(&t->rx, sr.ntp, now);
+                check_sr_mapping(t, &sr, now);
+            }
+        }
+    }
+}
+
+static int send_rtcp(struct mr_test_peer *p, uint8_t *buf, int n)
+{
+    if (n <= 0 || !p->t)
+        return MR_EINVAL;
+    int m = mr_rtcp_write_sdes_cname(buf + n, RTCP_MAX - (size_t)n, p->rtcp_ssrc, p->cname);
+    if (m < 0)
+        return m;
+    return mr_transport_send_rtcp(p->t, buf, (size_t)(n + m), RTCP_MAX + SEND_ROOM);
+}
+
+void mr_tp_send_receiver_reports(struct mr_test_peer *p, int64_t now_us)
+{
+    struct mr_rtcp_rr rr = {.ssrc = p->rtcp_ssrc};
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
+        if (t->st.packets > 0 && t->rx.started)
+            mr_rtp_rx_stats_report(&t->rx, t->last_ssrc, now_us, &rr.reports[rr.n_reports++]);
+    }
+    uint8_t buf[RTCP_MAX + SEND_ROOM];
+    if (send_rtcp(p, buf, mr_rtcp_write_rr(buf, RTCP_MAX, &rr)) == 0)
+        p->rrs_sent++;
+}
+
+int mr_test_peer_request_keyframe(struct mr_test_peer *p)
+{
+    if (!p->t || mr_transport_state(p->t) != MR_TRANSPORT_SECURE)
+        return MR_ESTATE;
+    int sent = 0;
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
+        uint32_t media = t->st.rx_ssrcs ? t->last_ssrc : t->st.remote_ssrc;
+        if (t->st.kind != MR_MEDIA_VIDEO || !media)
+            continue;
+        /* RFC 4585 §3.1: in a compound packet that starts with a report
+         * (the peer offers rtcp-rsize, but need not rely on it). */
+        uint8_t buf[RTCP_MAX + SEND_ROOM];
+        struct mr_rtcp_rr rr = {.ssrc = p->rtcp_ssrc};
+        int n = mr_rtcp_write_rr(buf, RTCP_MAX, &rr);
+        int m = n < 0 ? n : mr_rtcp_write_pli(buf + n, RTCP_MAX - (size_t)n, p->rtcp_ssrc, media);
+        if (m > 0 && send_rtcp(p, buf, n + m) == 0) {
+            p->plis_sent++;
+            sent++;
+        }
+    }
+    return sent > 0 ? 0 : MR_ESTATE;
+}
