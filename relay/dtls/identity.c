@@ -86,6 +86,9 @@ static SSL_CTX *make_context(EVP_PKEY *key, X509 *cert)
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                        mr_dtls_verify_peer);
     SSL_CTX_set_options(ctx, SSL_OP_NO_QUERY_MTU | SSL_OP_NO_TICKET);
+    /* After the handshake an association only sees the odd alert: give its
+     * record buffers back (tens of KiB per peer, times hundreds of viewers). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     return ctx;
 
