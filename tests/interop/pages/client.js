@@ -20,6 +20,9 @@
  *                  H.264 only packetization-mode=1, h264Profile first).
  *                  start() rejects when the browser has no such codec.
  *   h264Profile    profile-level-id to put first (default '42e01f')
+ * window.restartIce() performs an ICE restart over PATCH (RFC 9725 §4.3.2):
+ * new local credentials and candidates in a trickle-ice-sdpfrag, the
+ * server's new fragment applied to the remote description.
  * window.sdp() gives { offer, answer } as sent and received;
  * window.videoCodecs() the sender's and receiver's video capabilities.
  */
@@ -220,6 +223,66 @@
         return { ...state.info, answer: undefined };
     }
 
+    function sdpLines(sdp, prefix) {
+        return sdp.split(/\r\n/).filter((l) => l.startsWith(prefix));
+    }
+
+    /* The fragment a WHIP/WHEP client PATCHes for an ICE restart: its new
+     * credentials and, for the first (bundle-tag) section, its candidates. */
+    function restartFragment(sdp) {
+        const media = sdp.split(/\r\nm=/)[1].split(/\r\n/);
+        const lines = [
+            ...sdpLines(sdp, 'a=ice-ufrag:').slice(0, 1),
+            ...sdpLines(sdp, 'a=ice-pwd:').slice(0, 1),
+            'a=ice-options:trickle',
+            `m=${media[0]}`,
+            ...media.filter((l) => l.startsWith('a=mid:')),
+            ...media.filter((l) => l.startsWith('a=candidate:')),
+            'a=end-of-candidates',
+        ];
+        return lines.join('\r\n') + '\r\n';
+    }
+
+    async function restartIce() {
+        const pc = state.pc;
+        pc.restartIce();
+        await pc.setLocalDescription(await pc.createOffer());
+        await medrelayGatheringDone(pc, 2000);
+        const frag = restartFragment(pc.localDescription.sdp);
+        const res = await fetch(state.sessionUrl, {
+            method: 'PATCH',
+            headers: {
+                'Content-Type': 'application/trickle-ice-sdpfrag',
+                'If-Match': '*',
+                'Authorization': `Bearer ${state.token}`,
+            },
+            body: frag,
+            signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
+        });
+        const body = await readBody(res);
+        note(`PATCH (ICE restart) → ${res.status}`);
+        if (res.status !== 200)
+            throw new Error(`ICE restart PATCH answered ${res.status}: ${body.slice(0, 300)}`);
+        /* The new answer: the previous one with the server's new
+         * credentials and candidates. */
+        const ufrag = sdpLines(body, 'a=ice-ufrag:')[0];
+        const pwd = sdpLines(body, 'a=ice-pwd:')[0];
+        const cands = sdpLines(body, 'a=candidate:');
+        let answer = pc.remoteDescription.sdp
+            .replace(/^a=ice-ufrag:.*$/gm, ufrag)
+            .replace(/^a=ice-pwd:.*$/gm, pwd)
+            .replace(/^a=candidate:.*\r\n/gm, '');
+        answer = answer.replace(/(\r\na=mid:[^\r]*\r\n)/, `$1${cands.join('\r\n')}\r\n`);
+        await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+        return {
+            status: res.status,
+            etag: res.headers.get('ETag') || '',
+            localUfrag: sdpLines(pc.localDescription.sdp, 'a=ice-ufrag:')[0],
+            remoteUfrag: ufrag,
+            fragment: body,
+        };
+    }
+
     async function stats() {
         if (!state.pc)
             return { started: false, timing: state.timing };
@@ -258,6 +321,8 @@
     }
 
     window.start = start;
+    window.restartIce = restartIce;
+    window.rawStats = () => state.pc.getStats();
     window.sdp = () => ({ offer: state.offer || '', answer: state.info.answer || '' });
     window.videoCodecs = videoCodecs;
     window.stats = stats;
