@@ -20,9 +20,7 @@ const path = require('path');
 const readline = require('readline');
 const { spawn } = require('child_process');
 const h = require('./lib/harness');
-const { startServer } = require('./lib/server');
-const { launchChromium } = require('./lib/chromium');
-const { startStaticServer } = require('./lib/static');
+const { serverFor, webFor, chromiumFor } = require('./lib/stack');
 
 const ROOM = 'township-3';
 const PUBLISH_SECONDS = 14;
@@ -102,13 +100,9 @@ async function runCodec(t, srv, browser, web, codec, expectMime) {
 }
 
 h.main('aiortc_chromium', async (t) => {
-    const srv = await startServer({ bin: h.serverBinary(), artifactDir: t.dir });
-    t.onCleanup('medrelay', () => srv.stop().catch((e) => console.error(`medrelay: ${e.message}`)));
-    t.addFailureInfo(() => srv.describe());
-    const web = await startStaticServer();
-    t.onCleanup('static server', () => web.close());
-    const browser = await launchChromium({ artifactDir: t.dir });
-    t.onCleanup('chromium', () => browser.close());
+    const srv = await serverFor(t);
+    const web = await webFor(t);
+    const browser = await chromiumFor(t);
 
     const results = {};
     results.vp8 = await runCodec(t, srv, browser, web, 'vp8', 'vp8');

@@ -29,9 +29,8 @@
 const fs = require('fs');
 const path = require('path');
 const h = require('./lib/harness');
-const { startServer, httpGet } = require('./lib/server');
-const { launchChromium } = require('./lib/chromium');
-const { startStaticServer } = require('./lib/static');
+const { serverFor, webFor, chromiumFor } = require('./lib/stack');
+const { httpGet } = require('./lib/server');
 const { mediaSection } = require('./lib/sdp');
 
 const ROOM = 'icu-2';
@@ -56,16 +55,11 @@ function brief(s) {
 }
 
 h.main('chromium_fanout', async (t) => {
-    const bin = h.serverBinary();
-    const srv = await startServer({ bin, artifactDir: t.dir });
-    t.onCleanup('medrelay', () => srv.stop().catch((e) => console.error(`medrelay: ${e.message}`)));
-    t.addFailureInfo(() => srv.describe());
+    const srv = await serverFor(t);
 
-    const web = await startStaticServer();
-    t.onCleanup('static server', () => web.close());
+    const web = await webFor(t);
 
-    const browser = await launchChromium({ artifactDir: t.dir });
-    t.onCleanup('chromium', () => browser.close());
+    const browser = await chromiumFor(t);
 
     const pub = await browser.newPage('whip');
     t.addFailureInfo(() => `--- publisher page console:\n${browser.consoleTail('whip', 15)}\n---`);

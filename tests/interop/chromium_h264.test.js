@@ -27,9 +27,8 @@
 const fs = require('fs');
 const path = require('path');
 const h = require('./lib/harness');
-const { startServer, httpGet } = require('./lib/server');
-const { launchChromium } = require('./lib/chromium');
-const { startStaticServer } = require('./lib/static');
+const { serverFor, webFor, chromiumFor } = require('./lib/stack');
+const { httpGet } = require('./lib/server');
 const { mediaSection, fmtpParam } = require('./lib/sdp');
 
 const ROOM = 'ward-4';
@@ -52,16 +51,11 @@ function brief(s) {
 const isH264Mode1 = (c) => /^h264$/i.test(c.name) && fmtpParam(c.fmtp, 'packetization-mode') === '1';
 
 h.main('chromium_h264', async (t) => {
-    const bin = h.serverBinary();
-    const srv = await startServer({ bin, artifactDir: t.dir });
-    t.onCleanup('medrelay', () => srv.stop().catch((e) => console.error(`medrelay: ${e.message}`)));
-    t.addFailureInfo(() => srv.describe());
+    const srv = await serverFor(t);
 
-    const web = await startStaticServer();
-    t.onCleanup('static server', () => web.close());
+    const web = await webFor(t);
 
-    const browser = await launchChromium({ artifactDir: t.dir });
-    t.onCleanup('chromium', () => browser.close());
+    const browser = await chromiumFor(t);
     const pub = await browser.newPage('whip');
     const view = await browser.newPage('whep');
     t.addFailureInfo(() => `--- publisher page console:\n${browser.consoleTail('whip')}\n---`);

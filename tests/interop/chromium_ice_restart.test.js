@@ -15,9 +15,7 @@
 const fs = require('fs');
 const path = require('path');
 const h = require('./lib/harness');
-const { startServer } = require('./lib/server');
-const { launchChromium } = require('./lib/chromium');
-const { startStaticServer } = require('./lib/static');
+const { serverFor, webFor, chromiumFor } = require('./lib/stack');
 
 const ROOM = 'ward-9';
 const STREAM = 'endoscope';
@@ -54,13 +52,9 @@ async function restart(t, page, name) {
 }
 
 h.main('chromium_ice_restart', async (t) => {
-    const srv = await startServer({ bin: h.serverBinary(), artifactDir: t.dir });
-    t.onCleanup('medrelay', () => srv.stop().catch((e) => console.error(`medrelay: ${e.message}`)));
-    t.addFailureInfo(() => srv.describe());
-    const web = await startStaticServer();
-    t.onCleanup('static server', () => web.close());
-    const browser = await launchChromium({ artifactDir: t.dir });
-    t.onCleanup('chromium', () => browser.close());
+    const srv = await serverFor(t);
+    const web = await webFor(t);
+    const browser = await chromiumFor(t);
 
     const pub = await browser.newPage('whip');
     const view = await browser.newPage('whep');

@@ -12,15 +12,12 @@
  */
 const path = require('path');
 const h = require('./lib/harness');
-const { launchChromium } = require('./lib/chromium');
-const { startStaticServer } = require('./lib/static');
+const { webFor, chromiumFor } = require('./lib/stack');
 
 h.main('selftest_loopback', async (t) => {
-    const web = await startStaticServer();
-    t.onCleanup('static server', () => web.close());
+    const web = await webFor(t);
 
-    const browser = await launchChromium({ artifactDir: t.dir });
-    t.onCleanup('chromium', () => browser.close());
+    const browser = await chromiumFor(t);
     const page = await browser.newPage('loopback');
     t.addFailureInfo(() => `--- loopback page console:\n${browser.consoleTail('loopback')}\n---`);
 

@@ -21,9 +21,8 @@
 const fs = require('fs');
 const path = require('path');
 const h = require('./lib/harness');
-const { startServer, httpGet } = require('./lib/server');
-const { launchChromium } = require('./lib/chromium');
-const { startStaticServer } = require('./lib/static');
+const { serverFor, webFor, chromiumFor } = require('./lib/stack');
+const { httpGet } = require('./lib/server');
 
 const ROOM = 'clinic-7';
 const STREAM = 'cam';
@@ -47,21 +46,16 @@ function parseJson(text) {
 }
 
 h.main('whip_whep_chromium', async (t) => {
-    const bin = h.serverBinary();
 
-    const srv = await startServer({ bin, artifactDir: t.dir });
-    t.onCleanup('medrelay', () => srv.stop().catch((e) => console.error(`medrelay: ${e.message}`)));
-    t.addFailureInfo(() => srv.describe());
+    const srv = await serverFor(t);
 
-    const web = await startStaticServer();
-    t.onCleanup('static server', () => web.close());
+    const web = await webFor(t);
     h.assert(web.url !== srv.url, 'the pages must be on another origin than medrelay');
 
     const pubToken = srv.token({ room: ROOM, role: 'clinic', name: 'cart-7' });
     const viewToken = srv.token({ room: ROOM, role: 'viewer', name: 'remote-expert' });
 
-    const browser = await launchChromium({ artifactDir: t.dir });
-    t.onCleanup('chromium', () => browser.close());
+    const browser = await chromiumFor(t);
     const pub = await browser.newPage('whip');
     const view = await browser.newPage('whep');
     t.addFailureInfo(() => `--- publisher page console:\n${browser.consoleTail('whip')}\n---`);
