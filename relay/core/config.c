@@ -10,8 +10,9 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/name.h"
 
-enum key_type { KEY_BOOL, KEY_STRING, KEY_U16, KEY_UINT, KEY_SIZE, KEY_HOSTPORT, KEY_IPADDR, KEY_LOGSPEC };
+enum key_type { KEY_BOOL, KEY_POLICY, KEY_ROOM_POLICIES, KEY_STRING, KEY_U16, KEY_UINT, KEY_SIZE, KEY_HOSTPORT, KEY_IPADDR, KEY_LOGSPEC };
 
 struct key_def {
     const char *section;
@@ -40,6 +41,13 @@ static const struct key_def keys[] = {
     {"media", "workers", KEY_UINT, FIELD(workers), 0, 64},
     {"media", "viewer_grace", KEY_UINT, FIELD(viewer_grace_s), 0, 3600},
     {"recording", "dir", KEY_STRING, FIELD(record_dir), 0, 0},
+    {"recording", "policy", KEY_POLICY, FIELD(record_policy), 0, 0},
+    {"recording", "rooms", KEY_ROOM_POLICIES, FIELD(record_rooms), 0, 0},
+    {"recording", "segment_minutes", KEY_UINT, FIELD(segment_minutes), 0, 1440},
+    {"recording", "segment_mb", KEY_UINT, FIELD(segment_mb), 0, 1048576},
+    {"recording", "retention_days", KEY_UINT, FIELD(retention_days), 0, 36500},
+    {"recording", "download_ttl", KEY_UINT, FIELD(download_ttl_s), 10, 86400},
+    {"server", "audit_log", KEY_STRING, FIELD(audit_log), 0, 0},
     {"log", "level", KEY_LOGSPEC, FIELD(log_level), 0, 0},
 };
 
@@ -60,6 +68,10 @@ void mr_config_defaults(struct mr_config *cfg)
     cfg->workers = 0;
     cfg->viewer_grace_s = 30;
     strcpy(cfg->record_dir, "./recordings");
+    cfg->record_policy = MR_RECORD_ALWAYS;
+    cfg->segment_minutes = 60;
+    cfg->download_ttl_s = 300;
+    strcpy(cfg->audit_log, "./medrelay-audit.log");
     strcpy(cfg->log_level, "info");
 }
 
@@ -113,6 +125,78 @@ int mr_config_split_hostport(const char *s, char *host, size_t host_len, uint16_
     return 0;
 }
 
+static const char *const policy_names[] = {"always", "on-demand", "never"};
+
+const char *mr_record_policy_name(enum mr_record_policy p)
+{
+    return (unsigned)p < 3 ? policy_names[p] : "?";
+}
+
+static int parse_policy(const char *s, size_t len, int *out)
+{
+    for (int i = 0; i < 3; i++) {
+        if (strlen(policy_names[i]) == len && strncmp(s, policy_names[i], len) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return MR_EINVAL;
+}
+
+/* Walks "room=policy, room=policy"; calls fn for each item until it
+ * returns true. Returns MR_EINVAL on a malformed item. */
+static int each_room_policy(const char *list, bool (*fn)(const char *room, size_t room_len,
+                                                          int policy, void *arg),
+                            void *arg)
+{
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        const char *end = p + strcspn(p, ",");
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq)
+            return MR_EINVAL;
+        const char *r = p, *re = eq, *v = eq + 1, *ve = end;
+        while (re > r && re[-1] == ' ')
+            re--;
+        while (v < ve && *v == ' ')
+            v++;
+        while (ve > v && ve[-1] == ' ')
+            ve--;
+        int policy;
+        if (!mr_name_valid(r, (size_t)(re - r)) || parse_policy(v, (size_t)(ve - v), &policy) < 0)
+            return MR_EINVAL;
+        if (fn && fn(r, (size_t)(re - r), policy, arg))
+            return 0;
+        p = end;
+    }
+    return 0;
+}
+
+struct policy_lookup {
+    const char *room;
+    int policy;
+};
+
+static bool match_room(const char *room, size_t room_len, int policy, void *arg)
+{
+    struct policy_lookup *l = arg;
+    if (strlen(l->room) != room_len || strncmp(l->room, room, room_len) != 0)
+        return false;
+    l->policy = policy;
+    return true;
+}
+
+enum mr_record_policy mr_config_record_policy(const struct mr_config *cfg, const char *room)
+{
+    struct policy_lookup l = {room, cfg->record_policy};
+    each_room_policy(cfg->record_rooms, match_room, &l);
+    return (enum mr_record_policy)l.policy;
+}
+
 static int parse_ulong(const char *value, unsigned long min, unsigned long max, unsigned long *out)
 {
     char *end;
@@ -132,6 +216,21 @@ static int apply_key(struct mr_config *cfg, const struct key_def *k, const char 
     char *base = (char *)cfg;
     unsigned long v;
     switch (k->type) {
+    case KEY_POLICY:
+        if (parse_policy(value, strlen(value), (int *)(base + k->offset)) < 0) {
+            snprintf(why, why_len, "expected always, on-demand or never");
+            return MR_EINVAL;
+        }
+        return 0;
+    case KEY_ROOM_POLICIES:
+        if (strlen(value) >= k->size || each_room_policy(value, NULL, NULL) < 0) {
+            snprintf(why, why_len,
+                     "expected ROOM=POLICY items separated by commas (policies: always, "
+                     "on-demand, never)");
+            return MR_EINVAL;
+        }
+        strcpy(base + k->offset, value);
+        return 0;
     case KEY_BOOL:
         if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0) {
             *(bool *)(base + k->offset) = true;

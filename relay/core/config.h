@@ -21,6 +21,7 @@
 struct mr_config {
     /* [server] */
     char listen_host[256];
+    char audit_log[MR_CONFIG_PATH_MAX]; /* append-only audit trail; "" for none */
     uint16_t listen_port;
     char web_root[MR_CONFIG_PATH_MAX];
     size_t max_body;
@@ -42,10 +43,27 @@ struct mr_config {
 
     /* [recording] */
     char record_dir[MR_CONFIG_PATH_MAX];
+    int record_policy;          /* enum mr_record_policy, for rooms not listed */
+    char record_rooms[1024];    /* "room=policy, ..." exceptions */
+    unsigned segment_minutes;   /* 0: one file per recording */
+    unsigned segment_mb;
+    unsigned retention_days;    /* 0: keep forever */
+    unsigned download_ttl_s;    /* lifetime of signed download URLs */
 
     /* [log] */
     char log_level[256];
 };
+
+enum mr_record_policy {
+    MR_RECORD_ALWAYS,    /* every published stream is recorded */
+    MR_RECORD_ON_DEMAND, /* an operator starts recordings */
+    MR_RECORD_NEVER,     /* nothing in this room is recorded */
+};
+
+/* The recording policy of a room: its [recording] rooms entry, else
+ * [recording] policy. */
+enum mr_record_policy mr_config_record_policy(const struct mr_config *cfg, const char *room);
+const char *mr_record_policy_name(enum mr_record_policy p);
 
 /* Fills cfg with the embedded defaults (those documented in the shipped
  * configs/medrelay.conf). */

@@ -410,6 +410,38 @@ static void test_loopback(void)
     }
 }
 
-MR_TEST_MAIN(MR_TEST(test_defaults), MR_TEST(test_full_string), MR_TEST(test_full_file),
+/* [recording] policy and its per-room exceptions. */
+static void test_record_policy(void)
+{
+    struct mr_config cfg;
+    char err[256];
+    mr_config_defaults(&cfg);
+    CHECK_INT(mr_config_record_policy(&cfg, "any"), MR_RECORD_ALWAYS);
+    CHECK_INT(mr_config_load_string(&cfg, "p.conf",
+                                    "[recording]\npolicy = on-demand\n"
+                                    "rooms = teaching-1=never, or-3 = always,ward_9=on-demand\n",
+                                    err, sizeof(err)),
+              0);
+    CHECK_INT(mr_config_record_policy(&cfg, "teaching-1"), MR_RECORD_NEVER);
+    CHECK_INT(mr_config_record_policy(&cfg, "or-3"), MR_RECORD_ALWAYS);
+    CHECK_INT(mr_config_record_policy(&cfg, "ward_9"), MR_RECORD_ON_DEMAND);
+    CHECK_INT(mr_config_record_policy(&cfg, "teaching"), MR_RECORD_ON_DEMAND);
+    CHECK_INT(mr_config_record_policy(&cfg, "or-33"), MR_RECORD_ON_DEMAND);
+    CHECK_STR(mr_record_policy_name(MR_RECORD_ON_DEMAND), "on-demand");
+    static const char *const bad[] = {
+        "[recording]\npolicy = sometimes\n",
+        "[recording]\nrooms = or-3\n",
+        "[recording]\nrooms = or-3=maybe\n",
+        "[recording]\nrooms = bad/room=never\n",
+        "[recording]\nrooms = =never\n",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        mr_config_defaults(&cfg);
+        CHECK_INT(mr_config_load_string(&cfg, "p.conf", bad[i], err, sizeof(err)), MR_EINVAL);
+        CHECK(strstr(err, "p.conf:2: [recording]") != NULL);
+    }
+}
+
+MR_TEST_MAIN(MR_TEST(test_record_policy), MR_TEST(test_defaults), MR_TEST(test_full_string), MR_TEST(test_full_file),
              MR_TEST(test_errors), MR_TEST(test_overlong), MR_TEST(test_set),
              MR_TEST(test_validate), MR_TEST(test_split_hostport), MR_TEST(test_loopback))
