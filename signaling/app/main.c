@@ -1,6 +1,7 @@
 /* medrelay: WHIP/WHEP signaling and SRTP media relay. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "app/app.h"
 #include "core/error.h"
@@ -10,6 +11,9 @@ int main(int argc, char **argv)
 {
     struct mr_cli cli;
     struct mr_config cfg;
+    /* Recordings, sidecars and the audit trail are medical records: no
+     * file of ours is ever readable by other users. */
+    umask(027);
     mr_log_init();
     int rc = mr_cli_parse(argc, argv, &cli);
     if (rc != 0)

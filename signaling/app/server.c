@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "app/app.h"
+#include "core/audit.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "http/http.h"
@@ -83,6 +84,8 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
     s.loop = g_main_loop_new(NULL, FALSE);
     /* A client closing its socket mid-write must not kill the process. */
     signal(SIGPIPE, SIG_IGN);
+    if (mr_audit_open(cfg->audit_log) < 0)
+        goto out;
     int rc = mr_relay_new(cfg, NULL, &s.relay);
     if (rc < 0) {
         mr_log_error(CORE, "cannot start the media relay: %s", mr_strerror(rc));
@@ -112,6 +115,7 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
 out:
     mr_http_server_free(http);
     mr_relay_free(s.relay);
+    mr_audit_close();
     g_main_loop_unref(s.loop);
     return status;
 }

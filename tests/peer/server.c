@@ -108,10 +108,10 @@ static int write_config(const struct mr_test_server *s, const struct mr_test_ser
     const char *level = getenv("MEDRELAY_TEST_LOG_LEVEL");
     fprintf(f,
             "# Written by tests/peer/server.c for one test run.\n\n[server]\n"
-            "web_root = %s/signaling/web\n\n[auth]\n"
+            "web_root = %s/signaling/web\naudit_log = %s/audit.log\n\n[auth]\n"
             "# Never the repository's secret; MEDRELAY_JWT_SECRET wins anyway.\n"
             "jwt_secret_file = %s/jwt-secret\n",
-            MEDRELAY_SOURCE_DIR, s->tmp);
+            MEDRELAY_SOURCE_DIR, s->tmp, s->tmp);
     if (level && level[0])
         fprintf(f, "\n[log]\nlevel = %s\n", level);
     if (o->config_extra)
