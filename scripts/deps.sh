@@ -6,8 +6,11 @@ set -eu
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS="cmake make gcc pkg-config libc6-dev libglib2.0-dev libnice-dev libsrtp2-dev \
-libwebsockets-dev libwebsockets-evlib-glib libssl-dev libjansson-dev"
-TEST_PKGS="chromium python3 python3-aiortc nodejs npm"
+libwebsockets-dev libwebsockets-evlib-glib libssl-dev libjansson-dev \
+libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
+gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
+TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
+gstreamer1.0-plugins-base-apps ffmpeg"
 
 want="$BUILD_PKGS"
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

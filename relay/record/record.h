@@ -41,18 +41,24 @@ struct mr_record_config {
 struct mr_recorder;
 
 /* Initializes GStreamer and starts the recorder thread. Returns 0 or
- * MR_ENOMEM / MR_EIO (the directory cannot be created). */
+ * MR_ENOMEM / MR_EIO (the directory cannot be created); also MR_EINVAL (no
+ * dir) and MR_ENOTSUP (GStreamer or one of its plugins is missing). */
 int mr_recorder_new(const struct mr_record_config *cfg, struct mr_recorder **out);
 
 /* Finalizes every active recording (EOS, sidecar with SHA-256) within
- * timeout_ms, then stops the thread. Used on SIGTERM/SIGINT. */
+ * timeout_ms, then stops the thread. Used on SIGTERM/SIGINT. Recordings not
+ * finalized by then are closed as they are: state FAILED ("interrupted at
+ * shutdown ..."), sidecar "interrupted", file renamed, hashed, playable. */
 void mr_recorder_free(struct mr_recorder *r, int timeout_ms);
 
 /*
  * Looks for recordings a crash or kill left in progress (sidecar state
  * "recording"), closes them (state "interrupted", end time, size, SHA-256,
  * the file renamed like a finished one) and returns how many it closed.
- * Call once at start-up, before the first recording.
+ * Call once at start-up, before the first recording. Also closes media files
+ * left without a sidecar (one is written from the file name), and writes the
+ * playable length, found by walking the file, into its header and the
+ * sidecar's duration_s.
  */
 int mr_recorder_recover(struct mr_recorder *r);
 
@@ -97,6 +103,19 @@ typedef void (*mr_recording_done_cb)(struct mr_recording *rec, void *user);
  * reason in err); media arrives through mr_recording_push(). Codecs the
  * container cannot take give MR_ENOTSUP. done is called once when it ends
  * (finalized or failed). Returns 0 with a reference for the caller.
+ * Other errors: MR_EINVAL (names, tracks), MR_EIO (directory or file),
+ * MR_ESTATE (the recorder is shutting down). err never holds room, stream
+ * or participant names. A recording stopped before any media arrived ends
+ * FAILED ("no media was received"): its empty file is removed, its sidecar
+ * says so.
+ *
+ * Files (UTC date and time of the start; id8 = the id's first 8 digits):
+ *   <stream>_<YYYYMMDDTHHMMSSZ>_<id8>.recording.webm   while written
+ *   <stream>_<YYYYMMDDTHHMMSSZ>_<id8>.webm             when finished (.mkv
+ *                                                     when there is H.264)
+ *   <stream>_<YYYYMMDDTHHMMSSZ>_<id8>.json             the sidecar
+ * and with segments, _2, _3 ... before the extension from the second file
+ * on; each file has its own sidecar (same "id", "segment": N).
  */
 int mr_recording_start(struct mr_recorder *r, const struct mr_record_params *p,
                        mr_recording_done_cb done, void *user, struct mr_recording **out,
@@ -112,6 +131,14 @@ enum { MR_RECORD_RTP = 0, MR_RECORD_RTCP = 1 };
  * the track's sender report). Returns false when the packet was dropped. */
 bool mr_recording_push(struct mr_recording *rec, unsigned track, int what, const uint8_t *pkt,
                        size_t len, int64_t arrival_us);
+
+/* Worker thread: true, once per request, when the recorder needs a video key
+ * frame: at the start (a file begins with one), when a segment is due (files
+ * are cut at key frames) and when video resumes after a gap. The worker
+ * should then ask the publisher for one (PLI), rate-limited as for viewers.
+ * (Added by the recorder: without it a file can only start or be cut at the
+ * publisher's next spontaneous key frame.) */
+bool mr_recording_keyframe_wanted(struct mr_recording *rec);
 
 /* Stops the recording: it is finalized (EOS, duration and index written,
  * sidecar completed with SHA-256) on the recorder thread. Any thread. */
