@@ -79,11 +79,11 @@ static bool is_keyframe(const struct mr_track *t, const uint8_t *payload, size_t
     return false;
 }
 
-static struct mr_track *track_for_source(struct mr_peer *sub, int src)
+static struct mr_track *track_for_source(struct mr_track *tracks, unsigned n, int src)
 {
-    for (unsigned j = 0; j < sub->n_tracks; j++)
-        if (sub->tracks[j].src == src)
-            return &sub->tracks[j];
+    for (unsigned j = 0; j < n; j++)
+        if (tracks[j].src == src)
+            return &tracks[j];
     return NULL;
 }
 
@@ -109,25 +109,27 @@ static unsigned build_extensions(const struct fwd_packet *pkt, const struct mr_t
     return n;
 }
 
-static void forward_to(struct mr_peer *sub, const struct mr_track *src,
-                       const struct fwd_packet *pkt, struct mr_worker *w)
+/*
+ * Writes the packet as dst receives it (its SSRC, payload type, extension
+ * ids, sequence and timestamp spaces) into out. Returns the length, or 0
+ * when dst takes nothing now (not bound, wrong codec, waiting for a key
+ * frame).
+ */
+static size_t rewrite_for(struct mr_track *dst, const struct mr_track *src,
+                          const struct fwd_packet *pkt, struct mr_worker *w, uint8_t *out,
+                          size_t cap)
 {
-    struct mr_track *dst = track_for_source(sub, pkt->src_track);
-    if (!dst || sub->dead)
-        return;
     if (!dst->compatible) {
         mr_counter_add(&w->sfu.drop_incompatible, 1);
-        return;
+        return 0;
     }
     if (dst->waiting_keyframe) {
         if (!pkt->keyframe) {
             mr_counter_add(&w->sfu.drop_keyframe_wait, 1);
-            return;
+            return 0;
         }
         dst->waiting_keyframe = false;
     }
-    uint8_t *out = w->out_buf;
-    size_t cap = sizeof(w->out_buf);
     struct mr_rtp_out_header oh = {
         .marker = pkt->h.marker,
         .payload_type = dst->codec.pt,
@@ -139,14 +141,36 @@ static void forward_to(struct mr_peer *sub, const struct mr_track *src,
     unsigned n_ext = build_extensions(pkt, src, dst, ext);
     int hlen = mr_rtp_write_header(out, cap, &oh, ext, n_ext);
     if (hlen < 0 || (size_t)hlen + pkt->h.payload_len + MR_SRTP_MAX_OVERHEAD > cap)
-        return;
+        return 0;
     memcpy(out + hlen, pkt->payload, pkt->h.payload_len);
-    size_t len = (size_t)hlen + pkt->h.payload_len;
-    if (mr_transport_send_rtp(sub->transport, out, len, cap) == 0) {
-        dst->packets_out++;
-        dst->octets_out += pkt->h.payload_len;
+    dst->packets_out++;
+    dst->octets_out += pkt->h.payload_len;
+    return (size_t)hlen + pkt->h.payload_len;
+}
+
+static void forward_to(struct mr_peer *sub, const struct mr_track *src,
+                       const struct fwd_packet *pkt, struct mr_worker *w)
+{
+    struct mr_track *dst = track_for_source(sub->tracks, sub->n_tracks, pkt->src_track);
+    if (!dst || sub->dead)
+        return;
+    size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
+    if (len && mr_transport_send_rtp(sub->transport, w->out_buf, len, sizeof(w->out_buf)) == 0)
         mr_counter_add(&w->sfu.forwarded, 1);
-    }
+}
+
+/* The recording is one more receiver: rewritten like a subscriber's, its
+ * packets go into the recorder's ring instead of a socket. */
+static void record(struct mr_rec_tap *tap, const struct mr_track *src,
+                   const struct fwd_packet *pkt, struct mr_worker *w)
+{
+    struct mr_track *dst = track_for_source(tap->tracks, tap->n_tracks, pkt->src_track);
+    if (!dst)
+        return;
+    size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
+    if (len && !mr_recording_push(tap->rec, (unsigned)(dst - tap->tracks), MR_RECORD_RTP,
+                                  w->out_buf, len, pkt->now_us))
+        mr_counter_add(&w->sfu.drop_record, 1);
 }
 
 void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
@@ -178,4 +202,6 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
 
     for (unsigned i = 0; i < s->subscribers->len; i++)
         forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w);
+    if (s->rec_tap)
+        record(s->rec_tap, src, &pkt, w);
 }

@@ -79,6 +79,7 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"padding", true, offsetof(struct mr_sfu_stats, drop_padding)},
         {"keyframe_wait", true, offsetof(struct mr_sfu_stats, drop_keyframe_wait)},
         {"incompatible", true, offsetof(struct mr_sfu_stats, drop_incompatible)},
+        {"record_queue", true, offsetof(struct mr_sfu_stats, drop_record)},
     };
     family(out, "medrelay_packets_dropped_total", "counter",
            "Packets not delivered, by cause (keyframe_wait and incompatible count per viewer).");

@@ -304,10 +304,11 @@ static int find_by_rank(const struct mr_peer *pub, enum mr_media_kind kind, unsi
     return -1;
 }
 
-void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub)
+void mr_tracks_bind(struct mr_track *tracks, unsigned n, const struct mr_peer *pub,
+                    const char *who)
 {
-    for (unsigned j = 0; j < sub->n_tracks; j++) {
-        struct mr_track *t = &sub->tracks[j];
+    for (unsigned j = 0; j < n; j++) {
+        struct mr_track *t = &tracks[j];
         t->src = pub ? find_by_rank(pub, t->kind, t->rank) : -1;
         const struct mr_track *src = t->src >= 0 ? &pub->tracks[t->src] : NULL;
         t->compatible = src && codec_compatible(&src->codec, &t->codec);
@@ -316,7 +317,14 @@ void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub)
          * new publisher continues the old one's spaces. */
         mr_rewrite_unbind(&t->rw);
         if (pub && !t->compatible)
-            mr_log_warn(SFU, "subscriber %.8s: track %u cannot take the publisher's %s", sub->id,
-                        j, src ? mr_codec_name(src->codec.id) : "media");
+            mr_log_warn(SFU, "%s: track %u cannot take the publisher's %s", who, j,
+                        src ? mr_codec_name(src->codec.id) : "media");
     }
+}
+
+void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub)
+{
+    char who[32];
+    snprintf(who, sizeof(who), "subscriber %.8s", sub->id);
+    mr_tracks_bind(sub->tracks, sub->n_tracks, pub, who);
 }

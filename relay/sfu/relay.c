@@ -11,37 +11,9 @@
 #include "core/log.h"
 #include "core/random.h"
 #include "dtls/dtls.h"
+#include "sfu/relay_priv.h"
 #include "sfu/sfu_priv.h"
 #include "srtp/srtp.h"
-
-struct mr_session {
-    char id[MR_SESSION_ID_LEN + 1];
-    enum mr_session_kind kind;
-    char room[65];
-    char stream_name[65];
-    char sub[129];
-    char remote_ufrag[MR_SDP_ICE_MAX + 1];
-    char remote_pwd[MR_SDP_ICE_MAX + 1];
-    struct mr_stream *stream; /* reference */
-    struct mr_peer *peer;     /* destroyed by the worker when we say so */
-    uint64_t ticket;          /* non-zero until answered */
-    mr_session_cb cb;
-    void *user;
-    uint64_t restart_ticket;  /* non-zero while an ICE restart runs */
-    mr_session_cb restart_cb;
-    void *restart_user;
-};
-
-struct mr_relay {
-    const struct mr_config *cfg;
-    GMainContext *control;
-    struct mr_worker_pool *pool;
-    struct mr_dtls_identity *identity;
-    char stun_ip[64];
-    GHashTable *sessions; /* id -> struct mr_session (owned) */
-    GHashTable *streams;  /* "room/name" -> struct mr_stream (one reference) */
-    uint64_t next_ticket;
-};
 
 const struct mr_config *mr_relay_config(const struct mr_relay *r)
 {
@@ -95,6 +67,19 @@ int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_r
         rc = mr_dtls_identity_new(&r->identity);
     if (rc < 0)
         goto fail;
+    struct mr_record_config rc_cfg = {
+        .dir = cfg->record_dir,
+        .segment_bytes = (uint64_t)cfg->segment_mb << 20,
+        .segment_seconds = cfg->segment_minutes * 60,
+        .ring_slots = 2048,
+    };
+    rc = mr_recorder_new(&rc_cfg, &r->recorder);
+    if (rc < 0) {
+        mr_log_error(RECORD, "cannot start the recorder in %s: %s", cfg->record_dir,
+                     mr_strerror(rc));
+        goto fail;
+    }
+    mr_recorder_recover(r->recorder); /* it logs what it closed */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned n = cfg->workers ? cfg->workers : (cpus > 0 ? (unsigned)cpus : 1);
     rc = mr_worker_pool_new(n, &r->pool);
@@ -109,6 +94,8 @@ int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_r
 
     /* ERRORS */
 fail:
+    if (r->recorder)
+        mr_recorder_free(r->recorder, 0);
     mr_dtls_identity_free(r->identity);
     free(r);
     return rc;
@@ -127,6 +114,7 @@ static void remove_session(struct mr_relay *r, struct mr_session *s)
     }
     mr_worker_call(st->worker, mr_peer_destroy, s->peer);
     if (--st->n_sessions == 0) {
+        mr_relay_record_on_stream_end(r, st);
         g_hash_table_remove(r->streams, st->key);
         mr_stream_unref(st);
     }
@@ -145,8 +133,10 @@ void mr_relay_free(struct mr_relay *r)
     for (GList *l = all; l; l = l->next)
         remove_session(r, l->data);
     g_list_free(all);
-    /* Joins the workers after they ran every queued destroy. */
+    /* Joins the workers after they ran every queued destroy (which drops
+     * their references to recordings), then lets the recorder finalize. */
     mr_worker_pool_free(r->pool);
+    mr_recorder_free(r->recorder, 8000);
     g_hash_table_destroy(r->sessions);
     g_hash_table_destroy(r->streams);
     mr_dtls_identity_free(r->identity);
@@ -494,8 +484,10 @@ static gboolean deliver_note(gpointer data)
     void *user = s->user;
     s->ticket = 0;
     s->cb = NULL;
-    if (n->err == 0 && s->kind == MR_SESSION_PUBLISH)
+    if (n->err == 0 && s->kind == MR_SESSION_PUBLISH) {
         s->stream->pub_ready = true;
+        mr_relay_record_on_publish(r, s->stream);
+    }
     if (n->err < 0)
         remove_session(r, s);
     if (cb)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "record/record.h"
 
 #define MR_SESSION_ID_LEN 32 /* hex digits */
 
@@ -116,6 +117,43 @@ struct mr_relay_counts {
     unsigned streams;
 };
 void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
+
+/* --- Recordings ------------------------------------------------------- */
+
+/*
+ * Starts recording a published stream (an operator's request; `by` is its
+ * sub, for the audit trail). Returns 0, MR_EBUSY (already recording),
+ * MR_ENOENT (nothing published), MR_EPERM (the room's policy is "never"),
+ * or MR_EIO when the recorder refused (unwritable directory, ...; detail
+ * says why).
+ */
+int mr_relay_record_start(struct mr_relay *relay, const char *room, const char *stream,
+                          const char *by, char *detail, size_t detail_len);
+
+/* Stops and finalizes a stream's recording. Returns 0 or MR_ENOENT. */
+int mr_relay_record_stop(struct mr_relay *relay, const char *room, const char *stream,
+                         const char *by);
+
+/* What the API shows of a stream. */
+struct mr_stream_status {
+    char room[65];
+    char stream[65];
+    char publisher[129];          /* sub of the publisher, "" when none */
+    bool published;
+    unsigned subscribers;
+    enum mr_record_policy policy;
+    bool recording;
+    struct mr_recording_info rec; /* when recording */
+    char record_error[256];       /* why the last recording failed or could
+                                     not start; "" after one starts */
+};
+
+typedef void (*mr_stream_status_fn)(const struct mr_stream_status *st, void *user);
+
+/* Calls fn for every stream, or every stream of room (when not NULL),
+ * sorted by room and stream name. */
+void mr_relay_each_stream(struct mr_relay *relay, const char *room, mr_stream_status_fn fn,
+                          void *user);
 
 /* Appends the relay's metrics in the Prometheus text format to out. */
 void mr_relay_metrics(struct mr_relay *relay, GString *out);

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "record/record.h"
 #include "rtcp/rtcp.h"
 #include "sdp/negotiate.h"
 #include "sdp/sdp.h"
@@ -99,6 +100,17 @@ struct mr_peer {
     int64_t secure_us;
 };
 
+/* A recording seen from the worker: a receiver like a subscriber (tracks
+ * bound to the publisher's, rewritten, gated on key frames), whose packets
+ * go into the recorder's ring. Allocated by the control thread, owned by
+ * the stream's worker once attached. */
+struct mr_rec_tap {
+    struct mr_recording *rec; /* a reference */
+    unsigned n_tracks;
+    struct mr_track tracks[MR_MAX_TRACKS];
+    char cname[MR_CNAME_LEN];
+};
+
 struct mr_stream {
     int refs;                 /* atomic */
     char room[65];
@@ -115,8 +127,14 @@ struct mr_stream {
     unsigned n_pub_tracks;
     unsigned n_sessions;
 
+    struct mr_recording *recording; /* a reference; NULL when not recording */
+    struct mr_pub_track rec_tracks[MR_MAX_TRACKS]; /* what it was started with */
+    unsigned n_rec_tracks;
+    char rec_error[256];      /* the last recording failure, for the API */
+
     /* Worker thread only. */
     struct mr_peer *publisher;
+    struct mr_rec_tap *rec_tap;
     GPtrArray *subscribers;   /* struct mr_peer *, not owned */
     GSource *tick;            /* RTCP reports, keyframe requests */
     GSource *grace;           /* viewers waiting for a publisher */
@@ -154,6 +172,20 @@ void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag); /* takes frag
 void mr_peer_restart_ice(struct mr_peer *p, struct mr_sdp_frag *frag); /* takes frag */
 /* Worker: (re)binds a subscriber's tracks to the stream's current publisher. */
 void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub);
+/* Worker: binds receiving tracks (a subscriber's or a recording's) to pub's,
+ * by kind and rank; who names them in logs. */
+void mr_tracks_bind(struct mr_track *tracks, unsigned n, const struct mr_peer *pub,
+                    const char *who);
+
+/* record_tap.c */
+struct mr_rec_tap *mr_rec_tap_new(const struct mr_pub_track *pub, unsigned n_pub,
+                                  struct mr_record_params *params);
+void mr_rec_tap_free(struct mr_rec_tap *tap);
+/* Control thread: hands a tap to the stream's worker (NULL: detach). */
+void mr_stream_post_tap(struct mr_stream *s, struct mr_rec_tap *tap);
+/* Worker: a sender report of publisher track ti, translated for the tap. */
+void mr_rec_tap_sender_report(struct mr_rec_tap *tap, int ti, const struct mr_rtcp_sr *sr,
+                              int64_t now_us);
 
 /* forward.c (worker, hot path) */
 void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len);

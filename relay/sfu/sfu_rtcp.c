@@ -72,8 +72,11 @@ void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len)
         if (ti < 0)
             continue;
         mr_rtp_rx_stats_on_sr(&pub->tracks[ti].rx, sr.ntp, now);
-        if (pub->attached)
+        if (pub->attached) {
             translate_sr(pub, ti, &sr);
+            if (pub->stream->rec_tap)
+                mr_rec_tap_sender_report(pub->stream->rec_tap, ti, &sr, now);
+        }
     }
 }
 

@@ -53,6 +53,9 @@ void mr_stream_unref(struct mr_stream *s)
      * source is attached any more when peers are gone. */
     stop_source(&s->tick);
     stop_source(&s->grace);
+    mr_rec_tap_free(s->rec_tap);
+    if (s->recording)
+        mr_recording_unref(s->recording);
     g_ptr_array_free(s->subscribers, TRUE);
     mr_worker_release(s->worker);
     free(s);
@@ -60,6 +63,10 @@ void mr_stream_unref(struct mr_stream *s)
 
 static bool any_waiting_for_keyframe(struct mr_stream *s)
 {
+    if (s->rec_tap)
+        for (unsigned j = 0; j < s->rec_tap->n_tracks; j++)
+            if (s->rec_tap->tracks[j].waiting_keyframe && s->rec_tap->tracks[j].compatible)
+                return true;
     for (unsigned i = 0; i < s->subscribers->len; i++) {
         struct mr_peer *sub = g_ptr_array_index(s->subscribers, i);
         for (unsigned j = 0; j < sub->n_tracks; j++)
@@ -89,8 +96,10 @@ static gboolean tick(gpointer data)
     int64_t now = mr_clock_mono_us();
     if (s->publisher && !s->publisher->dead) {
         mr_rtcp_send_receiver_reports(s->publisher, now);
-        /* A lost PLI or key frame would leave a viewer black: ask again. */
-        if (any_waiting_for_keyframe(s))
+        /* A lost PLI or key frame would leave a viewer black: ask again.
+         * The recorder asks too, to start or cut a file on a key frame. */
+        bool recorder_asks = s->rec_tap && mr_recording_keyframe_wanted(s->rec_tap->rec);
+        if (recorder_asks || any_waiting_for_keyframe(s))
             mr_stream_request_keyframe(s, now);
     }
     return G_SOURCE_CONTINUE;
@@ -140,8 +149,10 @@ static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
     stop_source(&s->grace);
     for (unsigned i = 0; i < s->subscribers->len; i++)
         mr_peer_bind_subscriber(g_ptr_array_index(s->subscribers, i), p);
+    if (s->rec_tap)
+        mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, p, "recording");
     s->last_keyframe_request_us = 0;
-    if (s->subscribers->len > 0)
+    if (s->subscribers->len > 0 || s->rec_tap)
         mr_stream_request_keyframe(s, mr_clock_mono_us());
 }
 
@@ -176,6 +187,8 @@ void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
     s->publisher = NULL;
     for (unsigned i = 0; i < s->subscribers->len; i++)
         mr_peer_bind_subscriber(g_ptr_array_index(s->subscribers, i), NULL);
+    if (s->rec_tap)
+        mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, NULL, "recording");
     if (s->subscribers->len > 0 && !s->grace)
         start_grace(s);
 }

@@ -21,6 +21,7 @@
     X(drop_padding, "padding", "padding-only RTP")                                       \
     X(drop_keyframe_wait, "keyframe_wait", "held back until the viewer's first key frame") \
     X(drop_incompatible, "incompatible", "the viewer cannot take the publisher's codec")   \
+    X(drop_record, "record_queue", "the recorder fell behind (its queue was full)")        \
     X(pli_in, "pli", "PLI from subscribers")                                             \
     X(fir_in, "fir", "FIR from subscribers")                                             \
     X(keyframe_requests, "sent", "key-frame requests sent to publishers")                \
