@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api/api.h"
 #include "app/app.h"
 #include "core/audit.h"
 #include "core/error.h"
@@ -68,6 +69,16 @@ static void handle_metrics(struct mr_http_request *req, void *user)
     g_string_free(text, TRUE);
 }
 
+/* Retention runs once at start-up and then hourly (api/api.h). */
+#define RETENTION_PERIOD_S 3600
+
+static gboolean on_retention(gpointer data)
+{
+    const struct mr_config *cfg = data;
+    mr_api_retention_sweep(cfg, (int64_t)time(NULL));
+    return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_signal(gpointer data)
 {
     struct server *s = data;
@@ -80,6 +91,8 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
 {
     struct server s = {.key = key, .cfg = cfg};
     struct mr_http_server *http = NULL;
+    struct mr_api *api = NULL;
+    guint retention = 0;
     int status = 1;
     s.loop = g_main_loop_new(NULL, FALSE);
     /* A client closing its socket mid-write must not kill the process. */
@@ -91,16 +104,26 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
         mr_log_error(CORE, "cannot start the media relay: %s", mr_strerror(rc));
         goto out;
     }
+    rc = mr_api_new(cfg, s.relay, key, &api);
+    if (rc < 0) {
+        mr_log_error(CORE, "cannot start the API: %s", mr_strerror(rc));
+        goto out;
+    }
+    /* After the relay, whose recorder has closed recordings a crash left
+     * open, and before listening, so that old files are never served. */
+    on_retention((gpointer)cfg);
+    retention = g_timeout_add_seconds(RETENTION_PERIOD_S, on_retention, (gpointer)cfg);
     struct mr_whip whip = {.cfg = cfg, .relay = s.relay, .key = key};
-    struct mr_http_route routes[MR_WHIP_ROUTES + 2];
+    struct mr_http_route routes[MR_WHIP_ROUTES + 2 + MR_API_ROUTES];
     mr_whip_routes(&whip, routes);
+    mr_api_routes(api, routes + MR_WHIP_ROUTES + 2);
     routes[MR_WHIP_ROUTES] = (struct mr_http_route){
         MR_HTTP_GET, "healthz", 1, 1, false, NULL, handle_health, &s,
     };
     routes[MR_WHIP_ROUTES + 1] = (struct mr_http_route){
         MR_HTTP_GET, "metrics", 1, 1, false, check_metrics, handle_metrics, &s,
     };
-    rc = mr_http_server_new(cfg, s.loop, routes, MR_WHIP_ROUTES + 2, &http);
+    rc = mr_http_server_new(cfg, s.loop, routes, MR_WHIP_ROUTES + 2 + MR_API_ROUTES, &http);
     if (rc < 0) {
         mr_log_error(CORE, "cannot listen on %s:%u", cfg->listen_host, cfg->listen_port);
         goto out;
@@ -113,7 +136,10 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
     g_main_loop_run(s.loop);
     status = 0;
 out:
+    if (retention)
+        g_source_remove(retention);
     mr_http_server_free(http);
+    mr_api_free(api);
     mr_relay_free(s.relay);
     mr_audit_close();
     g_main_loop_unref(s.loop);

@@ -38,9 +38,9 @@ void mr_http_add_cors(const struct http_req *r, bool preflight,
     }
     if (preflight) {
         add(req, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
-        add(req, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match");
+        add(req, "Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match, Range");
         add(req, "Access-Control-Max-Age", "600");
     } else {
-        add(req, "Access-Control-Expose-Headers", "Location, Link, ETag, Accept-Patch");
+        add(req, "Access-Control-Expose-Headers", "Location, Link, ETag, Accept-Patch, Content-Range, Accept-Ranges, Content-Length");
     }
 }

@@ -18,6 +18,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config.h"
 
@@ -42,8 +43,11 @@ struct mr_http_request {
     unsigned n_segments;
     char segments[MR_HTTP_MAX_SEGMENTS][MR_HTTP_SEGMENT_MAX];
     bool bad_path;                /* a segment was empty, too long or too many */
+    char query[1024];             /* the query's arguments, percent-decoded by
+                                     libwebsockets, joined by '&'; "" */
     char authorization[4200];
     char content_type[256];
+    char range[256];              /* Range (RFC 9110 §14.2); "" also when longer */
     char origin[256];
     char peer_addr[64];           /* the client's IP address */
     long long content_length;     /* -1 when absent */
@@ -95,6 +99,26 @@ void mr_http_respond(struct mr_http_request *req, int status, const char *conten
 /* Answers with {"error": code, "detail": detail} and the given status. */
 void mr_http_respond_error(struct mr_http_request *req, int status, const char *code,
                            const char *detail);
+
+/*
+ * Answers with the first `size` bytes of an open file: the whole (200), or
+ * the one range the request's Range header asks for (206, Content-Range),
+ * or 416 with Content-Range "bytes * /size" when no range is satisfiable
+ * (see http/range.h). Accept-Ranges: bytes is always sent; a HEAD request
+ * gets the same headers without the body. The body is read and written in
+ * chunks as the socket becomes writable, so a recording is never held in
+ * memory, and `size` is a snapshot: a file that grows meanwhile is served
+ * up to that size. fd is transferred (closed by the server, also on
+ * failure); headers as for mr_http_respond. Returns the status chosen.
+ */
+int mr_http_respond_file(struct mr_http_request *req, int fd, uint64_t size,
+                         const char *content_type, const struct mr_http_header *headers,
+                         unsigned n_headers);
+
+/* Copies the value of the query argument `name` (the first occurrence)
+ * into out. Returns its length, -1 when absent, MR_ENOSPC when too long. */
+int mr_http_query_arg(const struct mr_http_request *req, const char *name, char *out,
+                      size_t cap);
 
 /* Runs cancel(user) if the client goes away before the answer. */
 void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user), void *user);

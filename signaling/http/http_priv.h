@@ -33,6 +33,7 @@ struct http_req {
     size_t resp_headers_len;
     void (*cancel)(void *user);
     void *cancel_user;
+    struct http_file *file;            /* a file answer (file_answer.c); NULL */
 };
 
 /* cors.c: adds CORS response headers for req (to the given list). */
@@ -43,7 +44,26 @@ void mr_http_add_cors(const struct http_req *r, bool preflight,
  * when lws took over, or answers with an error itself. */
 int mr_http_serve_file(struct http_req *r);
 
+/* file_answer.c: a file answer being written. */
+struct http_file {
+    int fd;
+    uint64_t off;                      /* next byte to send */
+    uint64_t remaining;                /* bytes of the body still to send */
+    uint64_t length;                   /* Content-Length */
+    bool head_sent;
+};
+
+/* Writes the next part of r's file answer (the head first). Returns 1 when
+ * the answer is complete, 0 when more is to come (writable was requested
+ * again), -1 when the connection must be closed. */
+int mr_http_file_writable(struct lws *wsi, struct http_req *r);
+void mr_http_file_free(struct http_file *f);
+
 /* server.c */
 void mr_http_header_add(struct http_req *r, const char *name, const char *value);
+
+/* Writes r's status line and headers, with Content-Length: content_length
+ * (none for 204/304), and finalizes the head. Returns 0 or -1. */
+int mr_http_write_head(struct lws *wsi, struct http_req *r, uint64_t content_length);
 
 #endif

@@ -23,6 +23,7 @@ struct pss {
 
 static void free_req(struct http_req *r)
 {
+    mr_http_file_free(r->file);
     free(r->pub.body);
     free(r->resp_body);
     free(r->resp_headers);
@@ -129,9 +130,9 @@ bool mr_http_content_type_is(const struct mr_http_request *req, const char *type
 
 /* --- Writing the answer -------------------------------------------------- */
 
-static int write_answer(struct lws *wsi, struct http_req *r)
+int mr_http_write_head(struct lws *wsi, struct http_req *r, uint64_t content_length)
 {
-    size_t cap = LWS_PRE + 4096 + r->resp_headers_len + r->resp_len;
+    size_t cap = LWS_PRE + 4096 + r->resp_headers_len;
     unsigned char *buf = malloc(cap);
     if (!buf)
         return -1;
@@ -154,24 +155,42 @@ static int write_answer(struct lws *wsi, struct http_req *r)
             goto out;
         off += strlen(name) + 1 + strlen(value) + 1;
     }
-    if (r->status != 204 && r->status != 304 &&
-        lws_add_http_header_content_length(wsi, r->resp_len, &p, end))
-        goto out;
+    if (r->status != 204 && r->status != 304) {
+        /* A HEAD answer announces the length without sending the body;
+         * lws's own helper would then wait for those bytes. */
+        char len[24];
+        int n = snprintf(len, sizeof(len), "%llu", (unsigned long long)content_length);
+        if (r->pub.method == MR_HTTP_HEAD
+                ? lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+                                               (unsigned char *)len, n, &p, end)
+                : lws_add_http_header_content_length(wsi, content_length, &p, end))
+            goto out;
+    }
     if (r->close_after &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (unsigned char *)"close", 5, &p,
                                      end))
         goto out;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         goto out;
-    if (r->resp_len) {
-        memcpy(start, r->resp_body, r->resp_len);
-        if (lws_write(wsi, start, r->resp_len, LWS_WRITE_HTTP_FINAL) != (int)r->resp_len)
-            goto out;
-    }
     rc = 0;
 out:
     free(buf);
     return rc;
+}
+
+static int write_answer(struct lws *wsi, struct http_req *r)
+{
+    if (mr_http_write_head(wsi, r, r->resp_len) < 0)
+        return -1;
+    if (!r->resp_len || r->pub.method == MR_HTTP_HEAD)
+        return 0;
+    unsigned char *buf = malloc(LWS_PRE + r->resp_len);
+    if (!buf)
+        return -1;
+    memcpy(buf + LWS_PRE, r->resp_body, r->resp_len);
+    int n = lws_write(wsi, buf + LWS_PRE, r->resp_len, LWS_WRITE_HTTP_FINAL);
+    free(buf);
+    return n == (int)r->resp_len ? 0 : -1;
 }
 
 /* --- Reading the request ------------------------------------------------- */
@@ -193,6 +212,31 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, 
     out[0] = '\0';
     if (lws_hdr_total_length(wsi, tok) >= (int)cap || lws_hdr_copy(wsi, out, (int)cap, tok) < 0)
         out[0] = '\0';
+}
+
+/* libwebsockets keeps the query's arguments as fragments of one header,
+ * already percent-decoded; they are joined back with '&'. A query that
+ * does not fit is dropped whole rather than cut. */
+static void copy_query(struct lws *wsi, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    for (int i = 0;; i++) {
+        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len <= 0)
+            return;
+        if (n + (size_t)len + 2 > cap) {
+            out[0] = '\0';
+            return;
+        }
+        if (n)
+            out[n++] = '&';
+        if (lws_hdr_copy_fragment(wsi, out + n, (int)(cap - n), WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
+            out[0] = '\0';
+            return;
+        }
+        n += strlen(out + n);
+    }
 }
 
 static void split_path(struct mr_http_request *req)
@@ -245,6 +289,8 @@ static int read_request(struct lws *wsi, struct http_req *r)
     copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->pub.content_type,
                 sizeof(r->pub.content_type));
     copy_header(wsi, WSI_TOKEN_ORIGIN, r->pub.origin, sizeof(r->pub.origin));
+    copy_header(wsi, WSI_TOKEN_HTTP_RANGE, r->pub.range, sizeof(r->pub.range));
+    copy_query(wsi, r->pub.query, sizeof(r->pub.query));
     if (!lws_get_peer_simple(wsi, r->pub.peer_addr, sizeof(r->pub.peer_addr)))
         r->pub.peer_addr[0] = '\0';
     char cl[32];
@@ -336,8 +382,13 @@ static int start_request(struct lws *wsi, struct pss *pss)
         return 0;
     }
     r->body_cap = cap;
-    bool expect_body = r->route->body && (r->pub.content_length > 0 ||
-                                          (r->pub.method == MR_HTTP_POST));
+    /* RFC 9112 §6.3: a request with neither Content-Length nor
+     * Transfer-Encoding has no body (curl -X POST sends such requests);
+     * libwebsockets would never report its completion. */
+    bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    bool expect_body = r->route->body &&
+                       (r->pub.content_length > 0 ||
+                        (r->pub.method == MR_HTTP_POST && (r->pub.content_length == 0 || chunked)));
     if (expect_body) {
         r->waiting_body = true;
         return 0;
@@ -385,7 +436,10 @@ static int on_writable(struct lws *wsi, struct pss *pss)
     struct http_req *r = pss->req;
     if (!r || !r->responded || r->status == 0)
         return 0;
-    int rc = write_answer(wsi, r);
+    int rc = r->file ? mr_http_file_writable(wsi, r) : write_answer(wsi, r);
+    if (rc == 0 && r->file)
+        return 0; /* more of the file to come */
+    rc = rc < 0 ? -1 : 0;
     bool close_after = r->close_after;
     pss->req = NULL;
     free_req(r);

@@ -273,8 +273,12 @@ class Server:
         self.stopped = False
 
     @classmethod
-    def start(cls, artifact_dir, bin_path=None, config=None, env=None, ready_timeout=15.0):
-        """Starts medrelay and waits for GET /healthz → 200. Raises SetupError on failure."""
+    def start(cls, artifact_dir, bin_path=None, config=None, env=None, ready_timeout=15.0,
+              seed_record_dir=None, record_dir=None):
+        """Starts medrelay and waits for GET /healthz → 200. Raises SetupError on failure.
+        seed_record_dir: a folder copied into the server's record directory first.
+        record_dir: use this record directory (a tmpfs, a read-only mount, the
+        one of a previous run) instead of a fresh one in the temp folder."""
         self = cls()
         self.bin = bin_path or server_binary()
         self.host = "127.0.0.1"
@@ -282,8 +286,11 @@ class Server:
         self.url = f"http://{self.host}:{self.port}"
         self.secret = secrets.token_hex(24)           # 48 bytes; the contract wants >= 32
         self.tmp = tempfile.mkdtemp(prefix="medrelay-test-")
-        self.record_dir = os.path.join(self.tmp, "recordings")
-        os.makedirs(self.record_dir)
+        self.record_dir = record_dir or os.path.join(self.tmp, "recordings")
+        if seed_record_dir and not record_dir:
+            shutil.copytree(seed_record_dir, self.record_dir, symlinks=True)
+        elif not record_dir:
+            os.makedirs(self.record_dir)
         web_root = os.path.join(REPO_ROOT, "signaling", "web")
         sections = {
             "server": {"web_root": web_root if os.path.isdir(web_root) else None},
