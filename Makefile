@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-asan fuzz clean
+.PHONY: all deps build run test test-asan soak fuzz clean
 
 all: build
 
@@ -32,6 +32,12 @@ test-asan:
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 		ctest --output-on-failure -L "unit|fuzz|integration|interop"
+
+# Long runs outside `make test`: a ten-minute Chromium recording with its
+# lip-sync check (about 15 minutes in all).
+soak: build
+	@scripts/deps.sh test
+	@cd $(BUILD_DIR) && ctest --output-on-failure -L soak $(CTEST_ARGS)
 
 # libFuzzer on every parser for FUZZ_SECONDS each (needs clang).
 FUZZ_SECONDS ?= 60

@@ -10,7 +10,7 @@ libwebsockets-dev libwebsockets-evlib-glib libssl-dev libjansson-dev \
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
 TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
-gstreamer1.0-plugins-base-apps ffmpeg"
+gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk"
 
 want="$BUILD_PKGS"
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

@@ -118,6 +118,67 @@ struct mr_relay_counts {
 };
 void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
 
+/* --- Room subscriptions: several streams over one transport ----------- */
+
+/*
+ * A room subscription receives any number of a room's streams over one
+ * transport: one browser RTCPeerConnection, however many streams a client
+ * watches. The relay makes the offers and the client answers (as Janus and
+ * LiveKit do for their subscribers): the relay knows what it will send, and
+ * the browser only has to accept it.
+ *
+ * Each offer has, per live stream asked for, one sendonly section per
+ * published track (audio, video), whose a=msid is "<stream> <kind>" so the
+ * browser's track event names the stream; the relay's ICE credentials,
+ * DTLS fingerprint (a=setup:actpass) and all its candidates. Every change
+ * of the set of streams (asked for, or published, or gone) is a new offer
+ * on the same transport: same ICE credentials and fingerprint, o= version
+ * incremented, earlier sections kept in place (a stream no longer sent has
+ * its sections set to port 0 and their mids may be reused later).
+ */
+struct mr_room_sub_request {
+    const char *room;                 /* validated name */
+    const char *sub;                  /* who, from the token */
+    const char *const *streams;       /* validated stream names */
+    unsigned n_streams;
+};
+
+/* Opens a room subscription. Streams not published now are skipped (ask
+ * again with mr_relay_room_sub_update when they start). Returns 0 and cb
+ * delivers the relay's offer in res->answer (once, on the control thread,
+ * unless cancelled), or MR_ENOMEM / MR_EINVAL (detail) with cb never
+ * called. The session is found by res->session_id for the calls below,
+ * mr_relay_patch (the client's trickled candidates; the relay's offer
+ * carries all of its own) and mr_relay_close. */
+int mr_relay_open_room_sub(struct mr_relay *relay, const struct mr_room_sub_request *req,
+                           mr_session_cb cb, void *user, uint64_t *ticket, char *detail,
+                           size_t detail_len);
+
+/* Applies the client's answer to the last offer. Returns 0, MR_ENOENT (no
+ * such room subscription), MR_ESTATE (no offer is waiting for an answer),
+ * or MR_EPARSE / MR_ECODEC with detail (the session keeps its previous
+ * state and the offer may be answered again). */
+int mr_relay_room_sub_answer(struct mr_relay *relay, const char *session_id, const char *sdp,
+                             size_t len, char *detail, size_t detail_len);
+
+/* Changes the set of streams (req->streams; room and sub must match the
+ * session's) and makes a new offer, delivered by cb as for open. Returns 0,
+ * MR_ENOENT, or MR_EBUSY when the previous offer is not answered yet (try
+ * again after answering). */
+int mr_relay_room_sub_update(struct mr_relay *relay, const char *session_id,
+                             const struct mr_room_sub_request *req, mr_session_cb cb,
+                             void *user, uint64_t *ticket, char *detail, size_t detail_len);
+
+/* --- Moderation -------------------------------------------------------- */
+
+/* Stops (muted) or resumes forwarding a published stream's audio or video
+ * to every receiver (subscribers and room subscriptions; the recording
+ * keeps what the room heard, so it is muted too). The state belongs to the
+ * stream while it exists and survives a publisher reconnect. Returns 0 or
+ * MR_ENOENT (no such stream). */
+int mr_relay_set_muted(struct mr_relay *relay, const char *room, const char *stream,
+                       bool audio, bool muted);
+
 /* --- Recordings ------------------------------------------------------- */
 
 /*
@@ -140,7 +201,10 @@ struct mr_stream_status {
     char stream[65];
     char publisher[129];          /* sub of the publisher, "" when none */
     bool published;
-    unsigned subscribers;
+    bool has_audio, has_video;    /* what the publisher sends */
+    bool audio_muted, video_muted; /* mr_relay_set_muted */
+    unsigned subscribers;         /* WHEP sessions and room subscriptions
+                                     receiving it */
     enum mr_record_policy policy;
     bool recording;
     struct mr_recording_info rec; /* when recording */
