@@ -236,4 +236,57 @@ struct mr_sdp_answer {
  */
 int mr_sdp_write_answer(const struct mr_sdp_answer *a, char *out, size_t cap);
 
+/* --- Offers ------------------------------------------------------------- */
+
+/* One media section of an offer the relay makes (it only sends). */
+struct mr_sdp_offer_media {
+    enum mr_media_kind kind;          /* MR_MEDIA_AUDIO or MR_MEDIA_VIDEO */
+    char mid[MR_SDP_MID_MAX + 1];
+    bool retired;                     /* port 0 and a=inactive: a section no
+                                         longer used, kept in place (JSEP:
+                                         m-lines never go away) */
+    struct mr_sdp_codec codec;        /* the one codec sent (also written for
+                                         a retired section, as its format) */
+    unsigned n_extmaps;
+    struct mr_sdp_extmap extmaps[MR_SDP_ANSWER_MAX_EXTMAPS];
+    uint32_t ssrc;                    /* sent on; non-zero unless retired */
+    char cname[64];
+    char msid_stream[65];             /* a=msid:<stream> <track> */
+    char msid_track[64];
+};
+
+struct mr_sdp_offer {
+    uint64_t sess_id;
+    uint64_t sess_version;            /* incremented by the caller per offer */
+    const char *ice_ufrag;            /* borrowed */
+    const char *ice_pwd;
+    const char *fingerprint_alg;      /* "sha-256" */
+    const char *fingerprint;          /* "AB:CD:..." */
+    const char *conn_addr;            /* for c= lines */
+    uint16_t conn_port;               /* for m= lines of live sections */
+    unsigned n_candidates;
+    const struct mr_sdp_candidate *candidates; /* borrowed */
+    bool end_of_candidates;
+    unsigned n_media;
+    struct mr_sdp_offer_media media[MR_SDP_MAX_MEDIA];
+};
+
+/*
+ * Writes a send-only offer with CRLF line ends (RFC 8829 JSEP §5.2.1,
+ * RFC 8843 BUNDLE): session lines, a=group:BUNDLE with the mids of the live
+ * sections (omitted when none is), a=ice-options:trickle, a=msid-semantic;
+ * per live section: m= with conn_port and the codec's payload type, c=,
+ * a=mid, a=sendonly, a=ice-ufrag/pwd, a=fingerprint, a=setup:actpass,
+ * a=rtcp-mux, a=rtcp-rsize, extmaps, rtpmap/rtcp-fb/fmtp, a=msid and
+ * a=ssrc cname/msid lines; candidates and end-of-candidates in the first
+ * live section (the BUNDLE tag). A retired section is "m=<kind> 0
+ * UDP/TLS/RTP/SAVPF <pt>", c=IN IP4 0.0.0.0, a=mid, a=inactive,
+ * a=rtcp-mux and its rtpmap. Returns the length (a NUL follows), MR_ENOSPC,
+ * or MR_EINVAL: a NULL or empty transport string, a kind other than audio
+ * or video, an empty or duplicate mid, a payload type outside 96-127 or one
+ * used with two different codec configurations, a live section without
+ * SSRC or cname, or a string with a blank or control byte.
+ */
+int mr_sdp_write_offer(const struct mr_sdp_offer *o, char *out, size_t cap);
+
 #endif

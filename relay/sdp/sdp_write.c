@@ -169,14 +169,15 @@ static void put_source(struct wbuf *w, const struct mr_sdp_answer_media *am)
         put(w, "a=ssrc:%u msid:%s %s\r\n", (unsigned)am->ssrc, stream, am->msid_track);
 }
 
-static void put_candidates(struct wbuf *w, const struct mr_sdp_answer *a)
+static void put_candidates(struct wbuf *w, const struct mr_sdp_candidate *cands, unsigned n,
+                           bool end_of_candidates)
 {
-    for (unsigned i = 0; i < a->n_candidates; i++) {
+    for (unsigned i = 0; i < n; i++) {
         put(w, "a=");
-        put_candidate(w, &a->candidates[i]);
+        put_candidate(w, &cands[i]);
         put(w, "\r\n");
     }
-    if (a->end_of_candidates)
+    if (end_of_candidates)
         put(w, "a=end-of-candidates\r\n");
 }
 
@@ -200,7 +201,7 @@ static void put_accepted(struct wbuf *w, const struct mr_sdp_answer *a,
     put_codecs(w, am);
     put_source(w, am);
     if (first)
-        put_candidates(w, a);
+        put_candidates(w, a->candidates, a->n_candidates, a->end_of_candidates);
 }
 
 /* --- Checks ----------------------------------------------------------------- */
@@ -299,6 +300,146 @@ int mr_sdp_write_answer(const struct mr_sdp_answer *a, char *out, size_t cap)
             put_rejected(&w, am);
         } else {
             put_accepted(&w, a, am, first);
+            first = false;
+        }
+    }
+    if (w.full) {
+        if (cap)
+            out[0] = '\0';
+        return MR_ENOSPC;
+    }
+    return (int)w.len;
+}
+
+/* --- Offer ---------------------------------------------------------------- */
+
+/*
+ * The relay's own offers (room subscriptions): every live section sends one
+ * codec on one SSRC. A retired section stays in place with port 0 (JSEP
+ * §5.2.2: the number of m-lines never shrinks) and keeps a format and its
+ * rtpmap, so that it parses like any other section.
+ */
+
+#define OFFER_PROTO "UDP/TLS/RTP/SAVPF"
+
+static bool same_codec(const struct mr_sdp_codec *a, const struct mr_sdp_codec *b)
+{
+    return strcmp(a->name, b->name) == 0 && a->clock_rate == b->clock_rate &&
+           a->channels == b->channels && strcmp(a->fmtp, b->fmtp) == 0;
+}
+
+static bool offer_media_valid(const struct mr_sdp_offer *o, unsigned i)
+{
+    const struct mr_sdp_offer_media *m = &o->media[i];
+    if ((m->kind != MR_MEDIA_AUDIO && m->kind != MR_MEDIA_VIDEO) || !WORD_OK(m->mid, false) ||
+        m->codec.pt < 96 || !codec_valid(&m->codec) || m->codec.clock_rate == 0 ||
+        m->n_extmaps > MR_SDP_ANSWER_MAX_EXTMAPS)
+        return false;
+    for (unsigned k = 0; k < m->n_extmaps; k++)
+        if (m->extmaps[k].id == 0 || m->extmaps[k].id > 14 || !WORD_OK(m->extmaps[k].uri, false))
+            return false;
+    if (!m->retired && (m->ssrc == 0 || !WORD_OK(m->cname, false) ||
+                        !WORD_OK(m->msid_stream, true) || !WORD_OK(m->msid_track, true)))
+        return false;
+    for (unsigned j = 0; j < i; j++) {
+        const struct mr_sdp_offer_media *e = &o->media[j];
+        if (strcmp(e->mid, m->mid) == 0)
+            return false;
+        /* RFC 8843 §9.1: within a bundle a payload type means one codec
+         * configuration. */
+        if (e->codec.pt == m->codec.pt && !same_codec(&e->codec, &m->codec))
+            return false;
+    }
+    return true;
+}
+
+static bool offer_valid_all(const struct mr_sdp_offer *o)
+{
+    if (o->n_media > MR_SDP_MAX_MEDIA || (o->n_candidates && !o->candidates))
+        return false;
+    if (!text_ok(o->ice_ufrag) || !text_ok(o->ice_pwd) || !text_ok(o->fingerprint_alg) ||
+        !text_ok(o->fingerprint) || !text_ok(o->conn_addr))
+        return false;
+    for (unsigned i = 0; i < o->n_candidates; i++)
+        if (!cand_valid(&o->candidates[i]))
+            return false;
+    for (unsigned i = 0; i < o->n_media; i++)
+        if (!offer_media_valid(o, i))
+            return false;
+    return true;
+}
+
+static const char *offer_kind(const struct mr_sdp_offer_media *m)
+{
+    return m->kind == MR_MEDIA_AUDIO ? "audio" : "video";
+}
+
+static void put_offer_codec(struct wbuf *w, const struct mr_sdp_offer_media *m)
+{
+    struct mr_sdp_answer_media am = {.n_codecs = 1};
+    am.codecs[0] = m->codec;
+    put_codecs(w, &am);
+}
+
+static void put_offer_retired(struct wbuf *w, const struct mr_sdp_offer_media *m)
+{
+    const struct mr_sdp_codec *k = &m->codec;
+    put(w, "m=%s 0 " OFFER_PROTO " %u\r\nc=IN IP4 0.0.0.0\r\n", offer_kind(m), (unsigned)k->pt);
+    put(w, "a=mid:%s\r\na=inactive\r\na=rtcp-mux\r\n", m->mid);
+    put(w, "a=rtpmap:%u %s/%u", (unsigned)k->pt, k->name, (unsigned)k->clock_rate);
+    if (k->channels)
+        put(w, "/%u", (unsigned)k->channels);
+    put(w, "\r\n");
+}
+
+static void put_offer_live(struct wbuf *w, const struct mr_sdp_offer *o,
+                           const struct mr_sdp_offer_media *m, bool first)
+{
+    put(w, "m=%s %u " OFFER_PROTO " %u\r\n", offer_kind(m), (unsigned)o->conn_port,
+        (unsigned)m->codec.pt);
+    put(w, "c=IN %s %s\r\n", strchr(o->conn_addr, ':') ? "IP6" : "IP4", o->conn_addr);
+    put(w, "a=mid:%s\r\na=sendonly\r\n", m->mid);
+    put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", o->ice_ufrag, o->ice_pwd);
+    put(w, "a=fingerprint:%s %s\r\n", o->fingerprint_alg, o->fingerprint);
+    /* RFC 8842 §5.2: an offerer must say actpass. */
+    put(w, "a=setup:actpass\r\na=rtcp-mux\r\na=rtcp-rsize\r\n");
+    for (unsigned i = 0; i < m->n_extmaps; i++)
+        put(w, "a=extmap:%u %s\r\n", (unsigned)m->extmaps[i].id, m->extmaps[i].uri);
+    put_offer_codec(w, m);
+    const char *stream = m->msid_stream[0] ? m->msid_stream : "-";
+    if (m->msid_track[0])
+        put(w, "a=msid:%s %s\r\n", stream, m->msid_track);
+    put(w, "a=ssrc:%u cname:%s\r\n", (unsigned)m->ssrc, m->cname);
+    if (m->msid_track[0])
+        put(w, "a=ssrc:%u msid:%s %s\r\n", (unsigned)m->ssrc, stream, m->msid_track);
+    if (first)
+        put_candidates(w, o->candidates, o->n_candidates, o->end_of_candidates);
+}
+
+int mr_sdp_write_offer(const struct mr_sdp_offer *o, char *out, size_t cap)
+{
+    if (!o || !out || !offer_valid_all(o))
+        return MR_EINVAL;
+    struct wbuf w = {out, cap, 0, cap == 0};
+    put(&w, "v=0\r\no=- %llu %llu IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
+        (unsigned long long)o->sess_id, (unsigned long long)o->sess_version);
+    bool any = false;
+    for (unsigned i = 0; i < o->n_media; i++) {
+        if (o->media[i].retired)
+            continue;
+        put(&w, any ? " %s" : "a=group:BUNDLE %s", o->media[i].mid);
+        any = true;
+    }
+    if (any)
+        put(&w, "\r\n");
+    put(&w, "a=ice-options:trickle\r\na=msid-semantic: WMS *\r\n");
+    bool first = true;
+    for (unsigned i = 0; i < o->n_media; i++) {
+        const struct mr_sdp_offer_media *m = &o->media[i];
+        if (m->retired) {
+            put_offer_retired(&w, m);
+        } else {
+            put_offer_live(&w, o, m, first);
             first = false;
         }
     }
