@@ -1,6 +1,7 @@
 /*
  * The forwarding hot path: one decrypted RTP packet from a publisher to each
- * subscriber of its stream, with the subscriber's SSRC, payload type,
+ * receiver of its stream (a WHEP subscriber, or one room subscription's
+ * tracks of that stream), with the receiver's SSRC, payload type,
  * header-extension ids and sequence/timestamp spaces.
  *
  * Runs on the stream's worker only: no locks, no allocation. Each packet is
@@ -148,14 +149,15 @@ static size_t rewrite_for(struct mr_track *dst, const struct mr_track *src,
     return (size_t)hlen + pkt->h.payload_len;
 }
 
-static void forward_to(struct mr_peer *sub, const struct mr_track *src,
+static void forward_to(struct mr_receiver *rx, const struct mr_track *src,
                        const struct fwd_packet *pkt, struct mr_worker *w)
 {
-    struct mr_track *dst = track_for_source(sub->tracks, sub->n_tracks, pkt->src_track);
-    if (!dst || sub->dead)
+    struct mr_track *dst = track_for_source(rx->tracks, rx->n_tracks, pkt->src_track);
+    if (!dst || rx->peer->dead)
         return;
     size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
-    if (len && mr_transport_send_rtp(sub->transport, w->out_buf, len, sizeof(w->out_buf)) == 0)
+    if (len &&
+        mr_transport_send_rtp(rx->peer->transport, w->out_buf, len, sizeof(w->out_buf)) == 0)
         mr_counter_add(&w->sfu.forwarded, 1);
 }
 
@@ -197,6 +199,12 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     pkt.now_us = mr_clock_mono_us();
     pkt.payload = buf + pkt.h.header_len;
     mr_rtp_rx_stats_update(&src->rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
+    /* A moderator's mute: nobody hears it, and the recording keeps what
+     * the room heard. Receive statistics go on, so reports stay honest. */
+    if (s->fwd_muted[src->kind]) {
+        mr_counter_add(&w->sfu.drop_muted, 1);
+        return;
+    }
     if (src->kind == MR_MEDIA_VIDEO)
         pkt.keyframe = is_keyframe(src, pkt.payload, pkt.h.payload_len);
 

@@ -80,6 +80,7 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"keyframe_wait", true, offsetof(struct mr_sfu_stats, drop_keyframe_wait)},
         {"incompatible", true, offsetof(struct mr_sfu_stats, drop_incompatible)},
         {"record_queue", true, offsetof(struct mr_sfu_stats, drop_record)},
+        {"muted", true, offsetof(struct mr_sfu_stats, drop_muted)},
     };
     family(out, "medrelay_packets_dropped_total", "counter",
            "Packets not delivered, by cause (keyframe_wait and incompatible count per viewer).");
@@ -151,7 +152,8 @@ void mr_relay_metrics(struct mr_relay *r, GString *out)
     mr_relay_counts(r, &c);
     family(out, "medrelay_sessions", "gauge", "Open sessions by kind.");
     sample(out, "medrelay_sessions", "kind=\"publish\"", c.publishers);
-    sample(out, "medrelay_sessions", "kind=\"subscribe\"", c.subscribers);
+    sample(out, "medrelay_sessions", "kind=\"subscribe\"", c.subscribers - c.room_subscribers);
+    sample(out, "medrelay_sessions", "kind=\"room_subscriber\"", c.room_subscribers);
     family(out, "medrelay_streams", "gauge", "Streams with a publisher or waiting viewers.");
     sample(out, "medrelay_streams", NULL, c.streams);
     const struct mr_worker_pool *pool = mr_relay_workers(r);

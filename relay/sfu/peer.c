@@ -54,11 +54,17 @@ static void on_state(void *user, enum mr_transport_state st, const char *why)
     if (st == MR_TRANSPORT_SECURE) {
         p->secure_us = mr_clock_mono_us();
         log_secure(p);
-        mr_stream_attach(p->stream, p);
+        if (p->bundle)
+            mr_bundle_attach_all(p);
+        else
+            mr_stream_attach(p->stream, p);
     } else if (st == MR_TRANSPORT_FAILED || st == MR_TRANSPORT_CLOSED) {
         mr_log_info(SFU, "%s %.8s: %s", kind_word(p), p->id, why ? why : "transport closed");
         p->dead = true;
-        mr_stream_detach(p->stream, p);
+        if (p->bundle)
+            mr_bundle_detach_all(p);
+        else
+            mr_stream_detach(p->stream, p);
         if (p->answered) {
             mr_relay_peer_failed(p, why ? why : "transport closed");
         } else {
@@ -73,6 +79,11 @@ static void on_gathered(void *user)
     struct mr_peer *p = user;
     if (p->answered || p->dead)
         return; /* a failure already produced the (error) answer */
+    if (p->bundle) {
+        p->answered = true; /* the relay offers: its offer is the "answer" */
+        mr_bundle_gathered(p);
+        return;
+    }
     char *answer = malloc(ANSWER_MAX);
     int n = answer ? mr_answer_write(p, answer, ANSWER_MAX) : MR_ENOMEM;
     mr_plan_free(p->plan);
@@ -152,7 +163,7 @@ static void setup_tracks(struct mr_peer *p)
 }
 
 /* Hands remote candidates (from the offer or a trickle fragment) to ICE. */
-static void add_remote_candidates(struct mr_peer *p, const struct mr_sdp_candidate *cands,
+void mr_peer_add_remote_candidates(struct mr_peer *p, const struct mr_sdp_candidate *cands,
                                   unsigned n, bool end_of_candidates)
 {
     for (unsigned i = 0; i < n; i++) {
@@ -180,7 +191,7 @@ static int apply_remote(struct mr_peer *p)
     };
     int rc = mr_transport_set_remote(p->transport, &r);
     if (rc == 0)
-        add_remote_candidates(p, m->candidates, m->n_candidates, m->end_of_candidates);
+        mr_peer_add_remote_candidates(p, m->candidates, m->n_candidates, m->end_of_candidates);
     return rc;
 }
 
@@ -188,8 +199,8 @@ static int create_transport(struct mr_peer *p)
 {
     const struct mr_config *cfg = mr_relay_config(p->relay);
     struct mr_transport_config tc = {
-        .ctx = p->stream->worker->ctx,
-        .aggregate = &p->stream->worker->transport,
+        .ctx = p->worker->ctx,
+        .aggregate = &p->worker->transport,
         .identity = mr_relay_identity(p->relay),
         .ice =
             {
@@ -198,11 +209,13 @@ static int create_transport(struct mr_peer *p)
                 .port_max = cfg->udp_port_max,
                 .stun_ip = mr_relay_stun_ip(p->relay),
                 .stun_port = cfg->stun_port,
-                .controlling = false,
+                /* RFC 8445 §6.1.1: the offerer controls. The relay answers
+                 * WHIP and WHEP, and offers to room subscriptions. */
+                .controlling = p->bundle != NULL,
             },
     };
     int rc = mr_transport_new(&tc, &transport_ops, p, &p->transport);
-    if (rc == 0)
+    if (rc == 0 && p->plan)
         rc = apply_remote(p);
     if (rc == 0)
         rc = mr_transport_gather(p->transport);
@@ -215,8 +228,11 @@ void mr_peer_start(void *data)
     if (p->dead)
         return; /* cancelled before it started; destroy follows */
     p->created_us = mr_clock_mono_us();
-    g_atomic_int_inc(&p->stream->worker->peers);
-    setup_tracks(p);
+    g_atomic_int_inc(&p->worker->peers);
+    if (p->plan)
+        setup_tracks(p);
+    p->rx = (struct mr_receiver){
+        .peer = p, .tracks = p->tracks, .n_tracks = p->n_tracks, .cname = p->cname};
     int rc = create_transport(p);
     if (rc < 0) {
         mr_log_error(SFU, "%s %.8s: cannot set up the transport: %s", kind_word(p), p->id,
@@ -233,23 +249,29 @@ void mr_peer_destroy(void *data)
 {
     struct mr_peer *p = data;
     p->dead = true;
-    mr_stream_detach(p->stream, p);
+    if (p->bundle)
+        mr_bundle_free(p);
+    else
+        mr_stream_detach(p->stream, p);
     if (p->transport) {
         mr_transport_close(p->transport);
         mr_transport_free(p->transport);
     }
     mr_plan_free(p->plan);
     if (p->created_us)
-        g_atomic_int_add(&p->stream->worker->peers, -1);
+        g_atomic_int_add(&p->worker->peers, -1);
     mr_log_debug(SFU, "%s %.8s: destroyed", kind_word(p), p->id);
-    mr_stream_unref(p->stream);
+    if (p->stream)
+        mr_stream_unref(p->stream);
     free(p);
 }
 
 void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag)
 {
+    if (p->bundle && !p->dead && mr_bundle_queue_trickle(p, frag))
+        return; /* before the client's answer: kept until then */
     if (!p->dead && p->transport)
-        add_remote_candidates(p, frag->candidates, frag->n_candidates, frag->end_of_candidates);
+        mr_peer_add_remote_candidates(p, frag->candidates, frag->n_candidates, frag->end_of_candidates);
     free(frag);
 }
 
@@ -322,9 +344,10 @@ void mr_tracks_bind(struct mr_track *tracks, unsigned n, const struct mr_peer *p
     }
 }
 
-void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub)
+void mr_receiver_bind(struct mr_receiver *rx, struct mr_peer *pub)
 {
-    char who[32];
-    snprintf(who, sizeof(who), "subscriber %.8s", sub->id);
-    mr_tracks_bind(sub->tracks, sub->n_tracks, pub, who);
+    char who[40];
+    snprintf(who, sizeof(who), "%s %.8s", rx->peer->bundle ? "room subscription" : "subscriber",
+             rx->peer->id);
+    mr_tracks_bind(rx->tracks, rx->n_tracks, pub, who);
 }

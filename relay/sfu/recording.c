@@ -209,7 +209,13 @@ void mr_relay_each_stream(struct mr_relay *r, const char *room, mr_stream_status
         snprintf(s.stream, sizeof(s.stream), "%s", st->name);
         snprintf(s.publisher, sizeof(s.publisher), "%s", st->pub_sub);
         s.published = st->pub_session[0] && st->pub_ready;
-        s.subscribers = st->n_sessions - (st->pub_session[0] ? 1 : 0);
+        s.subscribers = st->n_sessions - (st->pub_session[0] ? 1 : 0) + st->n_room_receivers;
+        for (unsigned t = 0; t < st->n_pub_tracks; t++) {
+            s.has_audio = s.has_audio || st->pub_tracks[t].kind == MR_MEDIA_AUDIO;
+            s.has_video = s.has_video || st->pub_tracks[t].kind == MR_MEDIA_VIDEO;
+        }
+        s.audio_muted = st->muted[MR_MEDIA_AUDIO];
+        s.video_muted = st->muted[MR_MEDIA_VIDEO];
         s.policy = mr_config_record_policy(r->cfg, st->room);
         s.recording = st->recording != NULL;
         snprintf(s.record_error, sizeof(s.record_error), "%s", st->rec_error);

@@ -87,6 +87,7 @@ int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_r
         goto fail;
     r->sessions = g_hash_table_new(g_str_hash, g_str_equal);
     r->streams = g_hash_table_new(g_str_hash, g_str_equal);
+    r->rooms = g_hash_table_new(g_str_hash, g_str_equal);
     mr_log_info(SRTP, "%s with %s crypto; DTLS certificate sha-256 %s", mr_srtp_version(),
                 mr_srtp_backend(), mr_dtls_identity_fingerprint(r->identity));
     *out = r;
@@ -101,27 +102,42 @@ fail:
     return rc;
 }
 
+void mr_relay_stream_check_end(struct mr_relay *r, struct mr_stream *st)
+{
+    if (st->n_sessions > 0 || st->n_room_holds > 0)
+        return;
+    mr_relay_record_on_stream_end(r, st);
+    g_hash_table_remove(r->streams, st->key);
+    struct mr_room *room = st->home;
+    st->home = NULL;
+    mr_stream_unref(st);
+    mr_room_unref(r, room);
+}
+
 /* Removes a session and has its worker destroy the peer. */
-static void remove_session(struct mr_relay *r, struct mr_session *s)
+void mr_relay_remove_session(struct mr_relay *r, struct mr_session *s)
 {
     struct mr_stream *st = s->stream;
     g_hash_table_remove(r->sessions, s->id);
-    if (s->kind == MR_SESSION_PUBLISH && strcmp(st->pub_session, s->id) == 0) {
-        st->pub_session[0] = '\0';
-        st->pub_sub[0] = '\0';
-        st->pub_ready = false;
-        st->n_pub_tracks = 0;
-    }
-    mr_worker_call(st->worker, mr_peer_destroy, s->peer);
-    if (--st->n_sessions == 0) {
-        mr_relay_record_on_stream_end(r, st);
-        g_hash_table_remove(r->streams, st->key);
-        mr_stream_unref(st);
+    mr_worker_call(s->peer->worker, mr_peer_destroy, s->peer);
+    if (s->rsub) {
+        mr_room_sub_release(r, s);
+    } else {
+        if (s->kind == MR_SESSION_PUBLISH && strcmp(st->pub_session, s->id) == 0) {
+            st->pub_session[0] = '\0';
+            st->pub_sub[0] = '\0';
+            st->pub_ready = false;
+            st->n_pub_tracks = 0;
+        }
+        st->n_sessions--;
+        mr_relay_stream_check_end(r, st);
     }
     char room[MR_LOG_REDACT_LEN];
     mr_log_info(SFU, "%s %.8s closed (room %s)",
-                s->kind == MR_SESSION_PUBLISH ? "publisher" : "subscriber", s->id,
-                mr_log_redact(MR_LOG_SFU, s->room, room));
+                s->kind == MR_SESSION_PUBLISH ? "publisher"
+                : s->rsub                     ? "room subscription"
+                                              : "subscriber",
+                s->id, mr_log_redact(MR_LOG_SFU, s->room, room));
     free(s);
 }
 
@@ -131,7 +147,7 @@ void mr_relay_free(struct mr_relay *r)
         return;
     GList *all = g_hash_table_get_values(r->sessions);
     for (GList *l = all; l; l = l->next)
-        remove_session(r, l->data);
+        mr_relay_remove_session(r, l->data);
     g_list_free(all);
     /* Joins the workers after they ran every queued destroy (which drops
      * their references to recordings), then lets the recorder finalize. */
@@ -139,26 +155,42 @@ void mr_relay_free(struct mr_relay *r)
     mr_recorder_free(r->recorder, 8000);
     g_hash_table_destroy(r->sessions);
     g_hash_table_destroy(r->streams);
+    g_hash_table_destroy(r->rooms);
     mr_dtls_identity_free(r->identity);
     free(r);
 }
 
-static struct mr_stream *find_or_create_stream(struct mr_relay *r, const char *room,
-                                               const char *name)
+struct mr_stream *mr_relay_find_stream(struct mr_relay *r, const char *room, const char *name)
 {
     char key[131];
     snprintf(key, sizeof(key), "%s/%s", room, name);
-    struct mr_stream *st = g_hash_table_lookup(r->streams, key);
+    return g_hash_table_lookup(r->streams, key);
+}
+
+/* A new stream goes to its room's worker, where the room's other streams
+ * and its room subscriptions live. */
+static struct mr_stream *find_or_create_stream(struct mr_relay *r, const char *room_name,
+                                               const char *name)
+{
+    struct mr_stream *st = mr_relay_find_stream(r, room_name, name);
     if (st)
         return st;
-    st = mr_stream_new(room, name, mr_worker_pool_acquire(r->pool), r->cfg->viewer_grace_s);
-    if (st)
-        g_hash_table_insert(r->streams, st->key, st);
+    struct mr_room *room = mr_room_get(r, room_name);
+    if (!room)
+        return NULL;
+    st = mr_stream_new(room_name, name, room->worker, r->cfg->viewer_grace_s);
+    if (!st) {
+        mr_room_unref(r, room);
+        return NULL;
+    }
+    mr_worker_hold(room->worker);
+    st->home = room;
+    g_hash_table_insert(r->streams, st->key, st);
     return st;
 }
 
-static struct mr_session *new_session(struct mr_relay *r, const struct mr_session_request *req,
-                                      struct mr_stream *st, struct mr_plan *plan)
+struct mr_session *mr_relay_session_new(struct mr_relay *r, enum mr_session_kind kind,
+                                        const char *room, const char *stream, const char *sub)
 {
     struct mr_session *s = calloc(1, sizeof(*s));
     struct mr_peer *p = calloc(1, sizeof(*p));
@@ -168,27 +200,38 @@ static struct mr_session *new_session(struct mr_relay *r, const struct mr_sessio
         return NULL;
     }
     mr_random_hex(s->id, MR_SESSION_ID_LEN / 2);
-    s->kind = req->kind;
-    snprintf(s->room, sizeof(s->room), "%s", req->room);
-    snprintf(s->stream_name, sizeof(s->stream_name), "%s", req->stream);
-    snprintf(s->sub, sizeof(s->sub), "%s", req->sub);
+    s->kind = kind;
+    snprintf(s->room, sizeof(s->room), "%s", room);
+    snprintf(s->stream_name, sizeof(s->stream_name), "%s", stream);
+    snprintf(s->sub, sizeof(s->sub), "%s", sub);
+    s->peer = p;
+    memcpy(p->id, s->id, sizeof(p->id));
+    p->kind = kind;
+    p->relay = r;
+    mr_random_hex(p->cname, (MR_CNAME_LEN - 1) / 2);
+    p->rtcp_ssrc = mr_random_u32() | 1;
+    g_hash_table_insert(r->sessions, s->id, s);
+    return s;
+}
+
+static struct mr_session *new_session(struct mr_relay *r, const struct mr_session_request *req,
+                                      struct mr_stream *st, struct mr_plan *plan)
+{
+    struct mr_session *s = mr_relay_session_new(r, req->kind, req->room, req->stream, req->sub);
+    if (!s)
+        return NULL;
+    struct mr_peer *p = s->peer;
     const struct mr_sdp_media *tm = &plan->offer->media[plan->transport_m];
     snprintf(s->remote_ufrag, sizeof(s->remote_ufrag), "%s", tm->ice_ufrag);
     snprintf(s->remote_pwd, sizeof(s->remote_pwd), "%s", tm->ice_pwd);
     s->stream = st;
-    s->peer = p;
-    memcpy(p->id, s->id, sizeof(p->id));
-    p->kind = req->kind;
-    p->relay = r;
     p->stream = mr_stream_ref(st);
+    p->worker = st->worker;
     p->plan = plan;
-    mr_random_hex(p->cname, (MR_CNAME_LEN - 1) / 2);
     snprintf(p->frag_media, sizeof(p->frag_media), "m=%s 9 %s %s", tm->kind_name, tm->proto,
              tm->first_fmt);
     snprintf(p->frag_mid, sizeof(p->frag_mid), "%s", tm->mid);
-    p->rtcp_ssrc = mr_random_u32() | 1;
     st->n_sessions++;
-    g_hash_table_insert(r->sessions, s->id, s);
     return s;
 }
 
@@ -214,9 +257,7 @@ static int plan_request(struct mr_relay *r, const struct mr_session_request *req
 {
     if (req->kind == MR_SESSION_PUBLISH)
         return mr_plan_publish(req->offer, req->offer_len, plan, detail, dlen);
-    char key[131];
-    snprintf(key, sizeof(key), "%s/%s", req->room, req->stream);
-    struct mr_stream *st = g_hash_table_lookup(r->streams, key);
+    struct mr_stream *st = mr_relay_find_stream(r, req->room, req->stream);
     bool live = st && st->pub_session[0] && st->pub_ready;
     int rc = mr_plan_subscribe(req->offer, req->offer_len, live ? st->pub_tracks : NULL,
                                live ? st->n_pub_tracks : 0, plan, detail, dlen);
@@ -253,9 +294,22 @@ int mr_relay_open(struct mr_relay *r, const struct mr_session_request *req, mr_s
         /* The same participant is back (its link dropped): the new session
          * replaces the old one. */
         struct mr_session *old = g_hash_table_lookup(r->sessions, st->pub_session);
+        bool muted[2] = {st->muted[0], st->muted[1]};
         if (old)
-            remove_session(r, old);
+            mr_relay_remove_session(r, old);
         st = find_or_create_stream(r, req->room, req->stream);
+        /* A moderator's mute outlives the publisher's reconnect, even when
+         * the stream had to be made anew. */
+        if (st && (st->muted[0] != muted[0] || st->muted[1] != muted[1])) {
+            st->muted[0] = muted[0];
+            st->muted[1] = muted[1];
+            mr_stream_post_muted(st);
+        }
+    }
+    if (!st) {
+        mr_plan_free(plan);
+        snprintf(detail, dlen, "out of memory");
+        return MR_ENOMEM;
     }
     struct mr_session *s = new_session(r, req, st, plan);
     if (!s) {
@@ -284,7 +338,8 @@ static struct mr_session *find_by_ticket(struct mr_relay *r, uint64_t ticket)
     g_hash_table_iter_init(&it, r->sessions);
     while (g_hash_table_iter_next(&it, &key, &value)) {
         struct mr_session *s = value;
-        if (s->ticket == ticket || s->restart_ticket == ticket)
+        if (s->ticket == ticket || s->restart_ticket == ticket ||
+            mr_room_sub_owns_ticket(s, ticket))
             return s;
     }
     return NULL;
@@ -296,7 +351,9 @@ void mr_relay_cancel(struct mr_relay *r, uint64_t ticket)
     if (!s)
         return;
     if (s->ticket == ticket) {
-        remove_session(r, s);
+        mr_relay_remove_session(r, s);
+    } else if (mr_room_sub_owns_ticket(s, ticket)) {
+        mr_room_sub_cancel(r, s, ticket);
     } else {
         /* The restart goes on; only its answer has nobody to go to. */
         s->restart_cb = NULL;
@@ -312,6 +369,7 @@ int mr_relay_session_info(struct mr_relay *r, const char *session_id,
         return MR_ENOENT;
     out->kind = s->kind;
     snprintf(out->room, sizeof(out->room), "%s", s->room);
+    /* A room subscription receives several streams: its stream is "". */
     snprintf(out->stream, sizeof(out->stream), "%s", s->stream_name);
     snprintf(out->sub, sizeof(out->sub), "%s", s->sub);
     return 0;
@@ -377,6 +435,11 @@ int mr_relay_patch(struct mr_relay *r, const char *session_id, const char *frag,
         snprintf(detail, dlen, "no such session");
         goto fail;
     }
+    if (s->rsub) {
+        rc = mr_room_sub_patch(r, s, f, detail, dlen); /* takes f */
+        free(c);
+        return rc;
+    }
     rc = 0;
     if (asks_restart(s, f)) {
         rc = start_restart(r, s, f, cb, user, ticket, detail, dlen);
@@ -386,7 +449,7 @@ int mr_relay_patch(struct mr_relay *r, const char *session_id, const char *frag,
     }
     c->peer = s->peer;
     c->frag = f;
-    mr_worker_call(s->stream->worker, run_trickle, c);
+    mr_worker_call(s->peer->worker, run_trickle, c);
     return rc;
 
     /* ERRORS */
@@ -401,7 +464,7 @@ int mr_relay_close(struct mr_relay *r, const char *session_id)
     struct mr_session *s = g_hash_table_lookup(r->sessions, session_id);
     if (!s || s->ticket)
         return MR_ENOENT;
-    remove_session(r, s);
+    mr_relay_remove_session(r, s);
     return 0;
 }
 
@@ -417,8 +480,35 @@ void mr_relay_counts(struct mr_relay *r, struct mr_relay_counts *out)
             out->publishers++;
         else
             out->subscribers++;
+        if (s->rsub)
+            out->room_subscribers++;
     }
     out->streams = g_hash_table_size(r->streams);
+}
+
+int mr_relay_set_muted(struct mr_relay *r, const char *room, const char *stream, bool audio,
+                       bool muted)
+{
+    struct mr_stream *st = mr_relay_find_stream(r, room, stream);
+    if (!st)
+        return MR_ENOENT;
+    enum mr_media_kind kind = audio ? MR_MEDIA_AUDIO : MR_MEDIA_VIDEO;
+    if (st->muted[kind] == muted)
+        return 0;
+    st->muted[kind] = muted;
+    mr_stream_post_muted(st);
+    char name[MR_LOG_REDACT_LEN];
+    mr_log_info(SFU, "stream %s: %s %s", mr_log_redact(MR_LOG_SFU, st->key, name),
+                audio ? "audio" : "video", muted ? "muted" : "unmuted");
+    return 0;
+}
+
+void mr_relay_post(struct mr_relay *r, GSourceFunc fn, void *data)
+{
+    GSource *src = g_idle_source_new();
+    g_source_set_callback(src, fn, data, NULL);
+    g_source_attach(src, r->control);
+    g_source_unref(src);
 }
 
 /* --- Notifications from workers ----------------------------------------- */
@@ -472,7 +562,7 @@ static gboolean deliver_note(gpointer data)
         goto out;
     if (n->failed) {
         if (!s->ticket)
-            remove_session(r, s);
+            mr_relay_remove_session(r, s);
         goto out;
     }
     if (n->restart) {
@@ -489,7 +579,7 @@ static gboolean deliver_note(gpointer data)
         mr_relay_record_on_publish(r, s->stream);
     }
     if (n->err < 0)
-        remove_session(r, s);
+        mr_relay_remove_session(r, s);
     if (cb)
         cb(&res, user);
 out:
@@ -508,10 +598,7 @@ static void post_note(struct mr_peer *p, struct peer_note *n)
     n->relay = p->relay;
     n->peer = p;
     memcpy(n->id, p->id, sizeof(n->id));
-    GSource *src = g_idle_source_new();
-    g_source_set_callback(src, deliver_note, n, NULL);
-    g_source_attach(src, p->relay->control);
-    g_source_unref(src);
+    mr_relay_post(p->relay, deliver_note, n);
 }
 
 void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char *answer,

@@ -113,8 +113,9 @@ int mr_relay_close(struct mr_relay *relay, const char *session_id);
 /* Counts for /healthz and logs. */
 struct mr_relay_counts {
     unsigned publishers;
-    unsigned subscribers;
+    unsigned subscribers;      /* WHEP sessions and room subscriptions */
     unsigned streams;
+    unsigned room_subscribers; /* of subscribers, the room subscriptions */
 };
 void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
 

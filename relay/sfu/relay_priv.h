@@ -12,6 +12,8 @@
 #include "sfu/relay.h"
 #include "sfu/sfu_priv.h"
 
+struct mr_room_sub;
+
 struct mr_session {
     char id[MR_SESSION_ID_LEN + 1];
     enum mr_session_kind kind;
@@ -20,7 +22,8 @@ struct mr_session {
     char sub[129];
     char remote_ufrag[MR_SDP_ICE_MAX + 1];
     char remote_pwd[MR_SDP_ICE_MAX + 1];
-    struct mr_stream *stream; /* reference */
+    struct mr_stream *stream; /* reference; NULL for a room subscription */
+    struct mr_room_sub *rsub; /* a room subscription's state (room_sub.c) */
     struct mr_peer *peer;     /* destroyed by the worker when we say so */
     uint64_t ticket;          /* non-zero until answered */
     mr_session_cb cb;
@@ -38,9 +41,39 @@ struct mr_relay {
     char stun_ip[64];
     GHashTable *sessions; /* id -> struct mr_session (owned) */
     GHashTable *streams;  /* "room/name" -> struct mr_stream (one reference) */
+    GHashTable *rooms;    /* name -> struct mr_room (owned; freed with its
+                             last stream or room subscription) */
     uint64_t next_ticket;
     struct mr_recorder *recorder;
 };
+
+/* relay.c */
+struct mr_stream *mr_relay_find_stream(struct mr_relay *r, const char *room, const char *name);
+/* Drops a stream from the registry once no session or room subscription
+ * holds it any more. */
+void mr_relay_stream_check_end(struct mr_relay *r, struct mr_stream *st);
+/* Registers a new session (random id) with its peer; NULL on ENOMEM. */
+struct mr_session *mr_relay_session_new(struct mr_relay *r, enum mr_session_kind kind,
+                                        const char *room, const char *stream, const char *sub);
+void mr_relay_remove_session(struct mr_relay *r, struct mr_session *s);
+/* Runs fn(data) on the control thread, later. */
+void mr_relay_post(struct mr_relay *r, GSourceFunc fn, void *data);
+
+/* room.c */
+/* The room named name, created (and placed on a worker) when new; the
+ * caller holds one reference. NULL: out of memory. */
+struct mr_room *mr_room_get(struct mr_relay *r, const char *name);
+void mr_room_unref(struct mr_relay *r, struct mr_room *room);
+
+/* room_sub.c */
+/* The session is being removed: release its streams and room. */
+void mr_room_sub_release(struct mr_relay *r, struct mr_session *s);
+/* Whether ticket is this room subscription's pending offer; cancel it. */
+bool mr_room_sub_owns_ticket(const struct mr_session *s, uint64_t ticket);
+void mr_room_sub_cancel(struct mr_relay *r, struct mr_session *s, uint64_t ticket);
+/* A trickle fragment for a room subscription (no ICE restart). */
+int mr_room_sub_patch(struct mr_relay *r, struct mr_session *s, struct mr_sdp_frag *f,
+                      char *detail, size_t dlen);
 
 /* recording.c */
 /* A publisher's answer went out: apply the room's recording policy. */

@@ -76,12 +76,31 @@ struct mr_track {
     uint32_t octets_out;
 };
 
+/*
+ * One entry of a stream's receiver list: a WHEP subscriber (its own
+ * tracks), or the slice of a room subscription's tracks that receives this
+ * stream. Forwarding walks these; the tracks are written by the worker only.
+ */
+struct mr_receiver {
+    struct mr_peer *peer;     /* whose transport sends */
+    struct mr_track *tracks;  /* this stream's tracks in that peer */
+    unsigned n_tracks;
+    const char *cname;        /* for translated sender reports */
+    bool attached;            /* in the stream's list */
+};
+
+struct mr_bundle;
+
 struct mr_peer {
     /* Immutable after creation. */
     char id[MR_SESSION_ID_LEN + 1];
     enum mr_session_kind kind;
     struct mr_relay *relay;
-    struct mr_stream *stream; /* holds a reference */
+    struct mr_stream *stream; /* holds a reference; NULL for a room
+                                 subscription, which receives several */
+    struct mr_worker *worker; /* where it lives (its stream's or room's) */
+    struct mr_bundle *bundle; /* a room subscription's streams (bundle.c),
+                                 NULL otherwise */
     char cname[MR_CNAME_LEN];
     char frag_media[96];      /* "m=audio 9 UDP/TLS/RTP/SAVPF 111" of the
                                  section carrying the transport */
@@ -93,6 +112,7 @@ struct mr_peer {
     struct mr_transport *transport;
     struct mr_track tracks[MR_MAX_TRACKS];
     unsigned n_tracks;
+    struct mr_receiver rx;    /* a WHEP subscriber's entry in its stream */
     bool answered;
     bool dead;                /* failed or closing: no more media */
     bool attached;            /* in the stream's publisher slot / list */
@@ -127,6 +147,12 @@ struct mr_stream {
     unsigned n_pub_tracks;
     unsigned n_sessions;
 
+    unsigned n_room_holds;    /* room subscriptions offering or sending it:
+                                 they keep it registered like sessions */
+    unsigned n_room_receivers; /* of which with an answered section */
+    bool muted[2];            /* by enum mr_media_kind (audio, video) */
+    struct mr_room *home;     /* its room, a reference while registered */
+
     struct mr_recording *recording; /* a reference; NULL when not recording */
     struct mr_pub_track rec_tracks[MR_MAX_TRACKS]; /* what it was started with */
     unsigned n_rec_tracks;
@@ -135,11 +161,24 @@ struct mr_stream {
     /* Worker thread only. */
     struct mr_peer *publisher;
     struct mr_rec_tap *rec_tap;
-    GPtrArray *subscribers;   /* struct mr_peer *, not owned */
+    GPtrArray *subscribers;   /* struct mr_receiver *, not owned */
+    bool fwd_muted[2];        /* the worker's copy of muted[] */
     GSource *tick;            /* RTCP reports, keyframe requests */
     GSource *grace;           /* viewers waiting for a publisher */
     int64_t last_keyframe_request_us;
     uint8_t fir_seq;
+};
+
+/* A room on the control thread: where its streams and room subscriptions
+ * live. Every stream of a room and every room subscription of it share one
+ * worker, so a room subscription's transport can send any of them without
+ * crossing threads. Referenced by its registered streams and its room
+ * subscriptions; the worker is chosen with the first and kept until the
+ * last goes. */
+struct mr_room {
+    int refs;                 /* control thread only */
+    char name[65];
+    struct mr_worker *worker;
 };
 
 /* stream.c */
@@ -150,6 +189,12 @@ void mr_stream_unref(struct mr_stream *s);
 /* Worker: attach/detach a ready peer (publisher slot or subscriber list). */
 void mr_stream_attach(struct mr_stream *s, struct mr_peer *p);
 void mr_stream_detach(struct mr_stream *s, struct mr_peer *p);
+/* Worker: add/remove a receiver (a WHEP subscriber or a room
+ * subscription's slice); a new one is bound to the current publisher. */
+void mr_stream_add_receiver(struct mr_stream *s, struct mr_receiver *rx);
+void mr_stream_remove_receiver(struct mr_stream *s, struct mr_receiver *rx);
+/* Control thread: has the worker apply st->muted. */
+void mr_stream_post_muted(struct mr_stream *s);
 /* Worker: ask the publisher for a key frame (coalesced). */
 void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us);
 
@@ -170,8 +215,27 @@ void mr_peer_start(void *peer);   /* mr_worker_call target */
 void mr_peer_destroy(void *peer); /* mr_worker_call target */
 void mr_peer_trickle(struct mr_peer *p, struct mr_sdp_frag *frag); /* takes frag */
 void mr_peer_restart_ice(struct mr_peer *p, struct mr_sdp_frag *frag); /* takes frag */
-/* Worker: (re)binds a subscriber's tracks to the stream's current publisher. */
-void mr_peer_bind_subscriber(struct mr_peer *sub, struct mr_peer *pub);
+/* Hands remote candidates (from SDP or a trickle fragment) to ICE. */
+void mr_peer_add_remote_candidates(struct mr_peer *p, const struct mr_sdp_candidate *cands,
+                                   unsigned n, bool end_of_candidates);
+
+/* bundle.c (worker): a room subscription's streams on its one transport. */
+/* The transport gathered: send the control thread what the offer needs. */
+void mr_bundle_gathered(struct mr_peer *p);
+/* The transport is secure / failed: (de)attach every slice to its stream. */
+void mr_bundle_attach_all(struct mr_peer *p);
+void mr_bundle_detach_all(struct mr_peer *p);
+/* Frees the bundle (the peer is being destroyed). */
+void mr_bundle_free(struct mr_peer *p);
+/* Keeps trickled candidates until the answer sets the remote side: true
+ * when frag was taken. */
+bool mr_bundle_queue_trickle(struct mr_peer *p, struct mr_sdp_frag *frag);
+/* The stream a room subscription's (or a WHEP peer's) video SSRC comes
+ * from, for the client's key-frame requests; NULL when none. */
+struct mr_stream *mr_peer_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc);
+struct mr_stream *mr_bundle_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc);
+/* Worker: (re)binds a receiver's tracks to the stream's current publisher. */
+void mr_receiver_bind(struct mr_receiver *rx, struct mr_peer *pub);
 /* Worker: binds receiving tracks (a subscriber's or a recording's) to pub's,
  * by kind and rank; who names them in logs. */
 void mr_tracks_bind(struct mr_track *tracks, unsigned n, const struct mr_peer *pub,

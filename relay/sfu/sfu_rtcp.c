@@ -19,24 +19,27 @@ static int track_by_ssrc(const struct mr_peer *p, uint32_t ssrc)
     return -1;
 }
 
-static bool is_our_video_ssrc(const struct mr_peer *sub, uint32_t ssrc)
+struct mr_stream *mr_peer_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc)
 {
-    for (unsigned j = 0; j < sub->n_tracks; j++)
-        if (sub->tracks[j].kind == MR_MEDIA_VIDEO && sub->tracks[j].out_ssrc == ssrc)
-            return true;
-    return false;
+    if (p->bundle)
+        return mr_bundle_stream_of_video_ssrc(p, ssrc);
+    for (unsigned j = 0; j < p->n_tracks; j++)
+        if (p->tracks[j].kind == MR_MEDIA_VIDEO && p->tracks[j].out_ssrc == ssrc)
+            return p->stream;
+    return NULL;
 }
 
-/* RFC 3550 §6.4.1: a sender report per subscriber, in its SSRC and
- * timestamp space, so its receiver can keep audio and video in sync. */
+/* RFC 3550 §6.4.1: a sender report per receiver, in its SSRC and
+ * timestamp space, so its browser can keep audio and video in sync. */
 static void translate_sr(struct mr_peer *pub, int ti, const struct mr_rtcp_sr *sr)
 {
     struct mr_stream *s = pub->stream;
     uint8_t buf[RTCP_BUF];
     for (unsigned i = 0; i < s->subscribers->len; i++) {
-        struct mr_peer *sub = g_ptr_array_index(s->subscribers, i);
-        for (unsigned j = 0; j < sub->n_tracks; j++) {
-            struct mr_track *dst = &sub->tracks[j];
+        struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
+        struct mr_peer *sub = rx->peer;
+        for (unsigned j = 0; j < rx->n_tracks; j++) {
+            struct mr_track *dst = &rx->tracks[j];
             struct mr_rtcp_sr out = {
                 .ssrc = dst->out_ssrc,
                 .ntp = sr->ntp,
@@ -49,7 +52,7 @@ static void translate_sr(struct mr_peer *pub, int ti, const struct mr_rtcp_sr *s
             int n = mr_rtcp_write_sr(buf, sizeof(buf), &out);
             int m = n < 0 ? n
                           : mr_rtcp_write_sdes_cname(buf + n, sizeof(buf) - (size_t)n,
-                                                     dst->out_ssrc, sub->cname);
+                                                     dst->out_ssrc, rx->cname);
             if (m > 0)
                 mr_transport_send_rtcp(sub->transport, buf, (size_t)(n + m), sizeof(buf));
         }
@@ -80,27 +83,33 @@ void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len)
     }
 }
 
-static bool asks_for_keyframe(const struct mr_peer *sub, const struct mr_rtcp_pkt *pkt)
+/* A viewer's PLI or FIR goes upstream to the publisher of the stream whose
+ * SSRC it names (a room subscription receives several), coalesced with
+ * everyone else's. */
+static void handle_keyframe_request(struct mr_peer *sub, const struct mr_rtcp_pkt *pkt)
 {
-    struct mr_sfu_stats *stats = &sub->stream->worker->sfu;
+    struct mr_sfu_stats *stats = &sub->worker->sfu;
     struct mr_rtcp_fb fb;
+    struct mr_stream *s;
     if (pkt->type != MR_RTCP_PSFB || mr_rtcp_parse_fb(pkt, &fb) < 0)
-        return false;
+        return;
     if (fb.fmt == MR_RTCP_PSFB_PLI) {
         mr_counter_add(&stats->pli_in, 1);
-        return is_our_video_ssrc(sub, fb.media_ssrc);
+        if ((s = mr_peer_stream_of_video_ssrc(sub, fb.media_ssrc)))
+            mr_stream_request_keyframe(s, mr_clock_mono_us());
+        return;
     }
     if (fb.fmt != MR_RTCP_PSFB_FIR)
-        return false;
+        return;
     mr_counter_add(&stats->fir_in, 1);
     int n = mr_rtcp_fir_count(&fb);
     for (int i = 0; i < n; i++) {
         uint32_t ssrc;
         uint8_t seq;
-        if (mr_rtcp_fir_entry(&fb, (unsigned)i, &ssrc, &seq) == 0 && is_our_video_ssrc(sub, ssrc))
-            return true;
+        if (mr_rtcp_fir_entry(&fb, (unsigned)i, &ssrc, &seq) == 0 &&
+            (s = mr_peer_stream_of_video_ssrc(sub, ssrc)))
+            mr_stream_request_keyframe(s, mr_clock_mono_us());
     }
-    return false;
 }
 
 void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len)
@@ -108,12 +117,10 @@ void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len
     struct mr_rtcp_iter it;
     struct mr_rtcp_pkt pkt;
     mr_rtcp_iter_init(&it, buf, len);
-    while (mr_rtcp_next(&it, &pkt) == 1) {
-        /* A viewer's PLI or FIR goes upstream, coalesced with everyone
-         * else's. Receiver reports will drive layer choice later. */
-        if (asks_for_keyframe(sub, &pkt))
-            mr_stream_request_keyframe(sub->stream, mr_clock_mono_us());
-    }
+    /* Receiver reports will drive layer choice later; today the relay
+     * reports to publishers from what it receives itself. */
+    while (mr_rtcp_next(&it, &pkt) == 1)
+        handle_keyframe_request(sub, &pkt);
 }
 
 static int write_empty_rr(struct mr_peer *pub, uint8_t *buf, size_t cap)

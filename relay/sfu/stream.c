@@ -68,9 +68,9 @@ static bool any_waiting_for_keyframe(struct mr_stream *s)
             if (s->rec_tap->tracks[j].waiting_keyframe && s->rec_tap->tracks[j].compatible)
                 return true;
     for (unsigned i = 0; i < s->subscribers->len; i++) {
-        struct mr_peer *sub = g_ptr_array_index(s->subscribers, i);
-        for (unsigned j = 0; j < sub->n_tracks; j++)
-            if (sub->tracks[j].waiting_keyframe && sub->tracks[j].compatible)
+        struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
+        for (unsigned j = 0; j < rx->n_tracks; j++)
+            if (rx->tracks[j].waiting_keyframe && rx->tracks[j].compatible)
                 return true;
     }
     return false;
@@ -119,12 +119,15 @@ static gboolean grace_expired(gpointer data)
     struct mr_stream *s = data;
     g_source_unref(s->grace);
     s->grace = NULL;
-    mr_log_info(SFU, "stream %p: publisher did not return; closing %u viewer(s)", (void *)s,
-                s->subscribers->len);
-    /* Copy: failing a peer detaches it from the list being walked. */
+    mr_log_info(SFU, "stream %p: publisher did not return; closing its WHEP viewers", (void *)s);
+    /* Copy: failing a peer detaches it from the list being walked. A room
+     * subscription stays: its tracks of this stream are unbound already,
+     * and its other streams go on. */
     GPtrArray *subs = g_ptr_array_copy(s->subscribers, NULL, NULL);
     for (unsigned i = 0; i < subs->len; i++) {
-        struct mr_peer *sub = g_ptr_array_index(subs, i);
+        struct mr_peer *sub = ((struct mr_receiver *)g_ptr_array_index(subs, i))->peer;
+        if (sub->bundle)
+            continue;
         sub->dead = true;
         mr_stream_detach(s, sub);
         mr_relay_peer_failed(sub, "the publisher did not return within the grace period");
@@ -148,7 +151,7 @@ static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
     p->attached = true;
     stop_source(&s->grace);
     for (unsigned i = 0; i < s->subscribers->len; i++)
-        mr_peer_bind_subscriber(g_ptr_array_index(s->subscribers, i), p);
+        mr_receiver_bind(g_ptr_array_index(s->subscribers, i), p);
     if (s->rec_tap)
         mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, p, "recording");
     s->last_keyframe_request_us = 0;
@@ -165,12 +168,29 @@ void mr_stream_attach(struct mr_stream *s, struct mr_peer *p)
     }
     if (p->attached)
         return;
-    g_ptr_array_add(s->subscribers, p);
     p->attached = true;
-    mr_peer_bind_subscriber(p, s->publisher && !s->publisher->dead ? s->publisher : NULL);
+    mr_stream_add_receiver(s, &p->rx);
+}
+
+void mr_stream_add_receiver(struct mr_stream *s, struct mr_receiver *rx)
+{
+    if (rx->attached)
+        return;
+    ensure_tick(s);
+    g_ptr_array_add(s->subscribers, rx);
+    rx->attached = true;
+    mr_receiver_bind(rx, s->publisher && !s->publisher->dead ? s->publisher : NULL);
     /* Video should start within a second: ask for a key frame now rather
      * than wait for the encoder's next one. */
     mr_stream_request_keyframe(s, mr_clock_mono_us());
+}
+
+void mr_stream_remove_receiver(struct mr_stream *s, struct mr_receiver *rx)
+{
+    if (!rx->attached)
+        return;
+    rx->attached = false;
+    g_ptr_array_remove_fast(s->subscribers, rx);
 }
 
 void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
@@ -179,16 +199,70 @@ void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
         return;
     p->attached = false;
     if (p->kind == MR_SESSION_SUBSCRIBE) {
-        g_ptr_array_remove_fast(s->subscribers, p);
+        mr_stream_remove_receiver(s, &p->rx);
         return;
     }
     if (s->publisher != p)
         return;
     s->publisher = NULL;
     for (unsigned i = 0; i < s->subscribers->len; i++)
-        mr_peer_bind_subscriber(g_ptr_array_index(s->subscribers, i), NULL);
+        mr_receiver_bind(g_ptr_array_index(s->subscribers, i), NULL);
     if (s->rec_tap)
         mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, NULL, "recording");
     if (s->subscribers->len > 0 && !s->grace)
         start_grace(s);
+}
+
+/* --- Moderation ---------------------------------------------------------- */
+
+struct mute_call {
+    struct mr_stream *stream; /* a reference */
+    bool muted[2];
+};
+
+/* Restarts every receiver's tracks of one kind as after a publisher
+ * change: the next packet rebases sequence numbers and timestamps (no gap
+ * that looks like loss), and video waits for a key frame. */
+static void restart_kind(struct mr_track *tracks, unsigned n, enum mr_media_kind kind)
+{
+    for (unsigned j = 0; j < n; j++) {
+        if (tracks[j].kind != kind)
+            continue;
+        mr_rewrite_unbind(&tracks[j].rw);
+        tracks[j].waiting_keyframe = kind == MR_MEDIA_VIDEO;
+    }
+}
+
+static void apply_muted(void *data)
+{
+    struct mute_call *c = data;
+    struct mr_stream *s = c->stream;
+    for (int k = MR_MEDIA_AUDIO; k <= MR_MEDIA_VIDEO; k++) {
+        if (s->fwd_muted[k] == c->muted[k])
+            continue;
+        s->fwd_muted[k] = c->muted[k];
+        if (c->muted[k])
+            continue;
+        for (unsigned i = 0; i < s->subscribers->len; i++) {
+            struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
+            restart_kind(rx->tracks, rx->n_tracks, (enum mr_media_kind)k);
+        }
+        if (s->rec_tap)
+            restart_kind(s->rec_tap->tracks, s->rec_tap->n_tracks, (enum mr_media_kind)k);
+        if (k == MR_MEDIA_VIDEO)
+            mr_stream_request_keyframe(s, mr_clock_mono_us());
+    }
+    mr_stream_unref(s);
+    free(c);
+}
+
+void mr_stream_post_muted(struct mr_stream *s)
+{
+    struct mute_call *c = malloc(sizeof(*c));
+    if (!c)
+        return;
+    c->stream = mr_stream_ref(s);
+    c->muted[0] = s->muted[0];
+    c->muted[1] = s->muted[1];
+    mr_worker_call(s->worker, apply_muted, c);
 }

@@ -72,13 +72,24 @@ void mr_worker_pool_free(struct mr_worker_pool *pool)
     free(pool);
 }
 
-struct mr_worker *mr_worker_pool_acquire(struct mr_worker_pool *pool)
+struct mr_worker *mr_worker_pool_pick(struct mr_worker_pool *pool)
 {
     struct mr_worker *best = &pool->workers[0];
     for (unsigned i = 1; i < pool->n; i++)
         if (g_atomic_int_get(&pool->workers[i].load) < g_atomic_int_get(&best->load))
             best = &pool->workers[i];
-    g_atomic_int_inc(&best->load);
+    return best;
+}
+
+void mr_worker_hold(struct mr_worker *w)
+{
+    g_atomic_int_inc(&w->load);
+}
+
+struct mr_worker *mr_worker_pool_acquire(struct mr_worker_pool *pool)
+{
+    struct mr_worker *best = mr_worker_pool_pick(pool);
+    mr_worker_hold(best);
     return best;
 }
 

@@ -22,6 +22,7 @@
     X(drop_keyframe_wait, "keyframe_wait", "held back until the viewer's first key frame") \
     X(drop_incompatible, "incompatible", "the viewer cannot take the publisher's codec")   \
     X(drop_record, "record_queue", "the recorder fell behind (its queue was full)")        \
+    X(drop_muted, "muted", "a moderator muted the stream's audio or video")              \
     X(pli_in, "pli", "PLI from subscribers")                                             \
     X(fir_in, "fir", "FIR from subscribers")                                             \
     X(keyframe_requests, "sent", "key-frame requests sent to publishers")                \
@@ -61,6 +62,10 @@ void mr_worker_pool_free(struct mr_worker_pool *pool);
 
 /* The worker with the fewest streams; its load is incremented. */
 struct mr_worker *mr_worker_pool_acquire(struct mr_worker_pool *pool);
+/* The worker with the fewest streams, load unchanged (a room's choice). */
+struct mr_worker *mr_worker_pool_pick(struct mr_worker_pool *pool);
+/* One more stream on w (released with mr_worker_release). */
+void mr_worker_hold(struct mr_worker *w);
 void mr_worker_release(struct mr_worker *w);
 
 /* Runs fn(data) on the worker's thread, later (never synchronously). */

@@ -1,0 +1,79 @@
+/*
+ * Internal to relay/sfu: a room subscription's streams on its one
+ * transport, as its worker sees them (bundle.c), and what the control
+ * thread hands over (room_sub.c).
+ *
+ * A room subscription is one peer whose tracks belong to several streams
+ * of its room. Its tracks are grouped in slots, one per stream: a slot is
+ * a struct mr_receiver in that stream's receiver list, so forwarding treats
+ * it exactly like a WHEP subscriber. A slot is made by the control thread
+ * when an answer accepts a stream's sections, then owned by the worker; it
+ * never changes afterwards (a different set of sections is a new slot).
+ * The control thread names slots it handed over only as handles, to have
+ * the worker drop them.
+ */
+#ifndef MR_SFU_BUNDLE_H
+#define MR_SFU_BUNDLE_H
+
+#include "sfu/sfu_priv.h"
+
+/* The most m-lines a room subscription's offer may have (and so tracks):
+ * what the SDP parser reads back. */
+#define MR_ROOM_SUB_MAX_SECTIONS MR_SDP_MAX_MEDIA
+
+struct mr_bundle_slot {
+    struct mr_receiver rx;     /* rx.tracks = tracks */
+    struct mr_stream *stream;  /* a reference */
+    char cname[MR_CNAME_LEN];  /* one per stream: browsers sync a stream's
+                                  audio and video by it */
+    unsigned n_tracks;
+    struct mr_track tracks[];
+};
+
+/* Control thread: a slot of n tracks for st (takes a reference); the
+ * caller fills the tracks. NULL on ENOMEM. */
+struct mr_bundle_slot *mr_bundle_slot_new(struct mr_stream *st, unsigned n_tracks);
+/* Frees a slot that was never handed over (or is done with). */
+void mr_bundle_slot_free(struct mr_bundle_slot *slot);
+
+struct mr_bundle *mr_bundle_new(void);
+
+/* What the client's answer changes on the worker. */
+struct mr_bundle_commit {
+    struct mr_peer *peer;
+    bool set_remote;           /* the first answer with a live section */
+    char ice_ufrag[MR_SDP_ICE_MAX + 1];
+    char ice_pwd[MR_SDP_ICE_MAX + 1];
+    char fingerprint_alg[16];
+    uint8_t fingerprint[MR_SDP_FPR_MAX];
+    unsigned fingerprint_len;
+    enum mr_dtls_role role;
+    unsigned n_candidates;     /* in the answer */
+    struct mr_sdp_candidate candidates[MR_SDP_MAX_CANDIDATES];
+    bool end_of_candidates;
+    unsigned n_drop;           /* slots to detach and free */
+    struct mr_bundle_slot *drop[MR_ROOM_SUB_MAX_SECTIONS];
+    unsigned n_add;            /* slots to attach (owned by the commit) */
+    struct mr_bundle_slot *add[MR_ROOM_SUB_MAX_SECTIONS];
+};
+
+/* mr_worker_call target; takes the commit. */
+void mr_bundle_commit(void *commit);
+
+/* What the first offer needs from the transport, posted to the control
+ * thread once gathering is done. */
+struct mr_bundle_desc {
+    struct mr_relay *relay;
+    struct mr_peer *peer;
+    char id[MR_SESSION_ID_LEN + 1];
+    char ice_ufrag[MR_ICE_CRED_MAX];
+    char ice_pwd[MR_ICE_CRED_MAX];
+    char fingerprint[128];
+    unsigned n_lines;
+    char lines[MR_TRANSPORT_MAX_CANDIDATES][MR_ICE_CANDIDATE_MAX];
+};
+
+/* room_sub.c: runs on the control thread (takes desc). */
+gboolean mr_room_sub_described(gpointer desc);
+
+#endif
