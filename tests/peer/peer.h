@@ -34,7 +34,7 @@
 #include "sdp/sdp.h"
 #include "transport/transport.h"
 
-#define MR_TEST_PEER_MAX_TRACKS 4
+#define MR_TEST_PEER_MAX_TRACKS 8
 
 enum mr_test_peer_role { MR_TEST_PUBLISHER, MR_TEST_SUBSCRIBER };
 
@@ -199,6 +199,13 @@ int mr_test_peer_apply_answer(struct mr_test_peer *p, const char *sdp, size_t le
  * mr_sdp_write_answer (setup:active: the peer is the DTLS client, unless the
  * offer says active). *answer is malloc'd. Returns 0, MR_ESTATE, MR_EPARSE,
  * MR_ECODEC, MR_EIO or MR_ENOMEM.
+ *
+ * Called again after a first answer, it answers the server's next offer on
+ * the same transport (a room subscription's re-offer): sections whose mid
+ * it knows keep their track and counters (a section the offer retired, port
+ * 0, becomes not accepted and stays in the list), new mids get new tracks,
+ * and the transport is left as it is. The offer must keep the ICE ufrag
+ * (else MR_ESTATE: no ICE restart).
  */
 int mr_test_peer_answer(struct mr_test_peer *p, const char *offer, size_t len, char **answer,
                         size_t *answer_len, char *err, size_t err_len);

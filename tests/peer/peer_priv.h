@@ -72,6 +72,8 @@ struct mr_test_peer {
     struct mr_transport *t;
     bool gathered;
     bool remote_applied;
+    bool answered;      /* answerer mode: the first answer went out */
+    bool answer_active; /* ... saying a=setup:active */
     bool was_secure;
     int64_t secure_us;
     enum mr_transport_state state;

@@ -283,14 +283,26 @@ static void answer_section(struct mr_test_peer *p, const struct mr_sdp_media *m,
     struct mr_codec codec;
     struct mr_ext_ids ext;
     am->offer = m;
-    if (p->n_tracks == MR_TEST_PEER_MAX_TRACKS || !wanted(p, m) ||
+    /* A re-offer: a known mid keeps its track and counters. */
+    struct mr_tp_track *known = p->answered ? mr_tp_track_by_mid(p, m->mid) : NULL;
+    if ((!known && p->n_tracks == MR_TEST_PEER_MAX_TRACKS) || !wanted(p, m) ||
         mr_negotiate_publish_codec(m, &codec) < 0) {
         am->rejected = true;
+        if (known)
+            known->st.accepted = false;
         return;
     }
     mr_negotiate_ext_ids(m, &ext);
     mr_negotiate_fill_answer(am, &codec, &ext);
-    struct mr_tp_track *t = &p->tracks[p->n_tracks++];
+    if (known && known->st.accepted) {
+        am->dir = p->cfg.role == MR_TEST_SUBSCRIBER ? MR_DIR_RECVONLY : MR_DIR_SENDONLY;
+        if (p->cfg.role == MR_TEST_PUBLISHER) {
+            am->ssrc = known->st.ssrc;
+            snprintf(am->cname, sizeof(am->cname), "%s", p->cname);
+        }
+        return;
+    }
+    struct mr_tp_track *t = known ? known : &p->tracks[p->n_tracks++];
     mr_tp_reset_track(t, m->kind, m->mid);
     t->st.accepted = true;
     t->st.codec = codec.id;
@@ -346,10 +358,30 @@ static int write_answer(struct mr_test_peer *p, struct mr_sdp_answer *a, char **
     return 0;
 }
 
+/* The answer to a later offer on the same transport: same credentials and
+ * DTLS role, sections updated. */
+static int answer_again(struct mr_test_peer *p, const struct mr_sdp *o, struct mr_sdp_answer *a,
+                        char **answer, size_t *answer_len, char *err, size_t err_len)
+{
+    const struct mr_sdp_media *tm = transport_section(o);
+    if (tm && strcmp(tm->ice_ufrag, p->remote_ufrag) != 0) {
+        snprintf(err, err_len, "the re-offer changes the ICE ufrag (no ICE restart here)");
+        return MR_ESTATE;
+    }
+    a->n_media = o->n_media;
+    for (unsigned i = 0; i < o->n_media; i++)
+        answer_section(p, &o->media[i], &a->media[i]);
+    a->setup = p->answer_active ? MR_SETUP_ACTIVE : MR_SETUP_PASSIVE;
+    int rc = write_answer(p, a, answer, answer_len);
+    if (rc < 0)
+        snprintf(err, err_len, "cannot answer: %s", mr_strerror(rc));
+    return rc;
+}
+
 int mr_test_peer_answer(struct mr_test_peer *p, const char *offer, size_t len, char **answer,
                         size_t *answer_len, char *err, size_t err_len)
 {
-    if (p->t)
+    if (p->t && !p->answered)
         return MR_ESTATE;
     struct mr_sdp *o = malloc(sizeof(*o));
     struct mr_sdp_answer *a = calloc(1, sizeof(*a));
@@ -357,6 +389,10 @@ int mr_test_peer_answer(struct mr_test_peer *p, const char *offer, size_t len, c
     int rc = (o && a) ? mr_sdp_parse(offer, len, o, why, sizeof(why)) : MR_ENOMEM;
     if (rc < 0) {
         snprintf(err, err_len, "unparseable offer: %s", why);
+        goto out;
+    }
+    if (p->answered) {
+        rc = answer_again(p, o, a, answer, answer_len, err, err_len);
         goto out;
     }
     /* The offer decides the sections: forget the offerer-mode defaults. */
@@ -380,6 +416,8 @@ int mr_test_peer_answer(struct mr_test_peer *p, const char *offer, size_t len, c
         rc = write_answer(p, a, answer, answer_len);
     if (rc < 0)
         snprintf(err, err_len, "cannot answer: %s", mr_strerror(rc));
+    p->answered = rc == 0;
+    p->answer_active = client;
 out:
     free(o);
     free(a);
