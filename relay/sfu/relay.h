@@ -135,7 +135,17 @@ void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
  * of the set of streams (asked for, or published, or gone) is a new offer
  * on the same transport: same ICE credentials and fingerprint, o= version
  * incremented, earlier sections kept in place (a stream no longer sent has
- * its sections set to port 0 and their mids may be reused later).
+ * its sections set to port 0; once an answer has settled that, a later
+ * stream may take their positions, with fresh mids, as browsers do when
+ * they recycle an m-line). Payload types keep one meaning per session.
+ *
+ * A stream whose publisher goes away stays in the subscription (its tracks
+ * simply receive nothing, and a publisher back with the same codecs resumes
+ * them); it is retired by the next update that finds it unpublished or
+ * published with other codecs. mr_relay_session_info reports a room
+ * subscription as MR_SESSION_SUBSCRIBE with stream "". The relay is ICE
+ * controlling (it offers); an answer's a=setup:active makes it the DTLS
+ * server, passive the client.
  */
 struct mr_room_sub_request {
     const char *room;                 /* validated name */
@@ -158,14 +168,22 @@ int mr_relay_open_room_sub(struct mr_relay *relay, const struct mr_room_sub_requ
 /* Applies the client's answer to the last offer. Returns 0, MR_ENOENT (no
  * such room subscription), MR_ESTATE (no offer is waiting for an answer),
  * or MR_EPARSE / MR_ECODEC with detail (the session keeps its previous
- * state and the offer may be answered again). */
+ * state and the offer may be answered again): MR_EPARSE for SDP that does
+ * not parse, sections that do not match the offer's, a missing transport
+ * or a=setup, or a changed ICE ufrag (an ICE restart, not supported in a
+ * room subscription yet); MR_ECODEC when an accepted section lacks the
+ * offered payload type. Sections the client rejects (port 0) are not
+ * sent. Trickled candidates (mr_relay_patch) are kept until the first
+ * answer; a fragment with other ICE credentials is MR_EPARSE there. */
 int mr_relay_room_sub_answer(struct mr_relay *relay, const char *session_id, const char *sdp,
                              size_t len, char *detail, size_t detail_len);
 
 /* Changes the set of streams (req->streams; room and sub must match the
- * session's) and makes a new offer, delivered by cb as for open. Returns 0,
- * MR_ENOENT, or MR_EBUSY when the previous offer is not answered yet (try
- * again after answering). */
+ * session's, else MR_ENOENT) and makes a new offer, delivered by cb as for
+ * open (mr_relay_cancel of its ticket withdraws the offer: the session
+ * stays as last answered). Returns 0, MR_ENOENT, MR_EINVAL (a bad
+ * request, detail), MR_ENOMEM, or MR_EBUSY when the previous offer is not
+ * answered yet (try again after answering). */
 int mr_relay_room_sub_update(struct mr_relay *relay, const char *session_id,
                              const struct mr_room_sub_request *req, mr_session_cb cb,
                              void *user, uint64_t *ticket, char *detail, size_t detail_len);
