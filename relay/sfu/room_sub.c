@@ -475,8 +475,6 @@ int mr_relay_open_room_sub(struct mr_relay *r, const struct mr_room_sub_request 
     s->rsub = rs;
     s->peer->worker = rs->room->worker;
     s->peer->bundle = bundle;
-    for (unsigned i = 0; i < MAX_SECTIONS; i++)
-        rs->cur.bindings[i].used = false;
     plan(r, rs, req);
     rs->offer_pending = true;
     sync_holds(r, rs);

@@ -91,7 +91,7 @@ static void offer_streams(const char *sdp, size_t len, char mids[][8], char stre
     *n = *live = 0;
     EXPECT(mr_sdp_parse(sdp, len, o, err, sizeof(err)) == 0, "offer does not parse: %s", err);
     for (unsigned i = 0; i < o->n_media; i++) {
-        snprintf(mids[i], 8, "%s", o->media[i].mid);
+        snprintf(mids[i], 8, "%.7s", o->media[i].mid);
         char *sp = strchr(o->media[i].msid, ' ');
         snprintf(streams[i], 65, "%.*s", sp ? (int)(sp - o->media[i].msid) : 0, o->media[i].msid);
         *live += o->media[i].port != 0;
