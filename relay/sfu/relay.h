@@ -155,7 +155,9 @@ struct mr_room_sub_request {
 };
 
 /* Opens a room subscription. Streams not published now are skipped (ask
- * again with mr_relay_room_sub_update when they start). Returns 0 and cb
+ * again with mr_relay_room_sub_update when they start). With none live the
+ * offer has no m-line and so no BUNDLE group, which Chromium refuses under
+ * bundlePolicy "max-bundle" (it accepts it under "balanced"). Returns 0 and cb
  * delivers the relay's offer in res->answer (once, on the control thread,
  * unless cancelled), or MR_ENOMEM / MR_EINVAL (detail) with cb never
  * called. The session is found by res->session_id for the calls below,
