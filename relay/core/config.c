@@ -48,6 +48,14 @@ static const struct key_def keys[] = {
     {"recording", "retention_days", KEY_UINT, FIELD(retention_days), 0, 36500},
     {"recording", "download_ttl", KEY_UINT, FIELD(download_ttl_s), 10, 86400},
     {"server", "audit_log", KEY_STRING, FIELD(audit_log), 0, 0},
+    {"server", "tls_cert", KEY_STRING, FIELD(tls_cert), 0, 0},
+    {"server", "tls_key", KEY_STRING, FIELD(tls_key), 0, 0},
+    {"rooms", "max_sessions", KEY_UINT, FIELD(max_sessions), 0, 1000000},
+    {"rooms", "room_participants", KEY_UINT, FIELD(room_participants), 1, 10000},
+    {"rooms", "room_viewers", KEY_UINT, FIELD(room_viewers), 0, 1000000},
+    {"rooms", "ban_seconds", KEY_UINT, FIELD(ban_seconds), 0, 86400 * 7},
+    {"rooms", "ws_max_message", KEY_SIZE, FIELD(ws_max_message), 4096, 16UL << 20},
+    {"rooms", "ws_max_queue", KEY_SIZE, FIELD(ws_max_queue), 65536, 256UL << 20},
     {"log", "level", KEY_LOGSPEC, FIELD(log_level), 0, 0},
 };
 
@@ -72,6 +80,12 @@ void mr_config_defaults(struct mr_config *cfg)
     cfg->segment_minutes = 60;
     cfg->download_ttl_s = 300;
     strcpy(cfg->audit_log, "./medrelay-audit.log");
+    cfg->max_sessions = 2000;
+    cfg->room_participants = 64;
+    cfg->room_viewers = 1000;
+    cfg->ban_seconds = 600;
+    cfg->ws_max_message = 64 * 1024;
+    cfg->ws_max_queue = 1024 * 1024;
     strcpy(cfg->log_level, "info");
 }
 
@@ -466,6 +480,10 @@ int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len)
     if (cfg->udp_port_min > cfg->udp_port_max) {
         snprintf(err, err_len, "[media] udp_port_min (%u) is above udp_port_max (%u)",
                  cfg->udp_port_min, cfg->udp_port_max);
+        return MR_EINVAL;
+    }
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+        snprintf(err, err_len, "[server] tls_cert and tls_key must be set together");
         return MR_EINVAL;
     }
     size_t slen = strlen(cfg->jwt_secret);

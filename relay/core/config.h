@@ -27,6 +27,8 @@ struct mr_config {
     size_t max_body;
     char cors_origins[1024]; /* "*" or a comma-separated list of origins */
     bool metrics_loopback_open; /* /metrics without a token from loopback */
+    char tls_cert[MR_CONFIG_PATH_MAX]; /* PEM; with tls_key: HTTPS and WSS */
+    char tls_key[MR_CONFIG_PATH_MAX];
 
     /* [auth] */
     char jwt_secret[MR_JWT_SECRET_MAX + 1];
@@ -49,6 +51,16 @@ struct mr_config {
     unsigned segment_mb;
     unsigned retention_days;    /* 0: keep forever */
     unsigned download_ttl_s;    /* lifetime of signed download URLs */
+
+    /* [rooms]: the room protocol (/ws) and admission limits */
+    unsigned max_sessions;      /* media sessions and room connections on the
+                                   server (WHIP, WHEP, /ws); 0: no limit */
+    unsigned room_participants; /* clinic/expert/operator connections per room */
+    unsigned room_viewers;      /* viewers per room (/ws viewers and WHEP) */
+    unsigned ban_seconds;       /* how long a removed sub may not rejoin */
+    size_t ws_max_message;      /* largest /ws message accepted */
+    size_t ws_max_queue;        /* bytes queued to a slow client before it
+                                   is disconnected */
 
     /* [log] */
     char log_level[256];

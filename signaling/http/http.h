@@ -87,6 +87,11 @@ int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
                        struct mr_http_server **out);
 void mr_http_server_free(struct mr_http_server *srv);
 
+/* Accepts WebSocket upgrades on h->path (see http/ws.h); h is borrowed for
+ * the server's lifetime. Call before the loop runs. */
+struct mr_ws_handler;
+void mr_http_server_set_ws(struct mr_http_server *srv, const struct mr_ws_handler *h);
+
 /*
  * Answers a request. body may be NULL; headers (n of them) are added to the
  * CORS and content headers. After this call the request belongs to the

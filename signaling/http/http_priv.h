@@ -5,12 +5,14 @@
 #include <libwebsockets.h>
 
 #include "http/http.h"
+#include "http/ws.h"
 
 struct mr_http_server {
     const struct mr_config *cfg;
     struct lws_context *ctx;
     const struct mr_http_route *routes;
     unsigned n_routes;
+    const struct mr_ws_handler *ws;    /* NULL: no WebSocket endpoint */
 };
 
 /* The server's view of a request; the public part comes first. */
@@ -58,6 +60,11 @@ struct http_file {
  * again), -1 when the connection must be closed. */
 int mr_http_file_writable(struct lws *wsi, struct http_req *r);
 void mr_http_file_free(struct http_file *f);
+
+/* ws.c: the WebSocket reasons of the server's callback; slot is the
+ * connection's per-session pointer. */
+int mr_http_ws_callback(struct lws *wsi, enum lws_callback_reasons reason,
+                        struct mr_ws_conn **slot, void *in, size_t len);
 
 /* server.c */
 void mr_http_header_add(struct http_req *r, const char *name, const char *value);

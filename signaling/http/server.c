@@ -17,6 +17,7 @@
 
 struct pss {
     struct http_req *req;
+    struct mr_ws_conn *ws;  /* after a WebSocket upgrade */
 };
 
 /* --- Request bookkeeping ------------------------------------------------- */
@@ -470,6 +471,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             pss->req = NULL;
         }
         return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLOSED:
+        return mr_http_ws_callback(wsi, reason, &pss->ws, in, len);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)
@@ -483,6 +490,14 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static const struct lws_protocols protocols[] = {
     {"http", callback, sizeof(struct pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+/* WebSocket clients idle for 20 s are pinged; with no answer within 40 s
+ * (a clinic's 4G link gone) the connection is dropped, and the
+ * participant's state with it. */
+static const lws_retry_bo_t ws_idle_policy = {
+    .secs_since_valid_ping = 20,
+    .secs_since_valid_hangup = 40,
 };
 
 static void lws_log(int level, const char *line)
@@ -523,6 +538,14 @@ int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
     info.user = srv;
     info.max_http_header_data = 8192;
     info.timeout_secs = 10;
+    info.retry_and_idle_policy = &ws_idle_policy;
+    if (cfg->tls_cert[0]) {
+        /* HTTPS and WSS only, TLS 1.2 or later. */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+        info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    }
     info.keepalive_timeout = 30;
     srv->ctx = lws_create_context(&info);
     if (!srv->ctx) {
