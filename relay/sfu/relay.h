@@ -129,7 +129,7 @@ void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
  * the browser only has to accept it.
  *
  * Each offer has, per live stream asked for, one sendonly section per
- * published track (audio, video), whose a=msid is "<stream> <kind>" so the
+ * published track (audio, video), whose a=msid is "<stream> <kind>-<ssrc>" so the
  * browser's track event names the stream; the relay's ICE credentials,
  * DTLS fingerprint (a=setup:actpass) and all its candidates. Every change
  * of the set of streams (asked for, or published, or gone) is a new offer

@@ -366,16 +366,10 @@ static void fill_offer_media(const struct mr_room_sub *rs, const struct rs_secti
     m->ssrc = sec->out_ssrc;
     snprintf(m->cname, sizeof(m->cname), "%s", b->cname);
     snprintf(m->msid_stream, sizeof(m->msid_stream), "%s", b->st->name);
-    /* "<stream> audio", "<stream> video"; a second track of a kind gets
-     * its rank, so track ids stay unique within the stream. */
-    unsigned rank = 0;
-    for (unsigned t = 0; t < sec->pub_track; t++)
-        rank += b->pub_kind[t] == sec->kind;
+    /* Track ids must be unique within the whole connection (browsers key
+     * receivers by them), not only within the stream: "<kind>-<our SSRC>". */
     const char *kind = sec->kind == MR_MEDIA_AUDIO ? "audio" : "video";
-    if (rank == 0)
-        snprintf(m->msid_track, sizeof(m->msid_track), "%s", kind);
-    else
-        snprintf(m->msid_track, sizeof(m->msid_track), "%s-%u", kind, rank);
+    snprintf(m->msid_track, sizeof(m->msid_track), "%s-%08x", kind, (unsigned)sec->out_ssrc);
 }
 
 /* Writes next as an offer into a malloc'd rs->offer_text. */

@@ -14,6 +14,7 @@
 #include "sfu/relay.h"
 #include "srtp/srtp.h"
 #include "whip/whip.h"
+#include "ws/ws_proto.h"
 
 struct server {
     GMainLoop *loop;
@@ -69,6 +70,12 @@ static void handle_metrics(struct mr_http_request *req, void *user)
     g_string_free(text, TRUE);
 }
 
+static int admit_http(void *user, enum mr_session_kind kind, const char *room, char *detail,
+                      size_t detail_len)
+{
+    return mr_room_proto_admit_http(user, kind, room, detail, detail_len);
+}
+
 /* Retention runs once at start-up and then hourly (api/api.h). */
 #define RETENTION_PERIOD_S 3600
 
@@ -92,6 +99,7 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
     struct server s = {.key = key, .cfg = cfg};
     struct mr_http_server *http = NULL;
     struct mr_api *api = NULL;
+    struct mr_room_proto *rooms = NULL;
     guint retention = 0;
     int status = 1;
     s.loop = g_main_loop_new(NULL, FALSE);
@@ -113,7 +121,13 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
      * open, and before listening, so that old files are never served. */
     on_retention((gpointer)cfg);
     retention = g_timeout_add_seconds(RETENTION_PERIOD_S, on_retention, (gpointer)cfg);
-    struct mr_whip whip = {.cfg = cfg, .relay = s.relay, .key = key};
+    rc = mr_room_proto_new(cfg, s.relay, key, &rooms);
+    if (rc < 0) {
+        mr_log_error(CORE, "cannot start the room protocol: %s", mr_strerror(rc));
+        goto out;
+    }
+    struct mr_whip whip = {.cfg = cfg, .relay = s.relay, .key = key, .admit = admit_http,
+                           .admit_user = rooms};
     struct mr_http_route routes[MR_WHIP_ROUTES + 2 + MR_API_ROUTES];
     mr_whip_routes(&whip, routes);
     mr_api_routes(api, routes + MR_WHIP_ROUTES + 2);
@@ -128,10 +142,12 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
         mr_log_error(CORE, "cannot listen on %s:%u", cfg->listen_host, cfg->listen_port);
         goto out;
     }
+    mr_http_server_set_ws(http, mr_room_proto_handler(rooms));
     g_unix_signal_add(SIGTERM, on_signal, &s);
     g_unix_signal_add(SIGINT, on_signal, &s);
-    mr_log_info(CORE, "medrelay %s listening on http://%s:%u (media on %s, SRTP via %s)",
-                MR_VERSION, cfg->listen_host, cfg->listen_port, cfg->media_ip,
+    mr_log_info(CORE, "medrelay %s listening on %s://%s:%u (media on %s, SRTP via %s)",
+                MR_VERSION, cfg->tls_cert[0] ? "https" : "http", cfg->listen_host,
+                cfg->listen_port, cfg->media_ip,
                 mr_srtp_backend());
     g_main_loop_run(s.loop);
     status = 0;
@@ -139,6 +155,7 @@ out:
     if (retention)
         g_source_remove(retention);
     mr_http_server_free(http);
+    mr_room_proto_free(rooms);
     mr_api_free(api);
     mr_relay_free(s.relay);
     mr_audit_close();

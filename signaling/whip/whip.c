@@ -151,6 +151,14 @@ static void handle_post(struct mr_http_request *req, void *user)
         mr_http_respond_error(req, 400, "bad-sdp", "the request has no SDP offer");
         return;
     }
+    /* Admission limits hold viewers back; a publisher (an operating room's
+     * feed, a clinic coming back) is never refused for load. */
+    if (!is_whip(req) && w->admit &&
+        w->admit(w->admit_user, MR_SESSION_SUBSCRIBE, req->segments[1], detail,
+                 sizeof(detail)) < 0) {
+        mr_http_respond_error(req, 503, "server-busy", detail);
+        return;
+    }
     struct pending *p = new_pending(w, req);
     if (!p)
         return;

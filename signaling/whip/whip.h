@@ -21,6 +21,11 @@ struct mr_whip {
     const struct mr_config *cfg;
     struct mr_relay *relay;
     const struct mr_auth_key *key;
+    /* Admission limits for a new session: 0, or MR_ELIMIT with a reason
+     * (answered 503 server-busy). NULL: no limits. */
+    int (*admit)(void *user, enum mr_session_kind kind, const char *room, char *detail,
+                 size_t detail_len);
+    void *admit_user;
 };
 
 /* Fills MR_WHIP_ROUTES routes (borrowing w) into out. */

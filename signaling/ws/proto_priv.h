@@ -1,0 +1,145 @@
+/* Internal to signaling/ws: connections, their sessions, room snapshots. */
+#ifndef MR_WS_PROTO_PRIV_H
+#define MR_WS_PROTO_PRIV_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/jwt.h"
+#include "room/room.h"
+#include "ws/ws_proto.h"
+
+#define PROTO_MAX_PUBS 8      /* streams one client may publish at once */
+#define PROTO_MAX_WANTED 32   /* streams one client may ask for by name */
+
+struct mr_room_proto {
+    const struct mr_config *cfg;
+    struct mr_relay *relay;
+    const struct mr_auth_key *key;
+    struct mr_rooms *rooms;
+    struct mr_ws_handler handler;
+    GPtrArray *clients;       /* struct client *, every connection */
+    GPtrArray *orphans;       /* struct orphan *: publishers whose
+                                 connection dropped, kept a grace period */
+    guint tick;               /* room sync and housekeeping */
+};
+
+/* A stream this client publishes (heap-allocated: relay callbacks carry
+ * it). */
+struct pub {
+    struct client *c;                    /* NULL while orphaned */
+    char stream[65];
+    char session[MR_SESSION_ID_LEN + 1]; /* "" until the answer */
+    uint64_t ticket;                     /* non-zero while opening */
+    json_t *re;                          /* the request's id, until answered */
+};
+
+/* What the client wants on its subscriber connection. */
+enum want { WANT_NONE, WANT_ALL, WANT_PROGRAM, WANT_LIST };
+
+struct subpc {
+    char session[MR_SESSION_ID_LEN + 1]; /* "" until the first offer */
+    uint64_t ticket;                     /* non-zero while an offer is made */
+    bool awaiting_answer;                /* an offer is out */
+    bool dirty;                          /* the set changed meanwhile */
+    json_t *re;                          /* request id for the next offer */
+    enum want want;
+    unsigned n_wanted;
+    char wanted[PROTO_MAX_WANTED][65];
+    unsigned n_offered;                  /* streams in the last offer */
+    char offered[PROTO_MAX_WANTED][65];
+};
+
+struct client {
+    struct mr_room_proto *p;
+    struct mr_ws_conn *conn;             /* NULL once closed */
+    char addr[64];
+    struct mr_member *m;                 /* NULL until joined */
+    struct mr_claims claims;
+    int64_t opened_us;
+    struct pub *pubs[PROTO_MAX_PUBS];
+    unsigned n_pubs;
+    struct subpc sub;
+    /* Flood control: messages in the current one-second window. */
+    int64_t window_us;
+    unsigned window_msgs;
+    unsigned refused;                    /* over the rate, in a row */
+    bool leaving;                        /* closing on purpose (leave, removed) */
+};
+
+/* A publisher session whose WebSocket dropped: its media may still flow
+ * (a clinic's link blipped); kept until the same participant rejoins and
+ * adopts it, or the grace period ends. */
+struct orphan {
+    char room[65];
+    char sub[MR_SUB_MAX + 1];
+    struct pub *pub;                     /* owned */
+    int64_t expires_us;
+};
+
+/* Per-room protocol data (struct mr_room.proto): the streams last seen,
+ * to turn the relay's state into events. */
+struct stream_snap {
+    char name[65];
+    char publisher[MR_SUB_MAX + 1];
+    bool has_audio, has_video;
+    bool audio_muted, video_muted;
+    bool recording;
+};
+
+struct room_snap {
+    GArray *streams;                     /* struct stream_snap, by name */
+};
+
+/* proto.c */
+void proto_send(struct client *c, json_t *msg);       /* takes msg */
+void proto_error(struct client *c, json_t *re, const char *request, const char *code,
+                 const char *detail);
+void proto_ok(struct client *c, json_t *re, const char *request);
+/* Sends msg to every member of room except `except` (NULL: all); takes msg. */
+void proto_broadcast(struct mr_room_proto *p, struct mr_room *room, const struct client *except,
+                     json_t *msg);
+struct client *proto_client_of(struct mr_member *m);
+/* The client leaves its room (reason for the others and the audit log);
+ * keep_pubs: its publishers wait a grace period for it to come back. */
+void proto_leave(struct client *c, const char *reason, bool keep_pubs);
+/* Closes a client's media sessions (publishers too unless keep_pubs). */
+void proto_close_sessions(struct client *c, bool keep_pubs);
+const char *proto_error_code(int err);
+
+/* proto_media.c */
+void on_publish(struct client *c, json_t *msg, json_t *re);
+void on_unpublish(struct client *c, json_t *msg, json_t *re);
+void on_subscribe(struct client *c, json_t *msg, json_t *re);
+void on_answer(struct client *c, json_t *msg, json_t *re);
+void on_candidate(struct client *c, json_t *msg, json_t *re);
+/* The set of streams a subscriber connection should carry may have
+ * changed: re-offer when it did. */
+void proto_refresh_subscription(struct client *c);
+struct pub *proto_find_pub(struct client *c, const char *stream);
+void proto_adopt_orphans(struct client *c);
+void proto_sweep_orphans(struct mr_room_proto *p, int64_t now_us);
+void proto_orphan_pubs(struct client *c);
+
+/* proto_moderate.c */
+void on_mute(struct client *c, json_t *msg, json_t *re);
+void on_remove(struct client *c, json_t *msg, json_t *re);
+void on_record(struct client *c, json_t *msg, json_t *re);
+void on_program(struct client *c, json_t *msg, json_t *re);
+
+/* proto_state.c */
+json_t *proto_room_state(struct mr_room_proto *p, struct mr_room *room);
+json_t *proto_member_json(const struct mr_member *m);
+/* Compares the relay's streams of room with the last snapshot, sends the
+ * differences as events, and refreshes subscriptions that they touch. */
+void proto_sync_room(struct mr_room_proto *p, struct mr_room *room);
+void proto_room_snap_free(void *snap);
+/* The room's live streams (published, answer out), sorted by name. */
+GPtrArray *proto_live_streams(struct mr_room_proto *p, struct mr_room *room);
+
+/* Message fields. */
+const char *proto_str(json_t *msg, const char *field);
+
+#endif
