@@ -18,10 +18,10 @@ VIEWER=$(token "$ROOM" viewer viewer-1)
 cat <<TXT
 
 medrelay demo — room "$ROOM", tokens valid for 24 hours
-  Clinic   (publish): http://$LISTEN/#token=$CLINIC
-  Expert   (watch):   http://$LISTEN/#token=$EXPERT
-  Operator (all):     http://$LISTEN/#token=$OPERATOR
-  Viewer   (watch):   http://$LISTEN/#token=$VIEWER
+  Clinic console:    http://$LISTEN/clinic.html#token=$CLINIC
+  Expert console:    http://$LISTEN/expert.html#token=$EXPERT
+  Operator console:  http://$LISTEN/operator.html#room=$ROOM&token=$OPERATOR
+  Viewer (WHEP demo): http://$LISTEN/#token=$VIEWER
 
 WHIP:  curl -X POST -H "Authorization: Bearer \$TOKEN" -H "Content-Type: application/sdp" \\
          --data-binary @offer.sdp http://$LISTEN/whip/$ROOM/cam

@@ -1,0 +1,113 @@
+// The clinic workstation: publish camera + microphone ("cam") and a second
+// source ("screen": a screen/window, or a second camera such as a capture
+// card on an ultrasound or endoscope), see and hear the experts, and watch
+// the uplink's quality.
+'use strict';
+
+/* global $, el, t, startConsole, Tiles, StatsMeter, setStatus, setStatusKey, captureSize */
+
+let room = null;
+let local = null;          // camera + microphone
+let second = null;         // screen or capture card
+const tiles = new Tiles($('#remote'), {onChange: () => $('#empty').classList.toggle('hidden', tiles.tiles.size > 0)});
+const meters = new WeakMap(); // publisher RTCPeerConnection -> StatsMeter
+
+async function listDevices() {
+  // Labels only appear once the page may use the devices.
+  try { (await navigator.mediaDevices.getUserMedia({audio: true, video: true})).getTracks().forEach((x) => x.stop()); } catch (_) { /* no devices */ }
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const fill = (sel, kind, extra) => {
+    const s = $(sel);
+    s.innerHTML = '';
+    for (const o of extra || []) s.append(el('option', {value: o.value, 'data-i18n': o.i18n, text: t(o.i18n)}));
+    devices.filter((d) => d.kind === kind).forEach((d, i) => s.append(el('option', {value: d.deviceId, text: d.label || `${kind} ${i + 1}`})));
+  };
+  fill('#camera', 'videoinput');
+  fill('#microphone', 'audioinput');
+  fill('#second', 'videoinput', [{value: '', i18n: 'none'}, {value: 'screen', i18n: 'screen'}]);
+}
+
+const VIDEO = captureSize(1280, 720);
+
+async function publish() {
+  $('#publish').disabled = true;
+  try {
+    const cam = $('#camera').value, mic = $('#microphone').value;
+    local = await navigator.mediaDevices.getUserMedia({
+      video: Object.assign({}, VIDEO, cam ? {deviceId: {exact: cam}} : {}),
+      audio: mic ? {deviceId: {exact: mic}} : true,
+    });
+    $('#local').srcObject = local;
+    await room.publish('cam', local);
+    const src = $('#second').value;
+    if (src) {
+      second = src === 'screen'
+        ? await navigator.mediaDevices.getDisplayMedia({video: true})
+        : await navigator.mediaDevices.getUserMedia({video: Object.assign({}, VIDEO, {deviceId: {exact: src}})});
+      await room.publish('screen', second);
+    }
+    $('#stop').disabled = false;
+    setStatusKey('published');
+  } catch (e) {
+    setStatus(e.detail || e.message);
+    $('#publish').disabled = false;
+  }
+}
+
+async function stop() {
+  for (const s of ['cam', 'screen']) await room.unpublish(s);
+  for (const m of [local, second]) if (m) m.getTracks().forEach((x) => x.stop());
+  local = second = null;
+  $('#local').srcObject = null;
+  $('#stop').disabled = true;
+  $('#publish').disabled = false;
+}
+
+// The uplink: what the relay reports back (RTCP receiver reports) about our
+// camera stream: bitrate sent, loss, round-trip time.
+async function showLink() {
+  let kbps = 0, loss = 0, rtt = null;
+  const pubs = room ? [...room.publishers.values()] : [];
+  for (const p of pubs) {
+    if (!meters.has(p.pc)) meters.set(p.pc, new StatsMeter(p.pc));
+    const s = await meters.get(p.pc).sample();
+    for (const o of s.outbound) { kbps += o.kbps; loss = Math.max(loss, o.lossPct || 0); }
+    if (s.rttMs !== null) rtt = Math.max(rtt || 0, s.rttMs);
+  }
+  const q = $('#quality .quality');
+  if (!pubs.length) { q.textContent = '–'; q.className = 'quality'; $('#linkstats').textContent = ''; return; }
+  const level = loss > 5 || (rtt || 0) > 400 ? 'poor' : loss > 1 || (rtt || 0) > 150 ? 'fair' : 'good';
+  q.textContent = t(level);
+  q.className = `quality ${level}`;
+  $('#linkstats').textContent = `${t('bitrate')} ${kbps} ${t('kbps')} · ${t('loss')} ${loss}% · ${t('rtt')} ${rtt ?? '–'} ${t('ms')}`;
+}
+
+// Tiles are labelled with who publishes them (an expert's talk-back
+// stream is named after its participant id).
+function labelTiles() {
+  for (const s of (room && room.state ? room.state.streams : [])) {
+    tiles.setLabel(s.name, s.name.startsWith('talk-') ? `${t('expert')} ${s.publisher}` : `${s.name} · ${s.publisher}`);
+    tiles.setRecording(s.name, s.recording);
+  }
+}
+
+startConsole({
+  onTrack: (name, ms, track) => { tiles.addTrack(name, track); labelTiles(); },
+  onStreamGone: (name) => tiles.remove(name),
+  onEvent: (m) => {
+    if (m.type === 'removed') setStatusKey('removed');
+    if (m.type === 'replaced') setStatusKey('replaced');
+    labelTiles();
+  },
+  onJoined: async (r) => {
+    room = r;
+    await listDevices();
+    $('#publish').disabled = false;
+    // The clinic sees and hears everything else in the room: the experts.
+    await room.subscribe('*');
+  },
+});
+$('#publish').addEventListener('click', publish);
+$('#stop').addEventListener('click', stop);
+document.addEventListener('langchange', () => { labelTiles(); showLink().catch(() => {}); });
+setInterval(() => { showLink().catch(() => {}); if (room && room.sub) tiles.updateStats(room.sub.pc).catch(() => {}); }, 1000);

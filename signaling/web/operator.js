@@ -1,0 +1,120 @@
+// The broadcast operator's console: the room's streams with live bitrate,
+// loss and RTT (measured on the operator's own subscriber connection), mute,
+// program and recording controls, participants (remove), every room the
+// token covers (REST API), and the room's recordings (signed URLs).
+'use strict';
+
+/* global $, el, t, startConsole, Tiles, setStatus */
+
+let room = null;
+let token = null;
+let lastStats = new Map();
+let rtt = null;
+const tiles = new Tiles($('#grid'));
+
+async function api(method, path) {
+  const r = await fetch(path, {method, headers: {Authorization: `Bearer ${token}`}});
+  const body = r.status === 204 ? null : await r.json().catch(() => null);
+  if (!r.ok) throw new Error((body && body.detail) || `${r.status}`);
+  return body;
+}
+
+function act(promise) { promise.then(() => render()).catch((e) => setStatus(e.detail || e.message)); }
+
+function button(i18n, onclick, cls) {
+  return el('button', {class: cls || '', 'data-i18n': i18n, text: t(i18n), onclick});
+}
+
+function renderStreams() {
+  const tb = $('#streams tbody');
+  tb.innerHTML = '';
+  const st = room ? room.state : null;
+  for (const s of (st ? st.streams : [])) {
+    const live = lastStats.get(s.name);
+    const badges = el('span', {},
+      s.recording ? el('span', {class: 'badge rec', text: t('recording')}) : el('span', {class: 'badge', text: t('notRecording')}),
+      st.program === s.name ? el('span', {class: 'badge prog', text: ` ${t('program')}`}) : null);
+    const controls = el('td', {class: 'row'},
+      s.recording ? button('stopRec', () => act(room.record('stop', s.name))) : button('startRec', () => act(room.record('start', s.name)), 'primary'),
+      button(s.muted.audio ? 'unmute' : 'muteAudio', () => act(room.mute(s.name, 'audio', !s.muted.audio))),
+      button(s.muted.video ? 'unmute' : 'muteVideo', () => act(room.mute(s.name, 'video', !s.muted.video))),
+      button('setProgram', () => act(room.program(s.name))));
+    tb.append(el('tr', {'data-stream': s.name},
+      el('td', {text: `${s.name} · ${s.publisher}`}),
+      el('td', {text: live ? `${live.kbps} ${t('kbps')}` : '–'}),
+      el('td', {text: live ? `${live.lossPct}%` : '–'}),
+      el('td', {text: rtt !== null ? `${rtt} ${t('ms')}` : '–'}),
+      el('td', {}, badges), controls));
+    tiles.setRecording(s.name, s.recording);
+  }
+}
+
+function renderPeople() {
+  const tb = $('#people tbody');
+  tb.innerHTML = '';
+  for (const p of (room && room.state ? room.state.participants : [])) {
+    const me = room.me && p.id === room.me.id;
+    tb.append(el('tr', {}, el('td', {text: `${p.sub}${me ? ' ★' : ''}`}), el('td', {text: p.role}),
+      el('td', {}, me ? null : button('remove', () => act(room.remove(p.id)), 'danger'))));
+  }
+}
+
+async function renderRooms() {
+  try {
+    const r = await api('GET', '/api/rooms');
+    const tb = $('#rooms tbody');
+    tb.innerHTML = '';
+    for (const x of r.rooms)
+      tb.append(el('tr', {}, el('td', {text: x.room}), el('td', {text: `${x.published} ▶ · ${x.subscribers} ${t('viewers')}`}),
+        el('td', {}, x.recording ? el('span', {class: 'badge rec', text: t('recording')}) : null)));
+  } catch (_) { /* shown again next time */ }
+}
+
+async function renderRecordings() {
+  if (!room || !room.state) return;
+  try {
+    const r = await api('GET', `/api/recordings?room=${encodeURIComponent(room.state.name)}&limit=8`);
+    const tb = $('#recordings tbody');
+    tb.innerHTML = '';
+    for (const x of r.recordings) {
+      const play = x.downloadable ? button('download', async () => {
+        const u = await api('POST', `/api/recordings/${x.id}/url`);
+        const v = $('#playback');
+        v.src = u.url;
+        v.classList.remove('hidden');
+        v.play().catch(() => {});
+      }) : null;
+      tb.append(el('tr', {}, el('td', {text: `${x.stream} ${x.start.slice(11, 16)}`}), el('td', {text: x.state}), el('td', {}, play)));
+    }
+  } catch (_) { /* shown again next time */ }
+}
+
+function render() { renderStreams(); renderPeople(); }
+
+async function poll() {
+  if (room && room.sub) {
+    const s = await tiles.updateStats(room.sub.pc).catch(() => null);
+    if (s) { lastStats = s.per; rtt = s.rttMs; }
+  }
+  renderStreams();
+}
+
+startConsole({
+  onTrack: (name, ms, track) => tiles.addTrack(name, track),
+  onStreamGone: (name) => tiles.remove(name),
+  onEvent: () => render(),
+  onJoined: async (r) => {
+    room = r;
+    token = r.opts.token;
+    render();
+    // The operator watches everything, to see and measure each feed.
+    await room.subscribe('*');
+    renderRooms();
+    renderRecordings();
+  },
+});
+$('#rec-all').addEventListener('click', () => act(room.record('start')));
+$('#stop-all').addEventListener('click', () => act(room.record('stop')));
+document.addEventListener('langchange', render);
+setInterval(() => poll().catch(() => {}), 1000);
+setInterval(() => { if (room) { renderRooms(); renderRecordings(); } }, 5000);

@@ -1,0 +1,280 @@
+// The room protocol (docs/protocol.md) for the consoles: one WebSocket,
+// one RTCPeerConnection per published stream, one for everything watched.
+// Reconnects by itself when the WebSocket or a connection's ICE drops.
+'use strict';
+
+/* global RTCPeerConnection */
+
+class RoomError extends Error {
+  constructor(code, detail) { super(`${code}: ${detail}`); this.code = code; this.detail = detail; }
+}
+
+class Room {
+  // opts: {token, room, onEvent(msg), onState(text), onTrack(streamName, MediaStream),
+  //        onStreamGone(streamName)}
+  constructor(opts) {
+    this.opts = opts;
+    this.ws = null;
+    this.nextId = 1;
+    this.pending = new Map();      // id -> {resolve, reject}
+    this.publishers = new Map();   // stream -> {pc, media}
+    this.sub = null;               // {pc, want}
+    this.want = null;              // what subscribe() last asked for
+    this.me = null;
+    this.state = null;
+    this.closed = false;           // left on purpose, or removed
+    this.retryMs = 500;
+  }
+
+  url() {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return `${scheme}//${location.host}/ws`;
+  }
+
+  status(text) { if (this.opts.onState) this.opts.onState(text); }
+
+  // Connects and joins; resolves with the "joined" message.
+  connect() {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(this.url());
+      this.ws = ws;
+      ws.onopen = async () => {
+        try {
+          const msg = {type: 'join', token: this.opts.token};
+          if (this.opts.room) msg.room = this.opts.room;
+          const joined = await this.request(msg);
+          this.me = joined.you;
+          this.state = joined.room;
+          this.retryMs = 500;
+          this.status('joined');
+          resolve(joined);
+        } catch (e) { reject(e); }
+      };
+      ws.onmessage = (e) => this.receive(e.data);
+      ws.onclose = (e) => this.dropped(e, reject);
+    });
+  }
+
+  // The WebSocket closed: unless we left or were removed, come back.
+  dropped(e, reject) {
+    for (const p of this.pending.values()) p.reject(new RoomError('closed', 'connection closed'));
+    this.pending.clear();
+    if (reject) reject(new RoomError('closed', `connection closed (${e.code})`));
+    if (this.closed || this.ws === null) return;
+    this.status('reconnecting');
+    setTimeout(() => this.rejoin(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, 8000);
+  }
+
+  async rejoin() {
+    if (this.closed) return;
+    try {
+      const joined = await this.connect();
+      if (this.opts.onEvent) this.opts.onEvent({type: 'rejoined', room: joined.room});
+      // Publishers whose ICE still works were kept by the server and adopted;
+      // the others publish again (same stream name: the server replaces them).
+      for (const [stream, p] of this.publishers) {
+        const s = p.pc.connectionState;
+        if (s === 'failed' || s === 'closed' || !joined.room.streams.some((x) => x.name === stream))
+          await this.publish(stream, p.media);
+      }
+      if (this.want !== null) await this.subscribe(this.want, true);
+    } catch (e) {
+      if (e.code === 'forbidden' || e.code === 'unauthorized') { this.closed = true; this.status(`refused: ${e.detail}`); }
+    }
+  }
+
+  send(msg) { if (this.ws && this.ws.readyState === 1) this.ws.send(JSON.stringify(msg)); }
+
+  request(msg) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {resolve, reject});
+      this.send(Object.assign({}, msg, {id}));
+    });
+  }
+
+  receive(text) {
+    let msg;
+    try { msg = JSON.parse(text); } catch (_) { return; }
+    if (msg.type === 'offer' && msg.pc === 'subscriber') this.onOffer(msg);
+    if (msg.re !== undefined && this.pending.has(msg.re)) {
+      const p = this.pending.get(msg.re);
+      this.pending.delete(msg.re);
+      if (msg.type === 'error') p.reject(new RoomError(msg.code, msg.detail));
+      else p.resolve(msg);
+      if (msg.type !== 'offer') return;
+    }
+    this.track(msg);
+    if (msg.type === 'subscriber-closed' && this.sub) { this.sub.pc.close(); this.sub = null; }
+    if (msg.type === 'removed' || msg.type === 'replaced') this.closed = true;
+    if (msg.type === 'stream-muted' && this.publishers.has(msg.stream)) {
+      // Muted by an operator (or ourselves): stop sending that kind too.
+      for (const t of this.publishers.get(msg.stream).media.getTracks())
+        if (t.kind === msg.kind) t.enabled = !msg.muted;
+    }
+    if (this.opts.onEvent) this.opts.onEvent(msg);
+  }
+
+  // Keeps this.state current from events.
+  track(msg) {
+    const st = this.state;
+    if (!st) return;
+    if (msg.type === 'participant-joined') st.participants.push(msg.participant);
+    if (msg.type === 'participant-left') st.participants = st.participants.filter((p) => p.id !== msg.id);
+    if (msg.type === 'stream-started') { st.streams = st.streams.filter((s) => s.name !== msg.stream); st.streams.push(msg.info); }
+    if (msg.type === 'stream-stopped') {
+      st.streams = st.streams.filter((s) => s.name !== msg.stream);
+      if (this.opts.onStreamGone) this.opts.onStreamGone(msg.stream);
+    }
+    const s = st.streams.find((x) => x.name === msg.stream);
+    if (s && msg.type === 'stream-muted') s.muted[msg.kind] = msg.muted;
+    if (s && msg.type === 'recording-started') s.recording = true;
+    if (s && msg.type === 'recording-stopped') s.recording = false;
+    if (msg.type === 'program') st.program = msg.stream;
+  }
+
+  // --- Publishing -----------------------------------------------------------
+
+  async publish(stream, media) {
+    const old = this.publishers.get(stream);
+    if (old) old.pc.close();
+    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    const entry = {pc, media};
+    this.publishers.set(stream, entry);
+    for (const t of media.getTracks()) pc.addTransceiver(t, {direction: 'sendonly', streams: [media]});
+    pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'publisher', stream,
+                                          candidate: e.candidate ? e.candidate.candidate : null});
+    pc.onconnectionstatechange = () => {
+      // ICE failed (a 4G handover): publish again over a new connection.
+      if (pc.connectionState === 'failed' && this.publishers.get(stream) === entry && !this.closed)
+        setTimeout(() => this.publish(stream, media).catch(() => {}), 1000);
+    };
+    await pc.setLocalDescription(await pc.createOffer());
+    const answer = await this.request({type: 'publish', stream, sdp: pc.localDescription.sdp});
+    await pc.setRemoteDescription({type: 'answer', sdp: answer.sdp});
+    return pc;
+  }
+
+  async unpublish(stream) {
+    const p = this.publishers.get(stream);
+    if (!p) return;
+    this.publishers.delete(stream);
+    p.pc.close();
+    await this.request({type: 'unpublish', stream}).catch(() => {});
+  }
+
+  // --- Subscribing ------------------------------------------------------------
+
+  // want: "*", "program", or an array of stream names.
+  async subscribe(want, restart) {
+    this.want = want;
+    const msg = {type: 'subscribe'};
+    if (want !== undefined && want !== null) msg.streams = want;
+    if (restart) msg.restart = true;
+    return this.request(msg);
+  }
+
+  newSubscriber() {
+    if (this.sub) this.sub.pc.close();
+    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    const entry = {pc};
+    this.sub = entry;
+    pc.ontrack = (e) => {
+      const ms = e.streams[0];
+      if (ms && this.opts.onTrack) this.opts.onTrack(ms.id, ms, e.track);
+    };
+    pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'subscriber',
+                                          candidate: e.candidate ? e.candidate.candidate : null});
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'failed' && this.sub === entry && !this.closed && this.want !== null)
+        setTimeout(() => this.subscribe(this.want, true).catch(() => {}), 1000);
+    };
+    return pc;
+  }
+
+  async onOffer(msg) {
+    const pc = msg.new || !this.sub ? this.newSubscriber() : this.sub.pc;
+    try {
+      await pc.setRemoteDescription({type: 'offer', sdp: msg.sdp});
+      await pc.setLocalDescription(await pc.createAnswer());
+      await this.request({type: 'answer', pc: 'subscriber', sdp: pc.localDescription.sdp});
+    } catch (e) {
+      this.status(`subscriber: ${e.message}`);
+    }
+  }
+
+  // --- Moderation ---------------------------------------------------------------
+
+  mute(stream, kind, muted) { return this.request({type: 'mute', stream, kind, muted}); }
+  record(action, stream) { return this.request(stream ? {type: 'record', action, stream} : {type: 'record', action}); }
+  program(stream) { return this.request({type: 'program', stream}); }
+  remove(participant) { return this.request({type: 'remove', participant}); }
+
+  async leave() {
+    this.closed = true;
+    try { await this.request({type: 'leave'}); } catch (_) { /* closing anyway */ }
+    for (const p of this.publishers.values()) p.pc.close();
+    this.publishers.clear();
+    if (this.sub) this.sub.pc.close();
+    this.sub = null;
+    if (this.ws) this.ws.close();
+    this.ws = null;
+  }
+}
+
+// --- Statistics -----------------------------------------------------------------
+
+// Rates from two getStats() reports: per inbound/outbound RTP stream, kbit/s,
+// loss (%), and the connection's RTT (ms).
+class StatsMeter {
+  constructor(pc) { this.pc = pc; this.prev = new Map(); }
+
+  async sample() {
+    const report = await this.pc.getStats();
+    const out = {rttMs: null, inbound: [], outbound: []};
+    report.forEach((s) => {
+      if (s.type === 'candidate-pair' && s.nominated && s.currentRoundTripTime !== undefined)
+        out.rttMs = Math.round(s.currentRoundTripTime * 1000);
+      if (s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp') return;
+      const bytes = s.type === 'inbound-rtp' ? s.bytesReceived : s.bytesSent;
+      const prev = this.prev.get(s.id);
+      const kbps = prev ? Math.round(((bytes - prev.bytes) * 8) / (s.timestamp - prev.t)) : 0;
+      let lossPct = null;
+      if (s.type === 'inbound-rtp') {
+        const lost = s.packetsLost || 0, got = s.packetsReceived || 0;
+        const dl = prev ? lost - prev.lost : lost, dg = prev ? got - prev.got : got;
+        lossPct = dl + dg > 0 ? Math.max(0, Math.round((1000 * dl) / (dl + dg)) / 10) : 0;
+      } else {
+        const remote = s.remoteId ? report.get(s.remoteId) : null;
+        if (remote && remote.fractionLost !== undefined) lossPct = Math.round(remote.fractionLost * 1000) / 10;
+        if (remote && remote.roundTripTime !== undefined) out.rttMs = Math.round(remote.roundTripTime * 1000);
+      }
+      this.prev.set(s.id, {bytes, t: s.timestamp, lost: s.packetsLost || 0, got: s.packetsReceived || 0});
+      const entry = {kind: s.kind, kbps, lossPct, trackId: s.trackIdentifier || null, mid: s.mid || null,
+                     frames: s.framesDecoded, width: s.frameWidth, height: s.frameHeight};
+      (s.type === 'inbound-rtp' ? out.inbound : out.outbound).push(entry);
+    });
+    return out;
+  }
+}
+
+// Reads the token from the URL fragment (#token=...; never the query string,
+// which would end up in server logs) or returns null.
+function tokenFromFragment() {
+  const m = /(?:^|&)token=([^&]+)/.exec(location.hash.slice(1));
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+function tokenClaims(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(part));
+  } catch (_) { return null; }
+}
+
+window.Room = Room;
+window.RoomError = RoomError;
+window.StatsMeter = StatsMeter;
+window.tokenFromFragment = tokenFromFragment;
+window.tokenClaims = tokenClaims;

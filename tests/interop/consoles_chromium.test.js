@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * The web consoles in headless Chromium (issue 5, "Tests"): a clinic page
+ * and two expert pages join one room over the room protocol (/ws), with
+ * Chromium's fake camera and microphone at 320x240.
+ *
+ *  - the clinic publishes camera + microphone; both experts see its video
+ *    decode in their grid (time from opening the page to the first decoded
+ *    frame is measured);
+ *  - expert A talks back; the clinic receives and decodes its audio (audio
+ *    energy arriving) and video;
+ *  - expert B leaves and rejoins and sees the clinic again;
+ *  - the operator page (a token for every room, the room in the fragment)
+ *    lists the streams and participants, starts a recording of the clinic's
+ *    stream (badge and the REST API agree), and stops it;
+ *  - the pages never error; screenshots of each console in English and
+ *    Chinese are saved: tests/artifacts/interop/consoles_chromium/
+ *    {clinic,expert,operator}-{en,zh}.png, at 1366x768.
+ *
+ *   MEDRELAY_BIN=build/medrelay node tests/interop/consoles_chromium.test.js
+ */
+const fs = require('fs');
+const path = require('path');
+const h = require('./lib/harness');
+const { serverFor, chromiumFor } = require('./lib/stack');
+const { httpGet } = require('./lib/server');
+
+const ROOM = 'or-3';
+const MEDIA_TIMEOUT_MS = 20000;
+const VIEWPORT = { width: 1366, height: 768 };
+
+/* What a page sees of one stream tile: frames decoded and audio arriving,
+ * from the subscriber connection's statistics. */
+async function tileState(page, stream) {
+    return page.evaluate(async (name) => {
+        const room = window.consoleRoom;
+        const tile = document.querySelector(`.tile[data-stream="${name}"] video`);
+        if (!room || !room.sub || !tile)
+            return { tile: !!tile };
+        const ids = new Set(tile.srcObject ? tile.srcObject.getTracks().map((x) => x.id) : []);
+        const out = { tile: true, width: tile.videoWidth, frames: 0, audioPackets: 0, audioEnergy: 0 };
+        (await room.sub.pc.getStats()).forEach((s) => {
+            if (s.type !== 'inbound-rtp' || !ids.has(s.trackIdentifier))
+                return;
+            if (s.kind === 'video')
+                out.frames = s.framesDecoded || 0;
+            else {
+                out.audioPackets = s.packetsReceived || 0;
+                out.audioEnergy = s.totalAudioEnergy || 0;
+            }
+        });
+        return out;
+    }, stream);
+}
+
+async function openConsole(browser, srv, t, name, file, token, extra = '') {
+    const page = await browser.newPage(name);
+    await page.setViewportSize(VIEWPORT);
+    t.addFailureInfo(async () => {
+        try {
+            await page.screenshot({ path: path.join(t.dir, `${name}.failure.png`), timeout: 5000 });
+        } catch (_) { /* page gone */ }
+        return `--- ${name} console:\n${browser.consoleTail(name, 20)}`;
+    });
+    const opened = Date.now();
+    await page.goto(`${srv.url}/${file}#token=${encodeURIComponent(token)}${extra}`);
+    await h.waitFor(`${name} to join`, () => page.evaluate(() => !!(window.consoleRoom && window.consoleRoom.me)),
+                    { timeoutMs: 10000, describeLast: () => browser.consoleTail(name, 5) });
+    return { page, opened };
+}
+
+async function firstFrame(page, stream, what) {
+    return h.waitFor(what, async () => {
+        const s = await tileState(page, stream);
+        return s.frames > 0 && s.width > 0 ? s : null;
+    }, { timeoutMs: MEDIA_TIMEOUT_MS, intervalMs: 100, describeLast: (s) => JSON.stringify(s) });
+}
+
+async function screenshots(t, page, name) {
+    for (const lang of ['en', 'zh']) {
+        await page.evaluate((l) => window.setLang(l), lang);
+        await h.sleep(1200); /* statistics lines are rewritten every second */
+        await page.screenshot({ path: path.join(t.dir, `${name}-${lang}.png`) });
+    }
+    const zhTitle = await page.evaluate(() => document.querySelector('header h1').textContent);
+    h.assert(/[\u4e00-\u9fff]/.test(zhTitle), `${name}: the Chinese title is "${zhTitle}"`);
+    await page.evaluate(() => window.setLang('en'));
+}
+
+async function api(srv, token, method, p) {
+    const res = await fetch(`${srv.url}${p}`, { method, headers: { Authorization: `Bearer ${token}` } });
+    return { status: res.status, body: res.status === 204 ? null : await res.json() };
+}
+
+h.main('consoles_chromium', async (t) => {
+    const srv = await serverFor(t, { config: { recording: { policy: 'on-demand' } } });
+    const browser = await chromiumFor(t);
+    const summary = {};
+
+    /* The clinic publishes its camera and microphone. */
+    const clinic = await openConsole(browser, srv, t, 'clinic', 'clinic.html',
+                                     srv.token({ room: ROOM, role: 'clinic', name: 'township-7' }), '&video=320x240');
+    await h.waitFor('devices listed', () => clinic.page.evaluate(() => !document.querySelector('#publish').disabled));
+    await clinic.page.click('#publish');
+    await h.waitFor('the clinic publishing', () => clinic.page.evaluate(() => {
+        const p = window.consoleRoom.publishers.get('cam');
+        return p && p.pc.connectionState === 'connected';
+    }), { timeoutMs: MEDIA_TIMEOUT_MS });
+
+    /* Two experts see it. */
+    const experts = [];
+    for (const n of ['a', 'b']) {
+        const e = await openConsole(browser, srv, t, `expert-${n}`, 'expert.html',
+                                    srv.token({ room: ROOM, role: 'expert', name: `dr-${n}` }), '&video=320x240');
+        await firstFrame(e.page, 'cam', `expert ${n} to decode the clinic's video`);
+        e.firstFrameMs = Date.now() - e.opened;
+        experts.push(e);
+    }
+    summary.joinToFirstFrameMs = experts.map((e) => e.firstFrameMs);
+    h.log(`expert page open -> first decoded frame: ${summary.joinToFirstFrameMs.join(', ')} ms`);
+
+    /* Expert A talks back; the clinic hears it. */
+    await experts[0].page.click('#talk');
+    const talk = `talk-${await experts[0].page.evaluate(() => window.consoleRoom.me.id)}`;
+    const heard = await h.waitFor('the clinic to hear expert A', async () => {
+        const s = await tileState(clinic.page, talk);
+        return s.audioPackets > 50 && s.audioEnergy > 0 && s.frames > 0 ? s : null;
+    }, { timeoutMs: MEDIA_TIMEOUT_MS, describeLast: (s) => JSON.stringify(s) });
+    summary.clinicHearsExpert = heard;
+
+    /* Expert B leaves and comes back. */
+    await experts[1].page.click('#leave');
+    await h.waitFor('expert B gone from the clinic\'s list', () => clinic.page.evaluate(
+        () => !window.consoleRoom.state.participants.some((p) => p.sub === 'dr-b')));
+    await experts[1].page.goto('about:blank');
+    const b2 = await openConsole(browser, srv, t, 'expert-b', 'expert.html',
+                                 srv.token({ room: ROOM, role: 'expert', name: 'dr-b' }), '&video=320x240');
+    await firstFrame(b2.page, 'cam', 'expert B, back, to decode the clinic again');
+    summary.rejoinToFirstFrameMs = Date.now() - b2.opened;
+    experts[1] = b2;
+
+    /* The operator. */
+    const opToken = srv.token({ room: '*', role: 'operator', name: 'director' });
+    const op = await openConsole(browser, srv, t, 'operator', 'operator.html', opToken, `&room=${ROOM}`);
+    await h.waitFor('the operator to list both streams', () => op.page.evaluate((tk) =>
+        ['cam', tk].every((s) => document.querySelector(`#streams tr[data-stream="${s}"]`)), talk));
+    await firstFrame(op.page, 'cam', 'the operator to see the clinic');
+    /* Live figures for every stream, measured on the operator's connection. */
+    const figures = await h.waitFor('bitrate, loss and RTT for both streams', () => op.page.evaluate((tk) => {
+        const rows = ['cam', tk].map((s) => [...document.querySelectorAll(`#streams tr[data-stream="${s}"] td`)]
+            .slice(1, 4).map((td) => td.textContent));
+        return rows.every((r) => r.every((x) => x !== '–') && parseInt(r[0], 10) > 0) ? rows : null;
+    }, talk), { timeoutMs: 10000 });
+    summary.operatorFigures = figures;
+    const people = await op.page.evaluate(() => document.querySelectorAll('#people tr').length);
+    h.assert(people === 4, `operator lists ${people} participants, expected 4`);
+    await op.page.click('#streams tr[data-stream="cam"] button[data-i18n="startRec"]');
+    await h.waitFor('the recording badge', () => op.page.evaluate(() =>
+        !!document.querySelector('#streams tr[data-stream="cam"] .badge.rec')));
+    const st = await api(srv, opToken, 'GET', `/api/rooms/${ROOM}/streams/cam`);
+    h.assert(st.status === 200 && st.body.recording, `the API shows no recording: ${JSON.stringify(st)}`);
+    await h.sleep(3000);
+    await op.page.click('#streams tr[data-stream="cam"] button[data-i18n="stopRec"]');
+    await h.waitFor('the badge to go', () => op.page.evaluate(() =>
+        !document.querySelector('#streams tr[data-stream="cam"] .badge.rec')));
+    const recs = await h.waitFor('the recording listed', async () => {
+        const r = await api(srv, opToken, 'GET', `/api/recordings?room=${ROOM}`);
+        return r.body.recordings.find((x) => x.stream === 'cam' && x.state === 'complete') ? r.body : null;
+    }, { timeoutMs: 15000 });
+    summary.recording = recs.recordings[0];
+
+    /* The clinic sees the recording state too. */
+    await clinic.page.evaluate(() => window.consoleRoom.state.streams.find((s) => s.name === 'cam').recording === false);
+
+    /* Screenshots, both languages. */
+    await h.sleep(1500); /* statistics overlays filled */
+    await screenshots(t, clinic.page, 'clinic');
+    await screenshots(t, experts[0].page, 'expert');
+    await screenshots(t, op.page, 'operator');
+
+    for (const name of ['clinic', 'expert-a', 'expert-b', 'operator']) {
+        const errors = browser.consoleTail(name, 1000).split('\n').filter((l) => /\[pageerror\]/.test(l));
+        h.assert(errors.length === 0, `${name} page errors:\n${errors.join('\n')}`);
+    }
+    const health = await httpGet(`${srv.url}/healthz`, 2000);
+    h.assert(health.status === 200, `healthz ${health.status}`);
+    fs.writeFileSync(path.join(t.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+    console.log(JSON.stringify(summary));
+}, { watchdogMs: 170000 });
