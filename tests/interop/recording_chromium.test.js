@@ -24,7 +24,9 @@
  * tracks), because Chromium's fake microphone slips by tens of ms during a
  * minute (10-50 ms idle, up to ~190 ms when the two cores are busy): the
  * raw offsets in the file are printed, but only the recorder's own
- * addition can be asserted. The
+ * addition can be asserted (pairs right at a jump of the source's offset,
+ * which the recorder follows at the next sender reports, are left out;
+ * at most a tenth of them). The
  * pattern's video is avpattern's 2-second loop repeated in one long file,
  * because Chromium's fake camera adds a frame each time it wraps around a
  * Y4M file (see longY4m).
@@ -57,6 +59,7 @@ const TEST_NAME = PUBLISH_S === 60 ? 'recording_chromium' : `recording_chromium_
 const VIEWER_AT_MS = 5000;           /* the viewer joins this long after the publisher */
 const FINALIZE_TIMEOUT_MS = 30000;
 const MAX_SYNC_MS = 80;
+const SOURCE_JUMP_MS = 50;           /* a slip of the fake microphone between two pairs */
 /* Two thirds of the flash/beep pairs published (one every 2 s): 20 in 60 s. */
 const MIN_PAIRS = Math.floor(PUBLISH_S / 3);
 const PYTHON = '/usr/bin/python3';
@@ -535,7 +538,20 @@ h.main(TEST_NAME, async (t) => {
      * ~190 ms under load), so the recording is judged against the source at
      * the same instant: what the recorder added. */
     const onsets = JSON.parse(run(PYTHON, ['-c', ONSETS_PY, __dirname, file.path], 300000));
-    const cmp = compareWithSource(onsets, Date.parse(side.start), srcPairs);
+    const cmpAll = compareWithSource(onsets, Date.parse(side.start), srcPairs);
+    /* Where the source's own offset jumps (the fake microphone slipping by
+     * up to ~200 ms when the cores are busy), the recorder follows at the
+     * publisher's next sender reports, a second or two later: the pairs
+     * right at such a jump measure the source's discontinuity, not the
+     * recorder. They are left out, and there may be few of them. */
+    const jump = (i, j) => j >= 0 && j < cmpAll.length && Math.abs(cmpAll[i].srcMs - cmpAll[j].srcMs) > SOURCE_JUMP_MS;
+    const cmp = cmpAll.filter((c, i) => !jump(i, i - 1) && !jump(i, i + 1));
+    const skipped = cmpAll.filter((c, i) => jump(i, i - 1) || jump(i, i + 1));
+    if (skipped.length)
+        t.log(`${skipped.length} of ${cmpAll.length} pairs at a jump of the source's offset left out: ${JSON.stringify(skipped)}`);
+    h.assert(skipped.length <= Math.max(2, Math.floor(cmpAll.length / 10)),
+             `A/V sync: the source jumped at ${skipped.length} of ${cmpAll.length} pairs (more than a tenth): ` +
+             JSON.stringify(skipped));
     const diffs = cmp.map((c) => c.diffMs);
     const diffAbs = diffs.map(Math.abs);
     const diffMedian = median(diffs);
@@ -565,7 +581,8 @@ h.main(TEST_NAME, async (t) => {
         ffprobe: { durationS: ffDuration, video: `${v.codec_name} ${v.width}x${v.height}`, audio: a.codec_name },
         avsync: { pairs: offsets.length, medianMs: syncMedian, maxAbsMs: syncMaxAbs },
         avsource: { pairs: srcInfo.pairs, medianMs: srcInfo.medianMs, maxAbsMs: srcInfo.maxAbsMs },
-        avAddedByRecording: { pairs: cmp.length, medianMs: diffMedian, maxAbsMs: diffMaxAbs },
+        avAddedByRecording: { pairs: cmp.length, medianMs: diffMedian, maxAbsMs: diffMaxAbs,
+                              skippedAtSourceJumps: skipped.length },
     };
     fs.writeFileSync(path.join(t.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     console.log(JSON.stringify(summary));
