@@ -1,4 +1,5 @@
 /* libwebsockets glue: request stages, answers, and the GLib loop. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -514,6 +515,17 @@ static void lws_log(int level, const char *line)
         mr_log_debug(HTTP, "libwebsockets: %.*s", (int)n, line);
 }
 
+static bool readable(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        mr_log_error(HTTP, "cannot read %s: %s", path, strerror(errno));
+        return false;
+    }
+    fclose(f);
+    return true;
+}
+
 int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
                        const struct mr_http_route *routes, unsigned n_routes,
                        struct mr_http_server **out)
@@ -547,8 +559,15 @@ int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
         info.ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
     }
     info.keepalive_timeout = 30;
+    if (cfg->tls_cert[0] && (!readable(cfg->tls_cert) || !readable(cfg->tls_key))) {
+        free(srv);
+        return MR_EIO;
+    }
     srv->ctx = lws_create_context(&info);
     if (!srv->ctx) {
+        if (cfg->tls_cert[0])
+            mr_log_error(HTTP, "cannot use the TLS certificate %s with the key %s (see the "
+                               "libwebsockets message above)", cfg->tls_cert, cfg->tls_key);
         free(srv);
         return MR_EIO;
     }

@@ -204,8 +204,9 @@ def _read_response(sock, deadline, buf=b""):
         body += chunk
 
 
-def request(host, port, method, path, headers=None, body=None, timeout=5.0, content_length=None):
-    """One HTTP/1.1 request on a fresh connection (Connection: close), over a raw socket.
+def request(host, port, method, path, headers=None, body=None, timeout=5.0, content_length=None, tls=None):
+    """One HTTP/1.1 request on a fresh connection (Connection: close), over a raw socket
+    (wrapped by tls, an ssl.SSLContext, for HTTPS).
 
     path is sent exactly as given (no quoting), so tests can send %2F and
     other odd names. headers is a dict or a list of pairs; Host and
@@ -228,6 +229,8 @@ def request(host, port, method, path, headers=None, body=None, timeout=5.0, cont
         body = body.encode()
     try:
         sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:
+            sock = tls.wrap_socket(sock, server_hostname=host)
     except OSError as e:
         raise HttpError(f"cannot connect to {host}:{port}: {e}") from None
     send_error = None
@@ -283,7 +286,15 @@ class Server:
         self.bin = bin_path or server_binary()
         self.host = "127.0.0.1"
         self.port = free_port(self.host)
-        self.url = f"http://{self.host}:{self.port}"
+        # With a certificate in the config the server speaks HTTPS only; the
+        # tests trust any certificate (theirs are self-signed).
+        self.tls = None
+        if (config or {}).get("server", {}).get("tls_cert"):
+            import ssl
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self.tls.check_hostname = False
+            self.tls.verify_mode = ssl.CERT_NONE
+        self.url = f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
         self.secret = secrets.token_hex(24)           # 48 bytes; the contract wants >= 32
         self.tmp = tempfile.mkdtemp(prefix="medrelay-test-")
         self.record_dir = record_dir or os.path.join(self.tmp, "recordings")
@@ -330,7 +341,7 @@ class Server:
                 raise SetupError(f"medrelay exited during start-up ({describe_status(code)}); "
                                  f"last lines of {self.log_path}:\n{self.tail()}")
             try:
-                r = request(self.host, self.port, "GET", "/healthz", timeout=1.0)
+                r = request(self.host, self.port, "GET", "/healthz", timeout=1.0, tls=self.tls)
                 if r.status == 200:
                     break
                 last = f"status {r.status}"

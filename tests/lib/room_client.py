@@ -10,6 +10,7 @@ while the test waits for something else are kept, so a test can ask for
     c.close()
 """
 import json
+import ssl
 import time
 
 import websocket
@@ -17,8 +18,11 @@ import websocket
 
 class RoomClient:
     def __init__(self, srv, path="/ws", timeout=5.0):
-        self.url = f"ws://{srv.host}:{srv.port}{path}"
-        self.ws = websocket.create_connection(self.url, timeout=timeout)
+        tls = getattr(srv, "tls", None)
+        self.url = f"{'wss' if tls else 'ws'}://{srv.host}:{srv.port}{path}"
+        # The tests' certificates are self-signed.
+        sslopt = {"cert_reqs": ssl.CERT_NONE, "check_hostname": False} if tls else None
+        self.ws = websocket.create_connection(self.url, timeout=timeout, sslopt=sslopt)
         self.inbox = []
         self.next_id = 1
         self.closed = None        # (code, reason) once the server closed
