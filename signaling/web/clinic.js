@@ -29,6 +29,7 @@ async function listDevices() {
 
 const VIDEO = captureSize(1280, 720);
 
+// Camera and microphone: the stream "cam".
 async function publish() {
   $('#publish').disabled = true;
   try {
@@ -39,13 +40,6 @@ async function publish() {
     });
     $('#local').srcObject = local;
     await room.publish('cam', local);
-    const src = $('#second').value;
-    if (src) {
-      second = src === 'screen'
-        ? await navigator.mediaDevices.getDisplayMedia({video: true})
-        : await navigator.mediaDevices.getUserMedia({video: Object.assign({}, VIDEO, {deviceId: {exact: src}})});
-      await room.publish('screen', second);
-    }
     $('#stop').disabled = false;
     setStatusKey('published');
   } catch (e) {
@@ -55,12 +49,39 @@ async function publish() {
 }
 
 async function stop() {
-  for (const s of ['cam', 'screen']) await room.unpublish(s);
-  for (const m of [local, second]) if (m) m.getTracks().forEach((x) => x.stop());
-  local = second = null;
+  await room.unpublish('cam');
+  if (local) local.getTracks().forEach((x) => x.stop());
+  local = null;
   $('#local').srcObject = null;
   $('#stop').disabled = true;
   $('#publish').disabled = false;
+}
+
+// The second source, shared at any time during the consultation: a screen
+// or window, or a capture card (ultrasound, ECG, endoscope) seen as a
+// camera. The stream "screen".
+async function share() {
+  const src = $('#second').value;
+  if (!src) return;
+  $('#share').disabled = true;
+  try {
+    second = src === 'screen'
+      ? await navigator.mediaDevices.getDisplayMedia({video: true})
+      : await navigator.mediaDevices.getUserMedia({video: Object.assign({}, VIDEO, {deviceId: {exact: src}})});
+    await room.publish('screen', second);
+    $('#unshare').disabled = false;
+  } catch (e) {
+    setStatus(e.detail || e.message);
+    $('#share').disabled = false;
+  }
+}
+
+async function unshare() {
+  await room.unpublish('screen');
+  if (second) second.getTracks().forEach((x) => x.stop());
+  second = null;
+  $('#unshare').disabled = true;
+  $('#share').disabled = false;
 }
 
 // The uplink: what the relay reports back (RTCP receiver reports) about our
@@ -103,11 +124,14 @@ startConsole({
     room = r;
     await listDevices();
     $('#publish').disabled = false;
+    $('#share').disabled = false;
     // The clinic sees and hears everything else in the room: the experts.
     await room.subscribe('*');
   },
 });
 $('#publish').addEventListener('click', publish);
 $('#stop').addEventListener('click', stop);
+$('#share').addEventListener('click', share);
+$('#unshare').addEventListener('click', unshare);
 document.addEventListener('langchange', () => { labelTiles(); showLink().catch(() => {}); });
 setInterval(() => { showLink().catch(() => {}); if (room && room.sub) tiles.updateStats(room.sub.pc).catch(() => {}); }, 1000);

@@ -18,6 +18,7 @@ const TEXT = {
     download: 'Play', viewers: 'viewers', joined: 'joined', reconnecting: 'reconnecting…',
     removed: 'You were removed from the room', replaced: 'Opened elsewhere', localPreview: 'Local preview',
     audioOnly: 'audio only', role: 'Role', kbps: 'kbit/s', ms: 'ms', published: 'publishing',
+    share: 'Share', unshare: 'Stop sharing',
   },
   zh: {
     lang: 'English', token: '令牌', connect: '加入', leave: '离开', pasteToken: '粘贴令牌，或用 #token=… 打开本页',
@@ -34,6 +35,7 @@ const TEXT = {
     download: '播放', viewers: '观众', joined: '已加入', reconnecting: '正在重连…',
     removed: '您已被移出房间', replaced: '已在其他位置打开', localPreview: '本地预览',
     audioOnly: '仅音频', role: '角色', kbps: 'kbit/s', ms: '毫秒', published: '发布中',
+    share: '共享', unshare: '停止共享',
   },
 };
 

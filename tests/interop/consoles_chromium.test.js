@@ -8,6 +8,10 @@
  *  - the clinic publishes camera + microphone; both experts see its video
  *    decode in their grid (time from opening the page to the first decoded
  *    frame is measured);
+ *  - the clinic shares its second source (a third fake camera, as a
+ *    capture card) mid-consultation: the experts' subscriber connections
+ *    are renegotiated and decode it; unsharing removes it, the camera goes
+ *    on;
  *  - expert A talks back; the clinic receives and decodes its audio (audio
  *    energy arriving) and video;
  *  - expert B leaves and rejoins and sees the clinic again;
@@ -95,8 +99,15 @@ async function api(srv, token, method, p) {
 
 h.main('consoles_chromium', async (t) => {
     const srv = await serverFor(t, { config: { recording: { policy: 'on-demand' } } });
-    const browser = await chromiumFor(t);
+    /* Three fake cameras: Chromium's second is a depth camera (16-bit
+     * frames that never reach the encoder), the third, MJPEG, plays the
+     * clinic's capture card (an ultrasound). */
+    const browser = await chromiumFor(t, { extraArgs: ['--use-fake-device-for-media-stream=device-count=3'] });
     const summary = {};
+    t.addFailureInfo(async () => {
+        const m = await httpGet(`${srv.url}/metrics`, 2000).catch((e) => ({ body: e.message }));
+        return `--- metrics:\n${String(m.body).split('\n').filter((l) => /dropped|forwarded|keyframe|sessions/.test(l) && !l.startsWith('#')).join('\n')}`;
+    });
 
     /* The clinic publishes its camera and microphone. */
     const clinic = await openConsole(browser, srv, t, 'clinic', 'clinic.html',
@@ -115,10 +126,61 @@ h.main('consoles_chromium', async (t) => {
                                     srv.token({ room: ROOM, role: 'expert', name: `dr-${n}` }), '&video=320x240');
         await firstFrame(e.page, 'cam', `expert ${n} to decode the clinic's video`);
         e.firstFrameMs = Date.now() - e.opened;
-        experts.push(e);
+            experts.push(e);
+        t.addFailureInfo(async () => {
+            const d = await e.page.evaluate(() => {
+                const r = window.consoleRoom;
+                if (!r || !r.sub) return 'no subscriber connection';
+                return JSON.stringify({
+                    tiles: [...document.querySelectorAll('.tile')].map((x) => x.dataset.stream),
+                    transceivers: r.sub.pc.getTransceivers().map((x) => [x.mid, x.direction, x.currentDirection,
+                        x.receiver.track.id, x.receiver.track.readyState]),
+                    signaling: r.sub.pc.signalingState,
+                }) + '\n' + (r.sub.pc.remoteDescription ? r.sub.pc.remoteDescription.sdp : '');
+            }).catch((err) => err.message);
+            return `--- expert ${n} subscriber: ${d}`;
+        });
     }
     summary.joinToFirstFrameMs = experts.map((e) => e.firstFrameMs);
     h.log(`expert page open -> first decoded frame: ${summary.joinToFirstFrameMs.join(', ')} ms`);
+
+    /* Mid-consultation the clinic shares its second source: the experts'
+     * existing subscriber connections are renegotiated (a new offer on the
+     * same RTCPeerConnection) and carry it too; unsharing retires it. */
+    const subBefore = await experts[0].page.evaluate(() => { window.subBefore = window.consoleRoom.sub.pc; return true; });
+    void subBefore;
+    const secondCam = await clinic.page.evaluate(() => {
+        const opts = [...document.querySelectorAll('#second option')].filter((o) => o.value && o.value !== 'screen');
+        return opts.length >= 3 ? opts[2].value : null;
+    });
+    h.assert(secondCam, 'the clinic console lists no second camera');
+    t.addFailureInfo(async () => `--- clinic publishers: ${await clinic.page.evaluate(async () => {
+        const out = {};
+        for (const [name, p] of window.consoleRoom.publishers) {
+            const o = [];
+            (await p.pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp') o.push([s.kind, s.packetsSent, s.framesEncoded]); });
+            out[name] = { state: p.pc.connectionState, tracks: p.media.getTracks().map((x) => [x.kind, x.label, x.readyState, x.muted]), o };
+        }
+        return JSON.stringify(out);
+    }).catch((e) => e.message)}`);
+    await clinic.page.selectOption('#second', secondCam);
+    await clinic.page.click('#share');
+    for (const [i, e] of experts.entries())
+        await firstFrame(e.page, 'screen', `expert ${i} to decode the shared second source`);
+    const renegotiated = await experts[0].page.evaluate(() => window.consoleRoom.sub.pc === window.subBefore);
+    h.assert(renegotiated, 'the second source came on a new connection, not a renegotiated one');
+    await clinic.page.click('#unshare');
+    await h.waitFor('the second source gone from the experts', async () => {
+        for (const e of experts)
+            if ((await tileState(e.page, 'screen')).tile)
+                return false;
+        return true;
+    });
+    const camGoesOn = await tileState(experts[0].page, 'cam');
+    await h.sleep(1000);
+    h.assert((await tileState(experts[0].page, 'cam')).frames > camGoesOn.frames,
+             'the clinic\'s camera stopped with its second source');
+    summary.secondSource = 'shared, renegotiated on the same connection, unshared';
 
     /* Expert A talks back; the clinic hears it. */
     await experts[0].page.click('#talk');
