@@ -49,6 +49,82 @@ def join(srv, role, name, room=ROOM, token_room=None):
 OFFER = read_sdp("chromium_whip_sendonly.sdp").decode()
 
 
+def answer_for(offer):
+    """A syntactically complete answer to the server's offer, accepting every
+    live section (no real ICE/DTLS behind it: the signaling is what is tested)."""
+    fpr = ":".join(f"{b:02X}" for b in os.urandom(32))
+    out = ["v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0"]
+    bundle = [l for l in offer.split("\r\n") if l.startswith("a=group:BUNDLE")]
+    out += bundle
+    for sec in offer.split("\r\nm=")[1:]:
+        lines = ("m=" + sec).split("\r\n")
+        mline = lines[0].split()
+        mid = next(l[6:] for l in lines if l.startswith("a=mid:"))
+        port = "0" if mline[1] == "0" else "9"
+        out += [f"m={mline[0][2:]} {port} {mline[2]} {' '.join(mline[3:])}", "c=IN IP4 0.0.0.0", f"a=mid:{mid}"]
+        if port == "0":
+            continue
+        out += ["a=recvonly", "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+                f"a=fingerprint:sha-256 {fpr}", "a=setup:active", "a=rtcp-mux"]
+        out += [l for l in lines if l.startswith(("a=rtpmap:", "a=fmtp:", "a=extmap:"))]
+    return "\r\n".join(out) + "\r\n"
+
+
+def test_subscribe_before_publish(srv):
+    """Nothing published: subscribe is acknowledged, the offer follows the
+    first stream, and when the last one ends the server closes the
+    subscriber connection."""
+    room = "ward-9"
+    ex, _ = join(srv, "expert", "dr-early", room=room)
+    r = ex.request({"type": "subscribe"})
+    check("subscribe with nothing published -> ok, no offer", r and r.get("type") == "ok"
+          and r.get("request") == "subscribe", r)
+    cl, _ = join(srv, "clinic", "clinic-early", room=room)
+    r = cl.request({"type": "publish", "stream": "cam", "sdp": OFFER})
+    check("publish in the second room", r and r.get("type") == "answer", r)
+    offer = ex.wait_for("offer")
+    check("the offer follows the first stream (new connection)", offer and offer.get("new") is True
+          and offer.get("streams") == ["cam"], offer)
+    r = ex.request({"type": "answer", "pc": "subscriber", "sdp": answer_for(offer["sdp"]) if offer else ""})
+    check("a well-formed answer -> ok", r and r.get("type") == "ok", r)
+    r = ex.request({"type": "answer", "pc": "subscriber", "sdp": answer_for(offer["sdp"]) if offer else ""})
+    check("answering twice -> bad-request", is_error(r, "bad-request"), r)
+    r = cl.request({"type": "publish", "stream": "ecg", "sdp": OFFER})
+    check("a second stream", r and r.get("type") == "answer", r)
+    again = ex.wait_for("offer")
+    check("re-offer on the same connection when a stream starts", again and again.get("new") is False
+          and again.get("streams") == ["cam", "ecg"], again)
+    if again:
+        ex.request({"type": "answer", "pc": "subscriber", "sdp": answer_for(again["sdp"])})
+    r = ex.request({"type": "subscribe", "streams": ["ecg"]})
+    check("narrowing the set -> a re-offer", r and r.get("type") == "offer" and r.get("new") is False
+          and r.get("streams") == ["ecg"], r)
+    if r and r.get("sdp"):
+        check("the dropped stream's sections are retired (port 0)", "m=audio 0 " in r["sdp"], r["sdp"][:300])
+        ex.request({"type": "answer", "pc": "subscriber", "sdp": answer_for(r["sdp"])})
+    r = cl.request({"type": "unpublish", "stream": "ecg"})
+    closed = ex.wait_for("subscriber-closed")
+    check("the last wanted stream ends -> subscriber-closed", closed is not None, ex.inbox[-3:])
+    r = ex.request({"type": "subscribe", "streams": "*", "restart": True})
+    check("subscribe again (restart) -> a new connection", r and r.get("type") == "offer"
+          and r.get("new") is True and r.get("streams") == ["cam"], r)
+    # A flood of joins from many connections: refused past the viewer limit,
+    # nobody else disturbed.
+    crowd = []
+    for i in range(40):
+        c = RoomClient(srv)
+        c.send({"type": "join", "token": srv.token(room, "viewer", f"rush-{i}"), "id": 1})
+        crowd.append(c)
+    replies = [c.wait_for(lambda m: m.get("re") == 1, 5) for c in crowd]
+    busy = sum(1 for m in replies if is_error(m, "server-busy"))
+    joined = sum(1 for m in replies if m and m.get("type") == "joined")
+    check("a rush of 40 viewers: 2 admitted, the rest server-busy", joined == 2 and busy == 38, (joined, busy))
+    r = ex.request({"type": "ping"})
+    check("the expert is undisturbed by the rush", r and r.get("type") == "pong", r)
+    for c in crowd + [ex, cl]:
+        c.close()
+
+
 def test_bad_input(srv):
     c = RoomClient(srv)
     c.send_raw("this is not json")
@@ -301,6 +377,7 @@ def main():
         return 2
     try:
         test_bad_input(srv)
+        test_subscribe_before_publish(srv)
         clinic, expert, jc, je = test_publish_and_events(srv)
         test_candidates(clinic)
         test_subscribe(expert)
