@@ -19,6 +19,7 @@
 struct server {
     GMainLoop *loop;
     struct mr_relay *relay;
+    struct mr_room_proto *rooms;
     const struct mr_auth_key *key;
     const struct mr_config *cfg;
 };
@@ -65,6 +66,8 @@ static void handle_metrics(struct mr_http_request *req, void *user)
     struct server *s = user;
     GString *text = g_string_sized_new(8192);
     mr_relay_metrics(s->relay, text);
+    if (s->rooms)
+        mr_room_proto_metrics(s->rooms, text);
     mr_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text->str, text->len,
                     NULL, 0);
     g_string_free(text, TRUE);
@@ -126,6 +129,7 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
         mr_log_error(CORE, "cannot start the room protocol: %s", mr_strerror(rc));
         goto out;
     }
+    s.rooms = rooms;
     struct mr_whip whip = {.cfg = cfg, .relay = s.relay, .key = key, .admit = admit_http,
                            .admit_user = rooms};
     struct mr_http_route routes[MR_WHIP_ROUTES + 2 + MR_API_ROUTES];

@@ -35,6 +35,7 @@ void proto_send(struct client *c, json_t *msg)
 void proto_error(struct client *c, json_t *re, const char *request, const char *code,
                  const char *detail)
 {
+    c->p->stats.refused++;
     json_t *msg = json_pack("{s:s, s:s, s:s}", "type", "error", "code", code, "detail",
                             detail ? detail : "");
     if (msg && request)
@@ -156,6 +157,7 @@ static void replace_previous(struct client *c)
     proto_close_sessions(oc, true); /* the newcomer adopts the publishers */
     proto_orphan_pubs(oc);
     oc->leaving = true;
+    c->p->stats.drop_replaced++;
     if (oc->conn)
         mr_ws_close(oc->conn, 1000, "replaced");
     json_t *left = json_pack("{s:s, s:s, s:s}", "type", "participant-left", "id", old->id,
@@ -201,11 +203,13 @@ static void on_join(struct client *c, json_t *msg, json_t *re)
         return;
     enum mr_admit_refusal why = admit(c, room);
     if (why != MR_ADMIT_OK) {
+        c->p->stats.joins_refused++;
         proto_error(c, re, "join", why == MR_ADMIT_BANNED ? "forbidden" : "server-busy",
                     mr_admit_refusal_text(why));
         mr_audit("join-refused", room, c->claims.sub, mr_admit_refusal_text(why));
         return;
     }
+    c->p->stats.joins++;
     replace_previous(c);
     proto_adopt_orphans(c);
     mr_audit("join", room, c->claims.sub, mr_role_name(c->claims.role));
@@ -303,6 +307,7 @@ static bool rate_ok(struct client *c)
     }
     if (++c->refused == MAX_REFUSED && c->conn) {
         mr_log_warn(HTTP, "websocket client flooding; disconnecting");
+        c->p->stats.drop_flood++;
         c->leaving = true;
         mr_ws_close(c->conn, 1008, "too many messages");
     }
@@ -339,6 +344,7 @@ static void on_message(void *user, const char *data, size_t len, bool binary, bo
     struct client *c = user;
     if (c->leaving)
         return;
+    c->p->stats.messages++;
     if (!rate_ok(c)) {
         if (c->refused < 10)
             proto_error(c, NULL, NULL, "server-busy", "too many messages; slow down");
@@ -414,6 +420,7 @@ static gboolean on_tick(gpointer data)
         struct client *c = g_ptr_array_index(p->clients, i);
         if (!c->m && !c->leaving && c->conn && now - c->opened_us > JOIN_TIMEOUT_US) {
             c->leaving = true;
+            p->stats.drop_no_join++;
             mr_ws_close(c->conn, 1008, "no join");
         }
     }

@@ -112,6 +112,7 @@ void on_remove(struct client *c, json_t *msg, json_t *re)
     proto_send(target, json_pack("{s:s, s:s}", "type", "removed", "by", c->m->id));
     /* Its media ends now, publishers included: no grace for the removed. */
     proto_leave(target, "removed", false);
+    c->p->stats.drop_removed++;
     target->leaving = true;
     if (target->conn)
         mr_ws_close(target->conn, 1008, "removed by an operator");

@@ -14,6 +14,14 @@
 #define PROTO_MAX_PUBS 8      /* streams one client may publish at once */
 #define PROTO_MAX_WANTED 32   /* streams one client may ask for by name */
 
+/* Counters for /metrics (control thread only). */
+struct proto_stats {
+    uint64_t messages;        /* messages received */
+    uint64_t refused;         /* error replies */
+    uint64_t joins, joins_refused;
+    uint64_t drop_flood, drop_no_join, drop_removed, drop_replaced;
+};
+
 struct mr_room_proto {
     const struct mr_config *cfg;
     struct mr_relay *relay;
@@ -24,6 +32,7 @@ struct mr_room_proto {
     GPtrArray *orphans;       /* struct orphan *: publishers whose
                                  connection dropped, kept a grace period */
     guint tick;               /* room sync and housekeeping */
+    struct proto_stats stats;
 };
 
 /* A stream this client publishes (heap-allocated: relay callbacks carry

@@ -12,6 +12,7 @@
 #ifndef MR_WS_PROTO_H
 #define MR_WS_PROTO_H
 
+#include <glib.h>
 #include <stddef.h>
 
 #include "auth/bearer.h"
@@ -37,5 +38,9 @@ const struct mr_ws_handler *mr_room_proto_handler(struct mr_room_proto *p);
  */
 int mr_room_proto_admit_http(struct mr_room_proto *p, enum mr_session_kind kind,
                              const char *room, char *detail, size_t detail_len);
+
+/* Appends the protocol's metrics (Prometheus text) to out: connections,
+ * members by role, messages, refusals, joins, disconnects by cause. */
+void mr_room_proto_metrics(struct mr_room_proto *p, GString *out);
 
 #endif

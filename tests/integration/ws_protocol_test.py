@@ -387,6 +387,17 @@ def main():
         test_abuse(srv, op)
         r = request(srv.host, srv.port, "GET", "/healthz")
         check("server healthy at the end", r.status == 200, r.brief())
+        m = request(srv.host, srv.port, "GET", "/metrics").body.decode()
+
+        def metric(name):
+            hit = re.search(r"^%s (\d+)$" % re.escape(name), m, re.M)
+            return int(hit.group(1)) if hit else None
+        check("metrics: connections gauge", metric("medrelay_ws_connections") is not None, m[-800:])
+        check("metrics: refused joins counted", (metric('medrelay_room_joins_total{result="refused"}') or 0) >= 38)
+        check("metrics: flood disconnect counted", (metric('medrelay_ws_disconnects_total{cause="flood"}') or 0) >= 1)
+        check("metrics: no-join disconnect counted", (metric('medrelay_ws_disconnects_total{cause="no_join"}') or 0) >= 1)
+        check("metrics: removal counted", metric('medrelay_ws_disconnects_total{cause="removed"}') == 1)
+        check("metrics: error replies counted", (metric("medrelay_ws_errors_total") or 0) > 30)
         audit = open(os.path.join(srv.tmp, "medrelay-audit.log")).read()
         for action in ("join", "join-refused", "publish", "mute", "remove", "program", "leave",
                        "unpublish"):
