@@ -64,8 +64,8 @@ void proto_broadcast(struct mr_room_proto *p, struct mr_room *room, const struct
     if (!text)
         return;
     size_t len = strlen(text);
-    /* Copy: a client too slow to take the message is closed, which does not
-     * change the member list now, but keep the walk simple and safe. */
+    /* A client too slow to take it is closed later (ws.c); the member
+     * list does not change during the walk. */
     for (unsigned i = 0; i < room->members->len; i++) {
         struct client *c = proto_client_of(g_ptr_array_index(room->members, i));
         if (c && c != except && c->conn && !c->leaving)
@@ -160,11 +160,15 @@ static void replace_previous(struct client *c)
     c->p->stats.drop_replaced++;
     if (oc->conn)
         mr_ws_close(oc->conn, 1000, "replaced");
+    bool announce = old->role != MR_ROLE_VIEWER;
     json_t *left = json_pack("{s:s, s:s, s:s}", "type", "participant-left", "id", old->id,
                              "reason", "replaced");
     mr_rooms_leave(c->p->rooms, old, (int64_t)time(NULL));
     oc->m = NULL;
-    proto_broadcast(c->p, c->m->room, c, left);
+    if (announce)
+        proto_broadcast(c->p, c->m->room, c, left);
+    else
+        json_decref(left);
 }
 
 static bool check_join(struct client *c, json_t *msg, json_t *re, const char **room)
@@ -222,9 +226,12 @@ static void on_join(struct client *c, json_t *msg, json_t *re)
     if (joined && re)
         json_object_set(joined, "re", re);
     proto_send(c, joined);
-    proto_broadcast(c->p, c->m->room, c,
-                    json_pack("{s:s, s:o}", "type", "participant-joined", "participant",
-                              proto_member_json(c->m)));
+    /* Viewers come and go in hundreds during a broadcast: they are counted
+     * in the state, not announced to everyone. */
+    if (c->claims.role != MR_ROLE_VIEWER)
+        proto_broadcast(c->p, c->m->room, c,
+                        json_pack("{s:s, s:o}", "type", "participant-joined", "participant",
+                                  proto_member_json(c->m)));
 }
 
 /* Leaves the room: sessions closed (publishers kept for a grace period when
@@ -242,9 +249,10 @@ void proto_leave(struct client *c, const char *reason, bool keep_pubs)
     snprintf(id, sizeof(id), "%s", c->m->id);
     mr_audit("leave", room_name, c->claims.sub, reason);
     mr_log_info(HTTP, "room member %s left (%s)", id, reason);
-    proto_broadcast(c->p, room, c,
-                    json_pack("{s:s, s:s, s:s}", "type", "participant-left", "id", id, "reason",
-                              reason));
+    if (c->claims.role != MR_ROLE_VIEWER)
+        proto_broadcast(c->p, room, c,
+                        json_pack("{s:s, s:s, s:s}", "type", "participant-left", "id", id,
+                                  "reason", reason));
     mr_rooms_leave(c->p->rooms, c->m, (int64_t)time(NULL));
     c->m = NULL;
     room = mr_rooms_find(c->p->rooms, room_name);

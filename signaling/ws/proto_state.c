@@ -85,19 +85,23 @@ static json_t *stream_json(struct mr_room *room, const struct stream_snap *s)
 
 json_t *proto_room_state(struct mr_room_proto *p, struct mr_room *room)
 {
+    /* Viewers are counted, not listed: a broadcast has hundreds. */
     json_t *participants = json_array();
-    for (unsigned i = 0; i < room->members->len; i++)
-        json_array_append_new(participants,
-                              proto_member_json(g_ptr_array_index(room->members, i)));
+    for (unsigned i = 0; i < room->members->len; i++) {
+        const struct mr_member *m = g_ptr_array_index(room->members, i);
+        if (m->role != MR_ROLE_VIEWER)
+            json_array_append_new(participants, proto_member_json(m));
+    }
     json_t *streams = json_array();
     GArray *snap = snapshot(p, room->name);
     for (unsigned i = 0; i < snap->len; i++)
         json_array_append_new(streams,
                               stream_json(room, &g_array_index(snap, struct stream_snap, i)));
     g_array_free(snap, TRUE);
-    return json_pack("{s:s, s:o, s:o, s:o}", "name", room->name, "program",
+    return json_pack("{s:s, s:o, s:o, s:i, s:o}", "name", room->name, "program",
                      room->program[0] ? json_string(room->program) : json_null(), "participants",
-                     participants, "streams", streams);
+                     participants, "viewers", (json_int_t)mr_room_viewers(room), "streams",
+                     streams);
 }
 
 /* --- Events ---------------------------------------------------------------- */

@@ -263,6 +263,11 @@ def test_moderation(srv, clinic, expert, j_clinic, j_expert):
     check("program event", ev and ev["stream"] == "cam", ev)
     viewer, jv = join(srv, "viewer", "viewer-1")
     check("viewer sees the program in the state", jv and jv["room"]["program"] == "cam", jv)
+    check("viewers are counted, not listed", jv and jv["room"]["viewers"] == 1
+          and all(p["role"] != "viewer" for p in jv["room"]["participants"]), jv)
+    seen = [m for m in clinic.drain(0.5) if m.get("type") == "participant-joined"
+            and m["participant"]["role"] == "viewer"]
+    check("a viewer's join is not announced", not seen, seen)
     r = viewer.request({"type": "publish", "stream": "v", "sdp": OFFER})
     check("viewer publishing -> forbidden", is_error(r, "forbidden"), r)
     r = viewer.request({"type": "subscribe"})
