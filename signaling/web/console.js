@@ -2,7 +2,7 @@
 // token (from #token=… or pasted), and joining the room.
 'use strict';
 
-/* global Room, t, toggleLang, tokenFromFragment, tokenClaims */
+/* global Room, t, toggleLang, applyLang, tokenFromFragment, tokenClaims */
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -36,8 +36,27 @@ function setStatus(text, key) {
 document.addEventListener('langchange', () => { if (statusKey) setStatus(null, statusKey); });
 function setStatusKey(key) { setStatus(null, key); }
 
+// The header (title, who, status, leave, language) and the token box are
+// the same on every console: built here from the page's data attributes.
+function buildChrome() {
+  const header = $('header');
+  header.append(el('h1', {'data-i18n': header.dataset.title}), el('span', {id: 'who', class: 'who'}),
+    el('span', {class: 'spacer'}), el('span', {id: 'status', class: 'status'}),
+    el('button', {id: 'leave', class: 'hidden', 'data-i18n': 'leave'}),
+    el('button', {id: 'lang', 'data-i18n': 'lang'}));
+  const box = $('#tokenbox');
+  box.append(el('label', {}, el('span', {'data-i18n': 'token'}),
+    el('input', {id: 'token-input', type: 'password', autocomplete: 'off', 'data-i18n-placeholder': 'pasteToken'})));
+  if (box.hasAttribute('data-room-input'))
+    box.append(el('label', {}, el('span', {'data-i18n': 'room'}),
+      el('input', {id: 'room-input', value: 'demo', pattern: '[A-Za-z0-9_-]{1,64}'})));
+  box.append(el('button', {id: 'join', class: 'primary', 'data-i18n': 'connect'}));
+  applyLang();
+}
+
 // opts: the Room callbacks plus onJoined(room, joinedMsg). Resolves with the Room.
 function startConsole(opts) {
+  buildChrome();
   $('#lang').addEventListener('click', toggleLang);
   return new Promise((resolve) => {
     const go = async (token) => {
