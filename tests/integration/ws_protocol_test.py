@@ -405,7 +405,7 @@ def main():
         check("metrics: error replies counted", (metric("medrelay_ws_errors_total") or 0) > 30)
         audit = open(os.path.join(srv.tmp, "medrelay-audit.log")).read()
         for action in ("join", "join-refused", "publish", "mute", "remove", "program", "leave",
-                       "unpublish"):
+                       "unpublish", "record-start", "record-stop"):
             check(f"audit log has {action}", re.search(r'"action":\s*"%s"' % action, audit), audit[-500:])
         for c in (op, viewer, other, v2):
             c.close()
