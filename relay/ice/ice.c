@@ -68,6 +68,23 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
     ice->ops->gathered(ice->user);
 }
 
+/* Host candidates are bound inside nice_agent_gather_candidates, before it
+ * returns (and so are in every SDP written after mr_ice_gather); only the
+ * ones that need a network round trip arrive later and are worth telling
+ * the peer about one by one. */
+static void on_new_candidate(NiceAgent *agent, NiceCandidate *cand, gpointer data)
+{
+    struct mr_ice *ice = data;
+    if (!ice->ops->candidate || (cand->type != NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE &&
+                                 cand->type != NICE_CANDIDATE_TYPE_RELAYED))
+        return;
+    gchar *sdp = nice_agent_generate_local_candidate_sdp(agent, cand);
+    /* libnice writes "a=candidate:..."; callers want the value only. */
+    if (sdp && g_str_has_prefix(sdp, "a=") && strlen(sdp + 2) < MR_ICE_CANDIDATE_MAX)
+        ice->ops->candidate(ice->user, sdp + 2);
+    g_free(sdp);
+}
+
 static int configure_agent(struct mr_ice *ice, const struct mr_ice_config *cfg)
 {
     NiceAddress addr;
@@ -114,6 +131,7 @@ int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct 
     }
     g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state_changed), ice);
     g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), ice);
+    g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
     nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ctx, on_recv, ice);
     *out = ice;
     return 0;

@@ -45,6 +45,13 @@ struct mr_ice_ops {
     void (*state)(void *user, enum mr_ice_state state);
     /* Local gathering finished; every local candidate is now known. */
     void (*gathered)(void *user);
+    /* Optional (NULL: not told). A local candidate found after
+     * mr_ice_gather returned: a server-reflexive (or relayed) one, as a
+     * "candidate:..." line (no "a="), valid during the call. Host
+     * candidates are all known when mr_ice_gather returns, so they are
+     * never reported here; nor are peer-reflexive ones, which RFC 8445
+     * §7.2.5.3.1 keeps from being signaled. */
+    void (*candidate)(void *user, const char *line);
 };
 
 struct mr_ice;
@@ -56,7 +63,8 @@ int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct 
 void mr_ice_free(struct mr_ice *ice);
 
 /* Starts gathering; `gathered` fires when done (host-only: at once, on the
- * next loop iteration). Returns 0 or MR_EIO (no port could be bound). */
+ * next loop iteration). The host candidates are known when it returns.
+ * Returns 0 or MR_EIO (no port could be bound). */
 int mr_ice_gather(struct mr_ice *ice);
 
 /* Local credentials, NUL-terminated, at most MR_ICE_CRED_MAX - 1 bytes. */

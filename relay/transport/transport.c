@@ -303,10 +303,18 @@ static void ice_gathered(void *user)
     t->ops->gathered(t->user);
 }
 
+static void ice_candidate(void *user, const char *line)
+{
+    struct mr_transport *t = user;
+    if (t->ops->candidate)
+        t->ops->candidate(t->user, line);
+}
+
 static const struct mr_ice_ops ice_ops = {
     .recv = ice_recv,
     .state = ice_state,
     .gathered = ice_gathered,
+    .candidate = ice_candidate,
 };
 
 /* --- Public API --------------------------------------------------------- */

@@ -39,6 +39,9 @@ struct mr_transport_ops {
     void (*rtcp)(void *user, uint8_t *buf, size_t len);
     void (*state)(void *user, enum mr_transport_state state, const char *why);
     void (*gathered)(void *user);
+    /* Optional: a local candidate found after mr_transport_gather returned
+     * (see struct mr_ice_ops.candidate). */
+    void (*candidate)(void *user, const char *line);
 };
 
 struct mr_transport_config {
@@ -78,7 +81,9 @@ int mr_transport_new(const struct mr_transport_config *cfg, const struct mr_tran
                      void *user, struct mr_transport **out);
 void mr_transport_free(struct mr_transport *t);
 
-/* Starts gathering local candidates; ops->gathered fires when done. */
+/* Starts gathering local candidates; ops->gathered fires when done. The
+ * host candidates are known when it returns; later ones (server-reflexive)
+ * also go to ops->candidate. */
 int mr_transport_gather(struct mr_transport *t);
 
 void mr_transport_local_credentials(struct mr_transport *t, char *ufrag, char *pwd);
