@@ -62,7 +62,7 @@ int mr_answer_write(struct mr_peer *p, char *out, size_t cap)
     a->conn_port = n_cands > 0 ? cands[0].port : 9;
     a->n_candidates = n_cands;
     a->candidates = cands;
-    a->end_of_candidates = true;
+    a->end_of_candidates = !p->trickle; /* with trickle, more may follow */
     a->n_media = p->plan->offer->n_media;
     unsigned track = 0;
     for (unsigned i = 0; i < a->n_media; i++)

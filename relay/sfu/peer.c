@@ -74,11 +74,10 @@ static void on_state(void *user, enum mr_transport_state st, const char *why)
     }
 }
 
-static void on_gathered(void *user)
+/* Writes the answer (or, for a room subscription, hands the control
+ * thread what its offer needs) with the local candidates known now. */
+static void announce(struct mr_peer *p)
 {
-    struct mr_peer *p = user;
-    if (p->answered || p->dead)
-        return; /* a failure already produced the (error) answer */
     if (p->bundle) {
         p->answered = true; /* the relay offers: its offer is the "answer" */
         mr_bundle_gathered(p);
@@ -98,11 +97,36 @@ static void on_gathered(void *user)
     mr_relay_peer_answered(p, 0, NULL, answer, (size_t)n);
 }
 
+static void on_gathered(void *user)
+{
+    struct mr_peer *p = user;
+    if (p->dead)
+        return;
+    if (p->trickle) {
+        /* The answer went out with the host candidates, the others
+         * followed one by one: now say there are no more. */
+        if (p->answered)
+            mr_relay_peer_candidate(p, NULL);
+        return;
+    }
+    if (!p->answered) /* a failure may already have produced the (error) answer */
+        announce(p);
+}
+
+static void on_candidate(void *user, const char *line)
+{
+    struct mr_peer *p = user;
+    /* Without trickle the answer waits for gathering and carries it. */
+    if (p->trickle && p->answered && !p->dead)
+        mr_relay_peer_candidate(p, line);
+}
+
 static const struct mr_transport_ops transport_ops = {
     .rtp = on_rtp,
     .rtcp = on_rtcp,
     .state = on_state,
     .gathered = on_gathered,
+    .candidate = on_candidate,
 };
 
 /* --- Set-up ------------------------------------------------------------- */
@@ -242,7 +266,12 @@ void mr_peer_start(void *data)
         mr_plan_free(p->plan);
         p->plan = NULL;
         mr_relay_peer_answered(p, rc, "the relay could not open a media transport", NULL, 0);
+        return;
     }
+    /* Trickle: the host candidates are known now; the answer need not wait
+     * for the STUN server (gathering ends with end-of-candidates). */
+    if (p->trickle)
+        announce(p);
 }
 
 void mr_peer_destroy(void *data)

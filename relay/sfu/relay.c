@@ -323,6 +323,7 @@ int mr_relay_open(struct mr_relay *r, const struct mr_session_request *req, mr_s
     s->cb = cb;
     s->user = user;
     *ticket = s->ticket;
+    mr_relay_session_trickle(s, req->trickle, req->cand_cb, req->cand_user);
     char room[MR_LOG_REDACT_LEN];
     mr_log_info(SFU, "%s %.8s opening (room %s, worker %u)",
                 req->kind == MR_SESSION_PUBLISH ? "publisher" : "subscriber", s->id,

@@ -51,6 +51,25 @@ struct mr_session_result {
 
 typedef void (*mr_session_cb)(const struct mr_session_result *res, void *user);
 
+/*
+ * Trickle ICE from the relay (RFC 8838), for clients that can take the
+ * relay's candidates one by one (the room protocol; WHIP and WHEP answers
+ * stay complete). A session opened with trickle gets its answer (or offer)
+ * as soon as the host candidates are known, without a=end-of-candidates,
+ * instead of after gathering, which waits for the STUN server (and for
+ * its timeout when it does not answer). Each later local candidate is then
+ * passed to the candidate callback, on the control thread, and a last call
+ * with candidate NULL says gathering is done.
+ *
+ * candidate: "candidate:..." (no "a="), or NULL for end-of-candidates;
+ * mid: the media section it belongs to (the bundle's transport section).
+ * Both are valid during the call only. Calls come only after the session's
+ * answer (or first offer) was delivered, in order, and never after
+ * mr_relay_cancel or mr_relay_close of that session.
+ */
+typedef void (*mr_candidate_cb)(const char *session_id, const char *candidate, const char *mid,
+                                void *user);
+
 struct mr_session_request {
     enum mr_session_kind kind;
     const char *room;   /* validated names */
@@ -58,6 +77,9 @@ struct mr_session_request {
     const char *sub;    /* who, from the token */
     const char *offer;  /* SDP, offer_len bytes, copied during the call */
     size_t offer_len;
+    bool trickle;       /* answer at once, trickle the rest to cand_cb */
+    mr_candidate_cb cand_cb;
+    void *cand_user;
 };
 
 /*
@@ -131,7 +153,8 @@ void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
  * Each offer has, per live stream asked for, one sendonly section per
  * published track (audio, video), whose a=msid is "<stream> <kind>-<ssrc>" so the
  * browser's track event names the stream; the relay's ICE credentials,
- * DTLS fingerprint (a=setup:actpass) and all its candidates. Every change
+ * DTLS fingerprint (a=setup:actpass) and all its candidates (with trickle:
+ * those known so far). Every change
  * of the set of streams (asked for, or published, or gone) is a new offer
  * on the same transport: same ICE credentials and fingerprint, o= version
  * incremented, earlier sections kept in place (a stream no longer sent has
@@ -152,6 +175,13 @@ struct mr_room_sub_request {
     const char *sub;                  /* who, from the token */
     const char *const *streams;       /* validated stream names */
     unsigned n_streams;
+    /* Trickle ICE as for mr_session_request; read by
+     * mr_relay_open_room_sub only (an update keeps the session's). Later
+     * offers carry every candidate found so far, and a=end-of-candidates
+     * once gathering is done. */
+    bool trickle;
+    mr_candidate_cb cand_cb;
+    void *cand_user;
 };
 
 /* Opens a room subscription. Streams not published now are skipped (ask

@@ -31,6 +31,8 @@ struct mr_session {
     uint64_t restart_ticket;  /* non-zero while an ICE restart runs */
     mr_session_cb restart_cb;
     void *restart_user;
+    mr_candidate_cb cand_cb;  /* trickle: the relay's later candidates */
+    void *cand_user;
 };
 
 struct mr_relay {
@@ -56,6 +58,8 @@ void mr_relay_stream_check_end(struct mr_relay *r, struct mr_stream *st);
 struct mr_session *mr_relay_session_new(struct mr_relay *r, enum mr_session_kind kind,
                                         const char *room, const char *stream, const char *sub);
 void mr_relay_remove_session(struct mr_relay *r, struct mr_session *s);
+/* trickle.c: sets a new session's trickle mode (before its peer starts). */
+void mr_relay_session_trickle(struct mr_session *s, bool trickle, mr_candidate_cb cb, void *user);
 /* Runs fn(data) on the control thread, later. */
 void mr_relay_post(struct mr_relay *r, GSourceFunc fn, void *data);
 
@@ -71,6 +75,10 @@ void mr_room_sub_release(struct mr_relay *r, struct mr_session *s);
 /* Whether ticket is this room subscription's pending offer; cancel it. */
 bool mr_room_sub_owns_ticket(const struct mr_session *s, uint64_t ticket);
 void mr_room_sub_cancel(struct mr_relay *r, struct mr_session *s, uint64_t ticket);
+/* A local candidate trickled after the first offer (NULL: gathering is
+ * done): later offers carry it too. Returns the mid the client should
+ * apply it to, the bundle's transport section ("" when there is none). */
+const char *mr_room_sub_local_candidate(struct mr_session *s, const char *line);
 /* A trickle fragment for a room subscription (no ICE restart). */
 int mr_room_sub_patch(struct mr_relay *r, struct mr_session *s, struct mr_sdp_frag *f,
                       char *detail, size_t dlen);

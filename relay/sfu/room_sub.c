@@ -79,6 +79,7 @@ struct mr_room_sub {
     char fingerprint[128];
     unsigned n_cands;
     struct mr_sdp_candidate cands[MR_TRANSPORT_MAX_CANDIDATES];
+    bool gathering_done;          /* offers say a=end-of-candidates */
     uint64_t sess_id, sess_version;
     unsigned next_mid;
     unsigned n_h264;
@@ -390,7 +391,7 @@ static int write_offer(struct mr_relay *r, struct mr_room_sub *rs)
     o->conn_port = rs->n_cands > 0 ? rs->cands[0].port : 9;
     o->n_candidates = rs->n_cands;
     o->candidates = rs->cands;
-    o->end_of_candidates = true; /* the relay gathers host candidates only */
+    o->end_of_candidates = rs->gathering_done;
     o->n_media = rs->next.n_sections;
     for (unsigned i = 0; i < o->n_media; i++)
         fill_offer_media(rs, &rs->next.sections[i], &o->media[i]);
@@ -476,6 +477,8 @@ int mr_relay_open_room_sub(struct mr_relay *r, const struct mr_room_sub_request 
     s->cb = cb;
     s->user = user;
     *ticket = s->ticket;
+    mr_relay_session_trickle(s, req->trickle, req->cand_cb, req->cand_user);
+    rs->gathering_done = !req->trickle; /* else the end-of-candidates note */
     char room[MR_LOG_REDACT_LEN];
     mr_log_info(SFU, "room subscription %.8s opening (room %s, worker %u, %u section(s))", s->id,
                 mr_log_redact(MR_LOG_SFU, req->room, room), rs->room->worker->index,
@@ -521,6 +524,30 @@ gboolean mr_room_sub_described(gpointer data)
 out:
     free(d);
     return G_SOURCE_REMOVE;
+}
+
+/* The section a trickled candidate belongs to: the first live one the
+ * client knows (the BUNDLE tag of its remote description), so that
+ * addIceCandidate finds it whether or not the pending offer is answered. */
+static const char *transport_mid(const struct mr_room_sub *rs)
+{
+    const struct rs_state *states[2] = {&rs->cur, &rs->next};
+    for (unsigned k = 0; k < 2; k++)
+        for (unsigned i = 0; i < states[k]->n_sections; i++)
+            if (states[k]->sections[i].binding >= 0)
+                return states[k]->sections[i].mid;
+    return rs->next.n_sections ? rs->next.sections[0].mid : "";
+}
+
+const char *mr_room_sub_local_candidate(struct mr_session *s, const char *line)
+{
+    struct mr_room_sub *rs = s->rsub;
+    if (!line)
+        rs->gathering_done = true;
+    else if (rs->n_cands < MR_TRANSPORT_MAX_CANDIDATES &&
+             mr_sdp_parse_candidate(line, strlen(line), &rs->cands[rs->n_cands]) == 0)
+        rs->n_cands++; /* a re-offer lists every candidate known so far */
+    return transport_mid(rs);
 }
 
 struct offer_note {

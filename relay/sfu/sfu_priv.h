@@ -106,6 +106,8 @@ struct mr_peer {
                                  section carrying the transport */
     char frag_mid[MR_SDP_MID_MAX + 1];
     uint32_t rtcp_ssrc;       /* our SSRC in RTCP we originate */
+    bool trickle;             /* answer (or offer) with the host candidates
+                                 at once; trickle the later ones */
 
     /* Worker thread only. */
     struct mr_plan *plan;     /* until the answer is written */
@@ -264,6 +266,9 @@ void mr_rtcp_send_keyframe_request(struct mr_peer *pub, uint8_t fir_seq);
 void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char *answer,
                             size_t answer_len);
 void mr_relay_peer_failed(struct mr_peer *p, const char *why);
+/* trickle.c: a local candidate found after the answer ("candidate:..."),
+ * or NULL once gathering is done; for the session's candidate callback. */
+void mr_relay_peer_candidate(struct mr_peer *p, const char *line);
 /* The relay's new ICE fragment after a restart (takes frag). */
 void mr_relay_peer_restarted(struct mr_peer *p, int err, char *frag, size_t len);
 
