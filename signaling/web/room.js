@@ -98,6 +98,7 @@ class Room {
     let msg;
     try { msg = JSON.parse(text); } catch (_) { return; }
     if (msg.type === 'offer' && msg.pc === 'subscriber') this.onOffer(msg);
+    if (msg.type === 'candidate') { this.onCandidate(msg); return; }
     if (msg.re !== undefined && this.pending.has(msg.re)) {
       const p = this.pending.get(msg.re);
       this.pending.delete(msg.re);
@@ -140,7 +141,7 @@ class Room {
     const old = this.publishers.get(stream);
     if (old) old.pc.close();
     const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
-    const entry = {pc, media};
+    const entry = {pc, media, remoteSet: false, queued: []};
     this.publishers.set(stream, entry);
     for (const t of media.getTracks()) pc.addTransceiver(t, {direction: 'sendonly', streams: [media]});
     pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'publisher', stream,
@@ -153,6 +154,7 @@ class Room {
     await pc.setLocalDescription(await pc.createOffer());
     const answer = await this.request({type: 'publish', stream, sdp: pc.localDescription.sdp});
     await pc.setRemoteDescription({type: 'answer', sdp: answer.sdp});
+    this.flushCandidates(entry);
     return pc;
   }
 
@@ -178,7 +180,7 @@ class Room {
   newSubscriber() {
     if (this.sub) this.sub.pc.close();
     const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
-    const entry = {pc};
+    const entry = {pc, remoteSet: false, queued: []};
     this.sub = entry;
     pc.ontrack = (e) => {
       const ms = e.streams[0];
@@ -195,13 +197,42 @@ class Room {
 
   async onOffer(msg) {
     const pc = msg.new || !this.sub ? this.newSubscriber() : this.sub.pc;
+    const entry = this.sub;
     try {
       await pc.setRemoteDescription({type: 'offer', sdp: msg.sdp});
+      this.flushCandidates(entry);
       await pc.setLocalDescription(await pc.createAnswer());
       await this.request({type: 'answer', pc: 'subscriber', sdp: pc.localDescription.sdp});
     } catch (e) {
       this.status(`subscriber: ${e.message}`);
     }
+  }
+
+  // --- The server's trickled candidates --------------------------------------
+
+  // The server sends its answer or offer with its host candidates and
+  // trickles the others (a server-reflexive one once its STUN server
+  // answered). They follow the SDP on the WebSocket, but may arrive while
+  // setRemoteDescription is still running: those wait in entry.queued.
+  onCandidate(msg) {
+    const entry = msg.pc === 'publisher' ? this.publishers.get(msg.stream)
+      : msg.pc === 'subscriber' ? this.sub : null;
+    // null is the end of the server's candidates; browsers do not need it
+    // (and older ones refuse addIceCandidate(null)), so it is not passed on.
+    if (!entry || !msg.candidate) return;
+    const cand = {candidate: msg.candidate, sdpMid: msg.mid};
+    if (entry.remoteSet) this.addCandidate(entry, cand);
+    else entry.queued.push(cand);
+  }
+
+  flushCandidates(entry) {
+    if (!entry || entry.remoteSet) return;
+    entry.remoteSet = true;
+    for (const cand of entry.queued.splice(0)) this.addCandidate(entry, cand);
+  }
+
+  addCandidate(entry, cand) {
+    entry.pc.addIceCandidate(cand).catch((e) => this.status(`candidate: ${e.message}`));
   }
 
   // --- Moderation ---------------------------------------------------------------

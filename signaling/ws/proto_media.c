@@ -77,6 +77,29 @@ static void publish_answered(const struct mr_session_result *res, void *user)
     proto_sync_room(c->p, c->m->room);
 }
 
+/* One of the relay's trickled candidates for the client (NULL candidate:
+ * end-of-candidates). The relay calls this only after the answer or offer
+ * it belongs to was delivered, and so sent. */
+static json_t *candidate_msg(const char *pc, const char *candidate, const char *mid)
+{
+    return json_pack("{s:s, s:s, s:o, s:o}", "type", "candidate", "pc", pc, "candidate",
+                     candidate ? json_string(candidate) : json_null(), "mid",
+                     mid && mid[0] ? json_string(mid) : json_null());
+}
+
+static void publisher_candidate(const char *session_id, const char *candidate, const char *mid,
+                                void *user)
+{
+    struct pub *pb = user;
+    (void)session_id;
+    if (!pb->c)
+        return; /* orphaned: its connection is gone, nobody to tell */
+    json_t *msg = candidate_msg("publisher", candidate, mid);
+    if (msg)
+        json_object_set_new(msg, "stream", json_string(pb->stream));
+    proto_send(pb->c, msg);
+}
+
 static bool check_stream_name(struct client *c, json_t *re, const char *request,
                               const char *stream)
 {
@@ -124,6 +147,11 @@ void on_publish(struct client *c, json_t *msg, json_t *re)
         .sub = c->claims.sub,
         .offer = json_string_value(sdp),
         .offer_len = json_string_length(sdp),
+        /* Browsers take candidates one by one: the answer need not wait
+         * for the STUN server. */
+        .trickle = true,
+        .cand_cb = publisher_candidate,
+        .cand_user = pb,
     };
     char detail[256] = "";
     int rc = mr_relay_open(c->p->relay, &req, publish_answered, pb, &pb->ticket, detail,
@@ -257,6 +285,15 @@ static unsigned wanted_streams(struct client *c, char (*out)[65], unsigned cap)
 static void subscriber_offered(const struct mr_session_result *res, void *user);
 static void drop_subscription(struct client *c);
 
+static void subscriber_candidate(const char *session_id, const char *candidate, const char *mid,
+                                 void *user)
+{
+    struct client *c = user;
+    if (strcmp(session_id, c->sub.session) != 0)
+        return; /* not the connection the client has now */
+    proto_send(c, candidate_msg("subscriber", candidate, mid));
+}
+
 /* Nothing to receive: no subscriber connection (an offer without sections
  * has no BUNDLE group, which browsers refuse). The client hears of the
  * first offer when a stream it wants starts. */
@@ -293,6 +330,9 @@ static void make_offer(struct client *c, bool fresh)
         .sub = c->claims.sub,
         .streams = names,
         .n_streams = n,
+        .trickle = true,
+        .cand_cb = subscriber_candidate,
+        .cand_user = c,
     };
     char detail[256] = "";
     int rc;
