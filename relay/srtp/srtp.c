@@ -1,6 +1,5 @@
 #include "srtp/srtp.h"
 
-#include <link.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,10 +16,44 @@ struct mr_srtp {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result;
+static const char *backend = "unknown";
+
+/*
+ * libsrtp registers a debug module per cipher implementation, named after
+ * its crypto backend: "aes icm ossl" (OpenSSL), "aes icm nss", "aes icm
+ * mbedtls", or plain "aes icm" (libsrtp's own AES). srtp_list_debug_modules()
+ * reports them through the log handler, so the backend is read from the
+ * library actually running, whichever the build linked.
+ */
+static void note_module(srtp_log_level_t level, const char *msg, void *data)
+{
+    const char **found = data;
+    (void)level;
+    if (!strstr(msg, "aes icm"))
+        return;
+    if (strstr(msg, "ossl") || strstr(msg, "openssl"))
+        *found = "OpenSSL";
+    else if (strstr(msg, "nss"))
+        *found = "NSS";
+    else if (strstr(msg, "mbedtls"))
+        *found = "mbedTLS";
+    else
+        *found = "built-in";
+}
 
 static void global_init(void)
 {
     init_result = srtp_init() == srtp_err_status_ok ? 0 : MR_ECRYPTO;
+    if (init_result < 0)
+        return;
+    /* No other code installs a libsrtp log handler; this one is removed
+     * again before any session exists. */
+    const char *found = "unknown";
+    if (srtp_install_log_handler(note_module, &found) == srtp_err_status_ok) {
+        srtp_list_debug_modules();
+        srtp_install_log_handler(NULL, NULL);
+    }
+    backend = found;
 }
 
 int mr_srtp_global_init(void)
@@ -29,29 +62,10 @@ int mr_srtp_global_init(void)
     return init_result;
 }
 
-static int find_lib(struct dl_phdr_info *info, size_t size, void *data)
-{
-    const char **found = data;
-    const char *name = info->dlpi_name;
-    (void)size;
-    if (!name)
-        return 0;
-    if (strstr(name, "libnss3") || strstr(name, "libfreebl"))
-        *found = "NSS";
-    return 0;
-}
-
 const char *mr_srtp_backend(void)
 {
-#ifdef MEDRELAY_SRTP_OPENSSL
-    return "OpenSSL";
-#else
-    /* Debian's libsrtp2 is built on NSS; others may use their built-in
-     * AES. Which one is loaded decides the per-packet cost, so say it. */
-    const char *found = "built-in";
-    dl_iterate_phdr(find_lib, &found);
-    return found;
-#endif
+    mr_srtp_global_init();
+    return backend;
 }
 
 const char *mr_srtp_version(void)

@@ -27,8 +27,11 @@ enum mr_srtp_profile {
 /* Initializes libsrtp once per process; returns 0 or MR_ECRYPTO. */
 int mr_srtp_global_init(void);
 
-/* Which crypto backend the loaded libsrtp2 uses ("OpenSSL", "NSS" or
- * "built-in"), found by looking at the libraries linked into the process. */
+/* Which crypto backend the running libsrtp2 uses: "OpenSSL", "NSS",
+ * "mbedTLS", "built-in" (libsrtp's own AES), or "unknown" if libsrtp could
+ * not be initialized. Asked of libsrtp itself (its cipher modules are named
+ * after the backend), once; initializes libsrtp if needed. The string is
+ * static. */
 const char *mr_srtp_backend(void);
 
 /* The libsrtp2 version string, e.g. "libsrtp2 2.5.0". */

@@ -92,6 +92,13 @@ static const uint8_t sr_sdes[] = {
 static void test_names(void)
 {
     CHECK(mr_srtp_backend() != NULL && mr_srtp_backend()[0] != '\0');
+#ifdef MR_SRTP_EXPECT_BACKEND
+    /* The backend CMake linked (the OpenSSL build from
+     * scripts/libsrtp-openssl.sh, or what the system library's pkg-config
+     * file names), against what the running library says of itself: the
+     * start-up log line "SRTP via ..." must not lie. */
+    CHECK_STR(mr_srtp_backend(), MR_SRTP_EXPECT_BACKEND);
+#endif
     CHECK_STR(mr_srtp_profile_name(MR_SRTP_AES128_CM_SHA1_80), "SRTP_AES128_CM_SHA1_80");
     CHECK_STR(mr_srtp_profile_name(MR_SRTP_AEAD_AES_128_GCM), "SRTP_AEAD_AES_128_GCM");
     CHECK_STR(mr_srtp_profile_name((enum mr_srtp_profile)0x0002), "unknown");
