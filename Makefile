@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-asan soak fuzz clean
+.PHONY: all deps build run test test-asan soak fuzz clean bench-srtp
 
 all: build
 
@@ -38,6 +38,11 @@ test-asan:
 soak: build
 	@scripts/deps.sh test
 	@cd $(BUILD_DIR) && ctest --output-on-failure -L soak $(CTEST_ARGS)
+
+# srtp_protect per packet (1200-byte payload, AES-CM and GCM) on each libsrtp2
+# the build has: the one built on OpenSSL and the system's.
+bench-srtp: build
+	@set -e; for b in $(BUILD_DIR)/tests/bench/mr-srtp-bench-*; do [ ! -x "$$b" ] || "$$b"; done
 
 # libFuzzer on every parser for FUZZ_SECONDS each (needs clang).
 FUZZ_SECONDS ?= 60
