@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from medrelay_harness import Server, SetupError, artifact_dir, read_sdp, request  # noqa: E402
-from room_client import RoomClient  # noqa: E402
+from room_client import RoomClient, answer_for  # noqa: E402
 
 failures = 0
 ROOM = "ward-1"
@@ -47,27 +47,6 @@ def join(srv, role, name, room=ROOM, token_room=None):
 
 
 OFFER = read_sdp("chromium_whip_sendonly.sdp").decode()
-
-
-def answer_for(offer):
-    """A syntactically complete answer to the server's offer, accepting every
-    live section (no real ICE/DTLS behind it: the signaling is what is tested)."""
-    fpr = ":".join(f"{b:02X}" for b in os.urandom(32))
-    out = ["v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0"]
-    bundle = [l for l in offer.split("\r\n") if l.startswith("a=group:BUNDLE")]
-    out += bundle
-    for sec in offer.split("\r\nm=")[1:]:
-        lines = ("m=" + sec).split("\r\n")
-        mline = lines[0].split()
-        mid = next(l[6:] for l in lines if l.startswith("a=mid:"))
-        port = "0" if mline[1] == "0" else "9"
-        out += [f"m={mline[0][2:]} {port} {mline[2]} {' '.join(mline[3:])}", "c=IN IP4 0.0.0.0", f"a=mid:{mid}"]
-        if port == "0":
-            continue
-        out += ["a=recvonly", "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
-                f"a=fingerprint:sha-256 {fpr}", "a=setup:active", "a=rtcp-mux"]
-        out += [l for l in lines if l.startswith(("a=rtpmap:", "a=fmtp:", "a=extmap:"))]
-    return "\r\n".join(out) + "\r\n"
 
 
 def test_subscribe_before_publish(srv):

@@ -10,6 +10,7 @@ while the test waits for something else are kept, so a test can ask for
     c.close()
 """
 import json
+import os
 import ssl
 import time
 
@@ -100,3 +101,24 @@ class RoomClient:
             self.ws.close()
         except Exception:
             pass
+
+
+def answer_for(offer):
+    """A syntactically complete answer to the server's offer (a subscriber
+    connection), accepting every live section: for tests of the signaling,
+    with no ICE or DTLS behind it."""
+    fpr = ":".join(f"{b:02X}" for b in os.urandom(32))
+    out = ["v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0"]
+    out += [line for line in offer.split("\r\n") if line.startswith("a=group:BUNDLE")]
+    for sec in offer.split("\r\nm=")[1:]:
+        lines = ("m=" + sec).split("\r\n")
+        mline = lines[0].split()
+        mid = next(line[6:] for line in lines if line.startswith("a=mid:"))
+        port = "0" if mline[1] == "0" else "9"
+        out += [f"m={mline[0][2:]} {port} {mline[2]} {' '.join(mline[3:])}", "c=IN IP4 0.0.0.0", f"a=mid:{mid}"]
+        if port == "0":
+            continue
+        out += ["a=recvonly", "a=ice-ufrag:abcd", "a=ice-pwd:abcdefghijklmnopqrstuvwx",
+                f"a=fingerprint:sha-256 {fpr}", "a=setup:active", "a=rtcp-mux"]
+        out += [line for line in lines if line.startswith(("a=rtpmap:", "a=fmtp:", "a=extmap:"))]
+    return "\r\n".join(out) + "\r\n"
