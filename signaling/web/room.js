@@ -146,11 +146,9 @@ class Room {
     for (const t of media.getTracks()) pc.addTransceiver(t, {direction: 'sendonly', streams: [media]});
     pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'publisher', stream,
                                           candidate: e.candidate ? e.candidate.candidate : null});
-    pc.onconnectionstatechange = () => {
-      // ICE failed (a 4G handover): publish again over a new connection.
-      if (pc.connectionState === 'failed' && this.publishers.get(stream) === entry && !this.closed)
-        setTimeout(() => this.publish(stream, media).catch(() => {}), 1000);
-    };
+    // ICE lost (a 4G handover): publish again over a new connection; the
+    // server replaces the old session and viewers resume.
+    this.watchIce(pc, () => this.publishers.get(stream) === entry, () => this.publish(stream, media));
     await pc.setLocalDescription(await pc.createOffer());
     const answer = await this.request({type: 'publish', stream, sdp: pc.localDescription.sdp});
     await pc.setRemoteDescription({type: 'answer', sdp: answer.sdp});
@@ -164,6 +162,26 @@ class Room {
     this.publishers.delete(stream);
     p.pc.close();
     await this.request({type: 'unpublish', stream}).catch(() => {});
+  }
+
+  // Calls recover() when pc's ICE has failed, or stayed disconnected for
+  // Room.ICE_GRACE_MS (browsers take ~30 s to declare failure; viewers wait 30 s
+  // for a publisher), while current() says pc is still the one in use.
+  // Tries again while the WebSocket is down.
+  watchIce(pc, current, recover) {
+    let timer = null;
+    const attempt = () => {
+      timer = null;
+      if (this.closed || !current() || pc.connectionState === 'connected') return;
+      if (!this.ws || this.ws.readyState !== 1) { timer = setTimeout(attempt, 2000); return; }
+      recover().catch(() => { if (current()) timer = setTimeout(attempt, 2000); });
+    };
+    pc.onconnectionstatechange = () => {
+      const s = pc.connectionState;
+      if (timer && (s === 'connected' || s === 'closed')) { clearTimeout(timer); timer = null; }
+      if (!timer && (s === 'failed' || s === 'disconnected'))
+        timer = setTimeout(attempt, s === 'failed' ? 1000 : Room.ICE_GRACE_MS);
+    };
   }
 
   // --- Subscribing ------------------------------------------------------------
@@ -188,10 +206,7 @@ class Room {
     };
     pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'subscriber',
                                           candidate: e.candidate ? e.candidate.candidate : null});
-    pc.onconnectionstatechange = () => {
-      if (pc.connectionState === 'failed' && this.sub === entry && !this.closed && this.want !== null)
-        setTimeout(() => this.subscribe(this.want, true).catch(() => {}), 1000);
-    };
+    this.watchIce(pc, () => this.sub === entry && this.want !== null, () => this.subscribe(this.want, true));
     return pc;
   }
 
@@ -303,6 +318,9 @@ function tokenClaims(token) {
     return JSON.parse(atob(part));
   } catch (_) { return null; }
 }
+
+// How long a connection may stay "disconnected" before it is replaced.
+Room.ICE_GRACE_MS = 5000;
 
 window.Room = Room;
 window.RoomError = RoomError;
