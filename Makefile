@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-asan soak fuzz clean bench-srtp
+.PHONY: all deps build run test test-asan soak fuzz clean bench-srtp bench
 
 all: build
 
@@ -22,7 +22,7 @@ run: build
 # (headless Chromium, aiortc). Long runs (soak, fuzzing) are not included.
 test: build
 	@scripts/deps.sh test
-	@cd $(BUILD_DIR) && ctest --output-on-failure -LE 'soak|fuzz-long' $(CTEST_ARGS)
+	@cd $(BUILD_DIR) && ctest --output-on-failure -LE 'soak|fuzz-long|bench-smoke' $(CTEST_ARGS)
 
 # The unit, fuzz-corpus, integration and interop tests against a build with
 # ASan and UBSan (LeakSanitizer on).
@@ -43,6 +43,19 @@ soak: build
 # the build has: the one built on OpenSSL and the system's.
 bench-srtp: build
 	@set -e; for b in $(BUILD_DIR)/tests/bench/mr-srtp-bench-*; do [ ! -x "$$b" ] || "$$b"; done
+
+# The load benchmark (tests/bench/README.md), not part of make test: a fresh
+# build/medrelay and medrelay-bench in two network namespaces joined by a
+# veth pair (root; BENCH_MODE=loopback for 127.0.0.1), one publisher
+# (2.5 Mbit/s VP8 30 fps + Opus) and BENCH_SUBS subscribers, a list sweeps:
+#   make bench BENCH_SUBS=10,50,100,200 BENCH_ARGS='--seconds 30 --rounds 3'
+# Tables on stdout; CSV, plot and logs in tests/artifacts/bench/.
+BENCH_MODE ?= veth
+BENCH_SUBS ?= 50
+BENCH_ARGS ?=
+bench: build
+	@scripts/deps.sh bench
+	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --$(BENCH_MODE) --sweep $(BENCH_SUBS) -- $(BENCH_ARGS)
 
 # libFuzzer on every parser for FUZZ_SECONDS each (needs clang).
 FUZZ_SECONDS ?= 60

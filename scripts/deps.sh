@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages medrelay needs: `deps.sh build` for building,
-# `deps.sh test` also for the test suite (Chromium, aiortc, Node packages).
+# `deps.sh test` also for the test suite (Chromium, aiortc, Node packages),
+# `deps.sh bench` for `make bench` (network namespaces, plots).
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,8 +13,11 @@ gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
 TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
 gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk"
 
+BENCH_PKGS="iproute2 curl gnuplot-nox"
+
 want="$BUILD_PKGS"
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"
+[ "${1:-build}" = bench ] && want="$BUILD_PKGS $BENCH_PKGS"
 
 missing=""
 for p in $want; do

@@ -1,0 +1,868 @@
+/*
+ * medrelay-bench: P publishers and N subscribers (C test peers over real
+ * ICE/DTLS/SRTP) against a running server, and what the server spent on
+ * them. See tests/bench/README.md.
+ *
+ * Threads: one for the publishers (their own GMainContext, so media keeps
+ * its pace while subscribers are being set up), `--threads` for the
+ * subscribers (each iterates its own context and owns its peers), and the
+ * main thread, which drives the phases, times the late joiners on a
+ * context of its own and reads /proc. A phase change is a number under a
+ * mutex; each thread acknowledges it after taking its snapshot, and at the
+ * end of the window the threads stop iterating until the main thread has
+ * read their counters, so no peer is read while its thread writes it.
+ */
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "dtls/dtls.h"
+#include "http_client.h"
+#include "procstat.h"
+
+#define MAX_SUBS      5000
+#define MAX_PUBS      64
+#define MAX_THREADS   16
+#define SECURE_MS     30000
+#define PROBE_WAIT_MS 5000
+
+enum phase { PH_SETUP, PH_WARM, PH_MEASURE, PH_END, PH_STOP };
+
+struct sub {
+    struct mr_test_peer *peer;
+    struct mr_bench_session *sess;
+    unsigned stream;
+    unsigned thread; /* index of the worker that owns it */
+    bool latency;    /* one of the latency subscribers */
+    int64_t open_us; /* when the offer was started */
+    bool ok;         /* SECURE by the end of set-up */
+    struct mr_test_peer_stats start, end;
+};
+
+struct pub {
+    struct mr_test_peer *peer;
+    struct mr_bench_session *sess;
+    struct mr_test_peer_stats start, end;
+};
+
+struct run;
+
+struct worker {
+    struct run *run;
+    GThread *thread;
+    GMainContext *ctx;
+    unsigned index;
+    bool publisher; /* the publishers' thread, else a subscriber thread */
+    bool latency;   /* the latency subscribers' thread: wakes on every packet */
+};
+
+struct run {
+    const struct mr_bench_options *o;
+    unsigned n_subs;
+    struct mr_dtls_identity *identity; /* shared by every peer */
+    struct sub *subs;
+    struct pub pubs[MAX_PUBS];
+    unsigned pubs_ok;
+    struct worker workers[MAX_THREADS + 1]; /* [0]: publishers */
+    unsigned n_workers;
+    unsigned tick_us; /* bulk threads: one loop pass per tick */
+    int bulk_opened;  /* subscribers the bulk threads have opened (atomic) */
+
+    GMutex lock;
+    GCond cond;
+    int phase;     /* written under lock, read atomically by the loops */
+    unsigned acks; /* threads done with the current phase (or set-up) */
+};
+
+/* --- Phases ------------------------------------------------------------- */
+
+static void ack(struct run *r)
+{
+    g_mutex_lock(&r->lock);
+    r->acks++;
+    g_cond_broadcast(&r->cond);
+    g_mutex_unlock(&r->lock);
+}
+
+struct phase_wait {
+    struct run *run;
+    int phase;
+};
+
+static bool phase_reached(void *arg)
+{
+    struct phase_wait *w = arg;
+    return g_atomic_int_get(&w->run->phase) >= w->phase;
+}
+
+/*
+ * Iterates the worker's context until the main thread moves to `phase`.
+ *
+ * The latency thread blocks in poll and wakes for every packet, so its
+ * receive times are as early as the scheduler allows. Bulk threads, which
+ * hold most of the subscribers, instead take one non-blocking pass every
+ * tick: a GLib iteration costs a poll over every socket of the context and
+ * a look at every source, which per packet (the relay's fan-out wakes the
+ * loop once per copy) costs more than the packet itself; once per tick it
+ * is shared by all the packets that arrived meanwhile. Their receive times
+ * are therefore up to a tick late, and reported apart.
+ */
+static void run_until_phase(struct worker *w, int phase)
+{
+    struct phase_wait pw = {w->run, phase};
+    while (!phase_reached(&pw)) {
+        if (w->latency || w->publisher || !w->run->tick_us) {
+            mr_test_loop_until(w->ctx, phase_reached, &pw, 1000);
+            continue;
+        }
+        while (g_main_context_iteration(w->ctx, FALSE))
+            ;
+        g_usleep(w->run->tick_us);
+    }
+}
+
+/* Blocks, without iterating, until the main thread moves to `phase`. */
+static void block_until_phase(struct run *r, int phase)
+{
+    g_mutex_lock(&r->lock);
+    while (r->phase < phase)
+        g_cond_wait(&r->cond, &r->lock);
+    g_mutex_unlock(&r->lock);
+}
+
+/* Main thread: waits until `want` threads have acknowledged. */
+static bool wait_acks(struct run *r, unsigned want, int timeout_ms)
+{
+    int64_t end = g_get_monotonic_time() + (int64_t)timeout_ms * 1000;
+    g_mutex_lock(&r->lock);
+    while (r->acks < want && g_cond_wait_until(&r->cond, &r->lock, end))
+        ;
+    bool ok = r->acks >= want;
+    g_mutex_unlock(&r->lock);
+    return ok;
+}
+
+/* Main thread: moves every worker to `phase` (and wakes its loop). */
+static void set_phase(struct run *r, int phase)
+{
+    g_mutex_lock(&r->lock);
+    r->acks = 0;
+    g_atomic_int_set(&r->phase, phase);
+    g_cond_broadcast(&r->cond);
+    g_mutex_unlock(&r->lock);
+    for (unsigned i = 0; i < r->n_workers; i++)
+        if (r->workers[i].ctx)
+            g_main_context_wakeup(r->workers[i].ctx);
+}
+
+/* --- Peers --------------------------------------------------------------- */
+
+static int new_peer(struct run *r, GMainContext *ctx, bool publisher, const char *name,
+                    struct mr_test_peer **out)
+{
+    const struct mr_bench_options *o = r->o;
+    struct mr_test_peer_config c = {
+        .ctx = ctx,
+        .role = publisher ? MR_TEST_PUBLISHER : MR_TEST_SUBSCRIBER,
+        .name = name,
+        .local_ip = o->local_ip,
+        .identity = r->identity,
+        .video_kbps = o->video_kbps,
+        .fps = o->fps,
+    };
+    return mr_test_peer_new(&c, out);
+}
+
+struct settle_wait {
+    struct mr_test_peer **peers;
+    unsigned n;
+};
+
+static bool all_settled(void *arg)
+{
+    struct settle_wait *w = arg;
+    for (unsigned i = 0; i < w->n; i++) {
+        enum mr_transport_state st =
+            w->peers[i] ? mr_test_peer_state(w->peers[i]) : MR_TRANSPORT_FAILED;
+        if (st == MR_TRANSPORT_NEW || st == MR_TRANSPORT_CONNECTING)
+            return false;
+    }
+    return true;
+}
+
+/* Iterates ctx until every peer is SECURE or has failed; returns how many
+ * are SECURE. */
+static unsigned wait_secure(GMainContext *ctx, struct mr_test_peer **peers, unsigned n)
+{
+    struct settle_wait w = {peers, n};
+    mr_test_loop_until(ctx, all_settled, &w, SECURE_MS);
+    unsigned ok = 0;
+    for (unsigned i = 0; i < n; i++)
+        ok += peers[i] && mr_test_peer_state(peers[i]) == MR_TRANSPORT_SECURE;
+    return ok;
+}
+
+/* --- Threads ------------------------------------------------------------- */
+
+static gpointer publisher_main(gpointer data)
+{
+    struct worker *w = data;
+    struct run *r = w->run;
+    const struct mr_bench_options *o = r->o;
+    struct mr_test_peer *peers[MAX_PUBS] = {0};
+    char name[32], err[600];
+    g_main_context_push_thread_default(w->ctx);
+    for (unsigned i = 0; i < o->publishers; i++) {
+        struct pub *p = &r->pubs[i];
+        snprintf(name, sizeof(name), "pub-%u", i);
+        int rc = new_peer(r, w->ctx, true, name, &p->peer);
+        if (rc == 0)
+            rc = o->target->open_publisher(&o->tc, p->peer, i, &p->sess, err, sizeof(err));
+        if (rc < 0)
+            fprintf(stderr, "medrelay-bench: %s: %s\n", name, p->peer ? err : mr_strerror(rc));
+        peers[i] = rc == 0 ? p->peer : NULL;
+    }
+    r->pubs_ok = wait_secure(w->ctx, peers, o->publishers);
+    ack(r);
+    run_until_phase(w, PH_MEASURE);
+    for (unsigned i = 0; i < o->publishers; i++)
+        if (peers[i])
+            mr_test_peer_stats(peers[i], &r->pubs[i].start);
+    ack(r);
+    run_until_phase(w, PH_END);
+    for (unsigned i = 0; i < o->publishers; i++)
+        if (peers[i])
+            mr_test_peer_stats(peers[i], &r->pubs[i].end);
+    ack(r);
+    block_until_phase(r, PH_STOP);
+    for (unsigned i = 0; i < o->publishers; i++) {
+        struct pub *p = &r->pubs[i];
+        if (p->peer)
+            mr_test_peer_stop_media(p->peer);
+        o->target->close(&o->tc, p->sess);
+        mr_test_peer_free(p->peer);
+        p->peer = NULL;
+    }
+    g_main_context_pop_thread_default(w->ctx);
+    return NULL;
+}
+
+struct opened_wait {
+    struct run *run;
+    unsigned want;
+};
+
+static bool bulk_opened(void *arg)
+{
+    struct opened_wait *w = arg;
+    return (unsigned)g_atomic_int_get(&w->run->bulk_opened) >= w->want;
+}
+
+/* Subscriber i of the run: a new peer, and the target's signaling. */
+static bool open_subscriber(struct worker *w, unsigned i)
+{
+    struct run *r = w->run;
+    const struct mr_bench_options *o = r->o;
+    struct sub *s = &r->subs[i];
+    char name[32], err[600];
+    snprintf(name, sizeof(name), "sub-%u", i);
+    s->open_us = mr_clock_mono_us();
+    int rc = new_peer(r, w->ctx, false, name, &s->peer);
+    if (rc == 0)
+        rc = o->target->open_subscriber(&o->tc, s->peer, s->stream, &s->sess, err, sizeof(err));
+    if (rc < 0)
+        fprintf(stderr, "medrelay-bench: %s: %s\n", name, s->peer ? err : mr_strerror(rc));
+    return rc == 0;
+}
+
+static gpointer subscriber_main(gpointer data)
+{
+    struct worker *w = data;
+    struct run *r = w->run;
+    const struct mr_bench_options *o = r->o;
+    struct sub **mine = calloc(r->n_subs, sizeof(*mine));
+    struct mr_test_peer **peers = calloc(r->n_subs, sizeof(*peers));
+    unsigned n = 0, n_open = 0;
+    g_main_context_push_thread_default(w->ctx);
+    for (unsigned i = 0; mine && peers && i < r->n_subs; i++) {
+        if (r->subs[i].thread != w->index)
+            continue;
+        /* A latency subscriber joins when the bulk threads have opened
+         * those before it (i minus the latency ones before it), so that
+         * latency is sampled at several places of the relay's fan-out. */
+        struct opened_wait ow = {r, i - n};
+        while (w->latency && !mr_test_loop_until(w->ctx, bulk_opened, &ow, 1000) &&
+               g_atomic_int_get(&r->phase) < PH_STOP)
+            ;
+        mine[n++] = &r->subs[i];
+        if (open_subscriber(w, i))
+            peers[n_open++] = r->subs[i].peer;
+        if (!w->latency)
+            g_atomic_int_inc(&r->bulk_opened);
+    }
+    wait_secure(w->ctx, peers, n_open);
+    for (unsigned k = 0; k < n; k++)
+        mine[k]->ok = mine[k]->sess && mr_test_peer_state(mine[k]->peer) == MR_TRANSPORT_SECURE;
+    ack(r);
+
+    run_until_phase(w, PH_MEASURE);
+    for (unsigned k = 0; k < n; k++) {
+        if (mine[k]->ok) {
+            mr_test_peer_reset_latency(mine[k]->peer);
+            mr_test_peer_stats(mine[k]->peer, &mine[k]->start);
+        }
+    }
+    ack(r);
+    run_until_phase(w, PH_END);
+    for (unsigned k = 0; k < n; k++)
+        if (mine[k]->ok)
+            mr_test_peer_stats(mine[k]->peer, &mine[k]->end);
+    ack(r);
+
+    block_until_phase(r, PH_STOP);
+    for (unsigned k = 0; k < n; k++) {
+        o->target->close(&o->tc, mine[k]->sess);
+        mine[k]->sess = NULL;
+        mr_test_peer_free(mine[k]->peer);
+        mine[k]->peer = NULL;
+    }
+    g_main_context_pop_thread_default(w->ctx);
+    free(mine);
+    free(peers);
+    return NULL;
+}
+
+static void start_worker(struct run *r, unsigned index, bool publisher, bool latency)
+{
+    struct worker *w = &r->workers[index];
+    char name[16];
+    w->run = r;
+    w->index = index;
+    w->publisher = publisher;
+    w->latency = latency;
+    w->ctx = g_main_context_new();
+    snprintf(name, sizeof(name),
+             publisher ? "bench-pub"
+             : latency ? "bench-lat"
+                       : "bench-sub%u",
+             index);
+    w->thread = g_thread_new(name, publisher ? publisher_main : subscriber_main, w);
+}
+
+/* --- Late joiners ----------------------------------------------------------- */
+
+static bool got_keyframe(void *arg)
+{
+    struct mr_test_peer_stats st;
+    mr_test_peer_stats(arg, &st);
+    for (unsigned k = 0; k < st.n_tracks; k++)
+        if (st.tracks[k].kind == MR_MEDIA_VIDEO && st.tracks[k].first_keyframe_us)
+            return true;
+    return st.state == MR_TRANSPORT_FAILED || st.state == MR_TRANSPORT_CLOSED;
+}
+
+static int64_t first_keyframe_us(const struct mr_test_peer_stats *st)
+{
+    for (unsigned k = 0; k < st->n_tracks; k++)
+        if (st->tracks[k].kind == MR_MEDIA_VIDEO)
+            return st->tracks[k].first_keyframe_us;
+    return 0;
+}
+
+/*
+ * Subscribes `n` more peers one at a time, each alone on the main thread's
+ * context (nothing else stalls it), and times each from the start of its
+ * offer to its first key frame; then closes it. The N subscribers' own
+ * times include the stalls of setting up their neighbours.
+ */
+static unsigned time_joiners(struct run *r, unsigned n, double *ms_out)
+{
+    const struct mr_bench_options *o = r->o;
+    GMainContext *ctx = g_main_context_new();
+    char name[32], err[600];
+    unsigned got = 0;
+    g_main_context_push_thread_default(ctx);
+    for (unsigned k = 0; k < n; k++) {
+        struct mr_test_peer *p = NULL;
+        struct mr_bench_session *sess = NULL;
+        snprintf(name, sizeof(name), "join-%u", k);
+        int64_t t0 = mr_clock_mono_us();
+        int rc = new_peer(r, ctx, false, name, &p);
+        if (rc == 0)
+            rc = o->target->open_subscriber(&o->tc, p, k % o->publishers, &sess, err, sizeof(err));
+        if (rc == 0) {
+            mr_test_loop_until(ctx, got_keyframe, p, PROBE_WAIT_MS);
+            struct mr_test_peer_stats st;
+            mr_test_peer_stats(p, &st);
+            int64_t kf = first_keyframe_us(&st);
+            if (kf)
+                ms_out[got++] = (double)(kf - t0) / 1000.0;
+            else
+                fprintf(stderr, "medrelay-bench: %s: no key frame within %d ms\n", name,
+                        PROBE_WAIT_MS);
+            if (kf && getenv("MR_BENCH_DEBUG"))
+                fprintf(stderr,
+                        "medrelay-bench: %s: secure after %.1f ms, key frame after %.1f ms\n", name,
+                        (double)(st.secure_us - t0) / 1000.0, (double)(kf - t0) / 1000.0);
+        } else {
+            fprintf(stderr, "medrelay-bench: %s: %s\n", name, p ? err : mr_strerror(rc));
+        }
+        o->target->close(&o->tc, sess);
+        mr_test_peer_free(p);
+        /* Apart, so that the relay's key-frame requests are not coalesced. */
+        mr_test_loop_until(ctx, NULL, NULL, 400);
+    }
+    g_main_context_pop_thread_default(ctx);
+    g_main_context_unref(ctx);
+    return got;
+}
+
+/* --- Figures ------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void p50_max(double *v, unsigned n, double *p50, double *max)
+{
+    *p50 = *max = 0;
+    if (n == 0)
+        return;
+    qsort(v, n, sizeof(*v), cmp_double);
+    *p50 = v[n / 2];
+    *max = v[n - 1];
+}
+
+static void sum_subscribers(struct run *r, struct mr_bench_result *res)
+{
+    double *kf = calloc(r->n_subs ? r->n_subs : 1, sizeof(*kf));
+    unsigned n_kf = 0;
+    res->cipher[0] = '\0';
+    for (unsigned i = 0; i < r->n_subs; i++) {
+        const struct sub *s = &r->subs[i];
+        if (!s->ok)
+            continue;
+        res->subs_ok++;
+        uint64_t lost = 0;
+        for (unsigned k = 0; k < s->end.n_tracks; k++) {
+            const struct mr_test_track_stats *a = &s->start.tracks[k], *b = &s->end.tracks[k];
+            res->forwarded += b->packets - a->packets;
+            lost += b->lost - a->lost;
+            res->seq_jumps += b->seq_jumps - a->seq_jumps;
+            if (b->kind == MR_MEDIA_VIDEO && b->first_keyframe_us && kf)
+                kf[n_kf++] = (double)(b->first_keyframe_us - s->open_us) / 1000.0;
+        }
+        res->srtp_errors += s->end.transport.srtp_errors - s->start.transport.srtp_errors;
+        res->lost += lost;
+        res->subs_with_loss += lost > 0;
+        if (lost > res->worst_sub_lost)
+            res->worst_sub_lost = lost;
+        if (!res->cipher[0])
+            snprintf(res->cipher, sizeof(res->cipher), "%s", s->end.srtp_profile);
+        else if (strcmp(res->cipher, s->end.srtp_profile) != 0)
+            snprintf(res->cipher, sizeof(res->cipher), "mixed");
+    }
+    if (kf)
+        p50_max(kf, n_kf, &res->setup_kf_p50_ms, &res->setup_kf_max_ms);
+    free(kf);
+    for (unsigned i = 0; i < r->o->publishers; i++)
+        for (unsigned k = 0; k < r->pubs[i].end.n_tracks; k++)
+            res->pub_sent +=
+                r->pubs[i].end.tracks[k].sent_packets - r->pubs[i].start.tracks[k].sent_packets;
+    struct mr_test_peer **lat = calloc(r->n_subs ? r->n_subs : 1, sizeof(*lat));
+    struct mr_test_peer **bulk = calloc(r->n_subs ? r->n_subs : 1, sizeof(*bulk));
+    unsigned n_lat = 0, n_bulk = 0;
+    for (unsigned i = 0; lat && bulk && i < r->n_subs; i++) {
+        if (r->subs[i].ok && r->subs[i].latency)
+            lat[n_lat++] = r->subs[i].peer;
+        else if (r->subs[i].ok)
+            bulk[n_bulk++] = r->subs[i].peer;
+    }
+    /* Without latency subscribers, the bulk ones are all there is. */
+    mr_test_peers_latency(n_lat ? lat : bulk, n_lat ? n_lat : n_bulk, MR_MEDIA_VIDEO,
+                          &res->lat_video);
+    mr_test_peers_latency(n_lat ? lat : bulk, n_lat ? n_lat : n_bulk, MR_MEDIA_AUDIO,
+                          &res->lat_audio);
+    mr_test_peers_latency(bulk, n_bulk, MR_MEDIA_VIDEO, &res->lat_bulk_video);
+    res->latency_subs = n_lat;
+    free(lat);
+    free(bulk);
+}
+
+/* Server-side readings at one end of the window. */
+struct reading {
+    int64_t t_us;
+    double cpu_s, bench_cpu_s, forwarded;
+    struct mr_bench_udp server_udp, bench_udp;
+};
+
+static void take_reading(const struct mr_bench_options *o, pid_t pid, struct reading *x)
+{
+    x->t_us = mr_clock_mono_us();
+    mr_bench_proc_cpu(pid, &x->cpu_s);
+    mr_bench_proc_cpu(getpid(), &x->bench_cpu_s);
+    mr_bench_proc_udp(pid, &x->server_udp);
+    mr_bench_proc_udp(getpid(), &x->bench_udp);
+    x->forwarded = -1;
+    if (o->target->forwarded_packets && o->target->forwarded_packets(&o->tc, &x->forwarded) < 0)
+        x->forwarded = -1;
+}
+
+static void compute(struct run *r, const struct reading *a, const struct reading *b,
+                    struct mr_bench_result *res)
+{
+    res->window_s = (double)(b->t_us - a->t_us) / 1e6;
+    res->server_cpu_s = b->cpu_s - a->cpu_s;
+    sum_subscribers(r, res);
+    res->server_forwarded =
+        a->forwarded >= 0 && b->forwarded >= 0 ? b->forwarded - a->forwarded : -1;
+    res->cpu_us_per_pkt = res->forwarded ? res->server_cpu_s * 1e6 / (double)res->forwarded : 0;
+    res->pps = res->window_s > 0 ? (double)res->forwarded / res->window_s : 0;
+    res->server_cpu_pct = res->window_s > 0 ? 100.0 * res->server_cpu_s / res->window_s : 0;
+    res->bench_cpu_pct =
+        res->window_s > 0 ? 100.0 * (b->bench_cpu_s - a->bench_cpu_s) / res->window_s : 0;
+    res->server_rcvbuf_errors = b->server_udp.rcvbuf_errors - a->server_udp.rcvbuf_errors;
+    res->server_sndbuf_errors = b->server_udp.sndbuf_errors - a->server_udp.sndbuf_errors;
+    res->bench_rcvbuf_errors = b->bench_udp.rcvbuf_errors - a->bench_udp.rcvbuf_errors;
+    res->rss_per_sub_kib =
+        r->n_subs ? ((double)res->rss_end_kib - (double)res->rss_before_kib) / (double)r->n_subs
+                  : 0;
+}
+
+/* --- One run ------------------------------------------------------------- */
+
+/*
+ * Streams round-robin; the n_lat latency subscribers, spread evenly over
+ * the join order (first, ..., last), to worker 1; the others round-robin
+ * to the bulk workers after it.
+ */
+static void assign_threads(struct run *r, unsigned n_lat, unsigned bulk)
+{
+    unsigned first_bulk = 1 + (n_lat > 0), j = 0;
+    for (unsigned k = 0; k < n_lat; k++) {
+        unsigned i = n_lat == 1 ? r->n_subs - 1 : k * (r->n_subs - 1) / (n_lat - 1);
+        r->subs[i].latency = true;
+        r->subs[i].thread = 1;
+    }
+    for (unsigned i = 0; i < r->n_subs; i++) {
+        r->subs[i].stream = i % r->o->publishers;
+        if (!r->subs[i].latency)
+            r->subs[i].thread = first_bulk + j++ % (bulk ? bulk : 1);
+    }
+}
+
+static int run_once(const struct mr_bench_options *o, pid_t pid, unsigned n_subs,
+                    struct mr_bench_result *res)
+{
+    struct run *r = calloc(1, sizeof(*r));
+    if (!r)
+        return MR_ENOMEM;
+    int rc = 0;
+    r->o = o;
+    r->n_subs = n_subs;
+    g_mutex_init(&r->lock);
+    g_cond_init(&r->cond);
+    r->subs = calloc(n_subs ? n_subs : 1, sizeof(*r->subs));
+    rc = r->subs ? mr_dtls_identity_new(&r->identity) : MR_ENOMEM;
+    if (rc == 0 && o->srtp)
+        rc = mr_dtls_identity_set_srtp_profiles(r->identity, o->srtp);
+    if (rc < 0)
+        goto done;
+    unsigned n_lat = o->latency_subs < n_subs ? o->latency_subs : n_subs;
+    unsigned bulk = o->threads < n_subs - n_lat ? o->threads : n_subs - n_lat;
+    assign_threads(r, n_lat, bulk);
+    r->tick_us = o->tick_us;
+    res->subs = n_subs;
+
+    /* Publishers first: the streams must exist before anyone subscribes. */
+    r->n_workers = 1;
+    start_worker(r, 0, true, false);
+    wait_acks(r, 1, SECURE_MS + 15000);
+    if (r->pubs_ok < o->publishers) {
+        fprintf(stderr, "medrelay-bench: %u of %u publishers connected\n", r->pubs_ok,
+                o->publishers);
+        rc = MR_EIO;
+        goto stop;
+    }
+    res->pubs_ok = r->pubs_ok;
+    g_usleep(1000 * 1000);
+    mr_bench_proc_rss_kib(pid, &res->rss_before_kib);
+
+    fprintf(stderr,
+            "medrelay-bench: %u publisher(s) up; subscribing %u (%u for latency) on %u thread(s)\n",
+            r->pubs_ok, n_subs, n_lat, bulk + (n_lat > 0));
+    int64_t t_setup = mr_clock_mono_us();
+    r->n_workers = 1 + (n_lat > 0) + bulk;
+    for (unsigned t = 1; t < r->n_workers; t++)
+        start_worker(r, t, false, n_lat > 0 && t == 1);
+    if (!wait_acks(r, r->n_workers, SECURE_MS + 60000 + (int)(n_subs * 1000))) {
+        fprintf(stderr, "medrelay-bench: set-up timed out\n");
+        rc = MR_EIO;
+        goto stop;
+    }
+    mr_bench_proc_rss_kib(pid, &res->rss_after_kib);
+    fprintf(stderr, "medrelay-bench: subscribers set up in %.1f s; warming up\n",
+            (double)(mr_clock_mono_us() - t_setup) / 1e6);
+
+    set_phase(r, PH_WARM);
+    int64_t warm_end = mr_clock_mono_us() + (int64_t)o->warmup_s * 1000000;
+    double kf[64];
+    res->kf_n = time_joiners(r, o->join_probes < 64 ? o->join_probes : 64, kf);
+    p50_max(kf, res->kf_n, &res->kf_p50_ms, &res->kf_max_ms);
+    int64_t left = warm_end - mr_clock_mono_us();
+    if (left > 0)
+        g_usleep((gulong)left);
+
+    struct reading a, b;
+    set_phase(r, PH_MEASURE);
+    wait_acks(r, r->n_workers, 10000);
+    take_reading(o, pid, &a);
+    fprintf(stderr, "medrelay-bench: measuring for %u s\n", o->seconds);
+    g_usleep((gulong)o->seconds * 1000000);
+    set_phase(r, PH_END);
+    wait_acks(r, r->n_workers, 10000);
+    take_reading(o, pid, &b);
+    mr_bench_proc_rss_kib(pid, &res->rss_end_kib);
+    compute(r, &a, &b, res);
+
+stop:
+    set_phase(r, PH_STOP);
+    for (unsigned i = 0; i < r->n_workers; i++) {
+        if (r->workers[i].thread)
+            g_thread_join(r->workers[i].thread);
+        if (r->workers[i].ctx)
+            g_main_context_unref(r->workers[i].ctx);
+    }
+done:
+    mr_dtls_identity_free(r->identity);
+    free(r->subs);
+    g_mutex_clear(&r->lock);
+    g_cond_clear(&r->cond);
+    free(r);
+    return rc;
+}
+
+/* --- Options ------------------------------------------------------------- */
+
+static const char usage[] =
+    "usage: medrelay-bench --url http://HOST:PORT [options]\n"
+    "  --target medrelay        the server under test (medrelay; Janus: not yet)\n"
+    "  --token T                bearer token for everything (room '*'; operator role\n"
+    "                           also reads /metrics off loopback); or per use:\n"
+    "  --pub-token T --sub-token T --metrics-token T\n"
+    "  --pid PID                the server process (default: the 'medrelay' process\n"
+    "                           whose command line holds HOST:PORT)\n"
+    "  --publishers P           publishers, one stream each in room PREFIX<i> [1]\n"
+    "  --subs N[,N...]          subscribers (spread over the streams); a list sweeps [10]\n"
+    "  --rounds R               runs per N [1]\n"
+    "  --warmup S --seconds S   warm-up and measurement window [5, 20]\n"
+    "  --video-kbps K --fps F   synthetic VP8 load, plus Opus 20 ms [2500, 30]\n"
+    "  --srtp aes-cm|gcm|any    DTLS-SRTP profiles offered [aes-cm, what browsers use]\n"
+    "  --local-ip IP            the peers' address [127.0.0.1]\n"
+    "  --threads T              bulk subscriber threads [2]\n"
+    "  --latency-subs L         subscribers on a thread of their own that wakes for\n"
+    "                           every packet; transit latency is theirs [4]\n"
+    "  --tick-us U              bulk threads poll once per U us (0: per packet) [1000]\n"
+    "  --join-probes M          late joiners timed to their first key frame [5]\n"
+    "  --room-prefix S          [bench]\n"
+    "  --label S                tag for the reports, e.g. veth or loopback\n"
+    "  --csv FILE               append one CSV row per run\n"
+    "Prints a table per run on stdout and one line 'BENCH_JSON {...}'.\n";
+
+static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    unsigned long v = s ? strtoul(s, &end, 10) : 0;
+    if (!s || !*s || *end || v < min || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+static bool parse_list(const char *s, struct mr_bench_options *o)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", s);
+    o->n_subs = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (o->n_subs == MR_BENCH_MAX_SWEEP || !parse_uint(t, 1, MAX_SUBS, &o->subs[o->n_subs++]))
+            return false;
+    return o->n_subs > 0;
+}
+
+static bool parse_label(const char *s, char *out, size_t cap)
+{
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isalnum(*p) && !strchr("._-+", *p))
+            return false;
+    snprintf(out, cap, "%s", s);
+    return true;
+}
+
+static bool parse_srtp(const char *v, const char **out)
+{
+    if (strcmp(v, "aes-cm") == 0)
+        *out = "SRTP_AES128_CM_SHA1_80";
+    else if (strcmp(v, "gcm") == 0)
+        *out = "SRTP_AEAD_AES_128_GCM";
+    else if (strcmp(v, "any") == 0)
+        *out = NULL;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
+{
+    unsigned u;
+    if (!v)
+        return false;
+    if (strcmp(f, "--url") == 0)
+        o->tc.url = v;
+    else if (strcmp(f, "--target") == 0)
+        return strcmp(v, "medrelay") == 0; /* the only one so far */
+    else if (strcmp(f, "--token") == 0)
+        o->tc.pub_token = o->tc.sub_token = o->tc.metrics_token = v;
+    else if (strcmp(f, "--pub-token") == 0)
+        o->tc.pub_token = v;
+    else if (strcmp(f, "--sub-token") == 0)
+        o->tc.sub_token = v;
+    else if (strcmp(f, "--metrics-token") == 0)
+        o->tc.metrics_token = v;
+    else if (strcmp(f, "--pid") == 0 && parse_uint(v, 1, 1u << 30, &u))
+        o->pid = (pid_t)u;
+    else if (strcmp(f, "--publishers") == 0)
+        return parse_uint(v, 1, MAX_PUBS, &o->publishers);
+    else if (strcmp(f, "--subs") == 0)
+        return parse_list(v, o);
+    else if (strcmp(f, "--rounds") == 0)
+        return parse_uint(v, 1, 100, &o->rounds);
+    else if (strcmp(f, "--warmup") == 0)
+        return parse_uint(v, 0, 3600, &o->warmup_s);
+    else if (strcmp(f, "--seconds") == 0)
+        return parse_uint(v, 1, 86400, &o->seconds);
+    else if (strcmp(f, "--video-kbps") == 0)
+        return parse_uint(v, 50, 100000, &o->video_kbps);
+    else if (strcmp(f, "--fps") == 0)
+        return parse_uint(v, 1, 120, &o->fps);
+    else if (strcmp(f, "--srtp") == 0)
+        return parse_srtp(v, &o->srtp);
+    else if (strcmp(f, "--local-ip") == 0)
+        o->local_ip = v;
+    else if (strcmp(f, "--threads") == 0)
+        return parse_uint(v, 1, MAX_THREADS, &o->threads);
+    else if (strcmp(f, "--latency-subs") == 0)
+        return parse_uint(v, 0, 64, &o->latency_subs);
+    else if (strcmp(f, "--tick-us") == 0)
+        return parse_uint(v, 0, 100000, &o->tick_us);
+    else if (strcmp(f, "--join-probes") == 0)
+        return parse_uint(v, 0, 64, &o->join_probes);
+    else if (strcmp(f, "--room-prefix") == 0)
+        return parse_label(v, (char *)(o->tc.room_prefix = strdup(v)), strlen(v) + 1);
+    else if (strcmp(f, "--label") == 0)
+        return parse_label(v, o->label, sizeof(o->label));
+    else if (strcmp(f, "--csv") == 0)
+        o->csv = v;
+    else
+        return false;
+    return true;
+}
+
+static int parse_args(int argc, char **argv, struct mr_bench_options *o)
+{
+    *o = (struct mr_bench_options){
+        .target = &mr_bench_target_medrelay,
+        .tc = {.room_prefix = "bench"},
+        .publishers = 1,
+        .subs = {10},
+        .n_subs = 1,
+        .rounds = 1,
+        .warmup_s = 5,
+        .seconds = 20,
+        .video_kbps = 2500,
+        .fps = 30,
+        .srtp = "SRTP_AES128_CM_SHA1_80",
+        .local_ip = "127.0.0.1",
+        .threads = 2,
+        .latency_subs = 4,
+        .tick_us = 1000,
+        .join_probes = 5,
+        .label = "run",
+    };
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return MR_EINVAL;
+        if (!parse_flag(o, argv[i], i + 1 < argc ? argv[i + 1] : NULL)) {
+            fprintf(stderr, "medrelay-bench: bad option %s %s\n", argv[i],
+                    i + 1 < argc ? argv[i + 1] : "");
+            return MR_EINVAL;
+        }
+    }
+    if (!o->tc.url || !o->tc.pub_token || !o->tc.sub_token) {
+        fprintf(stderr, "medrelay-bench: --url and tokens (--token) are required\n");
+        return MR_EINVAL;
+    }
+    return 0;
+}
+
+/* The server's pid: given, or the one process of that name listening there. */
+static int find_server(const struct mr_bench_options *o, pid_t *pid)
+{
+    if (o->pid) {
+        *pid = o->pid;
+        return kill(o->pid, 0) == 0 ? 0 : MR_ENOENT;
+    }
+    char host[64], path[MR_TEST_HTTP_URL_MAX], needle[96];
+    uint16_t port;
+    if (mr_test_http_parse_url(o->tc.url, host, sizeof(host), &port, path, sizeof(path)) < 0)
+        return MR_EINVAL;
+    snprintf(needle, sizeof(needle), "%s:%u", host, port);
+    int rc = mr_bench_find_pid(o->target->name, needle, pid);
+    if (rc < 0)
+        fprintf(stderr, "medrelay-bench: %s process with %s on its command line: %s (use --pid)\n",
+                o->target->name, needle, rc == MR_EBUSY ? "several" : "none");
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct mr_bench_options o;
+    if (parse_args(argc, argv, &o) < 0) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    pid_t pid;
+    if (find_server(&o, &pid) < 0)
+        return 1;
+    int status = 0;
+    for (unsigned s = 0; s < o.n_subs; s++) {
+        for (unsigned round = 1; round <= o.rounds; round++) {
+            struct mr_bench_result res = {.round = round, .server_forwarded = -1};
+            int rc = run_once(&o, pid, o.subs[s], &res);
+            if (rc < 0) {
+                fprintf(stderr, "medrelay-bench: run with %u subscribers failed: %s\n", o.subs[s],
+                        mr_strerror(rc));
+                status = 1;
+                continue;
+            }
+            mr_bench_print_table(stdout, &o, &res);
+            mr_bench_print_json(stdout, &o, &res);
+            if (res.subs_ok < res.subs || res.forwarded == 0)
+                status = 1;
+            if (o.csv && mr_bench_append_csv(o.csv, &o, &res) < 0) {
+                fprintf(stderr, "medrelay-bench: cannot write %s\n", o.csv);
+                status = 1;
+            }
+        }
+    }
+    return status;
+}

@@ -1,0 +1,74 @@
+/*
+ * medrelay-bench internals: the options, one run's figures, and the
+ * reports (human table, one BENCH_JSON line, CSV rows).
+ */
+#ifndef MR_BENCH_H
+#define MR_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "peer.h"
+#include "target.h"
+
+#define MR_BENCH_MAX_SWEEP 16
+
+struct mr_bench_options {
+    const struct mr_bench_target_ops *target;
+    struct mr_bench_target_config tc;
+    pid_t pid;                         /* the server; 0: found from /proc by the URL's host:port */
+    unsigned publishers;               /* P [1] */
+    unsigned subs[MR_BENCH_MAX_SWEEP]; /* N, one run per value (a sweep) [10] */
+    unsigned n_subs;
+    unsigned rounds;       /* runs per N [1] */
+    unsigned warmup_s;     /* [5] */
+    unsigned seconds;      /* measurement window [20] */
+    unsigned video_kbps;   /* [2500] */
+    unsigned fps;          /* [30] */
+    const char *srtp;      /* OpenSSL DTLS-SRTP profile names offered */
+    const char *local_ip;  /* the peers' host candidates [127.0.0.1] */
+    unsigned threads;      /* bulk subscriber threads, one GMainContext each [2] */
+    unsigned latency_subs; /* subscribers on the latency thread [4] */
+    unsigned tick_us;      /* bulk threads' loop period, 0: wake per packet [1000] */
+    unsigned join_probes;  /* late joiners timed to their first key frame [5] */
+    const char *csv;       /* append one row per run, NULL: none */
+    char label[32];        /* free tag for the reports, e.g. "veth" */
+};
+
+/* What one run measured. Counts are over the measurement window. */
+struct mr_bench_result {
+    unsigned subs, subs_ok, pubs_ok, round;
+    double window_s;
+    /* Server process. */
+    double server_cpu_s;
+    uint64_t forwarded;      /* RTP packets the subscribers received */
+    double server_forwarded; /* the server's own count, < 0: not known */
+    double cpu_us_per_pkt, pps, server_cpu_pct, bench_cpu_pct;
+    uint64_t rss_before_kib, rss_after_kib, rss_end_kib;
+    double rss_per_sub_kib;
+    /* Delivery. */
+    unsigned latency_subs;
+    struct mr_test_latency lat_video, lat_audio; /* the latency subscribers */
+    struct mr_test_latency lat_bulk_video;       /* the others, up to a tick late */
+    uint64_t pub_sent;                           /* packets the publishers sent */
+    uint64_t lost, seq_jumps, srtp_errors, worst_sub_lost;
+    unsigned subs_with_loss;
+    uint64_t server_rcvbuf_errors, bench_rcvbuf_errors, server_sndbuf_errors;
+    /* Joining: subscribe (offer) to first key frame, ms. */
+    unsigned kf_n;
+    double kf_p50_ms, kf_max_ms;             /* late joiners, measured alone */
+    double setup_kf_p50_ms, setup_kf_max_ms; /* the N subscribers during set-up */
+    char cipher[40];
+};
+
+void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
+                          const struct mr_bench_result *r);
+void mr_bench_print_json(FILE *f, const struct mr_bench_options *o,
+                         const struct mr_bench_result *r);
+/* Writes the header first when the file is new or empty. */
+int mr_bench_append_csv(const char *path, const struct mr_bench_options *o,
+                        const struct mr_bench_result *r);
+
+#endif

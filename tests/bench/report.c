@@ -1,0 +1,124 @@
+/* medrelay-bench reports: a table for people, a JSON line and CSV rows for tools. */
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "bench.h"
+#include "core/error.h"
+
+static double ms(int64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static double loss_pct(const struct mr_bench_result *r)
+{
+    uint64_t total = r->forwarded + r->lost;
+    return total ? 100.0 * (double)r->lost / (double)total : 0.0;
+}
+
+void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
+                          const struct mr_bench_result *r)
+{
+    fprintf(f, "\n== %s %s: %u publisher(s) -> %u subscribers (%u connected), round %u ==\n",
+            o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round);
+    fprintf(f, "   load: video %u kbit/s %u fps + Opus 20 ms; window %.1f s after %u s warm-up\n",
+            o->video_kbps, o->fps, r->window_s, o->warmup_s);
+    fprintf(f, "  %-34s %s\n", "SRTP cipher", r->cipher);
+    fprintf(f, "  %-34s %.3f us  (%.2f s CPU / %llu packets)\n", "server CPU per forwarded packet",
+            r->cpu_us_per_pkt, r->server_cpu_s, (unsigned long long)r->forwarded);
+    fprintf(f, "  %-34s %.0f /s   (server CPU %.1f %% of one core; bench %.1f %%)\n",
+            "forwarded packets", r->pps, r->server_cpu_pct, r->bench_cpu_pct);
+    if (r->server_forwarded >= 0)
+        fprintf(f, "  %-34s %.0f  (%+.2f %% vs. received)\n", "server's own forwarded count",
+                r->server_forwarded,
+                r->forwarded
+                    ? 100.0 * (r->server_forwarded - (double)r->forwarded) / (double)r->forwarded
+                    : 0.0);
+    fprintf(f, "  %-34s %.1f MiB before subscribers, %.1f after, %.1f at the end\n", "server RSS",
+            r->rss_before_kib / 1024.0, r->rss_after_kib / 1024.0, r->rss_end_kib / 1024.0);
+    fprintf(f, "  %-34s %.1f KiB\n", "RSS per subscriber", r->rss_per_sub_kib);
+    fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms  (%llu samples, %u subscribers)\n",
+            "transit latency video", ms(r->lat_video.p50_us), ms(r->lat_video.p99_us),
+            ms(r->lat_video.max_us), (unsigned long long)r->lat_video.n, r->latency_subs);
+    fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms  (%llu samples)\n", "transit latency audio",
+            ms(r->lat_audio.p50_us), ms(r->lat_audio.p99_us), ms(r->lat_audio.max_us),
+            (unsigned long long)r->lat_audio.n);
+    fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms  (bulk subscribers, +<= %u us batching)\n",
+            "", ms(r->lat_bulk_video.p50_us), ms(r->lat_bulk_video.p99_us),
+            ms(r->lat_bulk_video.max_us), o->tick_us);
+    fprintf(f, "  %-34s %llu packets (%.4f %%), %u subscribers with loss, worst %llu\n", "loss",
+            (unsigned long long)r->lost, loss_pct(r), r->subs_with_loss,
+            (unsigned long long)r->worst_sub_lost);
+    fprintf(f, "  %-34s %llu sequence jumps, %llu SRTP errors\n", "",
+            (unsigned long long)r->seq_jumps, (unsigned long long)r->srtp_errors);
+    fprintf(f, "  %-34s server %llu, bench %llu (send buffer: server %llu)\n",
+            "UDP receive-buffer drops", (unsigned long long)r->server_rcvbuf_errors,
+            (unsigned long long)r->bench_rcvbuf_errors,
+            (unsigned long long)r->server_sndbuf_errors);
+    fprintf(f, "  %-34s p50 %.0f  max %.0f ms  (%u late joiners)\n", "subscribe to first key frame",
+            r->kf_p50_ms, r->kf_max_ms, r->kf_n);
+    fprintf(f, "  %-34s p50 %.0f  max %.0f ms  (during set-up, includes bench stalls)\n", "",
+            r->setup_kf_p50_ms, r->setup_kf_max_ms);
+}
+
+void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct mr_bench_result *r)
+{
+    fprintf(f,
+            "BENCH_JSON {\"target\":\"%s\",\"label\":\"%s\",\"publishers\":%u,\"subscribers\":%u,"
+            "\"subscribers_connected\":%u,\"round\":%u,\"video_kbps\":%u,\"fps\":%u,"
+            "\"window_s\":%.3f,\"cipher\":\"%s\",\"server_cpu_s\":%.3f,"
+            "\"forwarded_packets\":%llu,\"server_forwarded_packets\":%.0f,"
+            "\"cpu_us_per_packet\":%.4f,\"forwarded_pps\":%.1f,\"server_cpu_pct\":%.2f,"
+            "\"bench_cpu_pct\":%.2f,\"rss_before_kib\":%llu,\"rss_after_kib\":%llu,"
+            "\"rss_end_kib\":%llu,\"rss_per_subscriber_kib\":%.2f,"
+            "\"latency_video_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld,\"n\":%llu},"
+            "\"latency_audio_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld,\"n\":%llu},"
+            "\"latency_subscribers\":%u,\"tick_us\":%u,"
+            "\"latency_bulk_video_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld},"
+            "\"publisher_sent_packets\":%llu,\"lost_packets\":%llu,\"loss_pct\":%.5f,"
+            "\"subscribers_with_loss\":%u,\"worst_subscriber_lost\":%llu,\"seq_jumps\":%llu,"
+            "\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,\"bench_rcvbuf_errors\":%llu,"
+            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},"
+            "\"setup_first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f}}\n",
+            o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, o->video_kbps,
+            o->fps, r->window_s, r->cipher, r->server_cpu_s, (unsigned long long)r->forwarded,
+            r->server_forwarded, r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, r->bench_cpu_pct,
+            (unsigned long long)r->rss_before_kib, (unsigned long long)r->rss_after_kib,
+            (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
+            (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
+            (unsigned long long)r->lat_video.n, (long long)r->lat_audio.p50_us,
+            (long long)r->lat_audio.p99_us, (long long)r->lat_audio.max_us,
+            (unsigned long long)r->lat_audio.n, r->latency_subs, o->tick_us,
+            (long long)r->lat_bulk_video.p50_us, (long long)r->lat_bulk_video.p99_us,
+            (long long)r->lat_bulk_video.max_us, (unsigned long long)r->pub_sent,
+            (unsigned long long)r->lost, loss_pct(r), r->subs_with_loss,
+            (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
+            (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
+            (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
+            r->setup_kf_p50_ms, r->setup_kf_max_ms);
+    fflush(f);
+}
+
+int mr_bench_append_csv(const char *path, const struct mr_bench_options *o,
+                        const struct mr_bench_result *r)
+{
+    struct stat st;
+    bool fresh = stat(path, &st) != 0 || st.st_size == 0;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return MR_EIO;
+    if (fresh)
+        fprintf(f, "target,label,publishers,subscribers,connected,round,cipher,cpu_us_per_packet,"
+                   "forwarded_pps,server_cpu_pct,rss_before_kib,rss_end_kib,rss_per_sub_kib,"
+                   "lat_video_p50_us,lat_video_p99_us,lat_video_max_us,lat_audio_p99_us,"
+                   "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms\n");
+    fprintf(
+        f,
+        "%s,%s,%u,%u,%u,%u,%s,%.4f,%.1f,%.2f,%llu,%llu,%.2f,%lld,%lld,%lld,%lld,%.5f,%.1f,%.1f\n",
+        o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, r->cipher,
+        r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, (unsigned long long)r->rss_before_kib,
+        (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
+        (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
+        (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms);
+    return fclose(f) == 0 ? 0 : MR_EIO;
+}

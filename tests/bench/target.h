@@ -1,0 +1,66 @@
+/*
+ * A benchmark target: the server under test, seen as the three things the
+ * benchmark needs from it: open a publisher, open a subscriber, close a
+ * session. The media side is always the C test peer (tests/peer); a target
+ * only does the signaling that connects a peer to the server.
+ *
+ * medrelay (target_medrelay.c): WHIP and WHEP, the peer offers.
+ * Janus (not written yet): the VideoRoom plugin over its WebSocket API; a
+ * publisher joins a room and offers (mr_test_peer_create_offer), a
+ * subscriber joins as a subscriber and *answers* Janus's offer
+ * (mr_test_peer_answer). Its sessions would also need a keep-alive every
+ * 30 s, which close() tears down.
+ *
+ * Threads: open and close are called from the thread that iterates the
+ * peer's context (several such threads at once, each with its own peers),
+ * so a target keeps per-session state in its session and only immutable
+ * configuration in the target itself.
+ */
+#ifndef MR_BENCH_TARGET_H
+#define MR_BENCH_TARGET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "peer.h"
+
+struct mr_bench_target_config {
+    const char *url;           /* http://HOST:PORT, the server's HTTP side */
+    const char *pub_token;     /* bearer token for publishers */
+    const char *sub_token;     /* ... for subscribers */
+    const char *metrics_token; /* ... for GET /metrics (NULL: none sent) */
+    const char *room_prefix;   /* publisher i publishes in room PREFIX<i> */
+};
+
+struct mr_bench_session; /* one publisher or subscriber's signaling state */
+
+struct mr_bench_target_ops {
+    const char *name;
+    /*
+     * Connects peer p (created by the caller, not yet offered or answered)
+     * as publisher number `stream` (or as a subscriber of that publisher's
+     * stream): signaling until the peer has the remote description. ICE
+     * and DTLS then complete on the peer's context. Returns 0 with *out
+     * (free it with close), or a negative MR_E* code with a reason in err.
+     */
+    int (*open_publisher)(const struct mr_bench_target_config *cfg, struct mr_test_peer *p,
+                          unsigned stream, struct mr_bench_session **out, char *err,
+                          size_t err_len);
+    int (*open_subscriber)(const struct mr_bench_target_config *cfg, struct mr_test_peer *p,
+                           unsigned stream, struct mr_bench_session **out, char *err,
+                           size_t err_len);
+    /* Ends the session on the server (WHIP/WHEP DELETE, Janus leave) and
+     * frees s; the peer stays with the caller. NULL s is allowed. */
+    void (*close)(const struct mr_bench_target_config *cfg, struct mr_bench_session *s);
+    /*
+     * The server's own count of RTP packets it forwarded (a cross-check of
+     * what the subscribers counted), or MR_ENOTSUP when the server does not
+     * publish one. May be NULL.
+     */
+    int (*forwarded_packets)(const struct mr_bench_target_config *cfg, double *out);
+};
+
+extern const struct mr_bench_target_ops mr_bench_target_medrelay;
+
+#endif
