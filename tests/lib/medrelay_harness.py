@@ -239,6 +239,12 @@ def request(host, port, method, path, headers=None, body=None, timeout=5.0, cont
         sock.sendall(head.encode("iso-8859-1"))
         data = body or b""
         off = 0
+        if tls is not None:
+            # Over TLS the socket turns readable with the server's session
+            # tickets, which the early-answer watch below would take for an
+            # answer and then wait on: send the body whole.
+            sock.sendall(data)
+            off = len(data)
         if len(data) > 16384:
             # A server that refuses by Content-Length answers now; not sending the
             # body then avoids a reset that could destroy its answer in our buffer.
