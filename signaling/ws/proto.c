@@ -85,6 +85,20 @@ const char *proto_str(json_t *msg, const char *field)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
+const char *proto_stream_arg(struct client *c, json_t *msg, json_t *re, const char *request)
+{
+    const char *stream = proto_str(msg, "stream");
+    if (!stream) {
+        proto_error(c, re, request, "bad-request", "a string \"stream\" is required");
+        return NULL;
+    }
+    if (!mr_name_valid(stream, strlen(stream))) {
+        proto_error(c, re, request, "bad-name", "stream names are [A-Za-z0-9_-]{1,64}");
+        return NULL;
+    }
+    return stream;
+}
+
 const char *proto_error_code(int err)
 {
     switch (err) {

@@ -100,29 +100,15 @@ static void publisher_candidate(const char *session_id, const char *candidate, c
     proto_send(pb->c, msg);
 }
 
-static bool check_stream_name(struct client *c, json_t *re, const char *request,
-                              const char *stream)
-{
-    if (!stream) {
-        proto_error(c, re, request, "bad-request", "a string \"stream\" is required");
-        return false;
-    }
-    if (!mr_name_valid(stream, strlen(stream))) {
-        proto_error(c, re, request, "bad-name", "stream names are [A-Za-z0-9_-]{1,64}");
-        return false;
-    }
-    return true;
-}
-
 void on_publish(struct client *c, json_t *msg, json_t *re)
 {
-    const char *stream = proto_str(msg, "stream");
     json_t *sdp = json_object_get(msg, "sdp");
     if (!mr_role_can_publish(c->claims.role)) {
         proto_error(c, re, "publish", "forbidden", "viewers cannot publish");
         return;
     }
-    if (!check_stream_name(c, re, "publish", stream))
+    const char *stream = proto_stream_arg(c, msg, re, "publish");
+    if (!stream)
         return;
     if (!json_is_string(sdp)) {
         proto_error(c, re, "publish", "bad-request", "a string \"sdp\" (the offer) is required");
@@ -173,8 +159,8 @@ void on_publish(struct client *c, json_t *msg, json_t *re)
 
 void on_unpublish(struct client *c, json_t *msg, json_t *re)
 {
-    const char *stream = proto_str(msg, "stream");
-    if (!check_stream_name(c, re, "unpublish", stream))
+    const char *stream = proto_stream_arg(c, msg, re, "unpublish");
+    if (!stream)
         return;
     struct pub *pb = proto_find_pub(c, stream);
     if (!pb) {

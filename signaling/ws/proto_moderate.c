@@ -22,20 +22,6 @@ static bool require_operator(struct client *c, json_t *re, const char *request)
     return false;
 }
 
-static const char *stream_arg(struct client *c, json_t *msg, json_t *re, const char *request)
-{
-    const char *stream = proto_str(msg, "stream");
-    if (!stream) {
-        proto_error(c, re, request, "bad-request", "a string \"stream\" is required");
-        return NULL;
-    }
-    if (!mr_name_valid(stream, strlen(stream))) {
-        proto_error(c, re, request, "bad-name", "stream names are [A-Za-z0-9_-]{1,64}");
-        return NULL;
-    }
-    return stream;
-}
-
 struct find_stream {
     const char *name;
     bool found;
@@ -53,7 +39,7 @@ static void match_stream(const struct mr_stream_status *st, void *user)
 
 void on_mute(struct client *c, json_t *msg, json_t *re)
 {
-    const char *stream = stream_arg(c, msg, re, "mute");
+    const char *stream = proto_stream_arg(c, msg, re, "mute");
     const char *kind = proto_str(msg, "kind");
     json_t *muted = json_object_get(msg, "muted");
     if (!stream)
@@ -152,7 +138,7 @@ void on_record(struct client *c, json_t *msg, json_t *re)
     }
     bool start = strcmp(action, "start") == 0;
     if (json_object_get(msg, "stream")) {
-        const char *stream = stream_arg(c, msg, re, "record");
+        const char *stream = proto_stream_arg(c, msg, re, "record");
         if (!stream || record_one(c, stream, start, re) < 0)
             return;
     } else {

@@ -150,5 +150,8 @@ GPtrArray *proto_live_streams(struct mr_room_proto *p, struct mr_room *room);
 
 /* Message fields. */
 const char *proto_str(json_t *msg, const char *field);
+/* msg's "stream", a valid name; or NULL after an error reply (bad-request
+ * when absent, bad-name when invalid) to the request of that type. */
+const char *proto_stream_arg(struct client *c, json_t *msg, json_t *re, const char *request);
 
 #endif
