@@ -26,9 +26,6 @@
 #include "http_client.h"
 #include "procstat.h"
 
-#define MAX_SUBS      5000
-#define MAX_PUBS      64
-#define MAX_THREADS   16
 #define SECURE_MS     30000
 #define PROBE_WAIT_MS 5000
 
@@ -67,9 +64,9 @@ struct run {
     unsigned n_subs;
     struct mr_dtls_identity *identity; /* shared by every peer */
     struct sub *subs;
-    struct pub pubs[MAX_PUBS];
+    struct pub pubs[MR_BENCH_MAX_PUBS];
     unsigned pubs_ok;
-    struct worker workers[MAX_THREADS + 1]; /* [0]: publishers */
+    struct worker workers[MR_BENCH_MAX_THREADS + 1]; /* [0]: publishers */
     unsigned n_workers;
     unsigned tick_us; /* bulk threads: one loop pass per tick */
     int bulk_opened;  /* subscribers the bulk threads have opened (atomic) */
@@ -175,6 +172,11 @@ static int new_peer(struct run *r, GMainContext *ctx, bool publisher, const char
         .identity = r->identity,
         .video_kbps = o->video_kbps,
         .fps = o->fps,
+        /* Publishers start sending when every subscriber is set up: a
+         * loop that sets up peers cannot batch its wake-ups, and media
+         * arriving meanwhile would slow set-up down more the more
+         * subscribers already receive it. */
+        .manual_start = publisher,
     };
     return mr_test_peer_new(&c, out);
 }
@@ -215,7 +217,7 @@ static gpointer publisher_main(gpointer data)
     struct worker *w = data;
     struct run *r = w->run;
     const struct mr_bench_options *o = r->o;
-    struct mr_test_peer *peers[MAX_PUBS] = {0};
+    struct mr_test_peer *peers[MR_BENCH_MAX_PUBS] = {0};
     char name[32], err[600];
     g_main_context_push_thread_default(w->ctx);
     for (unsigned i = 0; i < o->publishers; i++) {
@@ -230,6 +232,10 @@ static gpointer publisher_main(gpointer data)
     }
     r->pubs_ok = wait_secure(w->ctx, peers, o->publishers);
     ack(r);
+    run_until_phase(w, PH_WARM);
+    for (unsigned i = 0; i < o->publishers; i++)
+        if (peers[i])
+            mr_test_peer_start_media(peers[i]);
     run_until_phase(w, PH_MEASURE);
     for (unsigned i = 0; i < o->publishers; i++)
         if (peers[i])
@@ -443,8 +449,6 @@ static void p50_max(double *v, unsigned n, double *p50, double *max)
 
 static void sum_subscribers(struct run *r, struct mr_bench_result *res)
 {
-    double *kf = calloc(r->n_subs ? r->n_subs : 1, sizeof(*kf));
-    unsigned n_kf = 0;
     res->cipher[0] = '\0';
     for (unsigned i = 0; i < r->n_subs; i++) {
         const struct sub *s = &r->subs[i];
@@ -457,8 +461,6 @@ static void sum_subscribers(struct run *r, struct mr_bench_result *res)
             res->forwarded += b->packets - a->packets;
             lost += b->lost - a->lost;
             res->seq_jumps += b->seq_jumps - a->seq_jumps;
-            if (b->kind == MR_MEDIA_VIDEO && b->first_keyframe_us && kf)
-                kf[n_kf++] = (double)(b->first_keyframe_us - s->open_us) / 1000.0;
         }
         res->srtp_errors += s->end.transport.srtp_errors - s->start.transport.srtp_errors;
         res->lost += lost;
@@ -470,9 +472,6 @@ static void sum_subscribers(struct run *r, struct mr_bench_result *res)
         else if (strcmp(res->cipher, s->end.srtp_profile) != 0)
             snprintf(res->cipher, sizeof(res->cipher), "mixed");
     }
-    if (kf)
-        p50_max(kf, n_kf, &res->setup_kf_p50_ms, &res->setup_kf_max_ms);
-    free(kf);
     for (unsigned i = 0; i < r->o->publishers; i++)
         for (unsigned k = 0; k < r->pubs[i].end.n_tracks; k++)
             res->pub_sent +=
@@ -650,203 +649,27 @@ done:
     return rc;
 }
 
-/* --- Options ------------------------------------------------------------- */
-
-static const char usage[] =
-    "usage: medrelay-bench --url http://HOST:PORT [options]\n"
-    "  --target medrelay        the server under test (medrelay; Janus: not yet)\n"
-    "  --token T                bearer token for everything (room '*'; operator role\n"
-    "                           also reads /metrics off loopback); or per use:\n"
-    "  --pub-token T --sub-token T --metrics-token T\n"
-    "  --pid PID                the server process (default: the 'medrelay' process\n"
-    "                           whose command line holds HOST:PORT)\n"
-    "  --publishers P           publishers, one stream each in room PREFIX<i> [1]\n"
-    "  --subs N[,N...]          subscribers (spread over the streams); a list sweeps [10]\n"
-    "  --rounds R               runs per N [1]\n"
-    "  --warmup S --seconds S   warm-up and measurement window [5, 20]\n"
-    "  --video-kbps K --fps F   synthetic VP8 load, plus Opus 20 ms [2500, 30]\n"
-    "  --srtp aes-cm|gcm|any    DTLS-SRTP profiles offered [aes-cm, what browsers use]\n"
-    "  --local-ip IP            the peers' address [127.0.0.1]\n"
-    "  --threads T              bulk subscriber threads [2]\n"
-    "  --latency-subs L         subscribers on a thread of their own that wakes for\n"
-    "                           every packet; transit latency is theirs [4]\n"
-    "  --tick-us U              bulk threads poll once per U us (0: per packet) [1000]\n"
-    "  --join-probes M          late joiners timed to their first key frame [5]\n"
-    "  --room-prefix S          [bench]\n"
-    "  --label S                tag for the reports, e.g. veth or loopback\n"
-    "  --csv FILE               append one CSV row per run\n"
-    "Prints a table per run on stdout and one line 'BENCH_JSON {...}'.\n";
-
-static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-    char *end;
-    unsigned long v = s ? strtoul(s, &end, 10) : 0;
-    if (!s || !*s || *end || v < min || v > max)
-        return false;
-    *out = (unsigned)v;
-    return true;
-}
-
-static bool parse_list(const char *s, struct mr_bench_options *o)
-{
-    char buf[256];
-    snprintf(buf, sizeof(buf), "%s", s);
-    o->n_subs = 0;
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        if (o->n_subs == MR_BENCH_MAX_SWEEP || !parse_uint(t, 1, MAX_SUBS, &o->subs[o->n_subs++]))
-            return false;
-    return o->n_subs > 0;
-}
-
-static bool parse_label(const char *s, char *out, size_t cap)
-{
-    for (const char *p = s; *p; p++)
-        if (!g_ascii_isalnum(*p) && !strchr("._-+", *p))
-            return false;
-    snprintf(out, cap, "%s", s);
-    return true;
-}
-
-static bool parse_srtp(const char *v, const char **out)
-{
-    if (strcmp(v, "aes-cm") == 0)
-        *out = "SRTP_AES128_CM_SHA1_80";
-    else if (strcmp(v, "gcm") == 0)
-        *out = "SRTP_AEAD_AES_128_GCM";
-    else if (strcmp(v, "any") == 0)
-        *out = NULL;
-    else
-        return false;
-    return true;
-}
-
-static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
-{
-    unsigned u;
-    if (!v)
-        return false;
-    if (strcmp(f, "--url") == 0)
-        o->tc.url = v;
-    else if (strcmp(f, "--target") == 0)
-        return strcmp(v, "medrelay") == 0; /* the only one so far */
-    else if (strcmp(f, "--token") == 0)
-        o->tc.pub_token = o->tc.sub_token = o->tc.metrics_token = v;
-    else if (strcmp(f, "--pub-token") == 0)
-        o->tc.pub_token = v;
-    else if (strcmp(f, "--sub-token") == 0)
-        o->tc.sub_token = v;
-    else if (strcmp(f, "--metrics-token") == 0)
-        o->tc.metrics_token = v;
-    else if (strcmp(f, "--pid") == 0 && parse_uint(v, 1, 1u << 30, &u))
-        o->pid = (pid_t)u;
-    else if (strcmp(f, "--publishers") == 0)
-        return parse_uint(v, 1, MAX_PUBS, &o->publishers);
-    else if (strcmp(f, "--subs") == 0)
-        return parse_list(v, o);
-    else if (strcmp(f, "--rounds") == 0)
-        return parse_uint(v, 1, 100, &o->rounds);
-    else if (strcmp(f, "--warmup") == 0)
-        return parse_uint(v, 0, 3600, &o->warmup_s);
-    else if (strcmp(f, "--seconds") == 0)
-        return parse_uint(v, 1, 86400, &o->seconds);
-    else if (strcmp(f, "--video-kbps") == 0)
-        return parse_uint(v, 50, 100000, &o->video_kbps);
-    else if (strcmp(f, "--fps") == 0)
-        return parse_uint(v, 1, 120, &o->fps);
-    else if (strcmp(f, "--srtp") == 0)
-        return parse_srtp(v, &o->srtp);
-    else if (strcmp(f, "--local-ip") == 0)
-        o->local_ip = v;
-    else if (strcmp(f, "--threads") == 0)
-        return parse_uint(v, 1, MAX_THREADS, &o->threads);
-    else if (strcmp(f, "--latency-subs") == 0)
-        return parse_uint(v, 0, 64, &o->latency_subs);
-    else if (strcmp(f, "--tick-us") == 0)
-        return parse_uint(v, 0, 100000, &o->tick_us);
-    else if (strcmp(f, "--join-probes") == 0)
-        return parse_uint(v, 0, 64, &o->join_probes);
-    else if (strcmp(f, "--room-prefix") == 0)
-        return parse_label(v, (char *)(o->tc.room_prefix = strdup(v)), strlen(v) + 1);
-    else if (strcmp(f, "--label") == 0)
-        return parse_label(v, o->label, sizeof(o->label));
-    else if (strcmp(f, "--csv") == 0)
-        o->csv = v;
-    else
-        return false;
-    return true;
-}
-
-static int parse_args(int argc, char **argv, struct mr_bench_options *o)
-{
-    *o = (struct mr_bench_options){
-        .target = &mr_bench_target_medrelay,
-        .tc = {.room_prefix = "bench"},
-        .publishers = 1,
-        .subs = {10},
-        .n_subs = 1,
-        .rounds = 1,
-        .warmup_s = 5,
-        .seconds = 20,
-        .video_kbps = 2500,
-        .fps = 30,
-        .srtp = "SRTP_AES128_CM_SHA1_80",
-        .local_ip = "127.0.0.1",
-        .threads = 2,
-        .latency_subs = 4,
-        .tick_us = 1000,
-        .join_probes = 5,
-        .label = "run",
-    };
-    for (int i = 1; i < argc; i += 2) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return MR_EINVAL;
-        if (!parse_flag(o, argv[i], i + 1 < argc ? argv[i + 1] : NULL)) {
-            fprintf(stderr, "medrelay-bench: bad option %s %s\n", argv[i],
-                    i + 1 < argc ? argv[i + 1] : "");
-            return MR_EINVAL;
-        }
-    }
-    if (!o->tc.url || !o->tc.pub_token || !o->tc.sub_token) {
-        fprintf(stderr, "medrelay-bench: --url and tokens (--token) are required\n");
-        return MR_EINVAL;
-    }
-    return 0;
-}
-
-/* The server's pid: given, or the one process of that name listening there. */
-static int find_server(const struct mr_bench_options *o, pid_t *pid)
-{
-    if (o->pid) {
-        *pid = o->pid;
-        return kill(o->pid, 0) == 0 ? 0 : MR_ENOENT;
-    }
-    char host[64], path[MR_TEST_HTTP_URL_MAX], needle[96];
-    uint16_t port;
-    if (mr_test_http_parse_url(o->tc.url, host, sizeof(host), &port, path, sizeof(path)) < 0)
-        return MR_EINVAL;
-    snprintf(needle, sizeof(needle), "%s:%u", host, port);
-    int rc = mr_bench_find_pid(o->target->name, needle, pid);
-    if (rc < 0)
-        fprintf(stderr, "medrelay-bench: %s process with %s on its command line: %s (use --pid)\n",
-                o->target->name, needle, rc == MR_EBUSY ? "several" : "none");
-    return rc;
-}
-
 int main(int argc, char **argv)
 {
     struct mr_bench_options o;
-    if (parse_args(argc, argv, &o) < 0) {
-        fputs(usage, stderr);
+    if (mr_bench_parse_args(argc, argv, &o) < 0) {
+        fputs(mr_bench_usage, stderr);
         return 2;
     }
     pid_t pid;
-    if (find_server(&o, &pid) < 0)
+    if (mr_bench_find_server(&o, &pid) < 0)
         return 1;
     int status = 0;
-    for (unsigned s = 0; s < o.n_subs; s++) {
-        for (unsigned round = 1; round <= o.rounds; round++) {
+    const char *prefix = o.room_prefix;
+    char room[64];
+    for (unsigned s = 0, run = 1; s < o.n_subs; s++) {
+        for (unsigned round = 1; round <= o.rounds; round++, run++) {
             struct mr_bench_result res = {.round = round, .server_forwarded = -1};
+            /* Rooms of their own for each run (PREFIX-r<run>-<stream>), so
+             * that nothing a previous run left (a session in its grace
+             * period, a room pinned to a worker) carries over. */
+            snprintf(room, sizeof(room), "%s-r%u-", prefix, run);
+            o.tc.room_prefix = room;
             int rc = run_once(&o, pid, o.subs[s], &res);
             if (rc < 0) {
                 fprintf(stderr, "medrelay-bench: run with %u subscribers failed: %s\n", o.subs[s],

@@ -13,7 +13,10 @@
 #include "peer.h"
 #include "target.h"
 
-#define MR_BENCH_MAX_SWEEP 16
+#define MR_BENCH_MAX_SWEEP   16
+#define MR_BENCH_MAX_SUBS    5000
+#define MR_BENCH_MAX_PUBS    64
+#define MR_BENCH_MAX_THREADS 16
 
 struct mr_bench_options {
     const struct mr_bench_target_ops *target;
@@ -35,6 +38,7 @@ struct mr_bench_options {
     unsigned join_probes;  /* late joiners timed to their first key frame [5] */
     const char *csv;       /* append one row per run, NULL: none */
     char label[32];        /* free tag for the reports, e.g. "veth" */
+    char room_prefix[32];  /* [bench] */
 };
 
 /* What one run measured. Counts are over the measurement window. */
@@ -58,10 +62,17 @@ struct mr_bench_result {
     uint64_t server_rcvbuf_errors, bench_rcvbuf_errors, server_sndbuf_errors;
     /* Joining: subscribe (offer) to first key frame, ms. */
     unsigned kf_n;
-    double kf_p50_ms, kf_max_ms;             /* late joiners, measured alone */
-    double setup_kf_p50_ms, setup_kf_max_ms; /* the N subscribers during set-up */
+    double kf_p50_ms, kf_max_ms; /* late joiners, measured alone */
     char cipher[40];
 };
+
+/* options.c: the usage text; parses argv into o (defaults for what is not
+ * given); returns 0 or MR_EINVAL (with a message on stderr). */
+extern const char mr_bench_usage[];
+int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o);
+/* The server's pid: --pid, else the one process named after the target
+ * whose command line holds the URL's HOST:PORT. 0 or an MR_E* code. */
+int mr_bench_find_server(const struct mr_bench_options *o, pid_t *pid);
 
 void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
                           const struct mr_bench_result *r);

@@ -57,8 +57,6 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
             (unsigned long long)r->server_sndbuf_errors);
     fprintf(f, "  %-34s p50 %.0f  max %.0f ms  (%u late joiners)\n", "subscribe to first key frame",
             r->kf_p50_ms, r->kf_max_ms, r->kf_n);
-    fprintf(f, "  %-34s p50 %.0f  max %.0f ms  (during set-up, includes bench stalls)\n", "",
-            r->setup_kf_p50_ms, r->setup_kf_max_ms);
 }
 
 void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct mr_bench_result *r)
@@ -78,8 +76,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             "\"publisher_sent_packets\":%llu,\"lost_packets\":%llu,\"loss_pct\":%.5f,"
             "\"subscribers_with_loss\":%u,\"worst_subscriber_lost\":%llu,\"seq_jumps\":%llu,"
             "\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,\"bench_rcvbuf_errors\":%llu,"
-            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},"
-            "\"setup_first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f}}\n",
+            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u}}\n",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, o->video_kbps,
             o->fps, r->window_s, r->cipher, r->server_cpu_s, (unsigned long long)r->forwarded,
             r->server_forwarded, r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, r->bench_cpu_pct,
@@ -94,8 +91,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (unsigned long long)r->lost, loss_pct(r), r->subs_with_loss,
             (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
             (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
-            (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
-            r->setup_kf_p50_ms, r->setup_kf_max_ms);
+            (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n);
     fflush(f);
 }
 

@@ -30,7 +30,8 @@ struct mr_bench_target_config {
     const char *pub_token;     /* bearer token for publishers */
     const char *sub_token;     /* ... for subscribers */
     const char *metrics_token; /* ... for GET /metrics (NULL: none sent) */
-    const char *room_prefix;   /* publisher i publishes in room PREFIX<i> */
+    const char *room_prefix;   /* publisher i publishes in room PREFIX<i>
+                                  (medrelay-bench: "bench-r<run>-") */
 };
 
 struct mr_bench_session; /* one publisher or subscriber's signaling state */

@@ -1,0 +1,195 @@
+/* medrelay-bench's command line: options, defaults and the server's pid. */
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+#include "core/error.h"
+#include "http_client.h"
+#include "procstat.h"
+
+/* --- Options ------------------------------------------------------------- */
+
+const char mr_bench_usage[] =
+    "usage: medrelay-bench --url http://HOST:PORT [options]\n"
+    "  --target medrelay        the server under test (medrelay; Janus: not yet)\n"
+    "  --token T                bearer token for everything (room '*'; operator role\n"
+    "                           also reads /metrics off loopback); or per use:\n"
+    "  --pub-token T --sub-token T --metrics-token T\n"
+    "  --pid PID                the server process (default: the 'medrelay' process\n"
+    "                           whose command line holds HOST:PORT)\n"
+    "  --publishers P           publishers, one stream each, in rooms PREFIX-r<run>-<i> [1]\n"
+    "  --subs N[,N...]          subscribers (spread over the streams); a list sweeps [10]\n"
+    "  --rounds R               runs per N [1]\n"
+    "  --warmup S --seconds S   warm-up and measurement window [5, 20]\n"
+    "  --video-kbps K --fps F   synthetic VP8 load, plus Opus 20 ms [2500, 30]\n"
+    "  --srtp aes-cm|gcm|any    DTLS-SRTP profiles offered [aes-cm, what browsers use]\n"
+    "  --local-ip IP            the peers' address [127.0.0.1]\n"
+    "  --threads T              bulk subscriber threads [2]\n"
+    "  --latency-subs L         subscribers on a thread of their own that wakes for\n"
+    "                           every packet; transit latency is theirs [4]\n"
+    "  --tick-us U              bulk threads poll once per U us (0: per packet) [1000]\n"
+    "  --join-probes M          late joiners timed to their first key frame [5]\n"
+    "  --room-prefix S          [bench]\n"
+    "  --label S                tag for the reports, e.g. veth or loopback\n"
+    "  --csv FILE               append one CSV row per run\n"
+    "Prints a table per run on stdout and one line 'BENCH_JSON {...}'.\n";
+
+static bool parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+{
+    char *end;
+    unsigned long v = s ? strtoul(s, &end, 10) : 0;
+    if (!s || !*s || *end || v < min || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+static bool parse_list(const char *s, struct mr_bench_options *o)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "%s", s);
+    o->n_subs = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        if (o->n_subs == MR_BENCH_MAX_SWEEP ||
+            !parse_uint(t, 1, MR_BENCH_MAX_SUBS, &o->subs[o->n_subs++]))
+            return false;
+    return o->n_subs > 0;
+}
+
+static bool parse_label(const char *s, char *out, size_t cap)
+{
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isalnum(*p) && !strchr("._-+", *p))
+            return false;
+    snprintf(out, cap, "%s", s);
+    return true;
+}
+
+static bool parse_srtp(const char *v, const char **out)
+{
+    if (strcmp(v, "aes-cm") == 0)
+        *out = "SRTP_AES128_CM_SHA1_80";
+    else if (strcmp(v, "gcm") == 0)
+        *out = "SRTP_AEAD_AES_128_GCM";
+    else if (strcmp(v, "any") == 0)
+        *out = NULL;
+    else
+        return false;
+    return true;
+}
+
+static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
+{
+    unsigned u;
+    if (!v)
+        return false;
+    if (strcmp(f, "--url") == 0)
+        o->tc.url = v;
+    else if (strcmp(f, "--target") == 0)
+        return strcmp(v, "medrelay") == 0; /* the only one so far */
+    else if (strcmp(f, "--token") == 0)
+        o->tc.pub_token = o->tc.sub_token = o->tc.metrics_token = v;
+    else if (strcmp(f, "--pub-token") == 0)
+        o->tc.pub_token = v;
+    else if (strcmp(f, "--sub-token") == 0)
+        o->tc.sub_token = v;
+    else if (strcmp(f, "--metrics-token") == 0)
+        o->tc.metrics_token = v;
+    else if (strcmp(f, "--pid") == 0 && parse_uint(v, 1, 1u << 30, &u))
+        o->pid = (pid_t)u;
+    else if (strcmp(f, "--publishers") == 0)
+        return parse_uint(v, 1, MR_BENCH_MAX_PUBS, &o->publishers);
+    else if (strcmp(f, "--subs") == 0)
+        return parse_list(v, o);
+    else if (strcmp(f, "--rounds") == 0)
+        return parse_uint(v, 1, 100, &o->rounds);
+    else if (strcmp(f, "--warmup") == 0)
+        return parse_uint(v, 0, 3600, &o->warmup_s);
+    else if (strcmp(f, "--seconds") == 0)
+        return parse_uint(v, 1, 86400, &o->seconds);
+    else if (strcmp(f, "--video-kbps") == 0)
+        return parse_uint(v, 50, 100000, &o->video_kbps);
+    else if (strcmp(f, "--fps") == 0)
+        return parse_uint(v, 1, 120, &o->fps);
+    else if (strcmp(f, "--srtp") == 0)
+        return parse_srtp(v, &o->srtp);
+    else if (strcmp(f, "--local-ip") == 0)
+        o->local_ip = v;
+    else if (strcmp(f, "--threads") == 0)
+        return parse_uint(v, 1, MR_BENCH_MAX_THREADS, &o->threads);
+    else if (strcmp(f, "--latency-subs") == 0)
+        return parse_uint(v, 0, 64, &o->latency_subs);
+    else if (strcmp(f, "--tick-us") == 0)
+        return parse_uint(v, 0, 100000, &o->tick_us);
+    else if (strcmp(f, "--join-probes") == 0)
+        return parse_uint(v, 0, 64, &o->join_probes);
+    else if (strcmp(f, "--room-prefix") == 0)
+        return parse_label(v, o->room_prefix, sizeof(o->room_prefix)) && !strpbrk(v, ".+");
+    else if (strcmp(f, "--label") == 0)
+        return parse_label(v, o->label, sizeof(o->label));
+    else if (strcmp(f, "--csv") == 0)
+        o->csv = v;
+    else
+        return false;
+    return true;
+}
+
+int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o)
+{
+    *o = (struct mr_bench_options){
+        .target = &mr_bench_target_medrelay,
+        .room_prefix = "bench",
+        .publishers = 1,
+        .subs = {10},
+        .n_subs = 1,
+        .rounds = 1,
+        .warmup_s = 5,
+        .seconds = 20,
+        .video_kbps = 2500,
+        .fps = 30,
+        .srtp = "SRTP_AES128_CM_SHA1_80",
+        .local_ip = "127.0.0.1",
+        .threads = 2,
+        .latency_subs = 4,
+        .tick_us = 1000,
+        .join_probes = 5,
+        .label = "run",
+    };
+    for (int i = 1; i < argc; i += 2) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return MR_EINVAL;
+        if (!parse_flag(o, argv[i], i + 1 < argc ? argv[i + 1] : NULL)) {
+            fprintf(stderr, "medrelay-bench: bad option %s %s\n", argv[i],
+                    i + 1 < argc ? argv[i + 1] : "");
+            return MR_EINVAL;
+        }
+    }
+    if (!o->tc.url || !o->tc.pub_token || !o->tc.sub_token) {
+        fprintf(stderr, "medrelay-bench: --url and tokens (--token) are required\n");
+        return MR_EINVAL;
+    }
+    return 0;
+}
+
+/* The server's pid: given, or the one process of that name listening there. */
+int mr_bench_find_server(const struct mr_bench_options *o, pid_t *pid)
+{
+    if (o->pid) {
+        *pid = o->pid;
+        return kill(o->pid, 0) == 0 ? 0 : MR_ENOENT;
+    }
+    char host[64], path[MR_TEST_HTTP_URL_MAX], needle[96];
+    uint16_t port;
+    if (mr_test_http_parse_url(o->tc.url, host, sizeof(host), &port, path, sizeof(path)) < 0)
+        return MR_EINVAL;
+    snprintf(needle, sizeof(needle), "%s:%u", host, port);
+    int rc = mr_bench_find_pid(o->target->name, needle, pid);
+    if (rc < 0)
+        fprintf(stderr, "medrelay-bench: %s process with %s on its command line: %s (use --pid)\n",
+                o->target->name, needle, rc == MR_EBUSY ? "several" : "none");
+    return rc;
+}
