@@ -4,7 +4,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build run test test-asan soak fuzz clean bench-srtp bench
+.PHONY: all deps build run test test-asan soak fuzz clean bench-srtp bench bench-compare
 
 all: build
 
@@ -56,6 +56,21 @@ BENCH_ARGS ?=
 bench: build
 	@scripts/deps.sh bench
 	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --$(BENCH_MODE) --sweep $(BENCH_SUBS) -- $(BENCH_ARGS)
+
+# medrelay and Debian's Janus 1.1.2 (VideoRoom) side by side: the same veth
+# pair, load and cipher (AES_CM_128_HMAC_SHA1_80), BENCH_ROUNDS rounds per
+# subscriber count; prints the medians and the ratios medrelay/Janus, and
+# plots both in tests/artifacts/bench/bench-compare.png. About 35 s a run.
+BENCH_COMPARE_SUBS ?= 50,200
+BENCH_ROUNDS ?= 3
+BENCH_OUT = tests/artifacts/bench
+bench-compare: build
+	@scripts/deps.sh bench
+	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --target medrelay --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
+	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --target janus --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
+	@(cat $(BENCH_OUT)/bench-medrelay-veth.csv; tail -n +2 $(BENCH_OUT)/bench-janus-veth.csv) >$(BENCH_OUT)/bench-compare.csv
+	@gnuplot -e "csv='$(BENCH_OUT)/bench-compare.csv'; png='$(BENCH_OUT)/bench-compare.png'" tests/bench/plot.gp
+	@python3 tests/bench/compare.py $(BENCH_OUT)/bench-medrelay-veth.csv $(BENCH_OUT)/bench-janus-veth.csv
 
 # libFuzzer on every parser for FUZZ_SECONDS each (needs clang).
 FUZZ_SECONDS ?= 60

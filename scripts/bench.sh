@@ -1,21 +1,30 @@
 #!/bin/bash
-# Runs medrelay-bench against a freshly started build/medrelay (`make bench`).
+# Runs medrelay-bench against a freshly started server (`make bench`,
+# `make bench-compare`).
 #
-#   scripts/bench.sh [--loopback] [--sweep N,N,...] [--out DIR] [-- medrelay-bench options]
+#   scripts/bench.sh [--target medrelay|janus] [--loopback] [--sweep N,N,...]
+#                    [--out DIR] [-- medrelay-bench options]
 #
 # By default the server and the benchmark run in two network namespaces
 # joined by a veth pair (server 10.77.0.1, peers 10.77.0.2), the path
 # ../shared/TESTING.md prescribes for Janus, which will not use loopback; so
 # both servers are measured over the same kind of link. --loopback runs both
-# on 127.0.0.1 instead (no root needed). The namespaces, the server and its
-# scratch folder are removed on exit, also on failure or Ctrl-C.
+# on 127.0.0.1 instead (no root needed; medrelay only). The namespaces, the
+# server and its scratch folder are removed on exit, also on failure or
+# Ctrl-C.
 #
-# --sweep runs one measurement per subscriber count, writes DIR/bench.csv
-# and plots CPU per packet and p99 latency against N into DIR/bench.png
-# (gnuplot). Other options go to medrelay-bench (see --help there), e.g.
+# --target medrelay (default) starts build/medrelay (or $MEDRELAY_BIN) with
+# a token secret for this run only and recording off. --target janus starts
+# Debian's Janus 1.1.2: the VideoRoom plugin and the WebSocket transport
+# only, ICE on the veth only, no session timeout.
+#
+# --sweep runs one measurement per subscriber count and writes
+# DIR/bench-<target>-<mode>.csv, plotted (gnuplot) into the .png beside it.
+# Other options go to medrelay-bench (see --help there), e.g.
 #   scripts/bench.sh -- --subs 50 --seconds 20
-#   scripts/bench.sh --sweep 10,50,100,200
-# Environment: BUILD_DIR [build], BENCH_ARGS (more medrelay-bench options).
+#   scripts/bench.sh --sweep 10,50,100,200 --target janus
+# Environment: BUILD_DIR [build], BENCH_ARGS (more medrelay-bench options),
+# MEDRELAY_LOG_LEVEL [warn], JANUS_DEBUG_LEVEL [3].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -24,23 +33,30 @@ BIN=${MEDRELAY_BIN:-$BUILD_DIR/medrelay}
 BENCH=$BUILD_DIR/tests/bench/medrelay-bench
 
 mode=veth
+target=medrelay
 sweep=""
 out=tests/artifacts/bench
 while [ $# -gt 0 ]; do
     case "$1" in
         --loopback) mode=loopback ;;
         --veth) mode=veth ;;
+        --target) target=$2; shift ;;
         --sweep) sweep=$2; shift ;;
         --out) out=$2; shift ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
 done
-for f in "$BIN" "$BENCH"; do
-    [ -x "$f" ] || { echo "bench.sh: $f is missing: run make first" >&2; exit 1; }
-done
+case "$target" in
+    medrelay) [ -x "$BIN" ] || { echo "bench.sh: $BIN is missing: run make first" >&2; exit 1; } ;;
+    janus)
+        [ "$mode" = veth ] || { echo "bench.sh: Janus will not use loopback for ICE: veth only" >&2; exit 1; }
+        command -v janus >/dev/null || { echo "bench.sh: no janus (scripts/deps.sh bench installs it)" >&2; exit 1; } ;;
+    *) echo "bench.sh: unknown target $target" >&2; exit 1 ;;
+esac
+[ -x "$BENCH" ] || { echo "bench.sh: $BENCH is missing: run make first" >&2; exit 1; }
 mkdir -p "$out"
 
 # --- Clean-up, whatever happens ---------------------------------------------
@@ -61,7 +77,7 @@ cleanup() {
         ip netns del "$ns_srv" 2>/dev/null || true
         ip netns del "$ns_cli" 2>/dev/null || true
     fi
-    [ -f "$tmp/medrelay.log" ] && cp "$tmp/medrelay.log" "$out/medrelay.log"
+    [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "$out/$target-$mode.log"
     rm -rf "$tmp"
     exit "$rc"
 }
@@ -97,64 +113,102 @@ else
 fi
 
 # --- The server ---------------------------------------------------------------
-# A token secret for this run only; recording off (the benchmark measures
-# forwarding), admission limits off.
-secret=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
-export MEDRELAY_JWT_SECRET=$secret
-cat >"$tmp/medrelay.conf" <<EOF
-# Written by scripts/bench.sh for one benchmark run.
-[server]
-web_root = $SRC/signaling/web
-audit_log = $tmp/audit.log
-
-[recording]
-policy = never
-
-[rooms]
-max_sessions = 0
-room_viewers = 0
-
-[log]
-level = ${MEDRELAY_LOG_LEVEL:-warn}
-EOF
-token() {
-    "$BIN" token --config "$tmp/medrelay.conf" --room '*' --role "$1" --name "bench-$1" --ttl 86400
-}
-pub_token=$(token clinic)
-sub_token=$(token viewer)
-op_token=$(token operator)
-
-"${in_srv[@]}" "$BIN" --config "$tmp/medrelay.conf" --listen "$srv_ip:$port" \
-    --media-ip "$srv_ip" --record-dir "$tmp/rec" >"$tmp/medrelay.log" 2>&1 &
-server_pid=$!
-
-ready=""
-for _ in $(seq 100); do
-    if "${in_cli[@]}" curl -fsS -m 1 -o /dev/null "http://$srv_ip:$port/healthz" 2>/dev/null; then
-        ready=1
-        break
-    fi
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if [ -z "$ready" ]; then
-    echo "bench.sh: medrelay did not start; its log:" >&2
-    tail -n 30 "$tmp/medrelay.log" >&2 || true
+# Runs a check until it succeeds (the server listens), the server exits, or
+# ten seconds pass.
+wait_ready() {
+    for _ in $(seq 100); do
+        "$@" 2>/dev/null && return 0
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "bench.sh: $target did not start; its log:" >&2
+    tail -n 30 "$tmp/server.log" >&2 || true
     exit 1
-fi
-echo "bench.sh: medrelay (pid $server_pid) on $srv_ip:$port over $mode; peers on $cli_ip" >&2
+}
+
+# medrelay: a token secret for this run only, recording off (the benchmark
+# measures forwarding), admission limits off; tokens for room '*'.
+start_medrelay() {
+    MEDRELAY_JWT_SECRET=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
+    export MEDRELAY_JWT_SECRET
+    {
+        echo "# Written by scripts/bench.sh for one benchmark run."
+        echo "[server]"
+        echo "web_root = $SRC/signaling/web"
+        echo "audit_log = $tmp/audit.log"
+        echo "[recording]"
+        echo "policy = never"
+        echo "[rooms]"
+        echo "max_sessions = 0"
+        echo "room_viewers = 0"
+        echo "[log]"
+        echo "level = ${MEDRELAY_LOG_LEVEL:-warn}"
+    } >"$tmp/medrelay.conf"
+    local role tokens=()
+    for role in clinic viewer operator; do
+        tokens+=("$("$BIN" token --config "$tmp/medrelay.conf" --room '*' --role "$role" \
+                     --name "bench-$role" --ttl 86400)")
+    done
+    "${in_srv[@]}" "$BIN" --config "$tmp/medrelay.conf" --listen "$srv_ip:$port" \
+        --media-ip "$srv_ip" --record-dir "$tmp/rec" >"$tmp/server.log" 2>&1 &
+    server_pid=$!
+    wait_ready "${in_cli[@]}" curl -fsS -m 1 -o /dev/null "http://$srv_ip:$port/healthz"
+    target_args=(--target medrelay --url "http://$srv_ip:$port" --pub-token "${tokens[0]}"
+                 --sub-token "${tokens[1]}" --metrics-token "${tokens[2]}")
+}
+
+# Janus with a configuration folder of its own: only the VideoRoom plugin
+# and the WebSocket transport (other plugins bind ports of their own), ICE
+# on the veth only, sessions that never time out (the benchmark sends no
+# keep-alives), warnings only.
+start_janus() {
+    local j=$tmp/janus lib
+    lib=$(dirname "$(dirname "$(find /usr/lib -name libjanus_videoroom.so -print -quit)")")
+    mkdir -p "$j/etc" "$j/plugins" "$j/transports" "$j/events" "$j/loggers"
+    ln -s "$lib/plugins/libjanus_videoroom.so" "$j/plugins/"
+    ln -s "$lib/transports/libjanus_websockets.so" "$j/transports/"
+    {
+        echo "general: {"
+        echo "    configs_folder = \"$j/etc\""
+        echo "    plugins_folder = \"$j/plugins\""
+        echo "    transports_folder = \"$j/transports\""
+        echo "    events_folder = \"$j/events\""
+        echo "    loggers_folder = \"$j/loggers\""
+        echo "    debug_level = ${JANUS_DEBUG_LEVEL:-3}"
+        echo "    session_timeout = 0"
+        echo "}"
+        echo "media: { rtp_port_range = \"20000-40000\" }"
+        echo "nat: { ice_enforce_list = \"mrb-srv\" }"
+    } >"$j/etc/janus.jcfg"
+    {
+        echo "general: { json = \"compact\", ws = true, ws_port = $port, ws_ip = \"$srv_ip\", wss = false }"
+        echo "admin: { admin_ws = false, admin_wss = false }"
+    } >"$j/etc/janus.transport.websockets.jcfg"
+    echo "general: { }" >"$j/etc/janus.plugin.videoroom.jcfg"
+    "${in_srv[@]}" janus -C "$j/etc/janus.jcfg" -F "$j/etc" >"$tmp/server.log" 2>&1 &
+    server_pid=$!
+    wait_ready "${in_srv[@]}" sh -c "ss -Hltn 'sport = :$port' | grep -q ."
+    target_args=(--target janus --url "ws://$srv_ip:$port")
+}
+
+case "$target" in
+    medrelay) start_medrelay ;;
+    janus) port=8188; start_janus ;;
+esac
+echo "bench.sh: $target (pid $server_pid) on $srv_ip:$port over $mode; peers on $cli_ip" >&2
 
 # --- The benchmark ------------------------------------------------------------
-args=(--url "http://$srv_ip:$port" --pub-token "$pub_token" --sub-token "$sub_token"
-      --metrics-token "$op_token" --pid "$server_pid" --local-ip "$cli_ip" --label "$mode")
+args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$mode")
 if [ -n "$sweep" ]; then
-    csv="$out/bench-$mode.csv"
+    csv="$out/bench-$target-$mode.csv"
     rm -f "$csv"
     args+=(--subs "$sweep" --csv "$csv")
 fi
+set +e
 # shellcheck disable=SC2086
-"${in_cli[@]}" "$BENCH" "${args[@]}" ${BENCH_ARGS:-} "$@" | tee "$out/bench-$mode.txt"
+"${in_cli[@]}" "$BENCH" "${args[@]}" ${BENCH_ARGS:-} "$@" | tee "$out/bench-$target-$mode.txt"
 status=${PIPESTATUS[0]}
+set -e
 
 if [ -n "$sweep" ] && [ "$status" -eq 0 ]; then
     if command -v gnuplot >/dev/null 2>&1; then
@@ -164,5 +218,5 @@ if [ -n "$sweep" ] && [ "$status" -eq 0 ]; then
         echo "bench.sh: no gnuplot (scripts/deps.sh bench installs it): no plot" >&2
     fi
 fi
-kill -0 "$server_pid" 2>/dev/null || { echo "bench.sh: medrelay died during the run" >&2; status=1; }
+kill -0 "$server_pid" 2>/dev/null || { echo "bench.sh: $target died during the run" >&2; status=1; }
 exit "$status"

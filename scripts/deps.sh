@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Debian packages medrelay needs: `deps.sh build` for building,
 # `deps.sh test` also for the test suite (Chromium, aiortc, Node packages),
-# `deps.sh bench` for `make bench` (network namespaces, plots).
+# `deps.sh bench` for `make bench` and `make bench-compare` (network
+# namespaces, plots, Janus).
 # As root it runs apt-get; otherwise it prints the exact command and stops.
 set -eu
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
 TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
 gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk"
 
-BENCH_PKGS="iproute2 curl gnuplot-nox"
+BENCH_PKGS="iproute2 curl gnuplot-nox python3 janus"
 
 want="$BUILD_PKGS"
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"

@@ -472,6 +472,13 @@ static void sum_subscribers(struct run *r, struct mr_bench_result *res)
         else if (strcmp(res->cipher, s->end.srtp_profile) != 0)
             snprintf(res->cipher, sizeof(res->cipher), "mixed");
     }
+    for (unsigned i = 0; i < r->o->publishers; i++) {
+        const struct mr_test_peer_stats *e = &r->pubs[i].end;
+        if (e->state != MR_TRANSPORT_SECURE && !res->failure[0])
+            snprintf(res->failure, sizeof(res->failure),
+                     "publisher %u lost during the run (%s): the figures are not valid", i,
+                     e->state_why[0] ? e->state_why : "transport not secure");
+    }
     for (unsigned i = 0; i < r->o->publishers; i++)
         for (unsigned k = 0; k < r->pubs[i].end.n_tracks; k++)
             res->pub_sent +=
@@ -679,7 +686,7 @@ int main(int argc, char **argv)
             }
             mr_bench_print_table(stdout, &o, &res);
             mr_bench_print_json(stdout, &o, &res);
-            if (res.subs_ok < res.subs || res.forwarded == 0)
+            if (res.subs_ok < res.subs || res.forwarded == 0 || res.failure[0])
                 status = 1;
             if (o.csv && mr_bench_append_csv(o.csv, &o, &res) < 0) {
                 fprintf(stderr, "medrelay-bench: cannot write %s\n", o.csv);

@@ -64,6 +64,7 @@ struct mr_bench_result {
     unsigned kf_n;
     double kf_p50_ms, kf_max_ms; /* late joiners, measured alone */
     char cipher[40];
+    char failure[200]; /* why the run is not valid, or "" */
 };
 
 /* options.c: the usage text; parses argv into o (defaults for what is not

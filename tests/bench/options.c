@@ -14,7 +14,8 @@
 
 const char mr_bench_usage[] =
     "usage: medrelay-bench --url http://HOST:PORT [options]\n"
-    "  --target medrelay        the server under test (medrelay; Janus: not yet)\n"
+    "  --target medrelay|janus  the server under test [medrelay]; janus: --url\n"
+    "                           ws://HOST:PORT (its WebSocket API), no tokens\n"
     "  --token T                bearer token for everything (room '*'; operator role\n"
     "                           also reads /metrics off loopback); or per use:\n"
     "  --pub-token T --sub-token T --metrics-token T\n"
@@ -89,8 +90,10 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
         return false;
     if (strcmp(f, "--url") == 0)
         o->tc.url = v;
-    else if (strcmp(f, "--target") == 0)
-        return strcmp(v, "medrelay") == 0; /* the only one so far */
+    else if (strcmp(f, "--target") == 0 && strcmp(v, "medrelay") == 0)
+        o->target = &mr_bench_target_medrelay;
+    else if (strcmp(f, "--target") == 0 && strcmp(v, "janus") == 0)
+        o->target = &mr_bench_target_janus;
     else if (strcmp(f, "--token") == 0)
         o->tc.pub_token = o->tc.sub_token = o->tc.metrics_token = v;
     else if (strcmp(f, "--pub-token") == 0)
@@ -168,7 +171,8 @@ int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o)
             return MR_EINVAL;
         }
     }
-    if (!o->tc.url || !o->tc.pub_token || !o->tc.sub_token) {
+    if (!o->tc.url ||
+        (o->target == &mr_bench_target_medrelay && (!o->tc.pub_token || !o->tc.sub_token))) {
         fprintf(stderr, "medrelay-bench: --url and tokens (--token) are required\n");
         return MR_EINVAL;
     }

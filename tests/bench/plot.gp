@@ -3,7 +3,8 @@
 # target/label found in the CSV (medrelay over veth, loopback, Janus, ...).
 #   gnuplot -e "csv='bench.csv'; png='bench.png'" tests/bench/plot.gp
 # Columns (see report.c): 1 target, 2 label, 4 subscribers,
-# 8 cpu_us_per_packet, 15 lat_video_p99_us.
+# 8 cpu_us_per_packet, 15 lat_video_p99_us, 21 valid (runs that lost their
+# publisher are left out).
 if (!exists("csv")) csv = 'bench.csv'
 if (!exists("png")) png = 'bench.png'
 set datafile separator ','
@@ -13,7 +14,7 @@ set key top left
 set grid
 set xlabel 'subscribers (1 publisher, 2.5 Mbit/s VP8 30 fps + Opus)'
 series = system(sprintf("tail -n +2 '%s' | cut -d, -f1,2 | sort -u | tr '\\n' ' '", csv))
-sel(s) = sprintf("< awk -F, -v s='%s' 'NR > 1 && $1\",\"$2 == s' '%s' | sort -t, -k4 -n", s, csv)
+sel(s) = sprintf("< awk -F, -v s='%s' 'NR > 1 && $21 == 1 && $1\",\"$2 == s' '%s' | sort -t, -k4 -n", s, csv)
 set multiplot layout 1,2 title 'medrelay-bench: '.csv
 set title 'server CPU per forwarded packet'
 set ylabel 'us of CPU (all threads) / packet'

@@ -23,6 +23,8 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round);
     fprintf(f, "   load: video %u kbit/s %u fps + Opus 20 ms; window %.1f s after %u s warm-up\n",
             o->video_kbps, o->fps, r->window_s, o->warmup_s);
+    if (r->failure[0])
+        fprintf(f, "  !! %s\n", r->failure);
     fprintf(f, "  %-34s %s\n", "SRTP cipher", r->cipher);
     fprintf(f, "  %-34s %.3f us  (%.2f s CPU / %llu packets)\n", "server CPU per forwarded packet",
             r->cpu_us_per_pkt, r->server_cpu_s, (unsigned long long)r->forwarded);
@@ -76,7 +78,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             "\"publisher_sent_packets\":%llu,\"lost_packets\":%llu,\"loss_pct\":%.5f,"
             "\"subscribers_with_loss\":%u,\"worst_subscriber_lost\":%llu,\"seq_jumps\":%llu,"
             "\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,\"bench_rcvbuf_errors\":%llu,"
-            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u}}\n",
+            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},\"valid\":%s}\n",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, o->video_kbps,
             o->fps, r->window_s, r->cipher, r->server_cpu_s, (unsigned long long)r->forwarded,
             r->server_forwarded, r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, r->bench_cpu_pct,
@@ -91,7 +93,8 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (unsigned long long)r->lost, loss_pct(r), r->subs_with_loss,
             (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
             (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
-            (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n);
+            (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
+            r->failure[0] ? "false" : "true");
     fflush(f);
 }
 
@@ -107,14 +110,15 @@ int mr_bench_append_csv(const char *path, const struct mr_bench_options *o,
         fprintf(f, "target,label,publishers,subscribers,connected,round,cipher,cpu_us_per_packet,"
                    "forwarded_pps,server_cpu_pct,rss_before_kib,rss_end_kib,rss_per_sub_kib,"
                    "lat_video_p50_us,lat_video_p99_us,lat_video_max_us,lat_audio_p99_us,"
-                   "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms\n");
-    fprintf(
-        f,
-        "%s,%s,%u,%u,%u,%u,%s,%.4f,%.1f,%.2f,%llu,%llu,%.2f,%lld,%lld,%lld,%lld,%.5f,%.1f,%.1f\n",
-        o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, r->cipher,
-        r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, (unsigned long long)r->rss_before_kib,
-        (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
-        (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
-        (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms);
+                   "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms,valid\n");
+    fprintf(f,
+            "%s,%s,%u,%u,%u,%u,%s,%.4f,%.1f,%.2f,%llu,%llu,%.2f,%lld,%lld,%lld,%lld,%.5f,%.1f,%.1f,"
+            "%d\n",
+            o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, r->cipher,
+            r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, (unsigned long long)r->rss_before_kib,
+            (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
+            (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
+            (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms,
+            !r->failure[0]);
     return fclose(f) == 0 ? 0 : MR_EIO;
 }

@@ -5,11 +5,10 @@
  * only does the signaling that connects a peer to the server.
  *
  * medrelay (target_medrelay.c): WHIP and WHEP, the peer offers.
- * Janus (not written yet): the VideoRoom plugin over its WebSocket API; a
+ * Janus (target_janus.c): the VideoRoom plugin over its WebSocket API; a
  * publisher joins a room and offers (mr_test_peer_create_offer), a
  * subscriber joins as a subscriber and *answers* Janus's offer
- * (mr_test_peer_answer). Its sessions would also need a keep-alive every
- * 30 s, which close() tears down.
+ * (mr_test_peer_answer).
  *
  * Threads: open and close are called from the thread that iterates the
  * peer's context (several such threads at once, each with its own peers),
@@ -63,5 +62,6 @@ struct mr_bench_target_ops {
 };
 
 extern const struct mr_bench_target_ops mr_bench_target_medrelay;
+extern const struct mr_bench_target_ops mr_bench_target_janus;
 
 #endif
