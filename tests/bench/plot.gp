@@ -21,6 +21,8 @@ set ylabel 'us of CPU (all threads) / packet'
 set yrange [0:*]
 plot for [s in series] sel(s) using 4:8 with linespoints title s
 set title 'relay transit latency, p99 (latency subscribers)'
-set ylabel 'ms'
+set ylabel 'ms (log scale)'
+set logscale y
+set yrange [*:*]
 plot for [s in series] sel(s) using 4:($15/1000.0) with linespoints title s
 unset multiplot
