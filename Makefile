@@ -59,18 +59,26 @@ bench: build
 
 # medrelay and Debian's Janus 1.1.2 (VideoRoom) side by side: the same veth
 # pair, load and cipher (AES_CM_128_HMAC_SHA1_80), BENCH_ROUNDS rounds per
-# subscriber count; prints the medians and the ratios medrelay/Janus, and
-# plots both in tests/artifacts/bench/bench-compare.png. About 35 s a run.
+# subscriber count; Janus on Debian's libsrtp2 (NSS) and again on the one the
+# build made on OpenSSL (BENCH_JANUS_SRTP). Prints the medians and the ratios
+# medrelay/Janus and plots all in tests/artifacts/bench/bench-compare.png.
+# About 35 s a run: 18 runs by default.
 BENCH_COMPARE_SUBS ?= 50,200
 BENCH_ROUNDS ?= 3
+BENCH_JANUS_SRTP ?= system openssl
 BENCH_OUT = tests/artifacts/bench
 bench-compare: build
 	@scripts/deps.sh bench
 	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --target medrelay --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
-	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --target janus --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
-	@(cat $(BENCH_OUT)/bench-medrelay-veth.csv; tail -n +2 $(BENCH_OUT)/bench-janus-veth.csv) >$(BENCH_OUT)/bench-compare.csv
-	@gnuplot -e "csv='$(BENCH_OUT)/bench-compare.csv'; png='$(BENCH_OUT)/bench-compare.png'" tests/bench/plot.gp
-	@python3 tests/bench/compare.py $(BENCH_OUT)/bench-medrelay-veth.csv $(BENCH_OUT)/bench-janus-veth.csv
+	-@for s in $(BENCH_JANUS_SRTP); do BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --target janus --janus-srtp $$s \
+		--sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS); done
+	@set -e; cd $(BENCH_OUT); csvs="bench-medrelay-veth.csv"; \
+	for s in $(BENCH_JANUS_SRTP); do \
+		if [ $$s = system ]; then csvs="$$csvs bench-janus-veth.csv"; else csvs="$$csvs bench-janus-veth-srtp-$$s.csv"; fi; \
+	done; \
+	(head -n 1 bench-medrelay-veth.csv; for c in $$csvs; do tail -n +2 $$c; done) >bench-compare.csv; \
+	gnuplot -e "csv='bench-compare.csv'; png='bench-compare.png'" $(CURDIR)/tests/bench/plot.gp; \
+	python3 $(CURDIR)/tests/bench/compare.py $$csvs
 
 # libFuzzer on every parser for FUZZ_SECONDS each (needs clang).
 FUZZ_SECONDS ?= 60

@@ -2,8 +2,8 @@
 # Runs medrelay-bench against a freshly started server (`make bench`,
 # `make bench-compare`).
 #
-#   scripts/bench.sh [--target medrelay|janus] [--loopback] [--sweep N,N,...]
-#                    [--out DIR] [-- medrelay-bench options]
+#   scripts/bench.sh [--target medrelay|janus] [--janus-srtp system|openssl]
+#                    [--loopback] [--sweep N,N,...] [--out DIR] [-- medrelay-bench options]
 #
 # By default the server and the benchmark run in two network namespaces
 # joined by a veth pair (server 10.77.0.1, peers 10.77.0.2), the path
@@ -16,10 +16,12 @@
 # --target medrelay (default) starts build/medrelay (or $MEDRELAY_BIN) with
 # a token secret for this run only and recording off. --target janus starts
 # Debian's Janus 1.1.2: the VideoRoom plugin and the WebSocket transport
-# only, ICE on the veth only, no session timeout.
+# only, ICE on the veth only, no session timeout. --janus-srtp openssl runs it
+# on the libsrtp2 the build made on OpenSSL (LD_LIBRARY_PATH), as medrelay
+# uses, instead of Debian's on NSS; the reports are labelled veth-srtp-openssl.
 #
 # --sweep runs one measurement per subscriber count and writes
-# DIR/bench-<target>-<mode>.csv, plotted (gnuplot) into the .png beside it.
+# DIR/bench-<target>-<label>.csv, plotted (gnuplot) into the .png beside it.
 # Other options go to medrelay-bench (see --help there), e.g.
 #   scripts/bench.sh -- --subs 50 --seconds 20
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
@@ -34,6 +36,7 @@ BENCH=$BUILD_DIR/tests/bench/medrelay-bench
 
 mode=veth
 target=medrelay
+janus_srtp=system
 sweep=""
 out=tests/artifacts/bench
 while [ $# -gt 0 ]; do
@@ -41,10 +44,11 @@ while [ $# -gt 0 ]; do
         --loopback) mode=loopback ;;
         --veth) mode=veth ;;
         --target) target=$2; shift ;;
+        --janus-srtp) janus_srtp=$2; shift ;;
         --sweep) sweep=$2; shift ;;
         --out) out=$2; shift ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
@@ -53,7 +57,15 @@ case "$target" in
     medrelay) [ -x "$BIN" ] || { echo "bench.sh: $BIN is missing: run make first" >&2; exit 1; } ;;
     janus)
         [ "$mode" = veth ] || { echo "bench.sh: Janus will not use loopback for ICE: veth only" >&2; exit 1; }
-        command -v janus >/dev/null || { echo "bench.sh: no janus (scripts/deps.sh bench installs it)" >&2; exit 1; } ;;
+        command -v janus >/dev/null || { echo "bench.sh: no janus (scripts/deps.sh bench installs it)" >&2; exit 1; }
+        janus_env=()
+        if [ "$janus_srtp" = openssl ]; then
+            lib=$SRC/$BUILD_DIR/third_party/libsrtp-openssl/lib
+            [ -e "$lib/libsrtp2.so.1" ] || { echo "bench.sh: no $lib/libsrtp2.so.1 (the build makes it)" >&2; exit 1; }
+            janus_env=(env "LD_LIBRARY_PATH=$lib")
+        elif [ "$janus_srtp" != system ]; then
+            echo "bench.sh: --janus-srtp system or openssl" >&2; exit 1
+        fi ;;
     *) echo "bench.sh: unknown target $target" >&2; exit 1 ;;
 esac
 [ -x "$BENCH" ] || { echo "bench.sh: $BENCH is missing: run make first" >&2; exit 1; }
@@ -64,6 +76,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/medrelay-bench-XXXXXX")
 ns_srv="mrb-srv-$$"
 ns_cli="mrb-cli-$$"
 server_pid=""
+label=""
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -77,7 +90,7 @@ cleanup() {
         ip netns del "$ns_srv" 2>/dev/null || true
         ip netns del "$ns_cli" 2>/dev/null || true
     fi
-    [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "$out/$target-$mode.log"
+    [ -f "$tmp/server.log" ] && cp "$tmp/server.log" "$out/$target-${label:-$mode}.log"
     rm -rf "$tmp"
     exit "$rc"
 }
@@ -185,7 +198,7 @@ start_janus() {
         echo "admin: { admin_ws = false, admin_wss = false }"
     } >"$j/etc/janus.transport.websockets.jcfg"
     echo "general: { }" >"$j/etc/janus.plugin.videoroom.jcfg"
-    "${in_srv[@]}" janus -C "$j/etc/janus.jcfg" -F "$j/etc" >"$tmp/server.log" 2>&1 &
+    "${in_srv[@]}" "${janus_env[@]}" janus -C "$j/etc/janus.jcfg" -F "$j/etc" >"$tmp/server.log" 2>&1 &
     server_pid=$!
     wait_ready "${in_srv[@]}" sh -c "ss -Hltn 'sport = :$port' | grep -q ."
     target_args=(--target janus --url "ws://$srv_ip:$port")
@@ -198,15 +211,17 @@ esac
 echo "bench.sh: $target (pid $server_pid) on $srv_ip:$port over $mode; peers on $cli_ip" >&2
 
 # --- The benchmark ------------------------------------------------------------
-args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$mode")
+label=$mode
+[ "$target" = janus ] && [ "$janus_srtp" = openssl ] && label=$mode-srtp-openssl
+args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$label")
 if [ -n "$sweep" ]; then
-    csv="$out/bench-$target-$mode.csv"
+    csv="$out/bench-$target-$label.csv"
     rm -f "$csv"
     args+=(--subs "$sweep" --csv "$csv")
 fi
 set +e
 # shellcheck disable=SC2086
-"${in_cli[@]}" "$BENCH" "${args[@]}" ${BENCH_ARGS:-} "$@" | tee "$out/bench-$target-$mode.txt"
+"${in_cli[@]}" "$BENCH" "${args[@]}" ${BENCH_ARGS:-} "$@" | tee "$out/bench-$target-$label.txt"
 status=${PIPESTATUS[0]}
 set -e
 

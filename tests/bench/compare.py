@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Side by side: medrelay-bench CSVs of two targets (make bench-compare).
+"""Side by side: medrelay-bench CSVs of several targets (make bench-compare).
 
-    compare.py MEDRELAY.csv JANUS.csv
+    compare.py MEDRELAY.csv JANUS.csv [JANUS-ON-OPENSSL-SRTP.csv ...]
 
 For each subscriber count, the median over the valid rounds of every figure
 for each target, and the ratio medrelay / Janus (below 1: medrelay spends
@@ -10,6 +10,7 @@ Memory figures come from the first valid round only: later rounds run on
 the same server process, whose heap already grew in the earlier ones.
 """
 import csv
+import json
 import statistics
 import sys
 
@@ -50,30 +51,38 @@ def fmt(v, decimals):
     return "-" if v is None else f"{v:.{decimals}f}"
 
 
+def name(rows_by_n):
+    for rows in rows_by_n.values():
+        return f"{rows[0]['target']} {rows[0]['label']}"
+    return "?"
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
-    a, ca = load(sys.argv[1])
-    b, cb = load(sys.argv[2])
-    print(f"\nmedrelay vs Janus: medians over rounds (SRTP: medrelay {', '.join(sorted(ca))}; "
-          f"Janus {', '.join(sorted(cb))})")
-    for n in sorted(set(a) | set(b)):
-        ra, rb = a.get(n, []), b.get(n, [])
-        va = sum(r.get("valid", "1") == "1" for r in ra)
-        vb = sum(r.get("valid", "1") == "1" for r in rb)
-        print(f"\n1 -> {n} subscribers: medrelay {va}/{len(ra)} valid rounds, "
-              f"Janus {vb}/{len(rb)}")
-        print(f"  {'figure':<36} {'medrelay':>12} {'Janus':>12} {'ratio':>8}")
+    sets = [load(p) for p in sys.argv[1:]]
+    names = [name(runs) for runs, _ in sets]
+    print("\nmedians over rounds; ratio = medrelay / other. SRTP: "
+          + "; ".join(f"{n}: {', '.join(sorted(c))}" for n, (_, c) in zip(names, sets)))
+    counts = sorted(set().union(*(runs.keys() for runs, _ in sets)))
+    for n in counts:
+        rows = [runs.get(n, []) for runs, _ in sets]
+        valid = [sum(r.get("valid", "1") == "1" for r in rs) for rs in rows]
+        print(f"\n1 -> {n} subscribers; valid rounds: "
+              + ", ".join(f"{nm} {v}/{len(rs)}" for nm, v, rs in zip(names, valid, rows)))
+        head = f"  {'figure':<40}" + "".join(f"{nm[:22]:>24}" for nm in names)
+        head += "".join(f"{'ratio ' + str(i + 1):>10}" for i in range(len(names) - 1))
+        print(head)
+        out = {}
         for col, label, unit, dec in FIGURES:
-            ma, mb = median(ra, col), median(rb, col)
-            ratio = f"{ma / mb:.3f}" if ma is not None and mb else "-"
-            print(f"  {label + ' (' + unit + ')':<36} {fmt(ma, dec):>12} {fmt(mb, dec):>12} "
-                  f"{ratio:>8}")
-        print(f"BENCH_COMPARE_JSON {{\"subscribers\":{n},"
-              + ",".join(f"\"{col}\":[{fmt(median(ra, col), dec) if median(ra, col) is not None else 'null'},"
-                         f"{fmt(median(rb, col), dec) if median(rb, col) is not None else 'null'}]"
-                         for col, _, _, dec in FIGURES)
-              + "}")
+            meds = [median(rs, col) for rs in rows]
+            line = f"  {label + ' (' + unit + ')':<40}" + "".join(f"{fmt(m, dec):>24}" for m in meds)
+            for m in meds[1:]:
+                ratio = f"{meds[0] / m:.3f}" if meds[0] is not None and m else "-"
+                line += f"{ratio:>10}"
+            print(line)
+            out[col] = [None if m is None else round(m, dec) for m in meds]
+        print("BENCH_COMPARE_JSON " + json.dumps({"subscribers": n, "series": names, **out}))
 
 
 if __name__ == "__main__":
