@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
         --sweep) sweep=$2; shift ;;
         --out) out=$2; shift ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
