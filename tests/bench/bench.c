@@ -4,8 +4,9 @@
  * them. See tests/bench/README.md.
  *
  * Threads: one for the publishers (their own GMainContext, so media keeps
- * its pace while subscribers are being set up), `--threads` for the
- * subscribers (each iterates its own context and owns its peers), and the
+ * its pace; it starts once every subscriber is set up), `--threads` bulk
+ * subscriber threads and one latency thread (see run_until_phase; each
+ * iterates its own context and owns its peers), and the
  * main thread, which drives the phases, times the late joiners on a
  * context of its own and reads /proc. A phase change is a number under a
  * mutex; each thread acknowledges it after taking its snapshot, and at the
