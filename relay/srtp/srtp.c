@@ -8,6 +8,7 @@
 #include <srtp2/srtp.h>
 
 #include "core/error.h"
+#include "srtp/srtp_backend.h"
 
 struct mr_srtp {
     srtp_t in;
@@ -18,42 +19,12 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result;
 static const char *backend = "unknown";
 
-/*
- * libsrtp registers a debug module per cipher implementation, named after
- * its crypto backend: "aes icm ossl" (OpenSSL), "aes icm nss", "aes icm
- * mbedtls", or plain "aes icm" (libsrtp's own AES). srtp_list_debug_modules()
- * reports them through the log handler, so the backend is read from the
- * library actually running, whichever the build linked.
- */
-static void note_module(srtp_log_level_t level, const char *msg, void *data)
-{
-    const char **found = data;
-    (void)level;
-    if (!strstr(msg, "aes icm"))
-        return;
-    if (strstr(msg, "ossl") || strstr(msg, "openssl"))
-        *found = "OpenSSL";
-    else if (strstr(msg, "nss"))
-        *found = "NSS";
-    else if (strstr(msg, "mbedtls"))
-        *found = "mbedTLS";
-    else
-        *found = "built-in";
-}
-
 static void global_init(void)
 {
     init_result = srtp_init() == srtp_err_status_ok ? 0 : MR_ECRYPTO;
     if (init_result < 0)
         return;
-    /* No other code installs a libsrtp log handler; this one is removed
-     * again before any session exists. */
-    const char *found = "unknown";
-    if (srtp_install_log_handler(note_module, &found) == srtp_err_status_ok) {
-        srtp_list_debug_modules();
-        srtp_install_log_handler(NULL, NULL);
-    }
-    backend = found;
+    backend = mr_srtp_probe_backend();
 }
 
 int mr_srtp_global_init(void)

@@ -22,6 +22,8 @@
 
 #include <srtp2/srtp.h>
 
+#include "srtp/srtp_backend.h"
+
 #define MAX_PAYLOAD 1400
 
 struct cipher {
@@ -43,33 +45,6 @@ static const struct cipher ciphers[] = {
     {"AES_CM_128_HMAC_SHA1_80", set_aes_cm},
     {"AEAD_AES_128_GCM", set_gcm},
 };
-
-/* The crypto backend, from the name of libsrtp's AES-CM debug module (as
- * relay/srtp does it). */
-static void note_module(srtp_log_level_t level, const char *msg, void *data)
-{
-    const char **found = data;
-    (void)level;
-    if (!strstr(msg, "aes icm"))
-        return;
-    if (strstr(msg, "ossl") || strstr(msg, "openssl"))
-        *found = "OpenSSL";
-    else if (strstr(msg, "nss"))
-        *found = "NSS";
-    else if (strstr(msg, "mbedtls"))
-        *found = "mbedTLS";
-    else
-        *found = "built-in";
-}
-
-static const char *backend(void)
-{
-    const char *found = "unknown";
-    srtp_install_log_handler(note_module, &found);
-    srtp_list_debug_modules();
-    srtp_install_log_handler(NULL, NULL);
-    return found;
-}
 
 static double seconds(clockid_t clock)
 {
@@ -179,7 +154,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "srtp_init failed\n");
         return 1;
     }
-    const char *be = backend();
+    const char *be = mr_srtp_probe_backend();
     printf("%s on %s: srtp_protect, %u-byte payload, median of %u rounds of %u packets\n",
            srtp_get_version_string(), be, payload, rounds, packets);
     printf("  %-24s %10s %10s\n", "cipher", "µs/packet", "CPU µs");
