@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "ice/ice_direct.h"
 
 struct mr_ice {
     NiceAgent *agent;
@@ -16,6 +17,7 @@ struct mr_ice {
     void *user;
     enum mr_ice_state state;
     bool gathering_done;
+    struct mr_ice_direct direct; /* the selected UDP pair's socket (ice_direct.h) */
 };
 
 static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
@@ -33,7 +35,6 @@ static void on_state_changed(NiceAgent *agent, guint stream_id, guint component_
 {
     struct mr_ice *ice = data;
     enum mr_ice_state next = ice->state;
-    (void)agent;
     (void)stream_id;
     (void)component_id;
     switch (state) {
@@ -51,10 +52,28 @@ static void on_state_changed(NiceAgent *agent, guint stream_id, guint component_
     default:
         return;
     }
+    /* The direct path follows libnice's pair only while the component is
+     * usable: leaving CONNECTED/READY (consent lost, a restart) stops it. */
+    if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
+        mr_ice_direct_refresh(&ice->direct, agent, ice->stream_id);
+    else
+        mr_ice_direct_clear(&ice->direct);
     if (next == ice->state)
         return;
     ice->state = next;
     ice->ops->state(ice->user, next);
+}
+
+static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_id,
+                             NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+    struct mr_ice *ice = data;
+    (void)stream_id;
+    (void)component_id;
+    (void)local;
+    (void)remote;
+    if (ice->state == MR_ICE_CONNECTED)
+        mr_ice_direct_refresh(&ice->direct, agent, ice->stream_id);
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
@@ -116,6 +135,7 @@ int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct 
     ice->ops = ops;
     ice->user = user;
     ice->state = MR_ICE_NEW;
+    mr_ice_direct_clear(&ice->direct);
     ice->agent = nice_agent_new_full(
         ctx, NICE_COMPATIBILITY_RFC5245,
         NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
@@ -132,6 +152,7 @@ int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct 
     g_signal_connect(ice->agent, "component-state-changed", G_CALLBACK(on_state_changed), ice);
     g_signal_connect(ice->agent, "candidate-gathering-done", G_CALLBACK(on_gathering_done), ice);
     g_signal_connect(ice->agent, "new-candidate-full", G_CALLBACK(on_new_candidate), ice);
+    g_signal_connect(ice->agent, "new-selected-pair-full", G_CALLBACK(on_selected_pair), ice);
     nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ctx, on_recv, ice);
     *out = ice;
     return 0;
@@ -145,6 +166,7 @@ void mr_ice_free(struct mr_ice *ice)
      * its own pending sources drain, and must not call into freed memory. */
     nice_agent_attach_recv(ice->agent, ice->stream_id, 1, ice->ctx, NULL, NULL);
     g_signal_handlers_disconnect_by_data(ice->agent, ice);
+    mr_ice_direct_clear(&ice->direct);
     nice_agent_remove_stream(ice->agent, ice->stream_id);
     g_object_unref(ice->agent);
     free(ice);
@@ -193,6 +215,7 @@ int mr_ice_set_remote_credentials(struct mr_ice *ice, const char *ufrag, const c
 
 int mr_ice_restart(struct mr_ice *ice, const char *remote_ufrag, const char *remote_pwd)
 {
+    mr_ice_direct_clear(&ice->direct);
     if (!nice_agent_restart_stream(ice->agent, ice->stream_id))
         return MR_EINVAL;
     return mr_ice_set_remote_credentials(ice, remote_ufrag, remote_pwd);
@@ -224,12 +247,32 @@ void mr_ice_remote_gathering_done(struct mr_ice *ice)
 
 int mr_ice_send(struct mr_ice *ice, const uint8_t *buf, size_t len)
 {
+    if (mr_ice_direct_on(&ice->direct))
+        return mr_ice_direct_send(&ice->direct, buf, len);
     /* Not gated on our state: the peer may start DTLS as soon as its side
      * of a pair works, slightly before libnice reports CONNECTED here. */
     gint n = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)buf);
     if (n == (gint)len)
         return 0;
     return ice->state == MR_ICE_CONNECTED ? MR_EIO : MR_EAGAIN;
+}
+
+unsigned mr_ice_send_batch(struct mr_ice *ice, const struct iovec *iov, unsigned n)
+{
+    if (n > MR_ICE_BATCH_MAX)
+        n = MR_ICE_BATCH_MAX;
+    unsigned sent = 0;
+    if (mr_ice_direct_on(&ice->direct)) {
+        /* sendmmsg stops at the first datagram that fails; go on past a
+         * short count until one fails outright. */
+        int k;
+        while (sent < n && (k = mr_ice_direct_send_batch(&ice->direct, iov + sent, n - sent)) > 0)
+            sent += (unsigned)k;
+        return sent;
+    }
+    while (sent < n && mr_ice_send(ice, iov[sent].iov_base, iov[sent].iov_len) == 0)
+        sent++;
+    return sent;
 }
 
 static const char *type_name(NiceCandidateType t)

@@ -16,6 +16,7 @@
 #define MR_ICE_ICE_H
 
 #include <glib.h>
+#include <sys/uio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -91,8 +92,17 @@ int mr_ice_add_remote_candidate(struct mr_ice *ice, const char *line);
 void mr_ice_remote_gathering_done(struct mr_ice *ice);
 
 /* Sends one datagram on the selected pair. Returns 0, MR_EAGAIN when no pair
- * is selected yet, or MR_EIO. */
+ * is selected yet or the socket buffer is full, or MR_EIO. */
 int mr_ice_send(struct mr_ice *ice, const uint8_t *buf, size_t len);
+
+/* Most datagrams mr_ice_send_batch takes in one call. */
+#define MR_ICE_BATCH_MAX 32
+
+/* Sends n datagrams (iov[i] each) on the selected pair, in order: one
+ * sendmmsg on a UDP pair, one by one otherwise (TCP, TURN). Returns how
+ * many went (0..n; the rest are dropped by the caller), never more than
+ * MR_ICE_BATCH_MAX. */
+unsigned mr_ice_send_batch(struct mr_ice *ice, const struct iovec *iov, unsigned n);
 
 /* The selected pair as "udp 127.0.0.1:5000 -> 127.0.0.1:6000 (host/host)"
  * into out; "" when none. */
