@@ -5,9 +5,10 @@
  * header-extension ids and sequence/timestamp spaces.
  *
  * Runs on the stream's worker only: no locks, no allocation. Each packet is
- * written once per subscriber into the worker's scratch buffer (SRTP
+ * written once per subscriber into a slot of the worker's send queue (SRTP
  * encrypts in place with per-subscriber keys, so a copy per subscriber is
- * unavoidable), then protected and sent.
+ * unavoidable), protected there, and sent with the rest of the burst: one
+ * sendmmsg per subscriber (transport/sendq.h).
  */
 #include <string.h>
 
@@ -155,9 +156,11 @@ static void forward_to(struct mr_receiver *rx, const struct mr_track *src,
     struct mr_track *dst = track_for_source(rx->tracks, rx->n_tracks, pkt->src_track);
     if (!dst || rx->peer->dead)
         return;
-    size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
-    if (len &&
-        mr_transport_send_rtp(rx->peer->transport, w->out_buf, len, sizeof(w->out_buf)) == 0)
+    /* Written straight into a send-queue slot, protected there, and sent
+     * with the rest of the burst. */
+    uint8_t *out = mr_sendq_slot(w->sendq);
+    size_t len = rewrite_for(dst, src, pkt, w, out, MR_TRANSPORT_BUF);
+    if (len && mr_transport_queue_rtp(rx->peer->transport, w->sendq, out, len, MR_TRANSPORT_BUF) == 0)
         mr_counter_add(&w->sfu.forwarded, 1);
 }
 

@@ -18,6 +18,8 @@ static gpointer worker_main(gpointer data)
     /* Run what was queued before the quit, so nothing leaks. */
     while (g_main_context_iteration(w->ctx, FALSE))
         ;
+    mr_sendq_free(w->sendq);
+    w->sendq = NULL;
     g_main_context_pop_thread_default(w->ctx);
     return NULL;
 }
@@ -39,6 +41,14 @@ int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
         w->index = i;
         w->ctx = g_main_context_new();
         w->loop = g_main_loop_new(w->ctx, FALSE);
+        if (mr_sendq_new(w->ctx, &w->sendq) < 0) {
+            /* Only the threads already running are stopped by _free. */
+            g_main_loop_unref(w->loop);
+            g_main_context_unref(w->ctx);
+            pool->n = i;
+            mr_worker_pool_free(pool);
+            return MR_ENOMEM;
+        }
         snprintf(name, sizeof(name), "mr-media-%u", i);
         w->cpu_clock = (clockid_t)-1;
         w->thread = g_thread_new(name, worker_main, w);

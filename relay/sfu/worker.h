@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "transport/sendq.h"
 #include "transport/transport.h"
 
 /* What the forwarding and RTCP code did, per worker (core/counter.h). */
@@ -47,6 +48,8 @@ struct mr_worker {
     struct mr_sfu_stats sfu;
     /* Scratch space for building outgoing packets; worker thread only. */
     uint8_t out_buf[MR_TRANSPORT_BUF];
+    /* Forwarded RTP waits here for the end of the burst (transport/sendq.h). */
+    struct mr_sendq *sendq;
 };
 
 struct mr_worker_pool {

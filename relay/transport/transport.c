@@ -10,6 +10,8 @@
 #include "core/log.h"
 #include "rtp/demux.h"
 #include "srtp/srtp.h"
+#include "transport/sendq.h"
+#include "transport/transport_batch.h"
 
 /* Adds to this transport's counters and to the shared ones of its worker. */
 #define COUNT(t, field, n)                                               \
@@ -52,6 +54,8 @@ struct mr_transport {
     unsigned n_held;
     uint32_t in_ssrcs[INBOUND_SSRC_MAX];
     unsigned n_in_ssrcs;
+    struct mr_sendq *sendq; /* where queued datagrams wait (mr_transport_queue_rtp) */
+    struct mr_sendq_link qlink;
 };
 
 static void set_state(struct mr_transport *t, enum mr_transport_state st, const char *why)
@@ -335,6 +339,7 @@ int mr_transport_new(const struct mr_transport_config *cfg, const struct mr_tran
     t->fingerprint = mr_dtls_identity_fingerprint(cfg->identity);
     t->log_rl = (struct mr_ratelimit)MR_RATELIMIT_INIT(1000000, 5);
     t->identity = cfg->identity;
+    t->qlink = (struct mr_sendq_link)MR_SENDQ_LINK_INIT;
     rc = mr_ice_new(cfg->ctx, &cfg->ice, &ice_ops, t, &t->ice);
     if (rc < 0) {
         free(t);
@@ -352,6 +357,8 @@ void mr_transport_free(struct mr_transport *t)
         g_source_destroy(t->dtls_timer);
         g_source_unref(t->dtls_timer);
     }
+    if (t->sendq)
+        mr_sendq_flush_one(t->sendq, &t->qlink);
     mr_ice_free(t->ice);
     mr_dtls_free(t->dtls);
     mr_srtp_free(t->srtp);
@@ -442,6 +449,34 @@ static int send_protected(struct mr_transport *t, uint8_t *buf, size_t len, size
         COUNT(t, rtp_out, 1);
     COUNT(t, bytes_out, len);
     return 0;
+}
+
+int mr_transport_queue_rtp(struct mr_transport *t, struct mr_sendq *q, uint8_t *buf, size_t len,
+                           size_t cap)
+{
+    if (!t->srtp)
+        return MR_ESTATE;
+    int rc = mr_srtp_protect_rtp(t->srtp, buf, &len, cap);
+    if (rc < 0)
+        return rc;
+    /* A transport queues on one thread's queue only: its own. */
+    if (t->sendq && t->sendq != q)
+        mr_sendq_flush_one(t->sendq, &t->qlink);
+    t->sendq = q;
+    mr_sendq_commit(q, t, &t->qlink, len);
+    return 0;
+}
+
+void mr_transport_send_queued(struct mr_transport *t, const struct iovec *iov, unsigned n)
+{
+    unsigned sent = mr_ice_send_batch(t->ice, iov, n);
+    size_t bytes = 0;
+    for (unsigned i = 0; i < sent; i++)
+        bytes += iov[i].iov_len;
+    COUNT(t, rtp_out, sent);
+    COUNT(t, bytes_out, bytes);
+    if (sent < n)
+        COUNT(t, send_errors, n - sent);
 }
 
 int mr_transport_send_rtp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap)

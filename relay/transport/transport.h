@@ -105,6 +105,17 @@ void mr_transport_remote_candidates_done(struct mr_transport *t);
  * another negative code.
  */
 int mr_transport_send_rtp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap);
+
+/*
+ * Like mr_transport_send_rtp, but buf is the slot mr_sendq_slot(q) gave
+ * last: it is protected in place and sent with the rest of q at the end
+ * of the burst (transport/sendq.h). q is the calling thread's queue.
+ * Returns 0 (queued), MR_ESTATE before SRTP is ready, or another negative
+ * code; send failures are counted in send_errors when the queue flushes.
+ */
+struct mr_sendq;
+int mr_transport_queue_rtp(struct mr_transport *t, struct mr_sendq *q, uint8_t *buf, size_t len,
+                           size_t cap);
 int mr_transport_send_rtcp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap);
 
 enum mr_transport_state mr_transport_state(const struct mr_transport *t);

@@ -15,6 +15,7 @@
 #include "mr_test.h"
 #include "rtp/rtp.h"
 #include "srtp/srtp.h"
+#include "transport/sendq.h"
 
 #define DEADLINE_US (10 * G_USEC_PER_SEC)
 #define N_RTP       50
@@ -31,6 +32,9 @@ struct peer {
     const char *why;
     unsigned rtp_rx, rtcp_rx;
     unsigned rtp_bad; /* received but not byte-identical to what was sent */
+    unsigned rtp_misordered; /* index not one past the previous one's */
+    unsigned next_index;
+    unsigned want_rtp; /* what has_rtp waits for */
     uint8_t rtcp_last[64];
     size_t rtcp_last_len;
     bool freed;
@@ -56,6 +60,9 @@ static void on_rtp(void *user, uint8_t *buf, size_t len)
     unsigned i = len > 12 ? buf[12] : N_RTP;
     if (i >= N_RTP || len != p->expect_len[i] || memcmp(buf, p->expect[i], len) != 0)
         p->rtp_bad++;
+    if (i != p->next_index)
+        p->rtp_misordered++;
+    p->next_index = i + 1;
     p->rtp_rx++;
 }
 
@@ -140,6 +147,11 @@ static bool b_failed(struct peer *a, struct peer *b)
 static bool all_media_in(struct peer *a, struct peer *b)
 {
     return a->rtp_rx >= N_RTP && b->rtp_rx >= N_RTP && a->rtcp_rx >= 1 && b->rtcp_rx >= 1;
+}
+
+static bool all_media_in_rtp(struct peer *a, struct peer *b)
+{
+    return a->rtp_rx >= N_RTP && b->rtp_rx >= N_RTP;
 }
 
 static bool b_closed(struct peer *a, struct peer *b)
@@ -485,4 +497,101 @@ out:
     pair_free(&p);
 }
 
-MR_TEST_MAIN(MR_TEST(test_media_both_ways), MR_TEST(test_wrong_fingerprint))
+static bool b_has_rtp(struct peer *a, struct peer *b)
+{
+    (void)a;
+    return b->rtp_rx >= b->want_rtp;
+}
+
+/* Queues n more packets from a to b (sequence numbers going on from *seq,
+ * as SRTP's replay protection wants), without running the loop. */
+static void queue_more(struct mr_sendq *q, struct peer *a, unsigned *seq, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t *slot = mr_sendq_slot(q);
+        size_t len = build_rtp(slot, MR_TRANSPORT_BUF, (*seq)++, 0xaaaa0001);
+        CHECK_INT(mr_transport_queue_rtp(a->t, q, slot, len, MR_TRANSPORT_BUF), MR_OK);
+    }
+}
+
+/*
+ * The send queue (transport/sendq.h): datagrams queued from two transports,
+ * interleaved, leave only when the loop has nothing else to do, each
+ * transport's in order and intact; a full queue flushes itself; a
+ * transport freed with datagrams queued sends them first.
+ */
+static void test_send_queue(void)
+{
+    struct pair p;
+    struct mr_sendq *q = NULL;
+    if (!pair_new(&p))
+        goto out;
+    struct peer *a = p.a, *b = p.b;
+    connect_pair(&p, false);
+    CHECK(run_until(p.ctx, both_secure, a, b));
+    if (a->state != MR_TRANSPORT_SECURE || b->state != MR_TRANSPORT_SECURE)
+        goto out;
+    CHECK_INT(mr_sendq_new(p.ctx, &q), MR_OK);
+    if (!q)
+        goto out;
+
+    uint8_t early[PKT_MAX + MR_SRTP_MAX_OVERHEAD];
+    size_t n = build_rtp(early, sizeof(early), 0, 1);
+    struct mr_transport *unkeyed = NULL;
+    struct mr_transport_config cfg = {
+        .ctx = p.ctx, .identity = p.id, .ice = {.local_ip = "127.0.0.1"}};
+    CHECK_INT(mr_transport_new(&cfg, &ops, a, &unkeyed), MR_OK);
+    CHECK_INT(mr_transport_queue_rtp(unkeyed, q, mr_sendq_slot(q), n, MR_TRANSPORT_BUF), MR_ESTATE);
+    mr_transport_free(unkeyed);
+
+    for (unsigned i = 0; i < N_RTP; i++) {
+        size_t len = build_rtp(b->expect[i], PKT_MAX, i, 0xaaaa0001);
+        b->expect_len[i] = len;
+        uint8_t *slot = mr_sendq_slot(q);
+        memcpy(slot, b->expect[i], len);
+        CHECK_INT(mr_transport_queue_rtp(a->t, q, slot, len, MR_TRANSPORT_BUF), MR_OK);
+        len = build_rtp(a->expect[i], PKT_MAX, i, 0xbbbb0002);
+        a->expect_len[i] = len;
+        slot = mr_sendq_slot(q);
+        memcpy(slot, a->expect[i], len);
+        CHECK_INT(mr_transport_queue_rtp(b->t, q, slot, len, MR_TRANSPORT_BUF), MR_OK);
+    }
+    /* Nothing has left yet: the burst is not over. */
+    CHECK_INT(mr_transport_stats(a->t)->rtp_out, 0);
+    CHECK_INT(mr_transport_stats(b->t)->rtp_out, 0);
+    CHECK(run_until(p.ctx, all_media_in_rtp, a, b));
+    run_for(p.ctx, 50);
+    CHECK_INT(b->rtp_rx, N_RTP);
+    CHECK_INT(a->rtp_rx, N_RTP);
+    CHECK_INT(b->rtp_bad + a->rtp_bad, 0);
+    CHECK_INT(b->rtp_misordered + a->rtp_misordered, 0);
+    CHECK_INT(mr_transport_stats(a->t)->rtp_out, N_RTP);
+    CHECK_INT(mr_transport_stats(a->t)->bytes_out, N_RTP * (PKT_MAX + 16));
+    CHECK_INT(mr_transport_stats(a->t)->send_errors, 0);
+
+    /* More than the queue holds: the slot past the last flushes it. */
+    unsigned seq = N_RTP;
+    b->rtp_rx = 0;
+    queue_more(q, a, &seq, MR_SENDQ_SLOTS + 10);
+    CHECK_INT(mr_transport_stats(a->t)->rtp_out, N_RTP + MR_SENDQ_SLOTS);
+    b->want_rtp = MR_SENDQ_SLOTS + 10;
+    CHECK(run_until(p.ctx, b_has_rtp, a, b));
+    CHECK_INT(b->rtp_rx, MR_SENDQ_SLOTS + 10);
+    CHECK_INT(mr_transport_stats(a->t)->rtp_out, N_RTP + MR_SENDQ_SLOTS + 10);
+
+    /* Freed with five queued: they go out first, the queue forgets a. */
+    b->rtp_rx = 0;
+    queue_more(q, a, &seq, 5);
+    mr_transport_free(a->t);
+    a->t = NULL;
+    b->want_rtp = 5;
+    CHECK(run_until(p.ctx, b_has_rtp, a, b));
+    run_for(p.ctx, 50);
+    CHECK_INT(b->rtp_rx, 5);
+out:
+    mr_sendq_free(q);
+    pair_free(&p);
+}
+
+MR_TEST_MAIN(MR_TEST(test_media_both_ways), MR_TEST(test_wrong_fingerprint),
+             MR_TEST(test_send_queue))
