@@ -18,6 +18,7 @@ struct mr_ice {
     enum mr_ice_state state;
     bool gathering_done;
     struct mr_ice_direct direct; /* the selected UDP pair's socket (ice_direct.h) */
+    int rcvbuf;                  /* asked for on that socket; 0: the system's */
 };
 
 static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf,
@@ -28,6 +29,17 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
     (void)stream_id;
     (void)component_id;
     ice->ops->recv(ice->user, (const uint8_t *)buf, len);
+}
+
+/* Follows libnice's selected pair, and sizes its socket's receive buffer. */
+static void refresh_direct(struct mr_ice *ice)
+{
+    mr_ice_direct_refresh(&ice->direct, ice->agent, ice->stream_id);
+    if (ice->rcvbuf > 0) {
+        int granted = mr_ice_direct_set_rcvbuf(&ice->direct, ice->rcvbuf);
+        if (granted && granted < ice->rcvbuf)
+            mr_log_debug(ICE, "receive buffer %d bytes (asked for %d)", granted, ice->rcvbuf);
+    }
 }
 
 static void on_state_changed(NiceAgent *agent, guint stream_id, guint component_id, guint state,
@@ -55,7 +67,7 @@ static void on_state_changed(NiceAgent *agent, guint stream_id, guint component_
     /* The direct path follows libnice's pair only while the component is
      * usable: leaving CONNECTED/READY (consent lost, a restart) stops it. */
     if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
-        mr_ice_direct_refresh(&ice->direct, agent, ice->stream_id);
+        refresh_direct(ice);
     else
         mr_ice_direct_clear(&ice->direct);
     if (next == ice->state)
@@ -72,8 +84,9 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
     (void)component_id;
     (void)local;
     (void)remote;
+    (void)agent;
     if (ice->state == MR_ICE_CONNECTED)
-        mr_ice_direct_refresh(&ice->direct, agent, ice->stream_id);
+        refresh_direct(ice);
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
@@ -134,6 +147,7 @@ int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct 
     ice->ctx = ctx;
     ice->ops = ops;
     ice->user = user;
+    ice->rcvbuf = cfg->rcvbuf;
     ice->state = MR_ICE_NEW;
     mr_ice_direct_clear(&ice->direct);
     ice->agent = nice_agent_new_full(

@@ -31,6 +31,10 @@ struct mr_ice_config {
     const char *stun_ip;      /* numeric address or NULL */
     uint16_t stun_port;
     bool controlling;
+    /* Receive buffer asked for the selected pair's socket, in bytes (0: the
+     * system's). A publisher's socket must hold a key frame's burst while
+     * its worker is busy fanning the previous packets out. */
+    int rcvbuf;
 };
 
 enum mr_ice_state {

@@ -43,6 +43,17 @@ void mr_ice_direct_refresh(struct mr_ice_direct *d, NiceAgent *agent, guint stre
     d->to_len = to_len;
 }
 
+int mr_ice_direct_set_rcvbuf(const struct mr_ice_direct *d, int bytes)
+{
+    if (!d->sock)
+        return 0;
+    if (setsockopt(d->fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) < 0)
+        (void)setsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+    int granted = 0;
+    socklen_t len = sizeof(granted);
+    return getsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &granted, &len) == 0 ? granted : 0;
+}
+
 int mr_ice_direct_send(const struct mr_ice_direct *d, const uint8_t *buf, size_t len)
 {
     ssize_t n;

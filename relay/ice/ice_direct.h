@@ -41,6 +41,12 @@ static inline bool mr_ice_direct_on(const struct mr_ice_direct *d)
     return d->sock != NULL;
 }
 
+/* Asks for a receive buffer of bytes on the selected socket (beyond the
+ * system's cap when the process may: SO_RCVBUFFORCE, else SO_RCVBUF).
+ * Returns what the kernel granted (it doubles the request for its own
+ * bookkeeping), or 0 when the path is off. */
+int mr_ice_direct_set_rcvbuf(const struct mr_ice_direct *d, int bytes);
+
 /* One datagram. Returns 0, MR_EAGAIN (socket buffer full) or MR_EIO. */
 int mr_ice_direct_send(const struct mr_ice_direct *d, const uint8_t *buf, size_t len);
 

@@ -219,6 +219,8 @@ static int apply_remote(struct mr_peer *p)
     return rc;
 }
 
+#define PUBLISHER_RCVBUF (1 << 20)
+
 static int create_transport(struct mr_peer *p)
 {
     const struct mr_config *cfg = mr_relay_config(p->relay);
@@ -236,6 +238,12 @@ static int create_transport(struct mr_peer *p)
                 /* RFC 8445 §6.1.1: the offerer controls. The relay answers
                  * WHIP and WHEP, and offers to room subscriptions. */
                 .controlling = p->bundle != NULL,
+                /* A key frame at a few Mbit/s is tens of datagrams in a few
+                 * ms, arriving while the worker fans the previous ones out
+                 * (at 1 -> 200 a packet costs it ~2 ms): room for ~450 of
+                 * them, where the system's default holds ~90. Subscribers
+                 * only receive RTCP. */
+                .rcvbuf = p->kind == MR_SESSION_PUBLISH ? PUBLISHER_RCVBUF : 0,
             },
     };
     int rc = mr_transport_new(&tc, &transport_ops, p, &p->transport);
