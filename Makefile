@@ -66,11 +66,11 @@ bench: build
 BENCH_COMPARE_SUBS ?= 50,200
 BENCH_ROUNDS ?= 3
 BENCH_JANUS_SRTP ?= system openssl
-BENCH_OUT = tests/artifacts/bench
+BENCH_OUT ?= tests/artifacts/bench
 bench-compare: build
 	@scripts/deps.sh bench
-	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --target medrelay --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
-	-@for s in $(BENCH_JANUS_SRTP); do BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --target janus --janus-srtp $$s \
+	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target medrelay --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
+	-@for s in $(BENCH_JANUS_SRTP); do BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target janus --janus-srtp $$s \
 		--sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS); done
 	@set -e; cd $(BENCH_OUT); csvs="bench-medrelay-veth.csv"; \
 	for s in $(BENCH_JANUS_SRTP); do \
