@@ -430,12 +430,18 @@ void mr_transport_remote_candidates_done(struct mr_transport *t)
     mr_ice_remote_gathering_done(t->ice);
 }
 
-static int send_protected(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap, bool rtcp)
+/* SRTP or SRTCP in place; *len grows by the tag (and the SRTCP index). */
+static int protect(struct mr_transport *t, uint8_t *buf, size_t *len, size_t cap, bool rtcp)
 {
     if (!t->srtp)
         return MR_ESTATE;
-    int rc = rtcp ? mr_srtp_protect_rtcp(t->srtp, buf, &len, cap)
-                  : mr_srtp_protect_rtp(t->srtp, buf, &len, cap);
+    return rtcp ? mr_srtp_protect_rtcp(t->srtp, buf, len, cap)
+                : mr_srtp_protect_rtp(t->srtp, buf, len, cap);
+}
+
+static int send_protected(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap, bool rtcp)
+{
+    int rc = protect(t, buf, &len, cap, rtcp);
     if (rc < 0)
         return rc;
     rc = mr_ice_send(t->ice, buf, len);
@@ -454,9 +460,7 @@ static int send_protected(struct mr_transport *t, uint8_t *buf, size_t len, size
 int mr_transport_queue_rtp(struct mr_transport *t, struct mr_sendq *q, uint8_t *buf, size_t len,
                            size_t cap)
 {
-    if (!t->srtp)
-        return MR_ESTATE;
-    int rc = mr_srtp_protect_rtp(t->srtp, buf, &len, cap);
+    int rc = protect(t, buf, &len, cap, false);
     if (rc < 0)
         return rc;
     /* A transport queues on one thread's queue only: its own. */
