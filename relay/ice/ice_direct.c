@@ -1,6 +1,8 @@
 #include "ice/ice_direct.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -41,6 +43,7 @@ void mr_ice_direct_refresh(struct mr_ice_direct *d, NiceAgent *agent, guint stre
     d->fd = fd;
     d->to = to;
     d->to_len = to_len;
+    d->gso = true; /* until the kernel refuses it (mr_ice_direct_send_batch) */
 }
 
 int mr_ice_direct_set_rcvbuf(const struct mr_ice_direct *d, int bytes)
@@ -67,26 +70,97 @@ int mr_ice_direct_send(const struct mr_ice_direct *d, const uint8_t *buf, size_t
                                                                                 : MR_EIO;
 }
 
-int mr_ice_direct_send_batch(const struct mr_ice_direct *d, const struct iovec *iov, unsigned n)
+/* UDP GSO (UDP_SEGMENT, Linux 4.18): one message carries a run of
+ * datagrams of one size (the run's last may be shorter) and the kernel
+ * builds one buffer, routes it once and cuts it into datagrams as late as it
+ * can: in the NIC when it offloads UDP segmentation, else just before the
+ * driver (or, on loopback and veth, in the receiver's path). A video frame's
+ * packets are such a run: Chromium splits a frame evenly (sizes differ by at
+ * most one byte, so a frame is one or two runs), GStreamer and hardware
+ * encoders fill each packet to the MTU and leave the rest to the last. */
+#define GSO_MAX_SEGS 64     /* UDP_MAX_SEGMENTS on older kernels */
+#define GSO_MAX_BYTES 60000 /* below 64 KiB with the headers */
+
+/* How many datagrams from iov[0] one GSO message may carry. */
+static unsigned gso_run(const struct iovec *iov, unsigned n)
 {
-    struct mmsghdr msgs[MR_ICE_BATCH_MAX];
-    if (n > MR_ICE_BATCH_MAX)
-        n = MR_ICE_BATCH_MAX;
-    for (unsigned i = 0; i < n; i++)
-        msgs[i] = (struct mmsghdr){
+    size_t seg = iov[0].iov_len, total = seg;
+    unsigned k = 1;
+    while (k < n && k < GSO_MAX_SEGS && iov[k].iov_len <= seg &&
+           total + iov[k].iov_len <= GSO_MAX_BYTES) {
+        total += iov[k].iov_len;
+        if (iov[k++].iov_len < seg)
+            break;
+    }
+    return k;
+}
+
+union gso_cmsg {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+};
+
+/* Fills msgs with one message per run (one per datagram without GSO);
+ * runs[i] is how many datagrams message i carries. Returns the count. */
+static unsigned build_msgs(const struct mr_ice_direct *d, const struct iovec *iov, unsigned n,
+                           struct mmsghdr *msgs, union gso_cmsg *ctl, uint8_t *runs)
+{
+    unsigned m = 0;
+    for (unsigned i = 0; i < n; m++) {
+        unsigned k = d->gso ? gso_run(iov + i, n - i) : 1;
+        msgs[m] = (struct mmsghdr){
             .msg_hdr =
                 {
                     .msg_name = (void *)&d->to,
                     .msg_namelen = d->to_len,
                     .msg_iov = (struct iovec *)&iov[i],
-                    .msg_iovlen = 1,
+                    .msg_iovlen = k,
                 },
         };
+        if (k > 1) {
+            memset(&ctl[m], 0, sizeof(ctl[m]));
+            msgs[m].msg_hdr.msg_control = ctl[m].buf;
+            msgs[m].msg_hdr.msg_controllen = sizeof(ctl[m].buf);
+            struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[m].msg_hdr);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t seg = (uint16_t)iov[i].iov_len;
+            memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+        }
+        runs[m] = (uint8_t)k;
+        i += k;
+    }
+    return m;
+}
+
+int mr_ice_direct_send_batch(struct mr_ice_direct *d, const struct iovec *iov, unsigned n)
+{
+    struct mmsghdr msgs[MR_ICE_BATCH_MAX];
+    union gso_cmsg ctl[MR_ICE_BATCH_MAX];
+    uint8_t runs[MR_ICE_BATCH_MAX];
+    if (n > MR_ICE_BATCH_MAX)
+        n = MR_ICE_BATCH_MAX;
+    if (n == 0)
+        return 0;
+    unsigned m = build_msgs(d, iov, n, msgs, ctl, runs);
     int sent;
     do
-        sent = sendmmsg(d->fd, msgs, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        sent = sendmmsg(d->fd, msgs, m, MSG_DONTWAIT | MSG_NOSIGNAL);
     while (sent < 0 && errno == EINTR);
-    if (sent >= 0)
-        return sent;
-    return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? MR_EAGAIN : MR_EIO;
+    if (sent >= 0) {
+        unsigned datagrams = 0;
+        for (int i = 0; i < sent; i++)
+            datagrams += runs[i];
+        return (int)datagrams;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
+        return MR_EAGAIN;
+    if (runs[0] > 1 && (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP)) {
+        /* The path cannot segment (no UDP_SEGMENT, IPsec, a datagram
+         * longer than the route's MTU): plain datagrams from now on. */
+        d->gso = false;
+        return mr_ice_direct_send_batch(d, iov, n);
+    }
+    return MR_EIO;
 }

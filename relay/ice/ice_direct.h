@@ -29,6 +29,7 @@ struct mr_ice_direct {
     int fd;
     struct sockaddr_storage to;
     socklen_t to_len;
+    bool gso; /* runs of equal-size datagrams go as one UDP_SEGMENT message */
 };
 
 /* Takes the selected pair's UDP socket and remote address from the agent,
@@ -50,9 +51,10 @@ int mr_ice_direct_set_rcvbuf(const struct mr_ice_direct *d, int bytes);
 /* One datagram. Returns 0, MR_EAGAIN (socket buffer full) or MR_EIO. */
 int mr_ice_direct_send(const struct mr_ice_direct *d, const uint8_t *buf, size_t len);
 
-/* Up to n datagrams in one sendmmsg. Returns how many the kernel took
- * (0..n), or a negative code when not even the first one went. */
-int mr_ice_direct_send_batch(const struct mr_ice_direct *d, const struct iovec *iov,
-                             unsigned n);
+/* Up to n datagrams in one sendmmsg, each run of equal-size datagrams as
+ * one UDP GSO message while the kernel takes them (falls back to plain
+ * datagrams for good when it refuses). Returns how many datagrams the kernel
+ * took (0..n), or a negative code when not even the first one went. */
+int mr_ice_direct_send_batch(struct mr_ice_direct *d, const struct iovec *iov, unsigned n);
 
 #endif

@@ -275,7 +275,10 @@ static bool pair_new(struct pair *p)
     struct mr_transport_config ca = {
         .ctx = p->ctx,
         .identity = p->id,
-        .ice = {.local_ip = "127.0.0.1", .port_min = 0, .port_max = 0, .controlling = true},
+        /* test_send_queue bursts 266 datagrams at one socket before it
+         * reads: a receive buffer as big as a publisher's keeps them all. */
+        .ice = {.local_ip = "127.0.0.1", .port_min = 0, .port_max = 0, .controlling = true,
+                .rcvbuf = 1 << 20},
     };
     struct mr_transport_config cb = ca;
     cb.ice.controlling = false;
