@@ -1,6 +1,7 @@
 #include "transport/sendq.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "core/error.h"
@@ -65,6 +66,9 @@ int mr_sendq_new(GMainContext *ctx, struct mr_sendq **out)
     struct mr_sendq *q = calloc(1, sizeof(*q));
     if (!q)
         return MR_ENOMEM;
+    /* calloc's big blocks are fresh zero pages: touch them now rather than
+     * on the forwarding path. */
+    memset(q->slots, 0xa5, sizeof(q->slots));
     q->src = (struct flush_source *)g_source_new(&flush_funcs, sizeof(struct flush_source));
     q->src->q = q;
     g_source_set_priority(&q->src->base, G_PRIORITY_DEFAULT + 1);
