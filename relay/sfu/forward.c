@@ -208,8 +208,11 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         mr_counter_add(&w->sfu.drop_muted, 1);
         return;
     }
-    if (src->kind == MR_MEDIA_VIDEO)
+    if (src->kind == MR_MEDIA_VIDEO) {
         pkt.keyframe = is_keyframe(src, pkt.payload, pkt.h.payload_len);
+        if (pkt.keyframe)
+            s->last_keyframe_us = pkt.now_us; /* answers the requests before it */
+    }
 
     for (unsigned i = 0; i < s->subscribers->len; i++)
         forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w);

@@ -167,7 +167,9 @@ struct mr_stream {
     bool fwd_muted[2];        /* the worker's copy of muted[] */
     GSource *tick;            /* RTCP reports, keyframe requests */
     GSource *grace;           /* viewers waiting for a publisher */
+    GSource *keyframe_retry;  /* a key-frame request deferred (stream.c) */
     int64_t last_keyframe_request_us;
+    int64_t last_keyframe_us; /* when a key-frame packet was last forwarded */
     uint8_t fir_seq;
 };
 

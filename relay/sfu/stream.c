@@ -8,9 +8,14 @@
 #include "core/log.h"
 #include "sfu/sfu_priv.h"
 
-/* At most one key-frame request upstream per window, however many viewers
- * ask: a burst of PLIs makes an encoder send key frames back to back. */
+/* Key-frame requests upstream, however many viewers ask (a burst of PLIs
+ * makes an encoder send key frames back to back, which a clinic's weak
+ * uplink pays for): while a request is pending (no key frame since), the
+ * key frame it asks for serves everyone who asks in the next WINDOW; once a
+ * key frame has come, whoever asks now missed it, so a new request goes out
+ * at once, or GAP after the previous one at the earliest. */
 #define KEYFRAME_REQUEST_WINDOW_US 300000
+#define KEYFRAME_REQUEST_GAP_US 100000
 #define TICK_MS 500
 
 struct mr_stream *mr_stream_new(const char *room, const char *name, struct mr_worker *w,
@@ -53,6 +58,7 @@ void mr_stream_unref(struct mr_stream *s)
      * source is attached any more when peers are gone. */
     stop_source(&s->tick);
     stop_source(&s->grace);
+    stop_source(&s->keyframe_retry);
     mr_rec_tap_free(s->rec_tap);
     if (s->recording)
         mr_recording_unref(s->recording);
@@ -76,15 +82,46 @@ static bool any_waiting_for_keyframe(struct mr_stream *s)
     return false;
 }
 
+static gboolean keyframe_retry(gpointer data)
+{
+    struct mr_stream *s = data;
+    g_source_unref(s->keyframe_retry);
+    s->keyframe_retry = NULL;
+    bool recorder_asks = s->rec_tap && mr_recording_keyframe_wanted(s->rec_tap->rec);
+    if (recorder_asks || any_waiting_for_keyframe(s))
+        mr_stream_request_keyframe(s, mr_clock_mono_us());
+    return G_SOURCE_REMOVE;
+}
+
+/* Asks again in wait_us, unless a retry is armed already. */
+static void defer_keyframe_request(struct mr_stream *s, int64_t wait_us)
+{
+    if (s->keyframe_retry)
+        return;
+    s->keyframe_retry = g_timeout_source_new((guint)((wait_us + 999) / 1000));
+    g_source_set_callback(s->keyframe_retry, keyframe_retry, s, NULL);
+    g_source_attach(s->keyframe_retry, s->worker->ctx);
+}
+
 void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us)
 {
     if (!s->publisher || s->publisher->dead)
         return;
-    if (s->last_keyframe_request_us &&
-        now_us - s->last_keyframe_request_us < KEYFRAME_REQUEST_WINDOW_US) {
-        mr_counter_add(&s->worker->sfu.keyframe_coalesced, 1);
-        return;
+    int64_t last = s->last_keyframe_request_us;
+    if (last) {
+        bool answered = s->last_keyframe_us >= last;
+        int64_t wait = (answered ? KEYFRAME_REQUEST_GAP_US : KEYFRAME_REQUEST_WINDOW_US) -
+                       (now_us - last);
+        if (wait > 0) {
+            mr_counter_add(&s->worker->sfu.keyframe_coalesced, 1);
+            /* Pending: the coming key frame serves this asker too (the
+             * tick asks again if it never comes). */
+            if (answered)
+                defer_keyframe_request(s, wait);
+            return;
+        }
     }
+    stop_source(&s->keyframe_retry);
     s->last_keyframe_request_us = now_us;
     mr_counter_add(&s->worker->sfu.keyframe_requests, 1);
     mr_rtcp_send_keyframe_request(s->publisher, s->fir_seq++);
@@ -155,6 +192,7 @@ static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
     if (s->rec_tap)
         mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, p, "recording");
     s->last_keyframe_request_us = 0;
+    s->last_keyframe_us = 0;
     if (s->subscribers->len > 0 || s->rec_tap)
         mr_stream_request_keyframe(s, mr_clock_mono_us());
 }
