@@ -289,6 +289,11 @@ unsigned mr_ice_send_batch(struct mr_ice *ice, const struct iovec *iov, unsigned
     return sent;
 }
 
+int mr_ice_rx_queued(struct mr_ice *ice, int *limit)
+{
+    return mr_ice_direct_rx_queued(&ice->direct, limit);
+}
+
 static const char *type_name(NiceCandidateType t)
 {
     switch (t) {

@@ -110,6 +110,10 @@ unsigned mr_ice_send_batch(struct mr_ice *ice, const struct iovec *iov, unsigned
 
 /* The selected pair as "udp 127.0.0.1:5000 -> 127.0.0.1:6000 (host/host)"
  * into out; "" when none. */
+/* Bytes waiting unread on the selected UDP pair's socket (kernel
+ * accounting) and its limit; -1 without a direct UDP path. */
+int mr_ice_rx_queued(struct mr_ice *ice, int *limit);
+
 void mr_ice_describe_pair(struct mr_ice *ice, char *out, size_t cap);
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <linux/sock_diag.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -55,6 +56,17 @@ int mr_ice_direct_set_rcvbuf(const struct mr_ice_direct *d, int bytes)
     int granted = 0;
     socklen_t len = sizeof(granted);
     return getsockopt(d->fd, SOL_SOCKET, SO_RCVBUF, &granted, &len) == 0 ? granted : 0;
+}
+
+int mr_ice_direct_rx_queued(const struct mr_ice_direct *d, int *limit)
+{
+    uint32_t mem[SK_MEMINFO_VARS];
+    socklen_t len = sizeof(mem);
+    if (!d->sock || getsockopt(d->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+        len < sizeof(uint32_t) * (SK_MEMINFO_RCVBUF + 1))
+        return -1;
+    *limit = (int)mem[SK_MEMINFO_RCVBUF];
+    return (int)mem[SK_MEMINFO_RMEM_ALLOC];
 }
 
 int mr_ice_direct_send(const struct mr_ice_direct *d, const uint8_t *buf, size_t len)

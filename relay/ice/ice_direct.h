@@ -48,6 +48,12 @@ static inline bool mr_ice_direct_on(const struct mr_ice_direct *d)
  * bookkeeping), or 0 when the path is off. */
 int mr_ice_direct_set_rcvbuf(const struct mr_ice_direct *d, int bytes);
 
+/* What waits unread in the selected socket's receive buffer, in the
+ * kernel's accounting (SO_MEMINFO: each datagram's buffer, about twice its
+ * size), and that buffer's limit in *limit. -1 when the path is off or the
+ * kernel cannot tell. */
+int mr_ice_direct_rx_queued(const struct mr_ice_direct *d, int *limit);
+
 /* One datagram. Returns 0, MR_EAGAIN (socket buffer full) or MR_EIO. */
 int mr_ice_direct_send(const struct mr_ice_direct *d, const uint8_t *buf, size_t len);
 

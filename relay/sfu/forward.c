@@ -214,8 +214,13 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
             s->last_keyframe_us = pkt.now_us; /* answers the requests before it */
     }
 
-    for (unsigned i = 0; i < s->subscribers->len; i++)
-        forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w);
+    /* Behind: the video waits out the backlog (overload.c); audio and the
+     * recording go on. */
+    if (mr_overload_shedding(s, pub, pkt.now_us) && src->kind == MR_MEDIA_VIDEO)
+        mr_counter_add(&w->sfu.drop_overload, s->subscribers->len);
+    else
+        for (unsigned i = 0; i < s->subscribers->len; i++)
+            forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w);
     if (s->rec_tap)
         record(s->rec_tap, src, &pkt, w);
 }

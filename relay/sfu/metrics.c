@@ -81,6 +81,7 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"incompatible", true, offsetof(struct mr_sfu_stats, drop_incompatible)},
         {"record_queue", true, offsetof(struct mr_sfu_stats, drop_record)},
         {"muted", true, offsetof(struct mr_sfu_stats, drop_muted)},
+        {"overload", true, offsetof(struct mr_sfu_stats, drop_overload)},
     };
     family(out, "medrelay_packets_dropped_total", "counter",
            "Packets not delivered, by cause (keyframe_wait and incompatible count per viewer).");

@@ -170,6 +170,9 @@ struct mr_stream {
     GSource *keyframe_retry;  /* a key-frame request deferred (stream.c) */
     int64_t last_keyframe_request_us;
     int64_t last_keyframe_us; /* when a key-frame packet was last forwarded */
+    bool shedding;            /* video not fanned out: worker behind (overload.c) */
+    int64_t backlog_checked_us, shed_since_us, shed_logged_us;
+    unsigned shed_episodes;   /* since the last warning */
     uint8_t fir_seq;
 };
 
@@ -201,6 +204,10 @@ void mr_stream_remove_receiver(struct mr_stream *s, struct mr_receiver *rx);
 void mr_stream_post_muted(struct mr_stream *s);
 /* Worker: ask the publisher for a key frame (coalesced). */
 void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us);
+
+/* overload.c (worker): checks the publisher's socket backlog now and then;
+ * true while the stream's video must not be fanned out. */
+bool mr_overload_shedding(struct mr_stream *s, struct mr_peer *pub, int64_t now_us);
 
 /* plan.c (control thread) */
 int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *detail,

@@ -24,6 +24,7 @@
     X(drop_incompatible, "incompatible", "the viewer cannot take the publisher's codec")   \
     X(drop_record, "record_queue", "the recorder fell behind (its queue was full)")        \
     X(drop_muted, "muted", "a moderator muted the stream's audio or video")              \
+    X(drop_overload, "overload", "video not fanned out while the worker caught up")      \
     X(pli_in, "pli", "PLI from subscribers")                                             \
     X(fir_in, "fir", "FIR from subscribers")                                             \
     X(keyframe_requests, "sent", "key-frame requests sent to publishers")                \

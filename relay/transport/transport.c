@@ -523,6 +523,11 @@ void mr_transport_describe_pair(struct mr_transport *t, char *out, size_t cap)
     mr_ice_describe_pair(t->ice, out, cap);
 }
 
+int mr_transport_rx_queued(struct mr_transport *t, int *limit)
+{
+    return mr_ice_rx_queued(t->ice, limit);
+}
+
 void mr_transport_close(struct mr_transport *t)
 {
     if (t->dtls)

@@ -125,6 +125,10 @@ const char *mr_transport_srtp_profile(const struct mr_transport *t);
 const char *mr_transport_dtls_cipher(const struct mr_transport *t);
 const char *mr_transport_dtls_version(const struct mr_transport *t);
 void mr_transport_describe_pair(struct mr_transport *t, char *out, size_t cap);
+/* How far behind its reader is: bytes queued unread in the kernel for the
+ * selected UDP pair (about twice the datagrams' size) and the buffer's
+ * limit in *limit; -1 when unknown (TCP, TURN, not connected). */
+int mr_transport_rx_queued(struct mr_transport *t, int *limit);
 
 /* Sends DTLS close_notify (best effort) before the owner frees it. */
 void mr_transport_close(struct mr_transport *t);
