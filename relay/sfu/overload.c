@@ -12,9 +12,10 @@
  * fan-out, so the backlog drains and the consent checks are answered in
  * time. Audio and the recording go on (the medical record stays complete;
  * the experts keep hearing the clinic). Once the backlog is down again, the
- * viewers wait for a key frame, requested at once, so their decoders
- * restart clean. Under sustained overload viewers see video in bursts; the
- * stream itself survives.
+ * viewers wait for a key frame, requested at once, and their sequence
+ * numbers go on without a gap, as after a moderator's mute, so their
+ * decoders restart clean and nothing looks lost. Under sustained overload
+ * viewers see video in bursts; the stream itself survives.
  */
 #include "core/counter.h"
 #include "core/log.h"
@@ -27,16 +28,6 @@
 /* About a third of a second of 2.5 Mbit/s video in the kernel's accounting:
  * more than a key frame's burst while the worker serves other streams. */
 #define SHED_ABOVE (256 * 1024)
-
-static void pause_video(struct mr_stream *s)
-{
-    for (unsigned i = 0; i < s->subscribers->len; i++) {
-        struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
-        for (unsigned j = 0; j < rx->n_tracks; j++)
-            if (rx->tracks[j].kind == MR_MEDIA_VIDEO)
-                rx->tracks[j].waiting_keyframe = true;
-    }
-}
 
 bool mr_overload_shedding(struct mr_stream *s, struct mr_peer *pub, int64_t now_us)
 {
@@ -52,7 +43,7 @@ bool mr_overload_shedding(struct mr_stream *s, struct mr_peer *pub, int64_t now_
         s->shedding = true;
         s->shed_since_us = now_us;
         s->shed_episodes++;
-        pause_video(s);
+        mr_stream_restart_receivers(s, MR_MEDIA_VIDEO); /* as a moderator's mute */
         if (!s->shed_logged_us || now_us - s->shed_logged_us >= LOG_EVERY_US) {
             mr_log_warn(SFU,
                         "stream %p: its worker is %d KiB behind; video to viewers paused until "

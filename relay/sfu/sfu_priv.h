@@ -202,6 +202,10 @@ void mr_stream_add_receiver(struct mr_stream *s, struct mr_receiver *rx);
 void mr_stream_remove_receiver(struct mr_stream *s, struct mr_receiver *rx);
 /* Control thread: has the worker apply st->muted. */
 void mr_stream_post_muted(struct mr_stream *s);
+/* Worker: restarts the viewers' tracks of one kind (not the recording's):
+ * the next packet rebases their sequence numbers and timestamps, so a pause
+ * does not look like loss, and video waits for a key frame. */
+void mr_stream_restart_receivers(struct mr_stream *s, enum mr_media_kind kind);
 /* Worker: ask the publisher for a key frame (coalesced). */
 void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us);
 

@@ -15,8 +15,8 @@
  * key frame has come, whoever asks now missed it, so a new request goes out
  * at once, or GAP after the previous one at the earliest. */
 #define KEYFRAME_REQUEST_WINDOW_US 300000
-#define KEYFRAME_REQUEST_GAP_US 100000
-#define TICK_MS 500
+#define KEYFRAME_REQUEST_GAP_US    100000
+#define TICK_MS                    500
 
 struct mr_stream *mr_stream_new(const char *room, const char *name, struct mr_worker *w,
                                 unsigned grace_s)
@@ -82,13 +82,19 @@ static bool any_waiting_for_keyframe(struct mr_stream *s)
     return false;
 }
 
+/* A viewer waits for one, or the recorder does (to start or cut a file). */
+static bool keyframe_wanted(struct mr_stream *s)
+{
+    return (s->rec_tap && mr_recording_keyframe_wanted(s->rec_tap->rec)) ||
+           any_waiting_for_keyframe(s);
+}
+
 static gboolean keyframe_retry(gpointer data)
 {
     struct mr_stream *s = data;
     g_source_unref(s->keyframe_retry);
     s->keyframe_retry = NULL;
-    bool recorder_asks = s->rec_tap && mr_recording_keyframe_wanted(s->rec_tap->rec);
-    if (recorder_asks || any_waiting_for_keyframe(s))
+    if (keyframe_wanted(s))
         mr_stream_request_keyframe(s, mr_clock_mono_us());
     return G_SOURCE_REMOVE;
 }
@@ -110,8 +116,8 @@ void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us)
     int64_t last = s->last_keyframe_request_us;
     if (last) {
         bool answered = s->last_keyframe_us >= last;
-        int64_t wait = (answered ? KEYFRAME_REQUEST_GAP_US : KEYFRAME_REQUEST_WINDOW_US) -
-                       (now_us - last);
+        int64_t wait =
+            (answered ? KEYFRAME_REQUEST_GAP_US : KEYFRAME_REQUEST_WINDOW_US) - (now_us - last);
         if (wait > 0) {
             mr_counter_add(&s->worker->sfu.keyframe_coalesced, 1);
             /* Pending: the coming key frame serves this asker too (the
@@ -133,10 +139,8 @@ static gboolean tick(gpointer data)
     int64_t now = mr_clock_mono_us();
     if (s->publisher && !s->publisher->dead) {
         mr_rtcp_send_receiver_reports(s->publisher, now);
-        /* A lost PLI or key frame would leave a viewer black: ask again.
-         * The recorder asks too, to start or cut a file on a key frame. */
-        bool recorder_asks = s->rec_tap && mr_recording_keyframe_wanted(s->rec_tap->rec);
-        if (recorder_asks || any_waiting_for_keyframe(s))
+        /* A lost PLI or key frame would leave a viewer black: ask again. */
+        if (keyframe_wanted(s))
             mr_stream_request_keyframe(s, now);
     }
     return G_SOURCE_CONTINUE;
@@ -271,6 +275,14 @@ static void restart_kind(struct mr_track *tracks, unsigned n, enum mr_media_kind
     }
 }
 
+void mr_stream_restart_receivers(struct mr_stream *s, enum mr_media_kind kind)
+{
+    for (unsigned i = 0; i < s->subscribers->len; i++) {
+        struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
+        restart_kind(rx->tracks, rx->n_tracks, kind);
+    }
+}
+
 static void apply_muted(void *data)
 {
     struct mute_call *c = data;
@@ -281,10 +293,7 @@ static void apply_muted(void *data)
         s->fwd_muted[k] = c->muted[k];
         if (c->muted[k])
             continue;
-        for (unsigned i = 0; i < s->subscribers->len; i++) {
-            struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
-            restart_kind(rx->tracks, rx->n_tracks, (enum mr_media_kind)k);
-        }
+        mr_stream_restart_receivers(s, (enum mr_media_kind)k);
         if (s->rec_tap)
             restart_kind(s->rec_tap->tracks, s->rec_tap->n_tracks, (enum mr_media_kind)k);
         if (k == MR_MEDIA_VIDEO)
