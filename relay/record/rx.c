@@ -14,6 +14,14 @@
  *    is backed up (see mr_rec_rx_drain).
  *  - do-lost: lost packets become events the depayloaders understand, so a
  *    frame with a hole is not glued onto the next one.
+ *  - buffer-mode synced: a stream's first packet is placed at its arrival
+ *    time and every later one by its RTP timestamp alone. The default,
+ *    slave, follows arrival times with a skew estimate, so a path that
+ *    grows slower (a 4G uplink changing cells, a publisher's loaded CPU)
+ *    moved the audio against the video, and when the next sender report
+ *    re-aligned them the two corrections added up: tens of ms of overshoot
+ *    for seconds after a slip of Chromium's microphone. A file is in media
+ *    time; arrival jitter has no place in it (test_record_sync).
  *  - the lip-sync offset from the sender reports is applied at once (no
  *    max-ts-offset-adjustment): the first reports usually arrive while the
  *    jitter buffers still hold their first packets, so the file is in sync
@@ -171,6 +179,7 @@ int mr_rec_rx_build(struct mr_recording *rec, char *err, size_t err_len)
     }
     g_object_set(rec->rtpbin, "latency", MR_REC_LATENCY_MS, "drop-on-latency", FALSE, "do-lost",
                  TRUE, NULL);
+    gst_util_set_object_arg(G_OBJECT(rec->rtpbin), "buffer-mode", "synced");
     gst_bin_add(GST_BIN(rec->rx), rec->rtpbin);
     g_signal_connect(rec->rtpbin, "pad-added", G_CALLBACK(on_pad_added), rec);
     g_signal_connect(rec->rtpbin, "request-pt-map", G_CALLBACK(on_pt_map), rec);

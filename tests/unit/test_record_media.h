@@ -60,6 +60,11 @@ struct tm_track {
     uint32_t ts0; /* RTP timestamp at pts0 */
     int64_t pts0;
     int64_t delay_ns;               /* network delay added to arrival */
+    int64_t step_at_ns, step_ns;    /* packets captured from step_at_ns on arrive step_ns
+                                     * later still (0: none): a path change, or with
+                                     * step_in_sr a slip of the capture clock, which the
+                                     * sender reports then tell too */
+    bool step_in_sr;
     int64_t gap_from_ns, gap_to_ns; /* packets with pts in [from, to) are not sent */
 };
 
@@ -168,7 +173,11 @@ static inline size_t tm_sr_sdes(const struct tm_track *t, int64_t at_ns, int64_t
                                 uint8_t *out)
 {
     uint64_t ntp = mr_clock_ntp_from_unix_us(wall0_us + at_ns / 1000);
-    uint32_t rtp = t->ts0 + (uint32_t)((at_ns - t->pts0) * (int64_t)t->clock_rate / 1000000000);
+    /* After a slip, the media time sampled at at_ns is step_ns older. */
+    int64_t media_ns = t->step_in_sr && t->step_ns && at_ns >= t->step_at_ns + t->step_ns
+                           ? at_ns - t->step_ns
+                           : at_ns;
+    uint32_t rtp = t->ts0 + (uint32_t)((media_ns - t->pts0) * (int64_t)t->clock_rate / 1000000000);
     uint8_t *p = out;
     *p++ = 0x80;
     *p++ = 200;
@@ -216,6 +225,12 @@ struct tm_feed {
     int64_t at_ns;
 };
 
+/* The network delay of a packet captured at pts_ns. */
+static inline int64_t tm_delay(const struct tm_track *t, int64_t pts_ns)
+{
+    return t->delay_ns + (t->step_ns && pts_ns >= t->step_at_ns ? t->step_ns : 0);
+}
+
 /*
  * Pushes every packet at start + capture time + the track's delay, on this
  * thread (the one producer of each ring), with a sender report per track
@@ -235,15 +250,16 @@ static inline void tm_feed_run(struct tm_feed *f, unsigned nf, int64_t stop_afte
         for (unsigned k = 0; k < nf; k++)
             for (unsigned i = 0; i < f[k].n; i++) {
                 struct tm_track *t = f[k].tracks[i];
-                while (f[k].next[i] < t->n && t->p[f[k].next[i]].pts_ns + t->delay_ns <= now_ns) {
+                while (f[k].next[i] < t->n &&
+                       t->p[f[k].next[i]].pts_ns + tm_delay(t, t->p[f[k].next[i]].pts_ns) <= now_ns) {
                     struct tm_pkt *p = &t->p[f[k].next[i]++];
                     if (p->pts_ns >= t->gap_from_ns && p->pts_ns < t->gap_to_ns)
                         continue;
                     bool ok = mr_recording_push(f[k].rec, i, MR_RECORD_RTP, p->data, p->len,
-                                                start_us + (p->pts_ns + t->delay_ns) / 1000);
+                                                start_us + (p->pts_ns + tm_delay(t, p->pts_ns)) / 1000);
                     ok ? f[k].pushed++ : f[k].refused++;
                 }
-                if (!f[k].no_rtcp && now_ns >= f[k].next_sr[i] + t->delay_ns &&
+                if (!f[k].no_rtcp && now_ns >= f[k].next_sr[i] + tm_delay(t, f[k].next_sr[i]) &&
                     f[k].next[i] < t->n) {
                     uint8_t sr[128];
                     size_t len = tm_sr_sdes(t, f[k].next_sr[i], wall0_us, sr);

@@ -6,14 +6,23 @@
  * must start within 40 ms of its beep (the issue allows 80 ms). Without
  * sender reports the same feed shows the 150 ms offset, which proves the
  * measurement and that the correction comes from the reports.
+ *
+ * A third recording of the same feed has its audio path grow 120 ms slower
+ * 2.5 s in (a 4G link changing cells): arrival times move, the RTP
+ * timestamps and sender reports do not, so the file must stay in sync.
+ * A jitter buffer that slaves its output to arrival times (rtpbin's
+ * default) shifts the audio by up to the step and then overshoots when the
+ * next report pulls it back (seen with Chromium's fake microphone).
  */
 #include "core/error.h"
 #include "core/log.h"
 #include "mr_test.h"
 #include "test_record_media.h"
 
-#define SECONDS        6
+#define SECONDS        10
 #define VIDEO_DELAY_NS (150 * 1000000LL)
+#define STEP_AT_NS     (2500 * 1000000LL)
+#define AUDIO_STEP_NS  (120 * 1000000LL)
 
 static char root[128];
 
@@ -193,9 +202,14 @@ static void start(struct mr_recorder *r, struct tm_feed *f, struct tm_track *v, 
     CHECK_INT(mr_recording_start(r, &p, NULL, NULL, &f->rec, err, sizeof(err)), 0);
 }
 
-/* Measures a finished recording: returns the largest |flash - beep| from
- * the second flash on (the first is at the very start of the file). */
-static double offset(struct tm_feed *f, const char *label, double *mean)
+/* A finished recording's flash - beep offset (seconds) at each flash from
+ * the second on (the first is at the very start of the file), in o->pair[]. */
+struct pairs {
+    double at[16], off[16];
+    int n;
+};
+
+static void measure(struct tm_feed *f, const char *label, struct pairs *out)
 {
     mr_recording_stop(f->rec);
     CHECK_INT(tm_wait_end(f->rec, 10000), MR_RECORDING_DONE);
@@ -204,8 +218,7 @@ static double offset(struct tm_feed *f, const char *label, double *mean)
     mr_recording_unref(f->rec);
     struct onsets o;
     find_onsets(info.path, &o);
-    double worst = 0, sum = 0;
-    int pairs = 0;
+    memset(out, 0, sizeof(*out));
     printf("  %s:", label);
     for (int i = 0; i < o.nflash; i++) {
         double best = 1e9;
@@ -215,15 +228,29 @@ static double offset(struct tm_feed *f, const char *label, double *mean)
         printf(" %+.0f", best * 1000);
         if (o.flash[i] < 0.5 || fabs(best) > 0.5)
             continue;
-        if (fabs(best) > worst)
-            worst = fabs(best);
-        sum += best;
-        pairs++;
+        out->at[out->n] = o.flash[i];
+        out->off[out->n++] = best;
     }
     printf(" ms (flash - beep; %d flashes, %d beeps)\n", o.nflash, o.nbeep);
-    CHECK(pairs >= SECONDS - 1);
-    *mean = pairs ? sum / pairs : 0;
-    return worst;
+    CHECK(out->n >= SECONDS - 1);
+}
+
+/* The largest |offset - expect| over the flashes in [from, to) seconds. */
+static double worst(const struct pairs *p, double from, double to, double expect)
+{
+    double w = 0;
+    for (int i = 0; i < p->n; i++)
+        if (p->at[i] >= from && p->at[i] < to && fabs(p->off[i] - expect) > w)
+            w = fabs(p->off[i] - expect);
+    return w;
+}
+
+static double mean(const struct pairs *p)
+{
+    double sum = 0;
+    for (int i = 0; i < p->n; i++)
+        sum += p->off[i];
+    return p->n ? sum / p->n : 0;
 }
 
 static void test_sync(void)
@@ -237,17 +264,38 @@ static void test_sync(void)
     CHECK(make_flash_video(&v));
     CHECK(make_beep_audio(&a));
     v.delay_ns = VIDEO_DELAY_NS;
-    struct tm_feed f[2];
+    /* The same packets, with the audio path's step (shared packet arrays). */
+    struct tm_track a_step = a;
+    a_step.step_at_ns = STEP_AT_NS;
+    a_step.step_ns = AUDIO_STEP_NS;
+    struct tm_track a_slip = a_step;
+    a_slip.step_in_sr = true;
+    struct tm_feed f[4];
     start(r, &f[0], &v, &a, true);
     start(r, &f[1], &v, &a, false);
-    tm_feed_run(f, 2, 0);
-    double mean_with, mean_without;
-    double with = offset(&f[0], "with sender reports", &mean_with);
-    double without = offset(&f[1], "without", &mean_without);
-    printf("  A/V offset: with sender reports max %.0f ms (mean %+.0f), without %.0f ms\n",
-           with * 1000, mean_with * 1000, without * 1000);
-    CHECK(with < 0.040);
-    CHECK(fabs(mean_without - VIDEO_DELAY_NS / 1e9) < 0.040);
+    start(r, &f[2], &v, &a_step, true);
+    start(r, &f[3], &v, &a_slip, true);
+    tm_feed_run(f, 4, 0);
+    struct pairs with, without, step, slip;
+    measure(&f[0], "with sender reports", &with);
+    measure(&f[1], "without", &without);
+    measure(&f[2], "audio path 120 ms slower at 2.5 s", &step);
+    measure(&f[3], "audio clock slips 120 ms at 2.5 s", &slip);
+    const double end = SECONDS, slip_s = AUDIO_STEP_NS / 1e9, at_s = STEP_AT_NS / 1e9;
+    printf("  A/V offset: with sender reports max %.0f ms, without mean %+.0f ms, path step max "
+           "%.0f ms, after the slip max %.0f ms from -%.0f ms\n",
+           worst(&with, 0, end, 0) * 1000, mean(&without) * 1000, worst(&step, 0, end, 0) * 1000,
+           worst(&slip, at_s + 1.5, end, -slip_s) * 1000, slip_s * 1000);
+    CHECK(worst(&with, 0, end, 0) < 0.040);
+    CHECK(fabs(mean(&without) - VIDEO_DELAY_NS / 1e9) < 0.040);
+    /* Slaving to arrival times moves the audio by 26 ms here within 4 s
+     * of the step; RTP time does not move it at all. */
+    CHECK(worst(&step, 0, end, 0) < 0.020);
+    /* The slip: in sync before it; from the sender report after next on,
+     * the audio as late as the source's, and no further (slaving to
+     * arrival times overshoots by 32 ms). */
+    CHECK(worst(&slip, 0, at_s, 0) < 0.020);
+    CHECK(worst(&slip, at_s + 1.5, end, -slip_s) < 0.020);
     tm_track_free(&v);
     tm_track_free(&a);
     mr_recorder_free(r, 2000);
