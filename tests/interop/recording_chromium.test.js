@@ -547,14 +547,17 @@ h.main(TEST_NAME, async (t) => {
      * up to SETTLE_S after it measure the source's discontinuity, not the
      * recorder. They are left out, and there may be few of them. */
     /* A slip can also come in steps (21, 69, 91, 102 ms two seconds
-     * apart), so any two pairs up to SETTLE_S apart whose source offsets
-     * differ by more than SOURCE_JUMP_MS mark a jump: from the earlier
-     * pair to SETTLE_S after the later one. */
+     * apart), so a pair whose source offset differs by more than
+     * SOURCE_JUMP_MS from an earlier one up to SETTLE_S before marks a
+     * jump: from the latest such earlier pair (the last one before the
+     * source moved that far) to SETTLE_S after this one. */
     const jumps = [];
-    cmpAll.forEach((c, i) => cmpAll.slice(0, i).forEach((b) => {
-        if (c.t - b.t <= SETTLE_S && Math.abs(c.srcMs - b.srcMs) > SOURCE_JUMP_MS)
-            jumps.push([b.t, c.t + SETTLE_S]);
-    }));
+    cmpAll.forEach((c, i) => {
+        const from = cmpAll.slice(0, i).reverse().find((b) => c.t - b.t <= SETTLE_S &&
+                                                              Math.abs(c.srcMs - b.srcMs) > SOURCE_JUMP_MS);
+        if (from)
+            jumps.push([from.t, c.t + SETTLE_S]);
+    });
     const atJump = (c) => jumps.some(([from, to]) => c.t >= from && c.t < to);
     const cmp = cmpAll.filter((c) => !atJump(c));
     const skipped = cmpAll.filter((c) => atJump(c));
