@@ -88,8 +88,9 @@ int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_r
     r->sessions = g_hash_table_new(g_str_hash, g_str_equal);
     r->streams = g_hash_table_new(g_str_hash, g_str_equal);
     r->rooms = g_hash_table_new(g_str_hash, g_str_equal);
-    mr_log_info(SRTP, "%s with %s crypto; DTLS certificate sha-256 %s", mr_srtp_version(),
-                mr_srtp_backend(), mr_dtls_identity_fingerprint(r->identity));
+    mr_log_info(SRTP, "%s with %s crypto%s; DTLS certificate sha-256 %s", mr_srtp_version(),
+                mr_srtp_backend(), mr_srtp_keyed_hmac() ? ", HMAC-SHA1 on keyed states" : "",
+                mr_dtls_identity_fingerprint(r->identity));
     *out = r;
     return 0;
 

@@ -8,6 +8,7 @@
 #include <srtp2/srtp.h>
 
 #include "core/error.h"
+#include "srtp/hmac_sha1.h"
 #include "srtp/srtp_backend.h"
 
 struct mr_srtp {
@@ -18,6 +19,7 @@ struct mr_srtp {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result;
 static const char *backend = "unknown";
+static bool keyed_hmac;
 
 static void global_init(void)
 {
@@ -25,6 +27,7 @@ static void global_init(void)
     if (init_result < 0)
         return;
     backend = mr_srtp_probe_backend();
+    keyed_hmac = mr_srtp_install_hmac_sha1();
 }
 
 int mr_srtp_global_init(void)
@@ -37,6 +40,12 @@ const char *mr_srtp_backend(void)
 {
     mr_srtp_global_init();
     return backend;
+}
+
+bool mr_srtp_keyed_hmac(void)
+{
+    mr_srtp_global_init();
+    return keyed_hmac;
 }
 
 const char *mr_srtp_version(void)

@@ -8,6 +8,7 @@
 #ifndef MR_SRTP_SRTP_H
 #define MR_SRTP_SRTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,11 @@ int mr_srtp_global_init(void);
  * after the backend), once; initializes libsrtp if needed. The string is
  * static. */
 const char *mr_srtp_backend(void);
+
+/* Whether HMAC-SHA1 runs on keyed states kept per session (hmac_sha1.h)
+ * rather than libsrtp's own per-packet re-keying; initializes libsrtp if
+ * needed. */
+bool mr_srtp_keyed_hmac(void);
 
 /* The libsrtp2 version string, e.g. "libsrtp2 2.5.0". */
 const char *mr_srtp_version(void);
