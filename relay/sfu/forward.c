@@ -4,11 +4,13 @@
  * tracks of that stream), with the receiver's SSRC, payload type,
  * header-extension ids and sequence/timestamp spaces.
  *
- * Runs on the stream's worker only: no locks, no allocation. Each packet is
- * written once per subscriber into a slot of the worker's send queue (SRTP
- * encrypts in place with per-subscriber keys, so a copy per subscriber is
- * unavoidable), protected there, and sent with the rest of the burst: one
- * sendmmsg per subscriber (transport/sendq.h).
+ * Runs on the stream's worker only: no locks, no allocation. A packet is
+ * parsed, counted and recorded as it arrives, and fanned out when the
+ * worker's burst of input is handled, receiver by receiver (burst.h): each
+ * receiver's packets are written into slots of the worker's send queue
+ * (SRTP encrypts in place with per-subscriber keys, so a copy per
+ * subscriber is unavoidable), protected there and sent at once, one
+ * sendmmsg per receiver (transport/sendq.h).
  */
 #include <string.h>
 
@@ -16,21 +18,11 @@
 #include "core/counter.h"
 #include "core/log.h"
 #include "rtp/rtp.h"
+#include "sfu/burst.h"
 #include "sfu/sfu_priv.h"
 #include "srtp/srtp.h"
 
-/* What the publisher's packet carries, parsed once for every subscriber. */
-struct fwd_packet {
-    struct mr_rtp_header h;
-    struct mr_rtp_ext_list ext;
-    const uint8_t *buf;
-    const uint8_t *payload;
-    int src_track;
-    bool keyframe;
-    int64_t now_us;
-};
-
-static const struct mr_rtp_ext_elem *ext_of_kind(const struct fwd_packet *pkt,
+static const struct mr_rtp_ext_elem *ext_of_kind(const struct mr_fwd_packet *pkt,
                                                  const struct mr_track *src,
                                                  enum mr_rtp_ext_kind kind)
 {
@@ -40,7 +32,7 @@ static const struct mr_rtp_ext_elem *ext_of_kind(const struct fwd_packet *pkt,
 
 /* The publisher track a packet belongs to: by SSRC, else by the mid header
  * extension (RFC 8843 §15), else by a payload type only one track uses. */
-static int find_track(struct mr_peer *pub, struct fwd_packet *pkt)
+static int find_track(struct mr_peer *pub, struct mr_fwd_packet *pkt)
 {
     for (unsigned i = 0; i < pub->n_tracks; i++)
         if (pub->tracks[i].ssrc == pkt->h.ssrc)
@@ -89,7 +81,7 @@ static struct mr_track *track_for_source(struct mr_track *tracks, unsigned n, in
     return NULL;
 }
 
-static unsigned build_extensions(const struct fwd_packet *pkt, const struct mr_track *src,
+static unsigned build_extensions(const struct mr_fwd_packet *pkt, const struct mr_track *src,
                                  const struct mr_track *dst, struct mr_rtp_ext_out *out)
 {
     unsigned n = 0;
@@ -118,7 +110,7 @@ static unsigned build_extensions(const struct fwd_packet *pkt, const struct mr_t
  * frame).
  */
 static size_t rewrite_for(struct mr_track *dst, const struct mr_track *src,
-                          const struct fwd_packet *pkt, struct mr_worker *w, uint8_t *out,
+                          const struct mr_fwd_packet *pkt, struct mr_worker *w, uint8_t *out,
                           size_t cap)
 {
     if (!dst->compatible) {
@@ -150,24 +142,35 @@ static size_t rewrite_for(struct mr_track *dst, const struct mr_track *src,
     return (size_t)hlen + pkt->h.payload_len;
 }
 
-static void forward_to(struct mr_receiver *rx, const struct mr_track *src,
-                       const struct fwd_packet *pkt, struct mr_worker *w)
+void mr_forward_to_receiver(struct mr_receiver *rx, const struct mr_fwd_packet *const *pkts,
+                            unsigned n, struct mr_worker *w)
 {
-    struct mr_track *dst = track_for_source(rx->tracks, rx->n_tracks, pkt->src_track);
-    if (!dst || rx->peer->dead)
+    if (rx->peer->dead)
         return;
-    /* Written straight into a send-queue slot, protected there, and sent
-     * with the rest of the burst. */
-    uint8_t *out = mr_sendq_slot(w->sendq);
-    size_t len = rewrite_for(dst, src, pkt, w, out, MR_TRANSPORT_BUF);
-    if (len && mr_transport_queue_rtp(rx->peer->transport, w->sendq, out, len, MR_TRANSPORT_BUF) == 0)
-        mr_counter_add(&w->sfu.forwarded, 1);
+    unsigned sent = 0;
+    for (unsigned i = 0; i < n; i++) {
+        const struct mr_fwd_packet *pkt = pkts[i];
+        struct mr_track *dst = track_for_source(rx->tracks, rx->n_tracks, pkt->src_track);
+        if (!dst)
+            continue;
+        /* Written straight into a send-queue slot and protected there. */
+        uint8_t *out = mr_sendq_slot(w->sendq);
+        size_t len = rewrite_for(dst, &pkt->pub->tracks[pkt->src_track], pkt, w, out,
+                                 MR_TRANSPORT_BUF);
+        if (len &&
+            mr_transport_queue_rtp(rx->peer->transport, w->sendq, out, len, MR_TRANSPORT_BUF) == 0)
+            sent++;
+    }
+    /* This receiver's datagrams leave now, while they are in the cache;
+     * the next receiver reuses the same slots. */
+    mr_sendq_flush(w->sendq);
+    mr_counter_add(&w->sfu.forwarded, sent);
 }
 
 /* The recording is one more receiver: rewritten like a subscriber's, its
  * packets go into the recorder's ring instead of a socket. */
 static void record(struct mr_rec_tap *tap, const struct mr_track *src,
-                   const struct fwd_packet *pkt, struct mr_worker *w)
+                   const struct mr_fwd_packet *pkt, struct mr_worker *w)
 {
     struct mr_track *dst = track_for_source(tap->tracks, tap->n_tracks, pkt->src_track);
     if (!dst)
@@ -178,11 +181,27 @@ static void record(struct mr_rec_tap *tap, const struct mr_track *src,
         mr_counter_add(&w->sfu.drop_record, 1);
 }
 
+/*
+ * The packet waits for the rest of the burst (burst.h). When it was the
+ * last one waiting on the publisher's socket, the burst is over: fan out
+ * now, in this turn of the loop, rather than in the next one, which would
+ * poll every socket of the worker once more first. Without a plain UDP
+ * socket to ask (TCP, TURN) every packet is its own burst.
+ */
+static void queue_for_receivers(struct mr_worker *w, struct mr_stream *s, struct mr_peer *pub,
+                                const struct mr_fwd_packet *pkt, size_t len)
+{
+    mr_burst_add(w->burst, s, pkt, len);
+    int limit;
+    if (mr_transport_rx_queued(pub->transport, &limit) <= 0)
+        mr_burst_flush(w->burst);
+}
+
 void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
 {
     struct mr_stream *s = pub->stream;
     struct mr_worker *w = s->worker;
-    struct fwd_packet pkt = {.buf = buf};
+    struct mr_fwd_packet pkt = {.buf = buf, .pub = pub};
     if (mr_rtp_parse(buf, len, &pkt.h) < 0 || mr_rtp_ext_parse(buf, &pkt.h, &pkt.ext) < 0) {
         mr_counter_add(&w->sfu.drop_parse, 1);
         return;
@@ -218,9 +237,8 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
      * recording go on. */
     if (mr_overload_shedding(s, pub, pkt.now_us) && src->kind == MR_MEDIA_VIDEO)
         mr_counter_add(&w->sfu.drop_overload, s->subscribers->len);
-    else
-        for (unsigned i = 0; i < s->subscribers->len; i++)
-            forward_to(g_ptr_array_index(s->subscribers, i), src, &pkt, w);
+    else if (s->subscribers->len > 0)
+        queue_for_receivers(w, s, pub, &pkt, len);
     if (s->rec_tap)
         record(s->rec_tap, src, &pkt, w);
 }

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/counter.h"
 #include "core/log.h"
+#include "sfu/burst.h"
 #include "sfu/sfu_priv.h"
 
 /* Key-frame requests upstream, however many viewers ask (a burst of PLIs
@@ -186,6 +187,8 @@ static void start_grace(struct mr_stream *s)
 
 static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
 {
+    /* What the old publisher sent goes out under the old binding. */
+    mr_burst_flush(s->worker->burst);
     if (s->publisher && s->publisher != p)
         s->publisher->attached = false; /* replaced; its destroy follows */
     s->publisher = p;
@@ -246,6 +249,7 @@ void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
     }
     if (s->publisher != p)
         return;
+    mr_burst_flush(s->worker->burst);
     s->publisher = NULL;
     for (unsigned i = 0; i < s->subscribers->len; i++)
         mr_receiver_bind(g_ptr_array_index(s->subscribers, i), NULL);
@@ -277,6 +281,7 @@ static void restart_kind(struct mr_track *tracks, unsigned n, enum mr_media_kind
 
 void mr_stream_restart_receivers(struct mr_stream *s, enum mr_media_kind kind)
 {
+    mr_burst_flush(s->worker->burst); /* packets from before the restart */
     for (unsigned i = 0; i < s->subscribers->len; i++) {
         struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
         restart_kind(rx->tracks, rx->n_tracks, kind);

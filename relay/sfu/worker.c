@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "sfu/burst.h"
 
 static gpointer worker_main(gpointer data)
 {
@@ -18,6 +19,8 @@ static gpointer worker_main(gpointer data)
     /* Run what was queued before the quit, so nothing leaks. */
     while (g_main_context_iteration(w->ctx, FALSE))
         ;
+    mr_burst_free(w->burst);
+    w->burst = NULL;
     mr_sendq_free(w->sendq);
     w->sendq = NULL;
     g_main_context_pop_thread_default(w->ctx);
@@ -41,8 +44,10 @@ int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
         w->index = i;
         w->ctx = g_main_context_new();
         w->loop = g_main_loop_new(w->ctx, FALSE);
-        if (mr_sendq_new(w->ctx, &w->sendq) < 0) {
+        if (mr_sendq_new(w->ctx, &w->sendq) < 0 || mr_burst_new(w, &w->burst) < 0) {
             /* Only the threads already running are stopped by _free. */
+            mr_burst_free(w->burst);
+            mr_sendq_free(w->sendq);
             g_main_loop_unref(w->loop);
             g_main_context_unref(w->ctx);
             pool->n = i;

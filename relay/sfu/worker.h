@@ -14,6 +14,8 @@
 #include "transport/sendq.h"
 #include "transport/transport.h"
 
+struct mr_burst;
+
 /* What the forwarding and RTCP code did, per worker (core/counter.h). */
 #define MR_SFU_COUNTERS(X)                                                                 \
     X(forwarded, "medrelay_rtp_forwarded_packets_total", "RTP packets sent to subscribers") \
@@ -49,7 +51,10 @@ struct mr_worker {
     struct mr_sfu_stats sfu;
     /* Scratch space for building outgoing packets; worker thread only. */
     uint8_t out_buf[MR_TRANSPORT_BUF];
-    /* Forwarded RTP waits here for the end of the burst (transport/sendq.h). */
+    /* Publishers' RTP waits here for the end of the burst, then goes out
+     * receiver by receiver (burst.h) through the send queue's slots
+     * (transport/sendq.h). */
+    struct mr_burst *burst;
     struct mr_sendq *sendq;
 };
 
