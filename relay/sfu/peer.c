@@ -225,7 +225,7 @@ static int create_transport(struct mr_peer *p)
 {
     const struct mr_config *cfg = mr_relay_config(p->relay);
     struct mr_transport_config tc = {
-        .ctx = p->worker->ctx,
+        .ctx = mr_worker_context_for(p->worker, p->kind == MR_SESSION_SUBSCRIBE),
         .aggregate = &p->worker->transport,
         .identity = mr_relay_identity(p->relay),
         .ice =

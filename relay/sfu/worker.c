@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "sfu/burst.h"
+#include "sfu/side_loop.h"
 
 static gpointer worker_main(gpointer data)
 {
@@ -15,6 +16,7 @@ static gpointer worker_main(gpointer data)
     if (pthread_getcpuclockid(pthread_self(), &clock) == 0)
         __atomic_store_n(&w->cpu_clock, clock, __ATOMIC_RELEASE);
     g_main_context_push_thread_default(w->ctx);
+    mr_side_loop_acquire(w->side);
     g_main_loop_run(w->loop);
     /* Run what was queued before the quit, so nothing leaks. */
     while (g_main_context_iteration(w->ctx, FALSE))
@@ -22,6 +24,8 @@ static gpointer worker_main(gpointer data)
     mr_burst_free(w->burst);
     w->burst = NULL;
     mr_sendq_free(w->sendq);
+    mr_side_loop_free(w->side);
+    w->side = NULL;
     w->sendq = NULL;
     g_main_context_pop_thread_default(w->ctx);
     return NULL;
@@ -44,7 +48,8 @@ int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
         w->index = i;
         w->ctx = g_main_context_new();
         w->loop = g_main_loop_new(w->ctx, FALSE);
-        if (mr_sendq_new(w->ctx, &w->sendq) < 0 || mr_burst_new(w, &w->burst) < 0) {
+        if (mr_sendq_new(w->ctx, &w->sendq) < 0 || mr_burst_new(w, &w->burst) < 0 ||
+            mr_side_loop_new(w->ctx, &w->side) < 0) {
             /* Only the threads already running are stopped by _free. */
             mr_burst_free(w->burst);
             mr_sendq_free(w->sendq);
@@ -114,6 +119,7 @@ void mr_worker_release(struct mr_worker *w)
 }
 
 struct call {
+    struct mr_worker *w;
     void (*fn)(void *);
     void *data;
 };
@@ -122,12 +128,14 @@ static gboolean run_call(gpointer p)
 {
     struct call *c = p;
     c->fn(c->data);
+    mr_side_loop_kick(c->w->side);
     return G_SOURCE_REMOVE;
 }
 
 void mr_worker_call(struct mr_worker *w, void (*fn)(void *data), void *data)
 {
     struct call *c = g_new(struct call, 1);
+    c->w = w;
     c->fn = fn;
     c->data = data;
     /* An idle source, not g_main_context_invoke(): invoke runs at once when
@@ -137,4 +145,9 @@ void mr_worker_call(struct mr_worker *w, void (*fn)(void *data), void *data)
     g_source_set_callback(src, run_call, c, g_free);
     g_source_attach(src, w->ctx);
     g_source_unref(src);
+}
+
+GMainContext *mr_worker_context_for(struct mr_worker *w, bool subscriber)
+{
+    return subscriber ? mr_side_loop_context(w->side) : w->ctx;
 }

@@ -8,6 +8,7 @@
 #define MR_SFU_WORKER_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -15,6 +16,7 @@
 #include "transport/transport.h"
 
 struct mr_burst;
+struct mr_side_loop;
 
 /* What the forwarding and RTCP code did, per worker (core/counter.h). */
 #define MR_SFU_COUNTERS(X)                                                                 \
@@ -56,6 +58,9 @@ struct mr_worker {
      * (transport/sendq.h). */
     struct mr_burst *burst;
     struct mr_sendq *sendq;
+    /* Where subscribers' agents live, out of the publishers' way
+     * (side_loop.h). */
+    struct mr_side_loop *side;
 };
 
 struct mr_worker_pool {
@@ -77,7 +82,13 @@ struct mr_worker *mr_worker_pool_pick(struct mr_worker_pool *pool);
 void mr_worker_hold(struct mr_worker *w);
 void mr_worker_release(struct mr_worker *w);
 
-/* Runs fn(data) on the worker's thread, later (never synchronously). */
+/* Runs fn(data) on the worker's thread, later (never synchronously), in
+ * its main context; the side loop gets a turn soon after, for what fn
+ * attached there. */
 void mr_worker_call(struct mr_worker *w, void (*fn)(void *data), void *data);
+
+/* The context for a new peer's transport: publishers' in the main one,
+ * subscribers' in the side loop. */
+GMainContext *mr_worker_context_for(struct mr_worker *w, bool subscriber);
 
 #endif
