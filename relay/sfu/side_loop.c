@@ -31,7 +31,7 @@ struct mr_side_loop {
     int epfd;
     /* The side context's poll set from its last query: GLib's copy, and
      * the same sorted by descriptor for mapping epoll's answers back. */
-    GPollFD *fds;
+    GPollFD *fds, *prev; /* prev: the one before, to see changes */
     struct fd_index *index;
     int n_fds, cap_fds;
     gint max_priority;
@@ -72,20 +72,21 @@ static void rebuild_epoll(struct mr_side_loop *l, int64_t now_us)
 /* The side context's poll set, and whether it differs from the last one. */
 static gboolean query(struct mr_side_loop *l, gint *timeout_ms)
 {
-    GPollFD *old = l->n_fds ? g_memdup2(l->fds, sizeof(GPollFD) * (gsize)l->n_fds) : NULL;
     int old_n = l->n_fds;
+    if (old_n)
+        memcpy(l->prev, l->fds, sizeof(GPollFD) * (size_t)old_n);
     int n;
     while ((n = g_main_context_query(l->ctx, l->max_priority, timeout_ms, l->fds, l->cap_fds)) >
            l->cap_fds) {
         l->cap_fds = n * 2;
         l->fds = g_renew(GPollFD, l->fds, l->cap_fds);
+        l->prev = g_renew(GPollFD, l->prev, l->cap_fds);
         l->index = g_renew(struct fd_index, l->index, l->cap_fds);
     }
     l->n_fds = n;
     gboolean changed = n != old_n;
     for (int i = 0; i < n && !changed; i++)
-        changed = l->fds[i].fd != old[i].fd || l->fds[i].events != old[i].events;
-    g_free(old);
+        changed = l->fds[i].fd != l->prev[i].fd || l->fds[i].events != l->prev[i].events;
     if (changed) {
         for (int i = 0; i < n; i++)
             l->index[i] = (struct fd_index){.fd = l->fds[i].fd, .pos = i};
@@ -218,6 +219,7 @@ void mr_side_loop_free(struct mr_side_loop *l)
     g_main_context_unref(l->ctx);
     close(l->epfd);
     g_free(l->fds);
+    g_free(l->prev);
     g_free(l->index);
     free(l);
 }
