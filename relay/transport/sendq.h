@@ -10,17 +10,16 @@
  * into (no allocation per packet: MR_SENDQ_SLOTS buffers per thread, made
  * and touched once, so not even a page fault on the hot path).
  *
- * How many: enough for a whole video frame to every subscriber of a big
- * room (9 packets x 200 subscribers), so each subscriber's frame is one run
- * for UDP GSO (ice_direct.c). 1->200 over veth, per forwarded packet: 256
- * slots 11.2 us, 1024 8.5 us, 4096 7.7 us; 2048 x 2 KiB = 4 MiB per worker.
+ * How many: the relay's fan-out (relay/sfu/burst.h) writes one receiver's
+ * share of a burst (at most MR_BURST_PACKETS) and flushes, so it uses the
+ * first few slots over and over, hot in the cache. 256 x 2 KiB = 512 KiB
+ * per worker (it was 2048 when the fan-out went packet by packet and the
+ * queue had to hold a frame for every subscriber at once).
  *
- * When: a GSource one step below G_PRIORITY_DEFAULT (where libnice's
- * sockets, timers and mr_worker_call run) flushes the queue as soon as the
- * thread has no ready input left, i.e. at the end of every burst; a full
- * queue is flushed at once, which bounds the delay any datagram can get to
- * MR_SENDQ_SLOTS protect operations (3-4 ms; a frame's fan-out takes that
- * long anyway, and the last subscriber gets it sooner than without).
+ * When: mr_sendq_flush by the caller, or a GSource one step below
+ * G_PRIORITY_DEFAULT (where libnice's sockets, timers and mr_worker_call
+ * run) as soon as the thread has no ready input left; a full queue is
+ * flushed at once.
  *
  * Thread: one GMainContext; every call on its thread.
  */
@@ -31,7 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MR_SENDQ_SLOTS 2048
+#define MR_SENDQ_SLOTS 256
 
 struct mr_sendq;
 struct mr_transport;
