@@ -24,9 +24,9 @@ static gpointer worker_main(gpointer data)
     mr_burst_free(w->burst);
     w->burst = NULL;
     mr_sendq_free(w->sendq);
+    w->sendq = NULL;
     mr_side_loop_free(w->side);
     w->side = NULL;
-    w->sendq = NULL;
     g_main_context_pop_thread_default(w->ctx);
     return NULL;
 }
