@@ -181,6 +181,22 @@ static void record(struct mr_rec_tap *tap, const struct mr_track *src,
         mr_counter_add(&w->sfu.drop_record, 1);
 }
 
+/*
+ * The packet waits for the rest of the burst (burst.h). When it was the
+ * last one waiting on the publisher's socket, the burst is over: fan out
+ * now, in this turn of the loop, rather than in the next one, which would
+ * poll every socket of the worker once more first. Without a plain UDP
+ * socket to ask (TCP, TURN) every packet is its own burst.
+ */
+static void queue_for_receivers(struct mr_worker *w, struct mr_stream *s, struct mr_peer *pub,
+                                const struct mr_fwd_packet *pkt, size_t len)
+{
+    mr_burst_add(w->burst, s, pkt, len);
+    int limit;
+    if (mr_transport_rx_queued(pub->transport, &limit) <= 0)
+        mr_burst_flush(w->burst);
+}
+
 void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
 {
     struct mr_stream *s = pub->stream;
@@ -217,22 +233,12 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
             s->last_keyframe_us = pkt.now_us; /* answers the requests before it */
     }
 
-    /* What is still queued on the publisher's socket, read once for two
-     * uses. Behind: the video waits out the backlog (overload.c); audio and
-     * the recording go on. Otherwise the packet waits for the rest of the
-     * burst (burst.h). */
-    int limit = 0;
-    int backlog = mr_transport_rx_queued(pub->transport, &limit);
-    if (mr_overload_shedding(s, backlog, limit, pkt.now_us) && src->kind == MR_MEDIA_VIDEO)
+    /* Behind: the video waits out the backlog (overload.c); audio and the
+     * recording go on. */
+    if (mr_overload_shedding(s, pub, pkt.now_us) && src->kind == MR_MEDIA_VIDEO)
         mr_counter_add(&w->sfu.drop_overload, s->subscribers->len);
     else if (s->subscribers->len > 0)
-        mr_burst_add(w->burst, s, &pkt, len);
+        queue_for_receivers(w, s, pub, &pkt, len);
     if (s->rec_tap)
         record(s->rec_tap, src, &pkt, w);
-    /* Nothing more queued: the burst is over. Fan out now, in this turn
-     * of the loop, rather than in the next one, which would poll every
-     * socket of the worker once more first. Without a plain UDP socket to
-     * ask (TCP, TURN) every packet is its own burst. */
-    if (backlog <= 0)
-        mr_burst_flush(w->burst);
 }

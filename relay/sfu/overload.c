@@ -6,9 +6,8 @@
  * behind), then the kernel drops datagrams, the checks with them, and the
  * publisher's consent is lost: every viewer loses the stream.
  *
- * So the worker watches the backlog of each publisher's socket (SO_MEMINFO,
- * read after each packet: forward.c needs it anyway to tell the end of a
- * burst) and, past a threshold, stops fanning out
+ * So the worker watches the backlog of each publisher's socket (at most
+ * once per millisecond, SO_MEMINFO) and, past a threshold, stops fanning out
  * that stream's video: reading and decrypting cost a fraction of the
  * fan-out, so the backlog drains and the consent checks are answered in
  * time. Audio and the recording go on (the medical record stays complete;
@@ -22,6 +21,7 @@
 #include "core/log.h"
 #include "sfu/sfu_priv.h"
 
+#define CHECK_EVERY_US 1000
 /* Under sustained overload an episode starts about once a second: one
  * warning per stream per LOG_EVERY_US, with the count since the last. */
 #define LOG_EVERY_US (10 * 1000000LL)
@@ -29,8 +29,13 @@
  * more than a key frame's burst while the worker serves other streams. */
 #define SHED_ABOVE (256 * 1024)
 
-bool mr_overload_shedding(struct mr_stream *s, int queued, int limit, int64_t now_us)
+bool mr_overload_shedding(struct mr_stream *s, struct mr_peer *pub, int64_t now_us)
 {
+    if (now_us - s->backlog_checked_us < CHECK_EVERY_US)
+        return s->shedding;
+    s->backlog_checked_us = now_us;
+    int limit = 0;
+    int queued = mr_transport_rx_queued(pub->transport, &limit);
     if (queued < 0)
         return s->shedding;
     int above = limit / 2 < SHED_ABOVE ? limit / 2 : SHED_ABOVE;

@@ -171,7 +171,7 @@ struct mr_stream {
     int64_t last_keyframe_request_us;
     int64_t last_keyframe_us; /* when a key-frame packet was last forwarded */
     bool shedding;            /* video not fanned out: worker behind (overload.c) */
-    int64_t shed_since_us, shed_logged_us;
+    int64_t backlog_checked_us, shed_since_us, shed_logged_us;
     unsigned shed_episodes;   /* since the last warning */
     uint8_t fir_seq;
 };
@@ -209,10 +209,9 @@ void mr_stream_restart_receivers(struct mr_stream *s, enum mr_media_kind kind);
 /* Worker: ask the publisher for a key frame (coalesced). */
 void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us);
 
-/* overload.c (worker): given the publisher's socket backlog (bytes queued
- * and the buffer's limit, mr_transport_rx_queued; queued < 0: unknown),
+/* overload.c (worker): checks the publisher's socket backlog now and then;
  * true while the stream's video must not be fanned out. */
-bool mr_overload_shedding(struct mr_stream *s, int queued, int limit, int64_t now_us);
+bool mr_overload_shedding(struct mr_stream *s, struct mr_peer *pub, int64_t now_us);
 
 /* plan.c (control thread) */
 int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *detail,
