@@ -187,6 +187,12 @@ static void record(struct mr_rec_tap *tap, const struct mr_track *src,
  * now, in this turn of the loop, rather than in the next one, which would
  * poll every socket of the worker once more first. Without a plain UDP
  * socket to ask (TCP, TURN) every packet is its own burst.
+ *
+ * overload.c reads the same backlog, but at most once per millisecond and
+ * for every packet: while a stream's video is shed nothing is queued here
+ * and nothing is read per packet, which keeps draining a backlog cheap
+ * (reading it per packet there too lost subscribers' consent under
+ * integration.overload's CPU quota).
  */
 static void queue_for_receivers(struct mr_worker *w, struct mr_stream *s, struct mr_peer *pub,
                                 const struct mr_fwd_packet *pkt, size_t len)
