@@ -188,11 +188,11 @@ static void record(struct mr_rec_tap *tap, const struct mr_track *src,
  * poll every socket of the worker once more first. Without a plain UDP
  * socket to ask (TCP, TURN) every packet is its own burst.
  *
- * overload.c reads the same backlog, but at most once per millisecond and
- * for every packet: while a stream's video is shed nothing is queued here
- * and nothing is read per packet, which keeps draining a backlog cheap
- * (reading it per packet there too lost subscribers' consent under
- * integration.overload's CPU quota).
+ * overload.c reads the same backlog, at most once per millisecond. The two
+ * are not merged on purpose: while a stream's video is shed nothing is
+ * queued here, so nothing is read per packet, which keeps draining a
+ * backlog cheap (reading it per packet in every case lost subscribers'
+ * consent under integration.overload's CPU quota).
  */
 static void queue_for_receivers(struct mr_worker *w, struct mr_stream *s, struct mr_peer *pub,
                                 const struct mr_fwd_packet *pkt, size_t len)
