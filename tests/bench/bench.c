@@ -173,6 +173,7 @@ static int new_peer(struct run *r, GMainContext *ctx, bool publisher, const char
         .identity = r->identity,
         .video_kbps = o->video_kbps,
         .fps = o->fps,
+        .pacing_pct = o->pacing_pct,
         /* Publishers start sending when every subscriber is set up: a
          * loop that sets up peers cannot batch its wake-ups, and media
          * arriving meanwhile would slow set-up down more the more
@@ -488,9 +489,12 @@ static void sum_subscribers(struct run *r, struct mr_bench_result *res)
     struct mr_test_peer **bulk = calloc(r->n_subs ? r->n_subs : 1, sizeof(*bulk));
     unsigned n_lat = 0, n_bulk = 0;
     for (unsigned i = 0; lat && bulk && i < r->n_subs; i++) {
-        if (r->subs[i].ok && r->subs[i].latency)
+        if (r->subs[i].ok && r->subs[i].latency) {
+            struct mr_bench_place *pl = &res->lat_places[n_lat];
+            pl->place = i + 1;
+            mr_test_peers_latency(&r->subs[i].peer, 1, MR_MEDIA_VIDEO, &pl->video);
             lat[n_lat++] = r->subs[i].peer;
-        else if (r->subs[i].ok)
+        } else if (r->subs[i].ok)
             bulk[n_bulk++] = r->subs[i].peer;
     }
     /* Without latency subscribers, the bulk ones are all there is. */

@@ -17,6 +17,7 @@
 #define MR_BENCH_MAX_SUBS    5000
 #define MR_BENCH_MAX_PUBS    64
 #define MR_BENCH_MAX_THREADS 16
+#define MR_BENCH_MAX_LAT     64 /* latency subscribers */
 
 struct mr_bench_options {
     const struct mr_bench_target_ops *target;
@@ -30,6 +31,7 @@ struct mr_bench_options {
     unsigned seconds;      /* measurement window [20] */
     unsigned video_kbps;   /* [2500] */
     unsigned fps;          /* [30] */
+    unsigned pacing_pct;   /* publishers pace frames at this % of the bitrate, 0: bursts [0] */
     const char *srtp;      /* OpenSSL DTLS-SRTP profile names offered */
     const char *local_ip;  /* the peers' host candidates [127.0.0.1] */
     unsigned threads;      /* bulk subscriber threads, one GMainContext each [2] */
@@ -56,6 +58,12 @@ struct mr_bench_result {
     unsigned latency_subs;
     struct mr_test_latency lat_video, lat_audio; /* the latency subscribers */
     struct mr_test_latency lat_bulk_video;       /* the others, up to a tick late */
+    /* Each latency subscriber's own video figures, by its place in the join
+     * order (1-based), which is the order the relay's fan-out sends in. */
+    struct mr_bench_place {
+        unsigned place;
+        struct mr_test_latency video;
+    } lat_places[MR_BENCH_MAX_LAT];
     uint64_t pub_sent;                           /* packets the publishers sent */
     uint64_t lost, seq_jumps, srtp_errors, worst_sub_lost;
     unsigned subs_with_loss;

@@ -16,6 +16,31 @@ static double loss_pct(const struct mr_bench_result *r)
     return total ? 100.0 * (double)r->lost / (double)total : 0.0;
 }
 
+/* Video latency of each latency subscriber, by its place in the fan-out. */
+static void print_places(FILE *f, const struct mr_bench_result *r)
+{
+    for (unsigned k = 0; k < r->latency_subs && k < MR_BENCH_MAX_LAT; k++) {
+        const struct mr_bench_place *pl = &r->lat_places[k];
+        char what[40];
+        snprintf(what, sizeof(what), "  video at fan-out place %u", pl->place);
+        fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms\n", what, ms(pl->video.p50_us),
+                ms(pl->video.p99_us), ms(pl->video.max_us));
+    }
+}
+
+/* Appends the places as a JSON array. */
+static void json_places(FILE *f, const struct mr_bench_result *r)
+{
+    fprintf(f, "\"latency_video_by_place\":[");
+    for (unsigned k = 0; k < r->latency_subs && k < MR_BENCH_MAX_LAT; k++) {
+        const struct mr_bench_place *pl = &r->lat_places[k];
+        fprintf(f, "%s{\"place\":%u,\"p50\":%lld,\"p99\":%lld,\"max\":%lld}", k ? "," : "",
+                pl->place, (long long)pl->video.p50_us, (long long)pl->video.p99_us,
+                (long long)pl->video.max_us);
+    }
+    fprintf(f, "],");
+}
+
 void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
                           const struct mr_bench_result *r)
 {
@@ -23,6 +48,10 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round);
     fprintf(f, "   load: video %u kbit/s %u fps + Opus 20 ms; window %.1f s after %u s warm-up\n",
             o->video_kbps, o->fps, r->window_s, o->warmup_s);
+    if (o->pacing_pct)
+        fprintf(f, "   frames paced at %u %% of the video bitrate\n", o->pacing_pct);
+    else
+        fprintf(f, "   each frame sent in one burst\n");
     if (r->failure[0])
         fprintf(f, "  !! %s\n", r->failure);
     fprintf(f, "  %-34s %s\n", "SRTP cipher", r->cipher);
@@ -45,6 +74,7 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
     fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms  (%llu samples)\n", "transit latency audio",
             ms(r->lat_audio.p50_us), ms(r->lat_audio.p99_us), ms(r->lat_audio.max_us),
             (unsigned long long)r->lat_audio.n);
+    print_places(f, r);
     fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms  (bulk subscribers, +<= %u us batching)\n",
             "", ms(r->lat_bulk_video.p50_us), ms(r->lat_bulk_video.p99_us),
             ms(r->lat_bulk_video.max_us), o->tick_us);
@@ -78,7 +108,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             "\"publisher_sent_packets\":%llu,\"lost_packets\":%llu,\"loss_pct\":%.5f,"
             "\"subscribers_with_loss\":%u,\"worst_subscriber_lost\":%llu,\"seq_jumps\":%llu,"
             "\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,\"bench_rcvbuf_errors\":%llu,"
-            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},\"valid\":%s}\n",
+            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},\"pacing_pct\":%u,",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, o->video_kbps,
             o->fps, r->window_s, r->cipher, r->server_cpu_s, (unsigned long long)r->forwarded,
             r->server_forwarded, r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, r->bench_cpu_pct,
@@ -94,7 +124,9 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
             (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
             (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
-            r->failure[0] ? "false" : "true");
+            o->pacing_pct);
+    json_places(f, r);
+    fprintf(f, "\"valid\":%s}\n", r->failure[0] ? "false" : "true");
     fflush(f);
 }
 

@@ -59,6 +59,12 @@ struct mr_test_peer_config {
     unsigned fps;                            /* [30] */
     unsigned audio_bytes;                    /* Opus payload size [80: 32 kbit/s] */
     unsigned keyframe_interval_ms;           /* [2000] */
+    unsigned pacing_pct;                     /* 0: a frame's packets leave in one
+                                                burst; else they are spread at this
+                                                percentage of video_kbps (250: the
+                                                2.5 x of libwebrtc's pacer, what
+                                                browsers send), a frame within
+                                                its frame interval [0] */
     unsigned rtcp_interval_ms;               /* SRs, RRs [1000] */
     bool manual_start;                       /* a publisher waits for
                                                 mr_test_peer_start_media instead

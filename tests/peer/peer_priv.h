@@ -6,6 +6,7 @@
 #ifndef MR_TEST_PEER_PRIV_H
 #define MR_TEST_PEER_PRIV_H
 
+#include "media.h"
 #include "peer.h"
 #include "rtcp/rtcp.h"
 #include "rtp/rtp.h"
@@ -49,6 +50,12 @@ struct mr_tp_track {
     int64_t next_us; /* when unit `units` is due */
     uint16_t picture_id;
     bool keyframe_pending;   /* the next frame is a key frame */
+    /* A frame being paced out (cfg.pacing_pct): packet `paced_next` of
+     * `paced_n` is due at paced_due_us, the rest every paced_gap_us. */
+    struct mr_test_frame paced;
+    uint32_t paced_ts;
+    unsigned paced_next, paced_n;
+    int64_t paced_due_us, paced_gap_us;
     bool keyframe_requested; /* ... because of a PLI or FIR */
     int64_t last_keyframe_us;
 

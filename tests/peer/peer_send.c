@@ -6,8 +6,9 @@
  * start + u * interval and carries RTP timestamp base + u * ticks, so RTP
  * time and the monotonic clock advance together and sender reports can map
  * one onto the other exactly. A frame's packets leave in one burst, as an
- * encoder hands them over. A pacer source with a microsecond ready time
- * wakes the peer for the next due unit.
+ * encoder hands them over, or with cfg.pacing_pct spread out as a sender's
+ * pacer does (paced_frame_*). A pacer source with a microsecond ready time
+ * wakes the peer for the next due unit or paced packet.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,51 @@ static bool keyframe_due(const struct mr_test_peer *p, const struct mr_tp_track 
            now - t->last_keyframe_us >= (int64_t)p->cfg.keyframe_interval_ms * 1000;
 }
 
+/* Sends packet i of n of frame f (RTP timestamp ts). */
+static void send_frame_packet(struct mr_test_peer *p, struct mr_tp_track *t,
+                              const struct mr_test_frame *f, unsigned i, unsigned n, uint32_t ts)
+{
+    uint8_t buf[MR_TRANSPORT_BUF];
+    int hlen = write_header(t, buf, sizeof(buf), i == n - 1, ts);
+    struct mr_test_probe probe = next_probe(t);
+    int plen = hlen < 0 ? hlen
+                        : mr_test_frame_payload(f, i, &probe, buf + hlen,
+                                                sizeof(buf) - (size_t)hlen - SEND_ROOM);
+    send_packet(p, t, buf, hlen, plen);
+}
+
+/* Sends the paced frame's packets that are due by `now` (all of them when
+ * `all`); returns when the next one is due, or INT64_MAX when none is left. */
+static int64_t paced_frame_send(struct mr_test_peer *p, struct mr_tp_track *t, int64_t now,
+                                bool all)
+{
+    while (t->paced_next < t->paced_n && (all || t->paced_due_us <= now)) {
+        send_frame_packet(p, t, &t->paced, t->paced_next++, t->paced_n, t->paced_ts);
+        t->paced_due_us += t->paced_gap_us;
+    }
+    return t->paced_next < t->paced_n ? t->paced_due_us : INT64_MAX;
+}
+
+/* Starts pacing out a frame of n packets: one packet now, the others every
+ * packet-size / (pacing_pct % of the bitrate), as libwebrtc's pacer spreads
+ * a frame, but fast enough to finish within the frame's interval (a key
+ * frame goes out quicker, where a real pacer's queue would grow). */
+static void paced_frame_start(struct mr_test_peer *p, struct mr_tp_track *t,
+                              const struct mr_test_frame *f, unsigned n, int64_t now, uint32_t ts)
+{
+    paced_frame_send(p, t, now, true); /* what is left of the previous frame */
+    int64_t gap = (int64_t)MR_TEST_MAX_PAYLOAD * 8 * 1000 * 100 /
+                  ((int64_t)p->cfg.video_kbps * p->cfg.pacing_pct);
+    int64_t fit = unit_interval_us(p, t) * 9 / 10 / (int64_t)n;
+    t->paced = *f;
+    t->paced_ts = ts;
+    t->paced_n = n;
+    t->paced_next = 0;
+    t->paced_gap_us = gap < fit ? gap : fit;
+    t->paced_due_us = now;
+    paced_frame_send(p, t, now, false);
+}
+
 static void send_frame(struct mr_test_peer *p, struct mr_tp_track *t, int64_t now, uint32_t ts)
 {
     size_t avg = (size_t)p->cfg.video_kbps * 1000 / 8 / p->cfg.fps;
@@ -112,15 +158,11 @@ static void send_frame(struct mr_test_peer *p, struct mr_tp_track *t, int64_t no
         t->keyframe_requested = false;
     }
     unsigned n = mr_test_frame_packets(&f);
-    for (unsigned i = 0; i < n; i++) {
-        uint8_t buf[MR_TRANSPORT_BUF];
-        int hlen = write_header(t, buf, sizeof(buf), i == n - 1, ts);
-        struct mr_test_probe probe = next_probe(t);
-        int plen = hlen < 0 ? hlen
-                            : mr_test_frame_payload(&f, i, &probe, buf + hlen,
-                                                    sizeof(buf) - (size_t)hlen - SEND_ROOM);
-        send_packet(p, t, buf, hlen, plen);
-    }
+    if (p->cfg.pacing_pct)
+        paced_frame_start(p, t, &f, n, now, ts);
+    else
+        for (unsigned i = 0; i < n; i++)
+            send_frame_packet(p, t, &f, i, n, ts);
     t->st.sent_frames++;
 }
 
@@ -154,7 +196,8 @@ static int64_t pace_track(struct mr_test_peer *p, struct mr_tp_track *t, int64_t
             send_frame(p, t, now, ts);
         due = unit_due_us(p, t, ++t->units);
     }
-    return due;
+    int64_t paced = paced_frame_send(p, t, now, false);
+    return paced < due ? paced : due;
 }
 
 static gboolean pace(gpointer data)
@@ -191,6 +234,7 @@ void mr_tp_media_start(struct mr_test_peer *p)
         if (t->units > 0)
             t->ts_base = unit_ts(p, t, t->units);
         t->units = 0;
+        t->paced_n = t->paced_next = 0;
         t->keyframe_pending = true;
     }
     p->media_on = true;
