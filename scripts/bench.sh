@@ -26,7 +26,8 @@
 #   scripts/bench.sh -- --subs 50 --seconds 20
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
 # Environment: BUILD_DIR [build], BENCH_ARGS (more medrelay-bench options),
-# MEDRELAY_LOG_LEVEL [warn], JANUS_DEBUG_LEVEL [3].
+# MEDRELAY_LOG_LEVEL [warn], MEDRELAY_IO_URING (true or false: the
+# server's [media] io_uring; unset: its default), JANUS_DEBUG_LEVEL [3].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -156,6 +157,10 @@ start_medrelay() {
         echo "room_viewers = 0"
         echo "[log]"
         echo "level = ${MEDRELAY_LOG_LEVEL:-warn}"
+        if [ -n "${MEDRELAY_IO_URING:-}" ]; then
+            echo "[media]"
+            echo "io_uring = $MEDRELAY_IO_URING"
+        fi
     } >"$tmp/medrelay.conf"
     local role tokens=()
     for role in clinic viewer operator; do

@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-BUILD_PKGS="cmake make gcc pkg-config libc6-dev dpkg-dev libglib2.0-dev libnice-dev libsrtp2-dev \
+BUILD_PKGS="cmake make gcc pkg-config libc6-dev dpkg-dev libglib2.0-dev libnice-dev liburing-dev libsrtp2-dev \
 libwebsockets-dev libwebsockets-evlib-glib libssl-dev libjansson-dev \
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"

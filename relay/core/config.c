@@ -40,6 +40,7 @@ static const struct key_def keys[] = {
     {"media", "stun_port", KEY_U16, FIELD(stun_port), 1, 65535},
     {"media", "workers", KEY_UINT, FIELD(workers), 0, 64},
     {"media", "viewer_grace", KEY_UINT, FIELD(viewer_grace_s), 0, 3600},
+    {"media", "io_uring", KEY_BOOL, FIELD(io_uring), 0, 0},
     {"recording", "dir", KEY_STRING, FIELD(record_dir), 0, 0},
     {"recording", "policy", KEY_POLICY, FIELD(record_policy), 0, 0},
     {"recording", "rooms", KEY_ROOM_POLICIES, FIELD(record_rooms), 0, 0},
@@ -75,6 +76,7 @@ void mr_config_defaults(struct mr_config *cfg)
     cfg->stun_port = 3478;
     cfg->workers = 0;
     cfg->viewer_grace_s = 30;
+    cfg->io_uring = true;
     strcpy(cfg->record_dir, "./recordings");
     cfg->record_policy = MR_RECORD_ALWAYS;
     cfg->segment_minutes = 60;

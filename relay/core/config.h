@@ -42,6 +42,7 @@ struct mr_config {
     uint16_t stun_port;
     unsigned workers; /* 0: one per online CPU */
     unsigned viewer_grace_s;
+    bool io_uring; /* the fan-out sends through io_uring where there is one */
 
     /* [recording] */
     char record_dir[MR_CONFIG_PATH_MAX];

@@ -31,6 +31,11 @@ static void on_recv(NiceAgent *agent, guint stream_id, guint component_id, guint
     ice->ops->recv(ice->user, (const uint8_t *)buf, len);
 }
 
+struct mr_ice_direct *mr_ice_direct_of(struct mr_ice *ice)
+{
+    return &ice->direct;
+}
+
 /* Follows libnice's selected pair, and sizes its socket's receive buffer. */
 static void refresh_direct(struct mr_ice *ice)
 {

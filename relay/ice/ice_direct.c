@@ -107,15 +107,9 @@ static unsigned gso_run(const struct iovec *iov, unsigned n)
     return k;
 }
 
-union gso_cmsg {
-    char buf[CMSG_SPACE(sizeof(uint16_t))];
-    struct cmsghdr align;
-};
-
-/* Fills msgs with one message per run (one per datagram without GSO);
- * runs[i] is how many datagrams message i carries. Returns the count. */
-static unsigned build_msgs(const struct mr_ice_direct *d, const struct iovec *iov, unsigned n,
-                           struct mmsghdr *msgs, union gso_cmsg *ctl, uint8_t *runs)
+unsigned mr_ice_direct_build_msgs(const struct mr_ice_direct *d, const struct iovec *iov,
+                                  unsigned n, struct mmsghdr *msgs, union mr_ice_gso_cmsg *ctl,
+                                  uint8_t *runs)
 {
     unsigned m = 0;
     for (unsigned i = 0; i < n; m++) {
@@ -146,16 +140,25 @@ static unsigned build_msgs(const struct mr_ice_direct *d, const struct iovec *io
     return m;
 }
 
+bool mr_ice_direct_gso_refused(struct mr_ice_direct *d, unsigned run, int err)
+{
+    /* No UDP_SEGMENT, IPsec, a datagram longer than the route's MTU. */
+    if (run < 2 || (err != EINVAL && err != EIO && err != EOPNOTSUPP))
+        return false;
+    d->gso = false;
+    return true;
+}
+
 int mr_ice_direct_send_batch(struct mr_ice_direct *d, const struct iovec *iov, unsigned n)
 {
     struct mmsghdr msgs[MR_ICE_BATCH_MAX];
-    union gso_cmsg ctl[MR_ICE_BATCH_MAX];
+    union mr_ice_gso_cmsg ctl[MR_ICE_BATCH_MAX];
     uint8_t runs[MR_ICE_BATCH_MAX];
     if (n > MR_ICE_BATCH_MAX)
         n = MR_ICE_BATCH_MAX;
     if (n == 0)
         return 0;
-    unsigned m = build_msgs(d, iov, n, msgs, ctl, runs);
+    unsigned m = mr_ice_direct_build_msgs(d, iov, n, msgs, ctl, runs);
     int sent;
     do
         sent = sendmmsg(d->fd, msgs, m, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -168,10 +171,8 @@ int mr_ice_direct_send_batch(struct mr_ice_direct *d, const struct iovec *iov, u
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)
         return MR_EAGAIN;
-    if (runs[0] > 1 && (errno == EINVAL || errno == EIO || errno == EOPNOTSUPP)) {
-        /* The path cannot segment (no UDP_SEGMENT, IPsec, a datagram
-         * longer than the route's MTU): plain datagrams from now on. */
-        d->gso = false;
+    if (mr_ice_direct_gso_refused(d, runs[0], errno)) {
+        /* The path cannot segment: plain datagrams from now on. */
         return mr_ice_direct_send_batch(d, iov, n);
     }
     return MR_EIO;

@@ -63,4 +63,25 @@ int mr_ice_direct_send(const struct mr_ice_direct *d, const uint8_t *buf, size_t
  * took (0..n), or a negative code when not even the first one went. */
 int mr_ice_direct_send_batch(struct mr_ice_direct *d, const struct iovec *iov, unsigned n);
 
+/* The messages mr_ice_direct_send_batch sends, for a caller that sends
+ * them another way (ice_uring.c). */
+union mr_ice_gso_cmsg {
+    char buf[CMSG_SPACE(sizeof(uint16_t))];
+    struct cmsghdr align;
+};
+/* Fills msgs with one message per GSO run (one per datagram while GSO is
+ * off) of iov[0..n), addressed to d's peer, ctl[i] holding message i's
+ * UDP_SEGMENT; runs[i] is how many datagrams message i carries. The
+ * messages borrow iov, ctl and d. Returns how many messages. */
+unsigned mr_ice_direct_build_msgs(const struct mr_ice_direct *d, const struct iovec *iov,
+                                  unsigned n, struct mmsghdr *msgs, union mr_ice_gso_cmsg *ctl,
+                                  uint8_t *runs);
+/* Whether errno err on a message of run datagrams means the path cannot
+ * segment; if so, turns GSO off on d for good. */
+bool mr_ice_direct_gso_refused(struct mr_ice_direct *d, unsigned run, int err);
+
+/* The direct path of ice (defined in ice.c; for relay/ice only). */
+struct mr_ice;
+struct mr_ice_direct *mr_ice_direct_of(struct mr_ice *ice);
+
 #endif

@@ -133,6 +133,7 @@ void mr_burst_flush(struct mr_burst *b)
             }
         fan_out(s, pkts, k, b->w);
     }
+    mr_sendq_flush(b->w->sendq); /* what the fan-out left queued (io_uring) */
     for (unsigned i = 0; i < b->n; i++)
         mr_stream_unref(b->entries[i].s);
     b->n = 0;

@@ -9,8 +9,9 @@
  * worker's burst of input is handled, receiver by receiver (burst.h): each
  * receiver's packets are written into slots of the worker's send queue
  * (SRTP encrypts in place with per-subscriber keys, so a copy per
- * subscriber is unavoidable), protected there and sent at once, one
- * sendmmsg per receiver (transport/sendq.h).
+ * subscriber is unavoidable), protected there and sent: one sendmmsg per
+ * receiver, or with io_uring one submit for dozens of receivers
+ * (transport/sendq.h).
  */
 #include <string.h>
 
@@ -161,9 +162,10 @@ void mr_forward_to_receiver(struct mr_receiver *rx, const struct mr_fwd_packet *
             mr_transport_queue_rtp(rx->peer->transport, w->sendq, out, len, MR_TRANSPORT_BUF) == 0)
             sent++;
     }
-    /* This receiver's datagrams leave now, while they are in the cache;
-     * the next receiver reuses the same slots. */
-    mr_sendq_flush(w->sendq);
+    /* Without io_uring this receiver's datagrams leave now, while they
+     * are in the cache, and the next receiver reuses the same slots; with
+     * it, many receivers' leave in one submit (sendq.h). */
+    mr_sendq_receiver_done(w->sendq);
     mr_counter_add(&w->sfu.forwarded, sent);
 }
 

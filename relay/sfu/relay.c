@@ -82,7 +82,7 @@ int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_r
     mr_recorder_recover(r->recorder); /* it logs what it closed */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned n = cfg->workers ? cfg->workers : (cpus > 0 ? (unsigned)cpus : 1);
-    rc = mr_worker_pool_new(n, &r->pool);
+    rc = mr_worker_pool_new(n, cfg->io_uring, &r->pool);
     if (rc < 0)
         goto fail;
     r->sessions = g_hash_table_new(g_str_hash, g_str_equal);

@@ -31,7 +31,7 @@ static gpointer worker_main(gpointer data)
     return NULL;
 }
 
-int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
+int mr_worker_pool_new(unsigned n, bool io_uring, struct mr_worker_pool **out)
 {
     struct mr_worker_pool *pool = calloc(1, sizeof(*pool));
     if (!pool)
@@ -48,7 +48,7 @@ int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
         w->index = i;
         w->ctx = g_main_context_new();
         w->loop = g_main_loop_new(w->ctx, FALSE);
-        if (mr_sendq_new(w->ctx, &w->sendq) < 0 || mr_burst_new(w, &w->burst) < 0 ||
+        if (mr_sendq_new(w->ctx, io_uring, &w->sendq) < 0 || mr_burst_new(w, &w->burst) < 0 ||
             mr_side_loop_new(w->ctx, &w->side) < 0) {
             /* Only the threads already running are stopped by _free. */
             mr_burst_free(w->burst);
@@ -63,7 +63,10 @@ int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out)
         w->cpu_clock = (clockid_t)-1;
         w->thread = g_thread_new(name, worker_main, w);
     }
-    mr_log_info(SFU, "started %u media worker%s", n, n == 1 ? "" : "s");
+    mr_log_info(SFU, "started %u media worker%s; fan-out sends %s", n, n == 1 ? "" : "s",
+                mr_sendq_io_uring(pool->workers[0].sendq) ? "through io_uring"
+                : io_uring                                ? "with sendmmsg (no io_uring here)"
+                                                          : "with sendmmsg");
     *out = pool;
     return 0;
 }

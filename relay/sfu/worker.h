@@ -69,7 +69,7 @@ struct mr_worker_pool {
 };
 
 /* Starts n threads (n >= 1). Returns 0 or MR_ENOMEM. */
-int mr_worker_pool_new(unsigned n, struct mr_worker_pool **out);
+int mr_worker_pool_new(unsigned n, bool io_uring, struct mr_worker_pool **out);
 
 /* Stops the threads after they ran what was queued, then frees the pool. */
 void mr_worker_pool_free(struct mr_worker_pool *pool);

@@ -5,7 +5,9 @@
 #include <sys/uio.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "ice/ice.h"
+#include "ice/ice_uring.h"
 #include "transport/transport.h"
 #include "transport/transport_batch.h"
 
@@ -21,15 +23,26 @@ struct flush_source {
     struct mr_sendq *q;
 };
 
+/* A chain staged on the ring, counted after the submit. */
+struct staged_chain {
+    struct mr_transport *t;
+    int handle;
+    unsigned n;
+};
+
 struct mr_sendq {
     struct flush_source *src;
-    unsigned n; /* entries used */
+    struct mr_ice_uring *uring; /* NULL: a sendmmsg per transport */
+    unsigned n;                 /* entries used */
+    unsigned n_staged;
+    struct staged_chain staged[MR_SENDQ_SLOTS];
     struct sendq_entry entries[MR_SENDQ_SLOTS];
     uint8_t slots[MR_SENDQ_SLOTS][MR_TRANSPORT_BUF];
 };
 
 _Static_assert(MR_SENDQ_SLOTS <= INT16_MAX, "entry links are int16_t");
 _Static_assert(MR_TRANSPORT_BUF <= UINT16_MAX, "entry lengths are uint16_t");
+_Static_assert(MR_SENDQ_SLOTS <= MR_ICE_URING_DATAGRAMS, "one submit carries a full queue");
 
 /* Ready whenever something waits; the priority keeps it behind every input
  * source, so it runs once the burst is handled. */
@@ -61,11 +74,13 @@ static GSourceFuncs flush_funcs = {
     .dispatch = flush_dispatch,
 };
 
-int mr_sendq_new(GMainContext *ctx, struct mr_sendq **out)
+int mr_sendq_new(GMainContext *ctx, bool io_uring, struct mr_sendq **out)
 {
     struct mr_sendq *q = calloc(1, sizeof(*q));
     if (!q)
         return MR_ENOMEM;
+    if (io_uring && mr_ice_uring_new(&q->uring) < 0)
+        q->uring = NULL; /* not here: a sendmmsg per transport */
     /* calloc's big blocks are fresh zero pages: touch them now rather than
      * on the forwarding path. */
     memset(q->slots, 0xa5, sizeof(q->slots));
@@ -85,6 +100,7 @@ void mr_sendq_free(struct mr_sendq *q)
     mr_sendq_flush(q);
     g_source_destroy(&q->src->base);
     g_source_unref(&q->src->base);
+    mr_ice_uring_free(q->uring);
     free(q);
 }
 
@@ -107,8 +123,21 @@ void mr_sendq_commit(struct mr_sendq *q, struct mr_transport *t, struct mr_sendq
     link->last = i;
 }
 
-/* Sends one transport's chain, MR_ICE_BATCH_MAX datagrams per call. */
-static void send_chain(struct mr_sendq *q, struct mr_sendq_link *link)
+/* One batch of a chain: staged on the ring when there is one and the
+ * transport can go that way, else sent now. */
+static void send_batch(struct mr_sendq *q, struct mr_transport *t, const struct iovec *iov,
+                       unsigned n, bool stage)
+{
+    int h = stage && q->uring ? mr_transport_stage_queued(t, q->uring, iov, n) : -1;
+    if (h < 0)
+        mr_transport_send_queued(t, iov, n);
+    else
+        q->staged[q->n_staged++] = (struct staged_chain){.t = t, .handle = h, .n = n};
+}
+
+/* Sends (or stages) one transport's chain, MR_ICE_BATCH_MAX datagrams per
+ * batch. */
+static void send_chain(struct mr_sendq *q, struct mr_sendq_link *link, bool stage)
 {
     struct iovec iov[MR_ICE_BATCH_MAX];
     struct mr_transport *t = NULL;
@@ -119,25 +148,54 @@ static void send_chain(struct mr_sendq *q, struct mr_sendq_link *link)
         e->t = NULL;
         iov[n++] = (struct iovec){.iov_base = q->slots[i], .iov_len = e->len};
         if (n == MR_ICE_BATCH_MAX) {
-            mr_transport_send_queued(t, iov, n);
+            send_batch(q, t, iov, n, stage);
             n = 0;
         }
     }
     if (n)
-        mr_transport_send_queued(t, iov, n);
+        send_batch(q, t, iov, n, stage);
     link->first = link->last = -1;
+}
+
+/* Every staged chain in one submit, then each transport's count. */
+static void submit_staged(struct mr_sendq *q)
+{
+    if (q->n_staged == 0)
+        return;
+    if (mr_ice_uring_submit(q->uring) < 0)
+        mr_log_warn(ICE, "io_uring submit failed: sending with sendmmsg from now on");
+    for (unsigned i = 0; i < q->n_staged; i++) {
+        unsigned sent;
+        size_t bytes;
+        mr_ice_uring_result(q->uring, q->staged[i].handle, &sent, &bytes);
+        mr_transport_count_queued(q->staged[i].t, q->staged[i].n, sent, bytes);
+    }
+    mr_ice_uring_reset(q->uring);
+    q->n_staged = 0;
 }
 
 void mr_sendq_flush_one(struct mr_sendq *q, struct mr_sendq_link *link)
 {
     if (link->first >= 0)
-        send_chain(q, link);
+        send_chain(q, link, false);
 }
 
 void mr_sendq_flush(struct mr_sendq *q)
 {
     for (unsigned i = 0; i < q->n; i++)
         if (q->entries[i].t)
-            send_chain(q, q->entries[i].link);
+            send_chain(q, q->entries[i].link, true);
+    submit_staged(q);
     q->n = 0;
+}
+
+void mr_sendq_receiver_done(struct mr_sendq *q)
+{
+    if (!q->uring || q->n >= MR_SENDQ_URING_BATCH)
+        mr_sendq_flush(q);
+}
+
+bool mr_sendq_io_uring(const struct mr_sendq *q)
+{
+    return q->uring != NULL;
 }

@@ -8,6 +8,7 @@
 #include "core/counter.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "ice/ice_uring.h"
 #include "rtp/demux.h"
 #include "srtp/srtp.h"
 #include "transport/sendq.h"
@@ -471,16 +472,27 @@ int mr_transport_queue_rtp(struct mr_transport *t, struct mr_sendq *q, uint8_t *
     return 0;
 }
 
+void mr_transport_count_queued(struct mr_transport *t, unsigned n, unsigned sent, size_t bytes)
+{
+    COUNT(t, rtp_out, sent);
+    COUNT(t, bytes_out, bytes);
+    if (sent < n)
+        COUNT(t, send_errors, n - sent);
+}
+
 void mr_transport_send_queued(struct mr_transport *t, const struct iovec *iov, unsigned n)
 {
     unsigned sent = mr_ice_send_batch(t->ice, iov, n);
     size_t bytes = 0;
     for (unsigned i = 0; i < sent; i++)
         bytes += iov[i].iov_len;
-    COUNT(t, rtp_out, sent);
-    COUNT(t, bytes_out, bytes);
-    if (sent < n)
-        COUNT(t, send_errors, n - sent);
+    mr_transport_count_queued(t, n, sent, bytes);
+}
+
+int mr_transport_stage_queued(struct mr_transport *t, struct mr_ice_uring *u,
+                              const struct iovec *iov, unsigned n)
+{
+    return mr_ice_uring_stage(u, t->ice, iov, n);
 }
 
 int mr_transport_send_rtp(struct mr_transport *t, uint8_t *buf, size_t len, size_t cap)

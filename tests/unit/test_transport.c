@@ -521,9 +521,10 @@ static void queue_more(struct mr_sendq *q, struct peer *a, unsigned *seq, unsign
  * The send queue (transport/sendq.h): datagrams queued from two transports,
  * interleaved, leave only when the loop has nothing else to do, each
  * transport's in order and intact; a full queue flushes itself; a
- * transport freed with datagrams queued sends them first.
+ * transport freed with datagrams queued sends them first. With sendmmsg
+ * per transport, and with one io_uring submit for both.
  */
-static void test_send_queue(void)
+static void send_queue_case(bool io_uring)
 {
     struct pair p;
     struct mr_sendq *q = NULL;
@@ -534,9 +535,10 @@ static void test_send_queue(void)
     CHECK(run_until(p.ctx, both_secure, a, b));
     if (a->state != MR_TRANSPORT_SECURE || b->state != MR_TRANSPORT_SECURE)
         goto out;
-    CHECK_INT(mr_sendq_new(p.ctx, &q), MR_OK);
+    CHECK_INT(mr_sendq_new(p.ctx, io_uring, &q), MR_OK);
     if (!q)
         goto out;
+    CHECK(mr_sendq_io_uring(q) == io_uring);
 
     uint8_t early[PKT_MAX + MR_SRTP_MAX_OVERHEAD];
     size_t n = build_rtp(early, sizeof(early), 0, 1);
@@ -596,5 +598,17 @@ out:
     pair_free(&p);
 }
 
+static void test_send_queue(void)
+{
+    send_queue_case(false);
+}
+
+/* This machine's kernel has io_uring (kernel.io_uring_disabled = 0): the
+ * queue must use it. */
+static void test_send_queue_io_uring(void)
+{
+    send_queue_case(true);
+}
+
 MR_TEST_MAIN(MR_TEST(test_media_both_ways), MR_TEST(test_wrong_fingerprint),
-             MR_TEST(test_send_queue))
+             MR_TEST(test_send_queue), MR_TEST(test_send_queue_io_uring))
