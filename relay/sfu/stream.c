@@ -235,7 +235,10 @@ void mr_stream_remove_receiver(struct mr_stream *s, struct mr_receiver *rx)
     if (!rx->attached)
         return;
     rx->attached = false;
-    g_ptr_array_remove_fast(s->subscribers, rx);
+    /* In order, not by moving the last one into the gap: the fan-out
+     * serves receivers in the order they joined, so one leaving never
+     * sends the newest viewer to the front and everyone after it back. */
+    g_ptr_array_remove(s->subscribers, rx);
 }
 
 void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
