@@ -59,7 +59,7 @@ struct mr_bench_result {
     struct mr_test_latency lat_video, lat_audio; /* the latency subscribers */
     struct mr_test_latency lat_bulk_video;       /* the others, up to a tick late */
     /* Each latency subscriber's own video figures, by its place in the join
-     * order (1-based), which is the order the relay's fan-out sends in. */
+     * order (1-based). */
     struct mr_bench_place {
         unsigned place;
         struct mr_test_latency video;

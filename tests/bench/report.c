@@ -16,13 +16,13 @@ static double loss_pct(const struct mr_bench_result *r)
     return total ? 100.0 * (double)r->lost / (double)total : 0.0;
 }
 
-/* Video latency of each latency subscriber, by its place in the fan-out. */
+/* Video latency of each latency subscriber, by its place in the join order. */
 static void print_places(FILE *f, const struct mr_bench_result *r)
 {
     for (unsigned k = 0; k < r->latency_subs && k < MR_BENCH_MAX_LAT; k++) {
         const struct mr_bench_place *pl = &r->lat_places[k];
         char what[40];
-        snprintf(what, sizeof(what), "  video at fan-out place %u", pl->place);
+        snprintf(what, sizeof(what), "  video, subscriber joined %u.", pl->place);
         fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms\n", what, ms(pl->video.p50_us),
                 ms(pl->video.p99_us), ms(pl->video.max_us));
     }
