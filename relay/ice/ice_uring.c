@@ -47,6 +47,15 @@ int mr_ice_uring_new(struct mr_ice_uring **out)
         free(u);
         return rc == -ENOMEM ? MR_ENOMEM : MR_ENOTSUP;
     }
+    /* Linux 5.1 and 5.2 have io_uring but no sendmsg in it: every request
+     * would fail, and the datagrams with it. */
+    struct io_uring_probe *probe = io_uring_get_probe_ring(&u->ring);
+    bool sendmsg = probe && io_uring_opcode_supported(probe, IORING_OP_SENDMSG);
+    io_uring_free_probe(probe);
+    if (!sendmsg) {
+        mr_ice_uring_free(u);
+        return MR_ENOTSUP;
+    }
     *out = u;
     return 0;
 }
