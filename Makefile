@@ -60,22 +60,26 @@ bench: build
 # medrelay and Debian's Janus 1.1.2 (VideoRoom) side by side: the same veth
 # pair, load and cipher (AES_CM_128_HMAC_SHA1_80), BENCH_ROUNDS rounds per
 # subscriber count; Janus on Debian's libsrtp2 (NSS) and again on the one the
-# build made on OpenSSL (BENCH_JANUS_SRTP). Prints the medians and the ratios
-# medrelay/Janus and plots all in tests/artifacts/bench/bench-compare.png.
-# About 35 s a run: 18 runs by default.
+# build made on OpenSSL (BENCH_JANUS_SRTP), each with its default threads (a
+# loop per handle) and with event_loops = 2 (BENCH_JANUS_LOOPS; 0: default).
+# Prints the medians and the ratios medrelay/Janus and plots all in
+# tests/artifacts/bench/bench-compare.png. About 35 s a run: 30 runs by default.
 BENCH_COMPARE_SUBS ?= 50,200
 BENCH_ROUNDS ?= 3
 BENCH_JANUS_SRTP ?= system openssl
+BENCH_JANUS_LOOPS ?= 0 2
 BENCH_OUT ?= tests/artifacts/bench
 bench-compare: build
 	@scripts/deps.sh bench
 	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target medrelay --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
-	-@for s in $(BENCH_JANUS_SRTP); do BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target janus --janus-srtp $$s \
-		--sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS); done
+	-@for s in $(BENCH_JANUS_SRTP); do for l in $(BENCH_JANUS_LOOPS); do \
+		BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target janus --janus-srtp $$s --janus-loops $$l \
+		--sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS); done; done
 	@set -e; cd $(BENCH_OUT); csvs="bench-medrelay-veth.csv"; \
-	for s in $(BENCH_JANUS_SRTP); do \
-		if [ $$s = system ]; then csvs="$$csvs bench-janus-veth.csv"; else csvs="$$csvs bench-janus-veth-srtp-$$s.csv"; fi; \
-	done; \
+	for s in $(BENCH_JANUS_SRTP); do for l in $(BENCH_JANUS_LOOPS); do \
+		c=bench-janus-veth; [ $$s = system ] || c=$$c-srtp-$$s; [ $$l = 0 ] || c=$$c-loops$$l; \
+		csvs="$$csvs $$c.csv"; \
+	done; done; \
 	(head -n 1 bench-medrelay-veth.csv; for c in $$csvs; do tail -n +2 $$c; done) >bench-compare.csv; \
 	gnuplot -e "csv='bench-compare.csv'; png='bench-compare.png'" $(CURDIR)/tests/bench/plot.gp; \
 	python3 $(CURDIR)/tests/bench/compare.py $$csvs

@@ -3,7 +3,8 @@
 # `make bench-compare`).
 #
 #   scripts/bench.sh [--target medrelay|janus] [--janus-srtp system|openssl]
-#                    [--loopback] [--sweep N,N,...] [--out DIR] [-- medrelay-bench options]
+#                    [--janus-loops N] [--loopback] [--sweep N,N,...] [--out DIR]
+#                    [-- medrelay-bench options]
 #
 # By default the server and the benchmark run in two network namespaces
 # joined by a veth pair (server 10.77.0.1, peers 10.77.0.2), the path
@@ -19,6 +20,9 @@
 # only, ICE on the veth only, no session timeout. --janus-srtp openssl runs it
 # on the libsrtp2 the build made on OpenSSL (LD_LIBRARY_PATH), as medrelay
 # uses, instead of Debian's on NSS; the reports are labelled veth-srtp-openssl.
+# --janus-loops N gives Janus N event loops (event_loops, its option for
+# spreading handles over threads; default: one thread per handle's loop),
+# labelled -loopsN.
 #
 # --sweep runs one measurement per subscriber count and writes
 # DIR/bench-<target>-<label>.csv, plotted (gnuplot) into the .png beside it.
@@ -38,6 +42,7 @@ BENCH=$BUILD_DIR/tests/bench/medrelay-bench
 mode=veth
 target=medrelay
 janus_srtp=system
+janus_loops=0
 sweep=""
 out=tests/artifacts/bench
 while [ $# -gt 0 ]; do
@@ -46,10 +51,11 @@ while [ $# -gt 0 ]; do
         --veth) mode=veth ;;
         --target) target=$2; shift ;;
         --janus-srtp) janus_srtp=$2; shift ;;
+        --janus-loops) janus_loops=$2; shift ;;
         --sweep) sweep=$2; shift ;;
         --out) out=$2; shift ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
@@ -194,6 +200,7 @@ start_janus() {
         echo "    loggers_folder = \"$j/loggers\""
         echo "    debug_level = ${JANUS_DEBUG_LEVEL:-3}"
         echo "    session_timeout = 0"
+        [ "$janus_loops" -gt 0 ] && echo "    event_loops = $janus_loops"
         echo "}"
         echo "media: { rtp_port_range = \"20000-40000\" }"
         echo "nat: { ice_enforce_list = \"mrb-srv\" }"
@@ -218,6 +225,7 @@ echo "bench.sh: $target (pid $server_pid) on $srv_ip:$port over $mode; peers on 
 # --- The benchmark ------------------------------------------------------------
 label=$mode
 [ "$target" = janus ] && [ "$janus_srtp" = openssl ] && label=$mode-srtp-openssl
+[ "$target" = janus ] && [ "$janus_loops" -gt 0 ] && label=$label-loops$janus_loops
 args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$label")
 if [ -n "$sweep" ]; then
     csv="$out/bench-$target-$label.csv"
