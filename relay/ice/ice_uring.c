@@ -18,7 +18,7 @@
 struct staged {
     struct mr_ice_direct *d;
     unsigned first_msg, n_msgs;
-    unsigned first_iov, n_iov;
+    unsigned first_iov;
     unsigned sent;
     size_t bytes;
 };
@@ -84,8 +84,8 @@ int mr_ice_uring_stage_direct(struct mr_ice_uring *u, struct mr_ice_direct *d,
     memcpy(v, iov, n * sizeof(*iov));
     unsigned m = mr_ice_direct_build_msgs(d, v, n, &u->msgs[u->n_msgs], &u->ctl[u->n_msgs],
                                           &u->runs[u->n_msgs]);
-    u->staged[u->n_staged] = (struct staged){
-        .d = d, .first_msg = u->n_msgs, .n_msgs = m, .first_iov = u->n_iov, .n_iov = n};
+    u->staged[u->n_staged] =
+        (struct staged){.d = d, .first_msg = u->n_msgs, .n_msgs = m, .first_iov = u->n_iov};
     u->n_msgs += m;
     u->n_iov += n;
     return (int)u->n_staged++;
