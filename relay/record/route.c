@@ -223,11 +223,18 @@ static void late(struct mr_recording *rec, unsigned i, GstBuffer *buf)
     mr_log_debug(RECORD, "rec %s: track %u: frame before the file's start dropped", rec->id, i);
 }
 
-static bool due(const struct mr_recording *rec, const struct mr_rec_seg *s)
+/* Whether segment s is full, with a buffer at pts arriving. The buffer's
+ * own time counts as well as what the segment holds: a video key frame
+ * exactly one limit after the segment's start would otherwise cut or not
+ * depending on whether the audio up to it happened to arrive first (video
+ * ends count at their start), and the cut would slip by a key-frame
+ * interval. */
+static bool due(const struct mr_recording *rec, const struct mr_rec_seg *s, GstClockTime pts)
 {
     const struct mr_record_config *cfg = &rec->r->cfg;
+    GstClockTime held = MAX(s->max_end, pts - s->base);
     return (cfg->segment_bytes && s->bytes_in >= cfg->segment_bytes) ||
-           (cfg->segment_seconds && s->max_end >= cfg->segment_seconds * GST_SECOND);
+           (cfg->segment_seconds && held >= cfg->segment_seconds * GST_SECOND);
 }
 
 static bool video_open(const struct mr_recording *rec, const struct mr_rec_seg *s)
@@ -266,7 +273,7 @@ static void route(struct mr_recording *rec, unsigned i, GstBuffer *buf, bool key
     } else if (s->need_key[i] && !key) {
         want_key(rec);
         return;
-    } else if (due(rec, s)) {
+    } else if (due(rec, s, pts)) {
         cut = video_open(rec, s) ? is_video(rec, i) && key : true;
         if (!cut)
             want_key(rec);
