@@ -4,10 +4,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "sfu/burst.h"
 #include "sfu/side_loop.h"
+
+/*
+ * The turn clock: a source that is never ready, checked first in every turn
+ * of the worker's main context, right after its poll, so turn_started_us
+ * says when the turn's dispatching began. libnice reads a publisher's
+ * socket until it is empty in one dispatch; how long ago the turn began is
+ * how long everything else on the worker has waited.
+ */
+struct turn_clock {
+    GSource base;
+    struct mr_worker *w;
+};
+
+static gboolean turn_clock_check(GSource *base)
+{
+    struct turn_clock *c = (struct turn_clock *)base;
+    c->w->turn_started_us = mr_clock_mono_us();
+    return FALSE;
+}
+
+static gboolean turn_clock_dispatch(GSource *base, GSourceFunc cb, gpointer data)
+{
+    (void)base;
+    (void)cb;
+    (void)data;
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs turn_clock_funcs = {.check = turn_clock_check, .dispatch = turn_clock_dispatch};
+
+static GSource *turn_clock_new(struct mr_worker *w)
+{
+    GSource *src = g_source_new(&turn_clock_funcs, sizeof(struct turn_clock));
+    ((struct turn_clock *)src)->w = w;
+    /* First in the check, whatever else is ready. */
+    g_source_set_priority(src, G_PRIORITY_HIGH);
+    g_source_set_name(src, "medrelay turn clock");
+    g_source_attach(src, w->ctx);
+    return src;
+}
 
 static gpointer worker_main(gpointer data)
 {
@@ -16,6 +57,7 @@ static gpointer worker_main(gpointer data)
     if (pthread_getcpuclockid(pthread_self(), &clock) == 0)
         __atomic_store_n(&w->cpu_clock, clock, __ATOMIC_RELEASE);
     g_main_context_push_thread_default(w->ctx);
+    w->turn_started_us = mr_clock_mono_us();
     mr_side_loop_acquire(w->side);
     g_main_loop_run(w->loop);
     /* Run what was queued before the quit, so nothing leaks. */
@@ -27,6 +69,9 @@ static gpointer worker_main(gpointer data)
     w->sendq = NULL;
     mr_side_loop_free(w->side);
     w->side = NULL;
+    g_source_destroy(w->turn_clock);
+    g_source_unref(w->turn_clock);
+    w->turn_clock = NULL;
     g_main_context_pop_thread_default(w->ctx);
     return NULL;
 }
@@ -59,6 +104,7 @@ int mr_worker_pool_new(unsigned n, bool io_uring, struct mr_worker_pool **out)
             mr_worker_pool_free(pool);
             return MR_ENOMEM;
         }
+        w->turn_clock = turn_clock_new(w);
         snprintf(name, sizeof(name), "mr-media-%u", i);
         w->cpu_clock = (clockid_t)-1;
         w->thread = g_thread_new(name, worker_main, w);

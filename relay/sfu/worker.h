@@ -61,6 +61,11 @@ struct mr_worker {
     /* Where subscribers' agents live, out of the publishers' way
      * (side_loop.h). */
     struct mr_side_loop *side;
+    /* When the main context last began a turn: a dispatch that has run
+     * long since (a publisher's backlog read to its end) keeps the side
+     * loop and every timer waiting (overload.c). Worker thread only. */
+    int64_t turn_started_us;
+    GSource *turn_clock;
 };
 
 struct mr_worker_pool {
