@@ -88,8 +88,11 @@ int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_r
     r->sessions = g_hash_table_new(g_str_hash, g_str_equal);
     r->streams = g_hash_table_new(g_str_hash, g_str_equal);
     r->rooms = g_hash_table_new(g_str_hash, g_str_equal);
-    mr_log_info(SRTP, "%s with %s crypto%s; DTLS certificate sha-256 %s", mr_srtp_version(),
-                mr_srtp_backend(), mr_srtp_keyed_hmac() ? ", HMAC-SHA1 on keyed states" : "",
+    mr_log_info(SRTP,
+                "%s with %s crypto%s, AES-CM RTP to viewers protected directly on OpenSSL; DTLS "
+                "certificate sha-256 %s",
+                mr_srtp_version(), mr_srtp_backend(),
+                mr_srtp_keyed_hmac() ? ", HMAC-SHA1 on keyed states" : "",
                 mr_dtls_identity_fingerprint(r->identity));
     *out = r;
     return 0;
@@ -363,8 +366,7 @@ void mr_relay_cancel(struct mr_relay *r, uint64_t ticket)
     }
 }
 
-int mr_relay_session_info(struct mr_relay *r, const char *session_id,
-                          struct mr_session_info *out)
+int mr_relay_session_info(struct mr_relay *r, const char *session_id, struct mr_session_info *out)
 {
     struct mr_session *s = g_hash_table_lookup(r->sessions, session_id);
     if (!s || s->ticket)
@@ -400,8 +402,7 @@ static bool asks_restart(const struct mr_session *s, const struct mr_sdp_frag *f
 }
 
 static int start_restart(struct mr_relay *r, struct mr_session *s, const struct mr_sdp_frag *f,
-                         mr_session_cb cb, void *user, uint64_t *ticket, char *detail,
-                         size_t dlen)
+                         mr_session_cb cb, void *user, uint64_t *ticket, char *detail, size_t dlen)
 {
     if (s->restart_ticket) {
         snprintf(detail, dlen, "an ICE restart of this session is already under way");
@@ -528,8 +529,7 @@ struct peer_note {
     char ice_ufrag[MR_ICE_CRED_MAX];
 };
 
-static struct mr_session_result result_of(const struct mr_session *s,
-                                          const struct peer_note *n)
+static struct mr_session_result result_of(const struct mr_session *s, const struct peer_note *n)
 {
     return (struct mr_session_result){
         .err = n->err,

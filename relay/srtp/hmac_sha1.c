@@ -15,7 +15,7 @@
 #include <srtp2/auth.h>
 #include <srtp2/srtp.h>
 
-#define BLOCK 64 /* SHA-1 block size (RFC 2104's B) */
+#define BLOCK  64 /* SHA-1 block size (RFC 2104's B) */
 #define DIGEST SHA_DIGEST_LENGTH
 
 /*
@@ -24,9 +24,51 @@
  * of the inner one (a 96-byte struct copy).
  */
 struct hmac_state {
-    SHA_CTX inner_keyed, outer_keyed;
+    struct mr_hmac_sha1 keyed;
     SHA_CTX running;
 };
+
+bool mr_hmac_sha1_key(struct mr_hmac_sha1 *h, const uint8_t *key, size_t key_len)
+{
+    uint8_t k[BLOCK] = {0}, pad[BLOCK];
+    /* Keys longer than a block are hashed first (RFC 2104 §2). */
+    if (key_len > BLOCK)
+        SHA1(key, key_len, k);
+    else
+        memcpy(k, key, key_len);
+    for (int i = 0; i < BLOCK; i++)
+        pad[i] = k[i] ^ 0x36;
+    int ok = SHA1_Init(&h->inner_keyed) && SHA1_Update(&h->inner_keyed, pad, BLOCK);
+    for (int i = 0; i < BLOCK; i++)
+        pad[i] = k[i] ^ 0x5c;
+    ok = ok && SHA1_Init(&h->outer_keyed) && SHA1_Update(&h->outer_keyed, pad, BLOCK);
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    return ok;
+}
+
+/* The inner hash done (running holds it): the outer one, into tag. */
+static bool finish(const struct mr_hmac_sha1 *h, SHA_CTX *running, uint8_t *tag, size_t tag_len)
+{
+    uint8_t digest[DIGEST];
+    int ok = SHA1_Final(digest, running);
+    *running = h->outer_keyed;
+    ok = ok && SHA1_Update(running, digest, DIGEST) && SHA1_Final(digest, running);
+    if (ok)
+        memcpy(tag, digest, tag_len);
+    OPENSSL_cleanse(digest, sizeof(digest));
+    return ok;
+}
+
+bool mr_hmac_sha1_tag(const struct mr_hmac_sha1 *h, const uint8_t *a, size_t a_len,
+                      const uint8_t *b, size_t b_len, uint8_t *tag, size_t tag_len)
+{
+    if (tag_len > DIGEST)
+        return false;
+    SHA_CTX running = h->inner_keyed;
+    int ok = SHA1_Update(&running, a, a_len) && (!b_len || SHA1_Update(&running, b, b_len));
+    return ok && finish(h, &running, tag, tag_len);
+}
 
 static const srtp_auth_type_t hmac_sha1_type;
 
@@ -61,29 +103,16 @@ static srtp_err_status_t hmac_dealloc(srtp_auth_t *a)
 static srtp_err_status_t hmac_init(void *statev, const uint8_t *key, int key_len)
 {
     struct hmac_state *h = statev;
-    uint8_t k[BLOCK] = {0}, pad[BLOCK];
     if (key_len < 0)
         return srtp_err_status_bad_param;
-    /* Keys longer than a block are hashed first (RFC 2104 §2). */
-    if (key_len > BLOCK)
-        SHA1(key, (size_t)key_len, k);
-    else
-        memcpy(k, key, (size_t)key_len);
-    for (int i = 0; i < BLOCK; i++)
-        pad[i] = k[i] ^ 0x36;
-    int ok = SHA1_Init(&h->inner_keyed) && SHA1_Update(&h->inner_keyed, pad, BLOCK);
-    for (int i = 0; i < BLOCK; i++)
-        pad[i] = k[i] ^ 0x5c;
-    ok = ok && SHA1_Init(&h->outer_keyed) && SHA1_Update(&h->outer_keyed, pad, BLOCK);
-    OPENSSL_cleanse(k, sizeof(k));
-    OPENSSL_cleanse(pad, sizeof(pad));
-    return ok ? srtp_err_status_ok : srtp_err_status_init_fail;
+    return mr_hmac_sha1_key(&h->keyed, key, (size_t)key_len) ? srtp_err_status_ok
+                                                             : srtp_err_status_init_fail;
 }
 
 static srtp_err_status_t hmac_start(void *statev)
 {
     struct hmac_state *h = statev;
-    h->running = h->inner_keyed;
+    h->running = h->keyed.inner_keyed;
     return srtp_err_status_ok;
 }
 
@@ -101,16 +130,11 @@ static srtp_err_status_t hmac_compute(void *statev, const uint8_t *msg, int len,
                                       uint8_t *tag)
 {
     struct hmac_state *h = statev;
-    uint8_t digest[DIGEST];
     if (len < 0 || tag_len < 0 || tag_len > DIGEST)
         return srtp_err_status_bad_param;
-    int ok = SHA1_Update(&h->running, msg, (size_t)len) && SHA1_Final(digest, &h->running);
-    h->running = h->outer_keyed;
-    ok = ok && SHA1_Update(&h->running, digest, DIGEST) && SHA1_Final(digest, &h->running);
-    if (!ok)
-        return srtp_err_status_auth_fail;
-    memcpy(tag, digest, (size_t)tag_len);
-    return srtp_err_status_ok;
+    bool ok = SHA1_Update(&h->running, msg, (size_t)len) &&
+              finish(&h->keyed, &h->running, tag, (size_t)tag_len);
+    return ok ? srtp_err_status_ok : srtp_err_status_auth_fail;
 }
 
 /* RFC 2202 §3, test cases 1, 2, 3 and 6 (a key longer than a block). */
@@ -125,11 +149,11 @@ static const uint8_t tag2[20] = {0xef, 0xfc, 0xdf, 0x6a, 0xe5, 0xeb, 0x2f, 0xa2,
                                  0x16, 0xd5, 0xf1, 0x84, 0xdf, 0x9c, 0x25, 0x9a, 0x7c, 0x79};
 static const uint8_t key3[20] = {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa,
                                  0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa};
-static const uint8_t data3[50] = {
-    0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
-    0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
-    0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
-    0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd};
+static const uint8_t data3[50] = {0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                  0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                  0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                  0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd,
+                                  0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd};
 static const uint8_t tag3[20] = {0x12, 0x5d, 0x73, 0x42, 0xb9, 0xac, 0x11, 0xcd, 0x91, 0xa3,
                                  0x9a, 0xf4, 0x8a, 0xa1, 0x7b, 0x4f, 0x63, 0xf1, 0x75, 0xd3};
 static uint8_t key6[80]; /* 0xaa x 80, filled at installation */
@@ -137,18 +161,25 @@ static const uint8_t data6[] = "Test Using Larger Than Block-Size Key - Hash Key
 static const uint8_t tag6[20] = {0xaa, 0x4a, 0xe5, 0xe1, 0x52, 0x72, 0xd0, 0x0e, 0x95, 0x70,
                                  0x56, 0x37, 0xce, 0x8a, 0x3b, 0x55, 0xed, 0x40, 0x21, 0x12};
 
-static const srtp_auth_test_case_t case6 = {sizeof(key6), key6, sizeof(data6) - 1, data6,
-                                            sizeof(tag6), tag6, NULL};
+static const srtp_auth_test_case_t case6 = {
+    sizeof(key6), key6, sizeof(data6) - 1, data6, sizeof(tag6), tag6, NULL};
 static const srtp_auth_test_case_t case3 = {sizeof(key3), key3, sizeof(data3), data3,
                                             sizeof(tag3), tag3, &case6};
-static const srtp_auth_test_case_t case2 = {sizeof(key2) - 1, key2, sizeof(data2) - 1, data2,
-                                            sizeof(tag2), tag2, &case3};
-static const srtp_auth_test_case_t case1 = {sizeof(key1), key1, sizeof(data1) - 1, data1,
-                                            sizeof(tag1), tag1, &case2};
+static const srtp_auth_test_case_t case2 = {
+    sizeof(key2) - 1, key2, sizeof(data2) - 1, data2, sizeof(tag2), tag2, &case3};
+static const srtp_auth_test_case_t case1 = {
+    sizeof(key1), key1, sizeof(data1) - 1, data1, sizeof(tag1), tag1, &case2};
 
 static const srtp_auth_type_t hmac_sha1_type = {
-    hmac_alloc,  hmac_dealloc, hmac_init, hmac_compute, hmac_update, hmac_start,
-    "HMAC-SHA1 with keyed states (medrelay)", &case1, SRTP_HMAC_SHA1,
+    hmac_alloc,
+    hmac_dealloc,
+    hmac_init,
+    hmac_compute,
+    hmac_update,
+    hmac_start,
+    "HMAC-SHA1 with keyed states (medrelay)",
+    &case1,
+    SRTP_HMAC_SHA1,
 };
 
 bool mr_srtp_install_hmac_sha1(void)

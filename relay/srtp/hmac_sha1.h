@@ -15,6 +15,25 @@
 #define MR_SRTP_HMAC_SHA1_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/sha.h>
+
+/* A key's HMAC-SHA1 states (RFC 2104): SHA-1 after the key ^ ipad block,
+ * and after the key ^ opad block. As secret as the key. */
+struct mr_hmac_sha1 {
+    SHA_CTX inner_keyed, outer_keyed;
+};
+
+/* Keys h (keys longer than a block are hashed first). False if SHA-1
+ * failed. */
+bool mr_hmac_sha1_key(struct mr_hmac_sha1 *h, const uint8_t *key, size_t key_len);
+
+/* The first tag_len (<= 20) bytes of HMAC(key, a || b). False if SHA-1
+ * failed. */
+bool mr_hmac_sha1_tag(const struct mr_hmac_sha1 *h, const uint8_t *a, size_t a_len,
+                      const uint8_t *b, size_t b_len, uint8_t *tag, size_t tag_len);
 
 /*
  * Replaces libsrtp's HMAC-SHA1 authentication type with this one through

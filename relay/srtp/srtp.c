@@ -9,11 +9,13 @@
 
 #include "core/error.h"
 #include "srtp/hmac_sha1.h"
+#include "srtp/srtp_send.h"
 #include "srtp/srtp_backend.h"
 
 struct mr_srtp {
     srtp_t in;
-    srtp_t out;
+    srtp_t out;                  /* RTCP, and RTP under GCM */
+    struct mr_srtp_sender *send; /* RTP under AES-CM (srtp_send.h) */
 };
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
@@ -119,10 +121,17 @@ int mr_srtp_new(enum mr_srtp_profile profile, const uint8_t *local_key_salt,
     rc = make_context(profile, local_key_salt, false, &s->out);
     if (rc < 0)
         goto fail_out;
+    if (profile == MR_SRTP_AES128_CM_SHA1_80) {
+        rc = mr_srtp_sender_new(local_key_salt, &s->send);
+        if (rc < 0)
+            goto fail_send;
+    }
     *out = s;
     return 0;
 
     /* ERRORS */
+fail_send:
+    srtp_dealloc(s->out);
 fail_out:
     srtp_dealloc(s->in);
 fail_in:
@@ -136,6 +145,7 @@ void mr_srtp_free(struct mr_srtp *s)
         return;
     srtp_dealloc(s->in);
     srtp_dealloc(s->out);
+    mr_srtp_sender_free(s->send);
     free(s);
 }
 
@@ -159,6 +169,8 @@ int mr_srtp_protect_rtp(struct mr_srtp *s, uint8_t *buf, size_t *len, size_t cap
 {
     if (cap < *len + MR_SRTP_MAX_OVERHEAD || *len > INT32_MAX)
         return MR_ENOSPC;
+    if (s->send)
+        return mr_srtp_sender_protect(s->send, buf, len, cap);
     int n = (int)*len;
     int rc = map_status(srtp_protect(s->out, buf, &n));
     if (rc == 0)
