@@ -563,9 +563,25 @@ static void compute(struct run *r, const struct reading *a, const struct reading
     res->server_rcvbuf_errors = b->server_udp.rcvbuf_errors - a->server_udp.rcvbuf_errors;
     res->server_sndbuf_errors = b->server_udp.sndbuf_errors - a->server_udp.sndbuf_errors;
     res->bench_rcvbuf_errors = b->bench_udp.rcvbuf_errors - a->bench_udp.rcvbuf_errors;
+}
+
+/*
+ * RSS per subscriber, counted from the server's RSS before its first
+ * subscriber ever (the first run's, with its publishers up), not from this
+ * run's start: a server keeps the memory earlier runs freed and reuses it,
+ * so counting from the run's start saw only the growth past the previous
+ * high-water mark (a sweep's later rounds showed 8-36 KiB where a fresh
+ * server needs about 100). A sweep goes up in N, so this counts each run's
+ * subscribers' whole footprint, and at worst the publishers' of earlier
+ * runs as well.
+ */
+static void per_subscriber_rss(struct mr_bench_result *res, uint64_t *base_kib)
+{
+    if (!*base_kib)
+        *base_kib = res->rss_before_kib;
+    res->rss_base_kib = *base_kib;
     res->rss_per_sub_kib =
-        r->n_subs ? ((double)res->rss_end_kib - (double)res->rss_before_kib) / (double)r->n_subs
-                  : 0;
+        res->subs ? ((double)res->rss_end_kib - (double)*base_kib) / (double)res->subs : 0;
 }
 
 /* --- One run ------------------------------------------------------------- */
@@ -692,6 +708,7 @@ int main(int argc, char **argv)
     if (mr_bench_find_server(&o, &pid) < 0)
         return 1;
     int status = 0;
+    uint64_t rss_base_kib = 0;
     const char *prefix = o.room_prefix;
     char room[64];
     for (unsigned s = 0, run = 1; s < o.n_subs; s++) {
@@ -709,6 +726,7 @@ int main(int argc, char **argv)
                 status = 1;
                 continue;
             }
+            per_subscriber_rss(&res, &rss_base_kib);
             mr_bench_print_table(stdout, &o, &res);
             mr_bench_print_json(stdout, &o, &res);
             if (res.subs_ok < res.subs || res.forwarded == 0 || res.failure[0])

@@ -53,6 +53,9 @@ struct mr_bench_result {
     double server_forwarded; /* the server's own count, < 0: not known */
     double cpu_us_per_pkt, pps, server_cpu_pct, bench_cpu_pct;
     uint64_t rss_before_kib, rss_after_kib, rss_end_kib;
+    /* rss_before_kib of the first run on this server: what each run's
+     * per-subscriber figure is counted from (main in bench.c). */
+    uint64_t rss_base_kib;
     double rss_per_sub_kib;
     /* Delivery. */
     unsigned latency_subs;
@@ -64,7 +67,7 @@ struct mr_bench_result {
         unsigned place;
         struct mr_test_latency video;
     } lat_places[MR_BENCH_MAX_LAT];
-    uint64_t pub_sent;                           /* packets the publishers sent */
+    uint64_t pub_sent; /* packets the publishers sent */
     uint64_t lost, seq_jumps, srtp_errors, worst_sub_lost;
     unsigned subs_with_loss;
     uint64_t server_rcvbuf_errors, bench_rcvbuf_errors, server_sndbuf_errors;

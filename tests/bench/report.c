@@ -67,7 +67,8 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
                     : 0.0);
     fprintf(f, "  %-34s %.1f MiB before subscribers, %.1f after, %.1f at the end\n", "server RSS",
             r->rss_before_kib / 1024.0, r->rss_after_kib / 1024.0, r->rss_end_kib / 1024.0);
-    fprintf(f, "  %-34s %.1f KiB\n", "RSS per subscriber", r->rss_per_sub_kib);
+    fprintf(f, "  %-34s %.1f KiB  (from %.1f MiB before the server's first subscriber)\n",
+            "RSS per subscriber", r->rss_per_sub_kib, r->rss_base_kib / 1024.0);
     fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms  (%llu samples, %u subscribers)\n",
             "transit latency video", ms(r->lat_video.p50_us), ms(r->lat_video.p99_us),
             ms(r->lat_video.max_us), (unsigned long long)r->lat_video.n, r->latency_subs);
@@ -100,7 +101,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             "\"forwarded_packets\":%llu,\"server_forwarded_packets\":%.0f,"
             "\"cpu_us_per_packet\":%.4f,\"forwarded_pps\":%.1f,\"server_cpu_pct\":%.2f,"
             "\"bench_cpu_pct\":%.2f,\"rss_before_kib\":%llu,\"rss_after_kib\":%llu,"
-            "\"rss_end_kib\":%llu,\"rss_per_subscriber_kib\":%.2f,"
+            "\"rss_end_kib\":%llu,\"rss_base_kib\":%llu,\"rss_per_subscriber_kib\":%.2f,"
             "\"latency_video_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld,\"n\":%llu},"
             "\"latency_audio_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld,\"n\":%llu},"
             "\"latency_subscribers\":%u,\"tick_us\":%u,"
@@ -113,12 +114,12 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             o->fps, r->window_s, r->cipher, r->server_cpu_s, (unsigned long long)r->forwarded,
             r->server_forwarded, r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, r->bench_cpu_pct,
             (unsigned long long)r->rss_before_kib, (unsigned long long)r->rss_after_kib,
-            (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
-            (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
-            (unsigned long long)r->lat_video.n, (long long)r->lat_audio.p50_us,
-            (long long)r->lat_audio.p99_us, (long long)r->lat_audio.max_us,
-            (unsigned long long)r->lat_audio.n, r->latency_subs, o->tick_us,
-            (long long)r->lat_bulk_video.p50_us, (long long)r->lat_bulk_video.p99_us,
+            (unsigned long long)r->rss_end_kib, (unsigned long long)r->rss_base_kib,
+            r->rss_per_sub_kib, (long long)r->lat_video.p50_us, (long long)r->lat_video.p99_us,
+            (long long)r->lat_video.max_us, (unsigned long long)r->lat_video.n,
+            (long long)r->lat_audio.p50_us, (long long)r->lat_audio.p99_us,
+            (long long)r->lat_audio.max_us, (unsigned long long)r->lat_audio.n, r->latency_subs,
+            o->tick_us, (long long)r->lat_bulk_video.p50_us, (long long)r->lat_bulk_video.p99_us,
             (long long)r->lat_bulk_video.max_us, (unsigned long long)r->pub_sent,
             (unsigned long long)r->lost, loss_pct(r), r->subs_with_loss,
             (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
