@@ -1,4 +1,5 @@
 /* medrelay: WHIP/WHEP signaling and SRTP media relay. */
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,16 @@ int main(int argc, char **argv)
     /* Recordings, sidecars and the audit trail are medical records: no
      * file of ours is ever readable by other users. */
     umask(027);
+    /* libnice gives every ICE agent two 64 KiB receive buffers (UDP and
+     * RFC 4571 framing), of which a UDP viewer touches a page or two. From
+     * the heap they sit among pages that are in use, and freed ones get
+     * reused for them; as their own mappings only the touched pages count.
+     * Measured at 1 -> 200 on fresh servers over veth: 105-109 -> 89 KiB of
+     * RSS per subscriber, CPU per packet unchanged. Nothing on the packet
+     * path allocates at all. */
+#ifdef M_MMAP_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 60 * 1024);
+#endif
     mr_log_init();
     int rc = mr_cli_parse(argc, argv, &cli);
     if (rc != 0)
