@@ -24,8 +24,10 @@
 # spreading handles over threads; default: one thread per handle's loop),
 # labelled -loopsN.
 #
-# --sweep runs one measurement per subscriber count and writes
-# DIR/bench-<target>-<label>.csv, plotted (gnuplot) into the .png beside it.
+# --sweep runs one measurement per subscriber count (and per round, with
+# --rounds R among the options), each against a server started for it, and
+# writes DIR/bench-<target>-<label>.csv, plotted (gnuplot) into the .png
+# beside it.
 # Other options go to medrelay-bench (see --help there), e.g.
 #   scripts/bench.sh -- --subs 50 --seconds 20
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
@@ -84,15 +86,19 @@ ns_srv="mrb-srv-$$"
 ns_cli="mrb-cli-$$"
 server_pid=""
 label=""
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
+stop_server() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
         kill -TERM "$server_pid" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
         kill -KILL "$server_pid" 2>/dev/null || true
         wait "$server_pid" 2>/dev/null || true
     fi
+    server_pid=""
+}
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_server
     if [ "$mode" = veth ]; then
         ip netns del "$ns_srv" 2>/dev/null || true
         ip netns del "$ns_cli" 2>/dev/null || true
@@ -174,7 +180,7 @@ start_medrelay() {
                      --name "bench-$role" --ttl 86400)")
     done
     "${in_srv[@]}" "$BIN" --config "$tmp/medrelay.conf" --listen "$srv_ip:$port" \
-        --media-ip "$srv_ip" --record-dir "$tmp/rec" >"$tmp/server.log" 2>&1 &
+        --media-ip "$srv_ip" --record-dir "$tmp/rec" >>"$tmp/server.log" 2>&1 &
     server_pid=$!
     wait_ready "${in_cli[@]}" curl -fsS -m 1 -o /dev/null "http://$srv_ip:$port/healthz"
     target_args=(--target medrelay --url "http://$srv_ip:$port" --pub-token "${tokens[0]}"
@@ -187,6 +193,7 @@ start_medrelay() {
 # keep-alives), warnings only.
 start_janus() {
     local j=$tmp/janus lib
+    rm -rf "$j"
     lib=$(dirname "$(dirname "$(find /usr/lib -name libjanus_videoroom.so -print -quit)")")
     mkdir -p "$j/etc" "$j/plugins" "$j/transports" "$j/events" "$j/loggers"
     ln -s "$lib/plugins/libjanus_videoroom.so" "$j/plugins/"
@@ -210,33 +217,70 @@ start_janus() {
         echo "admin: { admin_ws = false, admin_wss = false }"
     } >"$j/etc/janus.transport.websockets.jcfg"
     echo "general: { }" >"$j/etc/janus.plugin.videoroom.jcfg"
-    "${in_srv[@]}" "${janus_env[@]}" janus -C "$j/etc/janus.jcfg" -F "$j/etc" >"$tmp/server.log" 2>&1 &
+    "${in_srv[@]}" "${janus_env[@]}" janus -C "$j/etc/janus.jcfg" -F "$j/etc" >>"$tmp/server.log" 2>&1 &
     server_pid=$!
     wait_ready "${in_srv[@]}" sh -c "ss -Hltn 'sport = :$port' | grep -q ."
     target_args=(--target janus --url "ws://$srv_ip:$port")
 }
 
-case "$target" in
-    medrelay) start_medrelay ;;
-    janus) port=8188; start_janus ;;
-esac
-echo "bench.sh: $target (pid $server_pid) on $srv_ip:$port over $mode; peers on $cli_ip" >&2
+start_server() {
+    case "$target" in
+        medrelay) start_medrelay ;;
+        janus) port=8188; start_janus ;;
+    esac
+    echo "bench.sh: $target (pid $server_pid) on $srv_ip:$port over $mode; peers on $cli_ip" >&2
+}
 
 # --- The benchmark ------------------------------------------------------------
 label=$mode
 [ "$target" = janus ] && [ "$janus_srtp" = openssl ] && label=$mode-srtp-openssl
 [ "$target" = janus ] && [ "$janus_loops" -gt 0 ] && label=$label-loops$janus_loops
-args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$label")
+# One run of medrelay-bench against a server started for it; its status.
+run_bench() {
+    start_server
+    local args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$label")
+    local st
+    set +e
+    # shellcheck disable=SC2086
+    "${in_cli[@]}" "$BENCH" "${args[@]}" "$@" ${BENCH_ARGS:-} "${bench_opts[@]}" |
+        tee -a "$out/bench-$target-$label.txt"
+    st=${PIPESTATUS[0]}
+    set -e
+    kill -0 "$server_pid" 2>/dev/null || { echo "bench.sh: $target died during the run" >&2; st=1; }
+    stop_server
+    return "$st"
+}
+
+# A sweep takes its rounds out of the options: each round runs on a server
+# of its own.
+rounds=1
+bench_opts=()
+while [ $# -gt 0 ]; do
+    if [ -n "$sweep" ] && [ "$1" = --rounds ] && [ $# -ge 2 ]; then
+        rounds=$2
+        shift 2
+        continue
+    fi
+    bench_opts+=("$1")
+    shift
+done
+rm -f "$out/bench-$target-$label.txt"
+status=0
 if [ -n "$sweep" ]; then
+    # A fresh server for every run: a server keeps the memory earlier runs
+    # freed (in each worker's heap), which hid the RSS a run needs (or, when
+    # counted from the first run, charged a run with its predecessors'), and
+    # no run inherits another's rooms, timers or warm caches.
     csv="$out/bench-$target-$label.csv"
     rm -f "$csv"
-    args+=(--subs "$sweep" --csv "$csv")
+    for n in ${sweep//,/ }; do
+        for r in $(seq "$rounds"); do
+            run_bench --subs "$n" --rounds 1 --first-round "$r" --csv "$csv" || status=1
+        done
+    done
+else
+    run_bench || status=1
 fi
-set +e
-# shellcheck disable=SC2086
-"${in_cli[@]}" "$BENCH" "${args[@]}" ${BENCH_ARGS:-} "$@" | tee "$out/bench-$target-$label.txt"
-status=${PIPESTATUS[0]}
-set -e
 
 if [ -n "$sweep" ] && [ "$status" -eq 0 ]; then
     if command -v gnuplot >/dev/null 2>&1; then
@@ -246,5 +290,4 @@ if [ -n "$sweep" ] && [ "$status" -eq 0 ]; then
         echo "bench.sh: no gnuplot (scripts/deps.sh bench installs it): no plot" >&2
     fi
 fi
-kill -0 "$server_pid" 2>/dev/null || { echo "bench.sh: $target died during the run" >&2; status=1; }
 exit "$status"

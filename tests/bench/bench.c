@@ -712,7 +712,7 @@ int main(int argc, char **argv)
     const char *prefix = o.room_prefix;
     char room[64];
     for (unsigned s = 0, run = 1; s < o.n_subs; s++) {
-        for (unsigned round = 1; round <= o.rounds; round++, run++) {
+        for (unsigned round = o.first_round; round < o.first_round + o.rounds; round++, run++) {
             struct mr_bench_result res = {.round = round, .server_forwarded = -1};
             /* Rooms of their own for each run (PREFIX-r<run>-<stream>), so
              * that nothing a previous run left (a session in its grace

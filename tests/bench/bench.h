@@ -27,6 +27,7 @@ struct mr_bench_options {
     unsigned subs[MR_BENCH_MAX_SWEEP]; /* N, one run per value (a sweep) [10] */
     unsigned n_subs;
     unsigned rounds;       /* runs per N [1] */
+    unsigned first_round;  /* the first run's round number [1] */
     unsigned warmup_s;     /* [5] */
     unsigned seconds;      /* measurement window [20] */
     unsigned video_kbps;   /* [2500] */

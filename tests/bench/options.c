@@ -24,9 +24,11 @@ const char mr_bench_usage[] =
     "  --publishers P           publishers, one stream each, in rooms PREFIX-r<run>-<i> [1]\n"
     "  --subs N[,N...]          subscribers (spread over the streams); a list sweeps [10]\n"
     "  --rounds R               runs per N [1]\n"
+    "  --first-round K          number the rounds from K (scripts/bench.sh runs\n"
+    "                           each round against a fresh server) [1]\n"
     "  --warmup S --seconds S   warm-up and measurement window [5, 20]\n"
     "  --video-kbps K --fps F   synthetic VP8 load, plus Opus 20 ms [2500, 30]\n"
-"  --pacing PCT             spread a frame's packets at PCT % of the video bitrate,\n"
+    "  --pacing PCT             spread a frame's packets at PCT % of the video bitrate,\n"
     "                           as a browser's pacer does (250: libwebrtc's 2.5 x);\n"
     "                           0: each frame in one burst, as an encoder hands it over [0]\n"
     "  --srtp aes-cm|gcm|any    DTLS-SRTP profiles offered [aes-cm, what browsers use]\n"
@@ -113,6 +115,8 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
         return parse_list(v, o);
     else if (strcmp(f, "--rounds") == 0)
         return parse_uint(v, 1, 100, &o->rounds);
+    else if (strcmp(f, "--first-round") == 0)
+        return parse_uint(v, 1, 100, &o->first_round);
     else if (strcmp(f, "--warmup") == 0)
         return parse_uint(v, 0, 3600, &o->warmup_s);
     else if (strcmp(f, "--seconds") == 0)
@@ -122,7 +126,8 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
     else if (strcmp(f, "--fps") == 0)
         return parse_uint(v, 1, 120, &o->fps);
     else if (strcmp(f, "--pacing") == 0)
-        return parse_uint(v, 0, 10000, &o->pacing_pct) && (o->pacing_pct == 0 || o->pacing_pct >= 100);
+        return parse_uint(v, 0, 10000, &o->pacing_pct) &&
+               (o->pacing_pct == 0 || o->pacing_pct >= 100);
     else if (strcmp(f, "--srtp") == 0)
         return parse_srtp(v, &o->srtp);
     else if (strcmp(f, "--local-ip") == 0)
@@ -155,6 +160,7 @@ int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o)
         .subs = {10},
         .n_subs = 1,
         .rounds = 1,
+        .first_round = 1,
         .warmup_s = 5,
         .seconds = 20,
         .video_kbps = 2500,
