@@ -6,8 +6,8 @@
 For each subscriber count, the median over the valid rounds of every figure
 for each target, and the ratio medrelay / Janus (below 1: medrelay spends
 less, or waits less). Rounds that lost their publisher are counted apart.
-Memory figures come from the first valid round only: later rounds run on
-the same server process, whose heap already grew in the earlier ones.
+Every round ran against a server started for it (scripts/bench.sh --sweep),
+so memory figures are medians like the others.
 """
 import csv
 import json
@@ -19,8 +19,8 @@ FIGURES = [
     ("cpu_us_per_packet", "server CPU per forwarded packet", "us", 2),
     ("forwarded_pps", "forwarded packets per second", "/s", 0),
     ("server_cpu_pct", "server CPU", "% of a core", 1),
-    ("rss_per_sub_kib", "RSS per subscriber (1st valid round)", "KiB", 1),
-    ("rss_end_kib", "RSS at the end (1st valid round)", "KiB", 0),
+    ("rss_per_sub_kib", "RSS per subscriber", "KiB", 1),
+    ("rss_end_kib", "RSS at the end", "KiB", 0),
     ("lat_video_p50_us", "transit latency video p50", "us", 0),
     ("lat_video_p99_us", "transit latency video p99", "us", 0),
     ("lat_video_max_us", "transit latency video max", "us", 0),
@@ -42,8 +42,6 @@ def load(path):
 
 def median(rows, col):
     vals = [float(r[col]) for r in rows if r.get("valid", "1") == "1"]
-    if col.startswith("rss") and vals:
-        return vals[0]
     return statistics.median(vals) if vals else None
 
 
