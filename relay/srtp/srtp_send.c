@@ -10,12 +10,12 @@
 #include <openssl/evp.h>
 
 #include "core/error.h"
+#include "rtp/rtp.h"
 #include "srtp/hmac_sha1.h"
 
 #define KEY_LEN      16
 #define SALT_LEN     14
 #define AUTH_KEY_LEN 20
-#define RTP_HEADER   12
 #define SEQ_HALF     32768 /* RFC 3711's 2^15 */
 
 /* RFC 3711 §4.3.1 labels for SRTP's session keys. */
@@ -96,21 +96,6 @@ void mr_srtp_sender_free(struct mr_srtp_sender *s)
     free(s);
 }
 
-/* Length of the RTP header with its CSRCs and extension, or 0 if the
- * packet is not RTP (version 2) or is cut short. */
-static size_t header_len(const uint8_t *p, size_t len)
-{
-    if (len < RTP_HEADER || (p[0] >> 6) != 2)
-        return 0;
-    size_t n = RTP_HEADER + 4u * (p[0] & 0x0f);
-    if (p[0] & 0x10) {
-        if (n + 4 > len)
-            return 0;
-        n += 4 + 4u * ((unsigned)p[n + 2] << 8 | p[n + 3]);
-    }
-    return n <= len ? n : 0;
-}
-
 static struct ssrc_index *ssrc_entry(struct mr_srtp_sender *s, uint32_t ssrc)
 {
     for (unsigned i = 0; i < s->n_ssrcs; i++)
@@ -177,24 +162,22 @@ int mr_srtp_sender_protect(struct mr_srtp_sender *s, uint8_t *buf, size_t *len, 
     size_t n = *len;
     if (n > INT_MAX || cap < n + MR_SRTP_SEND_TAG_LEN)
         return MR_ENOSPC;
-    size_t hdr = header_len(buf, n);
-    if (!hdr)
+    struct mr_rtp_header h;
+    if (mr_rtp_parse(buf, n, &h) < 0)
         return MR_EPARSE;
-    uint32_t ssrc =
-        (uint32_t)buf[8] << 24 | (uint32_t)buf[9] << 16 | (uint32_t)buf[10] << 8 | buf[11];
-    struct ssrc_index *e = ssrc_entry(s, ssrc);
+    struct ssrc_index *e = ssrc_entry(s, h.ssrc);
     if (!e)
         return MR_ENOMEM;
     uint64_t index;
-    if (!packet_index(e, (uint16_t)(buf[2] << 8 | buf[3]), &index))
+    if (!packet_index(e, h.seq, &index))
         return MR_ECRYPTO;
     uint8_t iv[16];
-    packet_iv(s, ssrc, index, iv);
+    packet_iv(s, h.ssrc, index, iv);
     /* The authenticated part is the whole packet, then the ROC (§4.2). */
     uint32_t roc = (uint32_t)(index >> 16);
     uint8_t roc_be[4] = {(uint8_t)(roc >> 24), (uint8_t)(roc >> 16), (uint8_t)(roc >> 8),
                          (uint8_t)roc};
-    if (!encrypt(s, iv, buf + hdr, n - hdr) ||
+    if (!encrypt(s, iv, buf + h.header_len, n - h.header_len) ||
         !mr_hmac_sha1_tag(&s->auth, buf, n, roc_be, sizeof(roc_be), buf + n, MR_SRTP_SEND_TAG_LEN))
         return MR_ECRYPTO;
     if (index > e->top)

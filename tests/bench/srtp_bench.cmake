@@ -14,7 +14,8 @@ while(srtp_bench_variants)
   add_executable(mr-srtp-bench-${variant} ${CMAKE_CURRENT_LIST_DIR}/srtp_bench.c
                  ${PROJECT_SOURCE_DIR}/relay/srtp/srtp_backend.c
                  ${PROJECT_SOURCE_DIR}/relay/srtp/hmac_sha1.c
-                 ${PROJECT_SOURCE_DIR}/relay/srtp/srtp_send.c)
+                 ${PROJECT_SOURCE_DIR}/relay/srtp/srtp_send.c
+                 ${PROJECT_SOURCE_DIR}/relay/rtp/rtp.c)
   target_include_directories(mr-srtp-bench-${variant} PRIVATE ${PROJECT_SOURCE_DIR}/relay)
   target_link_libraries(mr-srtp-bench-${variant} PRIVATE ${lib} PkgConfig::OPENSSL)
   set_target_properties(mr-srtp-bench-${variant} PROPERTIES
