@@ -241,8 +241,7 @@ run_bench() {
     local args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$label")
     local st
     set +e
-    # shellcheck disable=SC2086
-    "${in_cli[@]}" "$BENCH" "${args[@]}" "$@" ${BENCH_ARGS:-} "${bench_opts[@]}" |
+    "${in_cli[@]}" "$BENCH" "${args[@]}" "$@" "${bench_opts[@]}" |
         tee -a "$out/bench-$target-$label.txt"
     st=${PIPESTATUS[0]}
     set -e
@@ -251,8 +250,10 @@ run_bench() {
     return "$st"
 }
 
-# A sweep takes its rounds out of the options: each round runs on a server
-# of its own.
+# The options for medrelay-bench: BENCH_ARGS, then the command line's. A
+# sweep takes its rounds out of them: each round runs on a server of its own.
+# shellcheck disable=SC2086
+set -- ${BENCH_ARGS:-} "$@"
 rounds=1
 bench_opts=()
 while [ $# -gt 0 ]; do

@@ -570,10 +570,10 @@ static void compute(struct run *r, const struct reading *a, const struct reading
  * subscriber ever (the first run's, with its publishers up), not from this
  * run's start: a server keeps the memory earlier runs freed and reuses it,
  * so counting from the run's start saw only the growth past the previous
- * high-water mark (a sweep's later rounds showed 8-36 KiB where a fresh
- * server needs about 100). A sweep goes up in N, so this counts each run's
- * subscribers' whole footprint, and at worst the publishers' of earlier
- * runs as well.
+ * high-water mark (8-36 KiB in later rounds where a fresh server needs about
+ * 100). scripts/bench.sh --sweep starts a server for every run, where the two
+ * are the same; several runs against one server err high instead (what the
+ * allocator kept from earlier runs counts too).
  */
 static void per_subscriber_rss(struct mr_bench_result *res, uint64_t *base_kib)
 {
