@@ -13,11 +13,14 @@
  * end of the window the threads stop iterating until the main thread has
  * read their counters, so no peer is read while its thread writes it.
  */
+#include <errno.h>
 #include <glib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,10 +41,11 @@ struct sub {
     struct mr_test_peer *peer;
     struct mr_bench_session *sess;
     unsigned stream;
-    unsigned thread; /* index of the worker that owns it */
-    bool latency;    /* one of the latency subscribers */
-    int64_t open_us; /* when the offer was started */
-    bool ok;         /* SECURE by the end of set-up */
+    unsigned thread;  /* index of the worker that owns it */
+    bool latency;     /* one of the latency subscribers */
+    unsigned segment; /* latency subscribers before it in the join order */
+    int64_t open_us;  /* when the offer was started */
+    bool ok;          /* SECURE by the end of set-up */
     struct mr_test_peer_stats start, end;
 };
 
@@ -72,7 +76,9 @@ struct run {
     struct worker workers[MR_BENCH_MAX_THREADS + 1]; /* [0]: publishers */
     unsigned n_workers;
     unsigned tick_us; /* bulk threads: one loop pass per tick */
-    int bulk_opened;  /* subscribers the bulk threads have opened (atomic) */
+    /* Subscribers set up (SECURE or failed), for the ordered join
+     * (subscriber_main): the bulk threads', the latency thread's (atomic). */
+    int bulk_settled, lat_settled;
 
     GMutex lock;
     GCond cond;
@@ -263,15 +269,32 @@ static gpointer publisher_main(gpointer data)
     return NULL;
 }
 
-struct opened_wait {
+struct count_wait {
     struct run *run;
+    const int *count;
     unsigned want;
 };
 
-static bool bulk_opened(void *arg)
+static bool count_reached(void *arg)
 {
-    struct opened_wait *w = arg;
-    return (unsigned)g_atomic_int_get(&w->run->bulk_opened) >= w->want;
+    struct count_wait *w = arg;
+    return (unsigned)g_atomic_int_get(w->count) >= w->want ||
+           g_atomic_int_get(&w->run->phase) >= PH_STOP;
+}
+
+/* Iterates ctx until *count reaches want (or the run is stopped). */
+static void wait_count(struct worker *w, const int *count, unsigned want)
+{
+    struct count_wait cw = {w->run, count, want};
+    while (!mr_test_loop_until(w->ctx, count_reached, &cw, 1000))
+        ;
+}
+
+/* Waits until the n peers are SECURE or failed, and counts them settled. */
+static void settle_into(struct worker *w, struct mr_test_peer **peers, unsigned n, int *count)
+{
+    wait_secure(w->ctx, peers, n);
+    g_atomic_int_add(count, (int)n);
 }
 
 /* Subscriber i of the run: a new peer, and the target's signaling. */
@@ -307,6 +330,21 @@ static void latency_thread_priority(void)
                         "(SCHED_FIFO needs root): its figures include waits for the CPU\n");
 }
 
+/*
+ * With --bulk-nice the bulk threads run at a lower priority than the server
+ * (Linux: a thread's own nice value), so that on two cores the server gets
+ * a CPU when its packets arrive instead of waiting behind the benchmark's
+ * receive work, as it would with its peers on other machines. Latency is
+ * then the server's own; the bulk subscribers take what CPU is left, so
+ * watch their receive-buffer drops.
+ */
+static void bulk_thread_priority(unsigned nice_value)
+{
+    if (nice_value && setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), (int)nice_value) != 0)
+        fprintf(stderr, "medrelay-bench: the bulk threads keep their priority: %s\n",
+                strerror(errno));
+}
+
 static gpointer subscriber_main(gpointer data)
 {
     struct worker *w = data;
@@ -318,23 +356,43 @@ static gpointer subscriber_main(gpointer data)
     g_main_context_push_thread_default(w->ctx);
     if (w->latency)
         latency_thread_priority();
+    else
+        bulk_thread_priority(o->bulk_nice);
+    /*
+     * The join is ordered around the latency subscribers, so that each one
+     * samples the place of the relay's fan-out it has in the join order
+     * (a relay serves its subscribers in the order their media started, or
+     * joined): latency subscriber k is opened once every bulk subscriber
+     * before it is set up, and the bulk subscribers after it once it is.
+     * The bulk threads still set up everything between two latency
+     * subscribers at once.
+     */
+    unsigned settled = 0; /* of peers[]: counted in bulk_settled */
     for (unsigned i = 0; mine && peers && i < r->n_subs; i++) {
-        if (r->subs[i].thread != w->index)
+        struct sub *s = &r->subs[i];
+        if (s->thread != w->index)
             continue;
-        /* A latency subscriber joins when the bulk threads have opened
-         * those before it (i minus the latency ones before it), so that
-         * latency is sampled at several places of the relay's fan-out. */
-        struct opened_wait ow = {r, i - n};
-        while (w->latency && !mr_test_loop_until(w->ctx, bulk_opened, &ow, 1000) &&
-               g_atomic_int_get(&r->phase) < PH_STOP)
-            ;
-        mine[n++] = &r->subs[i];
-        if (open_subscriber(w, i))
-            peers[n_open++] = r->subs[i].peer;
-        if (!w->latency)
-            g_atomic_int_inc(&r->bulk_opened);
+        if (w->latency) {
+            wait_count(w, &r->bulk_settled, i - s->segment);
+        } else if ((unsigned)g_atomic_int_get(&r->lat_settled) < s->segment) {
+            settle_into(w, peers + settled, n_open - settled, &r->bulk_settled);
+            settled = n_open;
+            wait_count(w, &r->lat_settled, s->segment);
+        }
+        mine[n++] = s;
+        bool opened = open_subscriber(w, i);
+        if (opened)
+            peers[n_open++] = s->peer;
+        if (w->latency) {
+            if (opened)
+                wait_secure(w->ctx, &s->peer, 1);
+            g_atomic_int_inc(&r->lat_settled);
+        } else if (!opened) {
+            g_atomic_int_inc(&r->bulk_settled);
+        }
     }
-    wait_secure(w->ctx, peers, n_open);
+    if (!w->latency)
+        settle_into(w, peers + settled, n_open - settled, &r->bulk_settled);
     for (unsigned k = 0; k < n; k++)
         mine[k]->ok = mine[k]->sess && mr_test_peer_state(mine[k]->peer) == MR_TRANSPORT_SECURE;
     ack(r);
@@ -598,6 +656,10 @@ static void assign_threads(struct run *r, unsigned n_lat, unsigned bulk)
         unsigned i = n_lat == 1 ? r->n_subs - 1 : k * (r->n_subs - 1) / (n_lat - 1);
         r->subs[i].latency = true;
         r->subs[i].thread = 1;
+    }
+    for (unsigned i = 0, seg = 0; i < r->n_subs; i++) {
+        r->subs[i].segment = seg;
+        seg += r->subs[i].latency;
     }
     for (unsigned i = 0; i < r->n_subs; i++) {
         r->subs[i].stream = i % r->o->publishers;

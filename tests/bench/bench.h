@@ -38,6 +38,7 @@ struct mr_bench_options {
     unsigned threads;      /* bulk subscriber threads, one GMainContext each [2] */
     unsigned latency_subs; /* subscribers on the latency thread [4] */
     unsigned tick_us;      /* bulk threads' loop period, 0: wake per packet [1000] */
+    unsigned bulk_nice;    /* the bulk threads' nice value, 0-19 [19] */
     unsigned join_probes;  /* late joiners timed to their first key frame [5] */
     const char *csv;       /* append one row per run, NULL: none */
     char label[32];        /* free tag for the reports, e.g. "veth" */

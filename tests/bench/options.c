@@ -37,6 +37,8 @@ const char mr_bench_usage[] =
     "  --latency-subs L         subscribers on a thread of their own that wakes for\n"
     "                           every packet; transit latency is theirs [4]\n"
     "  --tick-us U              bulk threads poll once per U us (0: per packet) [1000]\n"
+    "  --bulk-nice K            bulk threads at nice K (0-19): they yield the CPU to\n"
+    "                           the server, as peers on other machines would [19]\n"
     "  --join-probes M          late joiners timed to their first key frame [5]\n"
     "  --room-prefix S          [bench]\n"
     "  --label S                tag for the reports, e.g. veth or loopback\n"
@@ -138,6 +140,8 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
         return parse_uint(v, 0, MR_BENCH_MAX_LAT, &o->latency_subs);
     else if (strcmp(f, "--tick-us") == 0)
         return parse_uint(v, 0, 100000, &o->tick_us);
+    else if (strcmp(f, "--bulk-nice") == 0)
+        return parse_uint(v, 0, 19, &o->bulk_nice);
     else if (strcmp(f, "--join-probes") == 0)
         return parse_uint(v, 0, 64, &o->join_probes);
     else if (strcmp(f, "--room-prefix") == 0)
@@ -170,6 +174,7 @@ int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o)
         .threads = 2,
         .latency_subs = 4,
         .tick_us = 1000,
+        .bulk_nice = 19,
         .join_probes = 5,
         .label = "run",
     };

@@ -52,6 +52,8 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
         fprintf(f, "   frames paced at %u %% of the video bitrate\n", o->pacing_pct);
     else
         fprintf(f, "   each frame sent in one burst\n");
+    if (o->bulk_nice)
+        fprintf(f, "   bulk subscribers at nice %u\n", o->bulk_nice);
     if (r->failure[0])
         fprintf(f, "  !! %s\n", r->failure);
     fprintf(f, "  %-34s %s\n", "SRTP cipher", r->cipher);
@@ -109,7 +111,8 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             "\"publisher_sent_packets\":%llu,\"lost_packets\":%llu,\"loss_pct\":%.5f,"
             "\"subscribers_with_loss\":%u,\"worst_subscriber_lost\":%llu,\"seq_jumps\":%llu,"
             "\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,\"bench_rcvbuf_errors\":%llu,"
-            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},\"pacing_pct\":%u,",
+            "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},\"pacing_pct\":%u,"
+            "\"bulk_nice\":%u,",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, o->video_kbps,
             o->fps, r->window_s, r->cipher, r->server_cpu_s, (unsigned long long)r->forwarded,
             r->server_forwarded, r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, r->bench_cpu_pct,
@@ -125,7 +128,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
             (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
             (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
-            o->pacing_pct);
+            o->pacing_pct, o->bulk_nice);
     json_places(f, r);
     fprintf(f, "\"valid\":%s}\n", r->failure[0] ? "false" : "true");
     fflush(f);
