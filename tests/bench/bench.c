@@ -345,30 +345,23 @@ static void bulk_thread_priority(unsigned nice_value)
                 strerror(errno));
 }
 
-static gpointer subscriber_main(gpointer data)
+/*
+ * Opens this thread's subscribers (into mine[], the opened ones' peers into
+ * peers[]) and waits until they are set up; returns how many are mine.
+ *
+ * The join is ordered around the latency subscribers, so that each one
+ * samples the place of the relay's fan-out it has in the join order (a
+ * relay serves its subscribers in the order their media started, or
+ * joined): latency subscriber k is opened once every bulk subscriber before
+ * it is set up, and the bulk subscribers after it once it is. The bulk
+ * threads still set up everything between two latency subscribers at once.
+ */
+static unsigned join_in_order(struct worker *w, struct sub **mine, struct mr_test_peer **peers)
 {
-    struct worker *w = data;
     struct run *r = w->run;
-    const struct mr_bench_options *o = r->o;
-    struct sub **mine = calloc(r->n_subs, sizeof(*mine));
-    struct mr_test_peer **peers = calloc(r->n_subs, sizeof(*peers));
     unsigned n = 0, n_open = 0;
-    g_main_context_push_thread_default(w->ctx);
-    if (w->latency)
-        latency_thread_priority();
-    else
-        bulk_thread_priority(o->bulk_nice);
-    /*
-     * The join is ordered around the latency subscribers, so that each one
-     * samples the place of the relay's fan-out it has in the join order
-     * (a relay serves its subscribers in the order their media started, or
-     * joined): latency subscriber k is opened once every bulk subscriber
-     * before it is set up, and the bulk subscribers after it once it is.
-     * The bulk threads still set up everything between two latency
-     * subscribers at once.
-     */
     unsigned settled = 0; /* of peers[]: counted in bulk_settled */
-    for (unsigned i = 0; mine && peers && i < r->n_subs; i++) {
+    for (unsigned i = 0; i < r->n_subs; i++) {
         struct sub *s = &r->subs[i];
         if (s->thread != w->index)
             continue;
@@ -393,6 +386,22 @@ static gpointer subscriber_main(gpointer data)
     }
     if (!w->latency)
         settle_into(w, peers + settled, n_open - settled, &r->bulk_settled);
+    return n;
+}
+
+static gpointer subscriber_main(gpointer data)
+{
+    struct worker *w = data;
+    struct run *r = w->run;
+    const struct mr_bench_options *o = r->o;
+    struct sub **mine = calloc(r->n_subs, sizeof(*mine));
+    struct mr_test_peer **peers = calloc(r->n_subs, sizeof(*peers));
+    g_main_context_push_thread_default(w->ctx);
+    if (w->latency)
+        latency_thread_priority();
+    else
+        bulk_thread_priority(o->bulk_nice);
+    unsigned n = mine && peers ? join_in_order(w, mine, peers) : 0;
     for (unsigned k = 0; k < n; k++)
         mine[k]->ok = mine[k]->sess && mr_test_peer_state(mine[k]->peer) == MR_TRANSPORT_SECURE;
     ack(r);
