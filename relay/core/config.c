@@ -33,6 +33,7 @@ static const struct key_def keys[] = {
     {"server", "metrics_loopback_open", KEY_BOOL, FIELD(metrics_loopback_open), 0, 0},
     {"auth", "jwt_secret", KEY_STRING, FIELD(jwt_secret), 0, 0},
     {"auth", "jwt_secret_file", KEY_STRING, FIELD(jwt_secret_file), 0, 0},
+    {"auth", "max_token_ttl", KEY_UINT, FIELD(max_token_ttl_s), 60, 31536000},
     {"media", "ip", KEY_IPADDR, FIELD(media_ip), 0, 0},
     {"media", "udp_port_min", KEY_U16, FIELD(udp_port_min), 1, 65535},
     {"media", "udp_port_max", KEY_U16, FIELD(udp_port_max), 1, 65535},
@@ -68,8 +69,9 @@ void mr_config_defaults(struct mr_config *cfg)
     strcpy(cfg->web_root, "signaling/web");
     cfg->max_body = 64 * 1024;
     strcpy(cfg->cors_origins, "*");
-    cfg->metrics_loopback_open = true;
+    cfg->metrics_loopback_open = false;
     strcpy(cfg->jwt_secret_file, ".medrelay/jwt-secret");
+    cfg->max_token_ttl_s = 86400;
     strcpy(cfg->media_ip, "127.0.0.1");
     cfg->udp_port_min = 20000;
     cfg->udp_port_max = 40000;

@@ -33,6 +33,7 @@ struct mr_config {
     /* [auth] */
     char jwt_secret[MR_JWT_SECRET_MAX + 1];
     char jwt_secret_file[MR_CONFIG_PATH_MAX];
+    unsigned max_token_ttl_s;   /* longest token lifetime accepted */
 
     /* [media] */
     char media_ip[64];

@@ -37,7 +37,8 @@ int mr_cli_load_config(const struct mr_cli *cli, struct mr_config *cfg);
  * the file [auth] jwt_secret_file. When none exists and may_create is set
  * (the server listens on loopback only), a random secret is written to that
  * file with mode 0600 (its folder 0700) and *created is set. Refuses
- * secrets shorter than 32 bytes. Returns 0, or MR_ENOENT (no secret and not
+ * secrets shorter than 32 bytes. key's lifetime cap comes from cfg
+ * ([auth] max_token_ttl). Returns 0, or MR_ENOENT (no secret and not
  * allowed to create one) / MR_EINVAL / MR_EIO with a message in err.
  */
 int mr_secret_load(const struct mr_config *cfg, bool may_create, struct mr_auth_key *key,

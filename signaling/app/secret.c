@@ -92,6 +92,7 @@ int mr_secret_load(const struct mr_config *cfg, bool may_create, struct mr_auth_
                    bool *created, char *err, size_t err_len)
 {
     *created = false;
+    key->max_ttl_s = cfg->max_token_ttl_s;
     const char *env = getenv("MEDRELAY_JWT_SECRET");
     if (env)
         return set_key(key, env, strlen(env), "MEDRELAY_JWT_SECRET", err, err_len);

@@ -10,14 +10,16 @@
 #include "core/name.h"
 #include "core/random.h"
 
-#define MAX_TTL_S (10LL * 365 * 24 * 3600)
+#define DEFAULT_TTL_S 3600
 
-static int parse_ttl(const char *s, long long *out)
+/* --ttl: 1 to max seconds; absent, an hour (or max when that is shorter).
+ * A token the server would refuse for its lifetime is never issued. */
+static int parse_ttl(const char *s, long long max, long long *out)
 {
     char *end;
     errno = 0;
-    long long v = s ? strtoll(s, &end, 10) : 3600;
-    if (s && (errno || *end || end == s || v <= 0 || v > MAX_TTL_S))
+    long long v = s ? strtoll(s, &end, 10) : (DEFAULT_TTL_S < max ? DEFAULT_TTL_S : max);
+    if (s && (errno || *end || end == s || v <= 0 || v > max))
         return MR_EINVAL;
     *out = v;
     return 0;
@@ -36,13 +38,17 @@ int mr_token_command(const struct mr_cli *cli, const struct mr_config *cfg)
         return 2;
     }
     long long ttl;
-    if (parse_ttl(cli->ttl, &ttl) < 0) {
-        fprintf(stderr, "medrelay token: --ttl must be a number of seconds from 1 to %lld\n",
-                MAX_TTL_S);
+    if (parse_ttl(cli->ttl, (long long)cfg->max_token_ttl_s, &ttl) < 0) {
+        fprintf(stderr,
+                "medrelay token: --ttl must be a number of seconds from 1 to %u ([auth] "
+                "max_token_ttl)\n",
+                cfg->max_token_ttl_s);
         return 2;
     }
-    if (cli->name && (!cli->name[0] || strlen(cli->name) > MR_SUB_MAX)) {
-        fprintf(stderr, "medrelay token: --name must be 1 to %d bytes\n", MR_SUB_MAX);
+    if (cli->name && !mr_sub_valid(cli->name, strlen(cli->name))) {
+        fprintf(stderr, "medrelay token: --name must be 1 to %d characters from "
+                        "[A-Za-z0-9._@:+-]\n",
+                MR_SUB_MAX);
         return 2;
     }
     snprintf(claims.room, sizeof(claims.room), "%s", cli->room);

@@ -90,21 +90,15 @@ static bool room_claim_valid(const char *s, size_t len)
     return (len == 1 && s[0] == '*') || mr_name_valid(s, len);
 }
 
-/* sub ends up in logs and in the consoles, so no byte may act as a control:
- * C0, DEL, and C1 (U+0080..U+009F, 0xC2 0x80..0x9F in UTF-8). */
+bool mr_claims_same_identity(const struct mr_claims *a, const struct mr_claims *b)
+{
+    return a && b && a->role == b->role && strcmp(a->sub, b->sub) == 0;
+}
+
+/* sub ends up in logs, the audit trail and the consoles: core/name.h. */
 static bool sub_claim_valid(const char *s, size_t len)
 {
-    if (len == 0 || len > MR_SUB_MAX)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7f)
-            return false;
-        if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
-            (unsigned char)s[i + 1] <= 0x9f)
-            return false;
-    }
-    return true;
+    return mr_sub_valid(s, len);
 }
 
 static bool b64url_char(char c)
@@ -217,7 +211,30 @@ static bool get_int_claim(const json_t *payload, const char *key, int64_t *out, 
     return true;
 }
 
-static int read_claims(const json_t *payload, int64_t now_s, struct mr_claims *c, const char **why)
+/* The claims' times against the clock. The comparisons are arranged so
+ * that no sum can overflow: exp and nbf come from the network and may sit
+ * at either end of int64_t. */
+static int check_times(const struct mr_claims *c, bool has_nbf, int64_t nbf, int64_t now_s,
+                       int64_t max_ttl_s, const char **why)
+{
+    if (has_nbf && now_s <= INT64_MAX - MR_JWT_LEEWAY_S && nbf > now_s + MR_JWT_LEEWAY_S) {
+        *why = "token not yet valid";
+        return MR_EAUTH;
+    }
+    if (c->exp <= INT64_MAX - MR_JWT_LEEWAY_S && now_s > c->exp + MR_JWT_LEEWAY_S) {
+        *why = "token expired";
+        return MR_EEXPIRED;
+    }
+    if (max_ttl_s > 0 && now_s <= INT64_MAX - max_ttl_s - MR_JWT_LEEWAY_S &&
+        c->exp > now_s + max_ttl_s + MR_JWT_LEEWAY_S) {
+        *why = "token lifetime exceeds the server's maximum ([auth] max_token_ttl)";
+        return MR_EAUTH;
+    }
+    return 0;
+}
+
+static int read_claims(const json_t *payload, struct mr_claims *c, bool *has_nbf, int64_t *nbf,
+                       const char **why)
 {
     const json_t *v;
     size_t len;
@@ -253,20 +270,10 @@ static int read_claims(const json_t *payload, int64_t now_s, struct mr_claims *c
         return MR_EAUTH;
     }
 
-    int64_t nbf = 0;
-    if (!get_int_claim(payload, "nbf", &nbf, &present)) {
+    *nbf = 0;
+    if (!get_int_claim(payload, "nbf", nbf, has_nbf)) {
         *why = "invalid nbf claim";
         return MR_EAUTH;
-    }
-    /* The comparisons are arranged so that no sum can overflow: exp and nbf
-     * come from the network and may sit at either end of int64_t. */
-    if (present && now_s <= INT64_MAX - MR_JWT_LEEWAY_S && nbf > now_s + MR_JWT_LEEWAY_S) {
-        *why = "token not yet valid";
-        return MR_EAUTH;
-    }
-    if (c->exp <= INT64_MAX - MR_JWT_LEEWAY_S && now_s > c->exp + MR_JWT_LEEWAY_S) {
-        *why = "token expired";
-        return MR_EEXPIRED;
     }
     return 0;
 }
@@ -278,7 +285,8 @@ static void set_err(char *err, size_t err_len, const char *why)
 }
 
 int mr_jwt_verify(const char *token, size_t len, const uint8_t *secret, size_t secret_len,
-                  int64_t now_s, struct mr_claims *out, char *err, size_t err_len)
+                  int64_t now_s, int64_t max_ttl_s, struct mr_claims *out, char *err,
+                  size_t err_len)
 {
     struct jwt_parts parts;
     struct mr_claims claims;
@@ -341,9 +349,17 @@ int mr_jwt_verify(const char *token, size_t len, const uint8_t *secret, size_t s
     if (!payload)
         goto fail;
     memset(&claims, 0, sizeof(claims));
-    rc = read_claims(payload, now_s, &claims, &why);
+    bool has_nbf;
+    int64_t nbf;
+    rc = read_claims(payload, &claims, &has_nbf, &nbf, &why);
     if (rc < 0)
         goto fail;
+    rc = check_times(&claims, has_nbf, nbf, now_s, max_ttl_s, &why);
+    if (rc < 0) {
+        /* Authentic but not valid now: who it was is worth auditing. */
+        *out = claims;
+        goto fail_keep;
+    }
 
     *out = claims;
     json_decref(payload);
@@ -353,6 +369,9 @@ int mr_jwt_verify(const char *token, size_t len, const uint8_t *secret, size_t s
 
     /* ERRORS */
 fail:
+    if (out)
+        memset(out, 0, sizeof(*out));
+fail_keep:
     json_decref(payload);
     json_decref(hdr);
     OPENSSL_cleanse(mac, sizeof(mac));

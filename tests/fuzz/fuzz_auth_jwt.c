@@ -62,7 +62,7 @@ static void one(const uint8_t *tok, size_t len, const uint8_t *secret, size_t se
     char err[128];
     memset(err, 'x', sizeof(err));
     int rc =
-        mr_jwt_verify((const char *)tok, len, secret, secret_len, FUZZ_NOW, &c, err, sizeof(err));
+        mr_jwt_verify((const char *)tok, len, secret, secret_len, FUZZ_NOW, 0, &c, err, sizeof(err));
     check_err(rc, err, tok, len);
     if (rc != 0)
         return;
@@ -72,7 +72,7 @@ static void one(const uint8_t *tok, size_t len, const uint8_t *secret, size_t se
     int n = mr_jwt_sign(&c, secret, secret_len, out, sizeof(out));
     if (n <= 0)
         abort();
-    if (mr_jwt_verify(out, (size_t)n, secret, secret_len, FUZZ_NOW, &again, err, sizeof(err)) != 0)
+    if (mr_jwt_verify(out, (size_t)n, secret, secret_len, FUZZ_NOW, 0, &again, err, sizeof(err)) != 0)
         abort();
     if (strcmp(c.room, again.room) != 0 || c.role != again.role || strcmp(c.sub, again.sub) != 0 ||
         c.exp != again.exp)

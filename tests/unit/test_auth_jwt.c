@@ -66,7 +66,7 @@ static size_t craft(const char *header, const char *payload, char *out, size_t c
 
 static int verify_at(const char *tok, int64_t now, struct mr_claims *c, char *err, size_t err_len)
 {
-    return mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN, now, c, err, err_len);
+    return mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN, now, 0, c, err, err_len);
 }
 
 /* Verifies a crafted token at NOW; returns the code and leaves the reason
@@ -96,11 +96,12 @@ static void test_round_trip(void)
     for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
         struct mr_claims in, out;
         char tok[1024], err[128];
-        claims_set(&in, i == 2 ? "*" : "Room_1-a", roles[i], "Dr. Müller <icu>", NOW + 60);
+        claims_set(&in, i == 2 ? "*" : "Room_1-a", roles[i], "dr.mueller@icu-3.example:7+x_y-z",
+                   NOW + 60);
         int n = mr_jwt_sign(&in, secret, SECRET_LEN, tok, sizeof(tok));
         CHECK(n > 0);
         CHECK_INT(strlen(tok), n);
-        CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, NOW, &out, err, sizeof(err)),
+        CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, NOW, 0, &out, err, sizeof(err)),
                   0);
         CHECK_STR(err, "");
         CHECK_STR(out.room, in.room);
@@ -175,6 +176,43 @@ static void test_sign_errors(void)
     CHECK_INT(mr_jwt_sign(&bad, secret, SECRET_LEN, tok, sizeof(tok)), MR_EINVAL);
 }
 
+/* [auth] max_token_ttl: a token may not claim to live longer than the
+ * server allows, however far its exp (2^63 - 1 included); the refusal still
+ * says who it was. */
+static void test_lifetime_cap(void)
+{
+    struct mr_claims c, out;
+    char tok[1024], err[128];
+    const int64_t cap = 86400;
+    claims_set(&c, "ward-7", MR_ROLE_CLINIC, "cart-7", NOW + cap + MR_JWT_LEEWAY_S);
+    int n = mr_jwt_sign(&c, secret, SECRET_LEN, tok, sizeof(tok));
+    CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, NOW, cap, &out, err, sizeof(err)),
+              0);
+    claims_set(&c, "ward-7", MR_ROLE_CLINIC, "cart-7", NOW + cap + MR_JWT_LEEWAY_S + 1);
+    n = mr_jwt_sign(&c, secret, SECRET_LEN, tok, sizeof(tok));
+    CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, NOW, cap, &out, err, sizeof(err)),
+              MR_EAUTH);
+    CHECK_STR(err, "token lifetime exceeds the server's maximum ([auth] max_token_ttl)");
+    CHECK_STR(out.sub, "cart-7");
+    /* No cap: the same token passes. */
+    CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, NOW, 0, &out, err, sizeof(err)),
+              0);
+    claims_set(&c, "ward-7", MR_ROLE_CLINIC, "cart-7", INT64_MAX);
+    n = mr_jwt_sign(&c, secret, SECRET_LEN, tok, sizeof(tok));
+    CHECK(n > 0);
+    CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, NOW, cap, &out, err, sizeof(err)),
+              MR_EAUTH);
+    /* Near the end of time the sum must not overflow either. */
+    CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, INT64_MAX - 10, cap, &out, err,
+                            sizeof(err)),
+              0);
+    /* A bad signature says nothing about who. */
+    tok[n - 2] = tok[n - 2] == 'A' ? 'B' : 'A';
+    CHECK_INT(mr_jwt_verify(tok, (size_t)n, secret, SECRET_LEN, NOW, cap, &out, err, sizeof(err)),
+              MR_EAUTH);
+    CHECK_STR(out.sub, "");
+}
+
 static void test_expiry(void)
 {
     struct mr_claims c, out;
@@ -190,7 +228,9 @@ static void test_expiry(void)
     mr_jwt_sign(&c, secret, SECRET_LEN, tok, sizeof(tok));
     CHECK_INT(verify_at(tok, NOW, &out, err, sizeof(err)), MR_EEXPIRED);
     CHECK_STR(err, "token expired");
-    CHECK_STR(out.room, ""); /* out is cleared on failure */
+    /* The signature was good: out holds who it was, for the audit trail. */
+    CHECK_STR(out.room, "ward-7");
+    CHECK_STR(out.sub, "v");
 
     claims_set(&c, "ward-7", MR_ROLE_VIEWER, "v", NOW - 86400);
     mr_jwt_sign(&c, secret, SECRET_LEN, tok, sizeof(tok));
@@ -421,18 +461,18 @@ static void test_wrong_secret(void)
     struct mr_claims c;
     craft(HS256_HEADER, GOOD_PAYLOAD, tok, sizeof(tok));
     static const uint8_t other[] = "another-secret-of-sufficient-length-xyz";
-    CHECK_INT(mr_jwt_verify(tok, strlen(tok), other, sizeof(other) - 1, NOW, &c, err, sizeof(err)),
+    CHECK_INT(mr_jwt_verify(tok, strlen(tok), other, sizeof(other) - 1, NOW, 0, &c, err, sizeof(err)),
               MR_EAUTH);
     CHECK_STR(err, "bad signature");
     /* A prefix of the secret, and the secret with its last byte changed. */
-    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN - 1, NOW, &c, err, sizeof(err)),
+    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN - 1, NOW, 0, &c, err, sizeof(err)),
               MR_EAUTH);
     uint8_t near[SECRET_LEN];
     memcpy(near, secret, SECRET_LEN);
     near[SECRET_LEN - 1] ^= 1;
-    CHECK_INT(mr_jwt_verify(tok, strlen(tok), near, SECRET_LEN, NOW, &c, err, sizeof(err)),
+    CHECK_INT(mr_jwt_verify(tok, strlen(tok), near, SECRET_LEN, NOW, 0, &c, err, sizeof(err)),
               MR_EAUTH);
-    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN, NOW, &c, err, sizeof(err)), 0);
+    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), 0);
 }
 
 static void test_rooms(void)
@@ -497,6 +537,22 @@ static void test_bad_claims(void)
          "missing or invalid sub claim"},
         {CLAIMS("\"r\"", "\"viewer\"", "\"a\\u0085b\"", "1800000000"),
          "missing or invalid sub claim"},
+        /* Not in [A-Za-z0-9._@:+-]: what could look like something else
+         * on another participant's screen or break a log line. */
+        {CLAIMS("\"r\"", "\"viewer\"", "\"a\\u202eb\"", "1800000000"),
+         "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"a\\u2028b\"", "1800000000"),
+         "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"a\\u200bb\"", "1800000000"),
+         "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"a b\"", "1800000000"), "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"a\\tb\"", "1800000000"), "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"<script>\"", "1800000000"),
+         "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"a/b\"", "1800000000"), "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"\\u00e9l\\u00e8ve\"", "1800000000"),
+         "missing or invalid sub claim"},
+        {CLAIMS("\"r\"", "\"viewer\"", "\"\\u738b\"", "1800000000"), "missing or invalid sub claim"},
         {CLAIMS("\"r\"", "\"viewer\"", "42", "1800000000"), "missing or invalid sub claim"},
         {CLAIMS("\"r\"", "\"viewer\"", "null", "1800000000"), "missing or invalid sub claim"},
         /* exp */
@@ -529,8 +585,8 @@ static void test_bad_claims(void)
         CHECK_STR(err, cases[i].why);
     }
 
-    /* Extra claims are ignored; sub may be exactly MR_SUB_MAX bytes and
-     * may hold printable UTF-8; room may be exactly 64 characters. */
+    /* Extra claims are ignored; sub may be exactly MR_SUB_MAX characters;
+     * room may be exactly 64 characters. */
     char payload[512], sub[MR_SUB_MAX + 2];
     memset(sub, 's', MR_SUB_MAX);
     sub[MR_SUB_MAX] = '\0';
@@ -545,7 +601,7 @@ static void test_bad_claims(void)
     CHECK_INT(verify_crafted(HS256_HEADER, payload, err, sizeof(err)), MR_EAUTH);
     CHECK_INT(verify_crafted(HS256_HEADER,
                              "{\"iss\":\"x\",\"iat\":1,\"room\":\"r\",\"role\":\"viewer\","
-                             "\"sub\":\"\\u00e9l\\u00e8ve \\u00a0\",\"exp\":1800000000,"
+                             "\"sub\":\"dr.wang@hospital-3.cn\",\"exp\":1800000000,"
                              "\"extra\":{\"nested\":[1,2,3]}}",
                              err, sizeof(err)),
               0);
@@ -610,7 +666,7 @@ static void test_malformed(void)
         for (size_t j = 0; j < sizeof(spots) / sizeof(spots[0]); j++) {
             memcpy(evil, good, n + 1);
             evil[spots[j]] = bad_chars[i];
-            CHECK_INT(mr_jwt_verify(evil, n, secret, SECRET_LEN, NOW, &c, err, sizeof(err)),
+            CHECK_INT(mr_jwt_verify(evil, n, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)),
                       MR_EAUTH);
             CHECK_STR(err, "malformed token");
         }
@@ -646,7 +702,7 @@ static void test_max_len(void)
             break;
     }
     CHECK_INT(n, MR_JWT_MAX_LEN);
-    CHECK_INT(mr_jwt_verify(tok, n, secret, SECRET_LEN, NOW, &c, err, sizeof(err)), 0);
+    CHECK_INT(mr_jwt_verify(tok, n, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), 0);
 
     /* One more byte of filler: too long, refused before any parsing. */
     snprintf(payload, sizeof(payload),
@@ -655,7 +711,7 @@ static void test_max_len(void)
              (int)pad + 1, "");
     n = craft(HS256_HEADER, payload, tok, sizeof(tok));
     CHECK(n > MR_JWT_MAX_LEN);
-    CHECK_INT(mr_jwt_verify(tok, n, secret, SECRET_LEN, NOW, &c, err, sizeof(err)), MR_EAUTH);
+    CHECK_INT(mr_jwt_verify(tok, n, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), MR_EAUTH);
     CHECK_STR(err, "token too long");
 
     /* A huge token of valid characters. */
@@ -666,7 +722,7 @@ static void test_max_len(void)
         memset(huge, 'A', huge_len);
         huge[100] = '.';
         huge[200] = '.';
-        CHECK_INT(mr_jwt_verify(huge, huge_len, secret, SECRET_LEN, NOW, &c, err, sizeof(err)),
+        CHECK_INT(mr_jwt_verify(huge, huge_len, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)),
                   MR_EAUTH);
         CHECK_STR(err, "token too long");
         free(huge);
@@ -715,7 +771,7 @@ static void test_known_vectors(void)
     size_t ks_len = strlen(known_secret);
 
     CHECK_INT(
-        mr_jwt_verify(known_token, strlen(known_token), ks, ks_len, NOW, &c, err, sizeof(err)), 0);
+        mr_jwt_verify(known_token, strlen(known_token), ks, ks_len, NOW, 0, &c, err, sizeof(err)), 0);
     CHECK_STR(c.room, "ward-7");
     CHECK_INT(c.role, MR_ROLE_EXPERT);
     CHECK_STR(c.sub, "dr-lee");
@@ -723,20 +779,20 @@ static void test_known_vectors(void)
     /* Signing the same claims gives the same bytes. */
     CHECK_INT(mr_jwt_sign(&c, ks, ks_len, tok, sizeof(tok)), strlen(known_token));
     CHECK_STR(tok, known_token);
-    CHECK_INT(mr_jwt_verify(known_token, strlen(known_token), secret, SECRET_LEN, NOW, &c, err,
+    CHECK_INT(mr_jwt_verify(known_token, strlen(known_token), secret, SECRET_LEN, NOW, 0, &c, err,
                             sizeof(err)),
               MR_EAUTH);
-    CHECK_INT(mr_jwt_verify(known_token, strlen(known_token), ks, ks_len, 2000000000 + 6, &c, err,
+    CHECK_INT(mr_jwt_verify(known_token, strlen(known_token), ks, ks_len, 2000000000 + 6, 0, &c, err,
                             sizeof(err)),
               MR_EEXPIRED);
 
     /* The MAC passes, so the refusal is about the claims, not the MAC. */
     CHECK_INT(mr_jwt_verify(rfc7515_token, strlen(rfc7515_token), rfc7515_key, sizeof(rfc7515_key),
-                            1300819379, &c, err, sizeof(err)),
+                            1300819379, 0, &c, err, sizeof(err)),
               MR_EAUTH);
     CHECK_STR(err, "missing or invalid room claim");
     CHECK_INT(mr_jwt_verify(rfc7515_token, strlen(rfc7515_token), rfc7515_key,
-                            sizeof(rfc7515_key) - 1, 1300819379, &c, err, sizeof(err)),
+                            sizeof(rfc7515_key) - 1, 1300819379, 0, &c, err, sizeof(err)),
               MR_EAUTH);
     CHECK_STR(err, "bad signature");
 }
@@ -748,9 +804,9 @@ static void test_length_bounded(void)
     char tok[600], err[128];
     size_t n = craft(HS256_HEADER, GOOD_PAYLOAD, tok, sizeof(tok));
     memcpy(tok + n, "garbage.more", 13);
-    CHECK_INT(mr_jwt_verify(tok, n, secret, SECRET_LEN, NOW, &c, err, sizeof(err)), 0);
-    CHECK_INT(mr_jwt_verify(tok, n + 3, secret, SECRET_LEN, NOW, &c, err, sizeof(err)), MR_EAUTH);
-    CHECK_INT(mr_jwt_verify(tok, n - 1, secret, SECRET_LEN, NOW, &c, err, sizeof(err)), MR_EAUTH);
+    CHECK_INT(mr_jwt_verify(tok, n, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), 0);
+    CHECK_INT(mr_jwt_verify(tok, n + 3, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), MR_EAUTH);
+    CHECK_INT(mr_jwt_verify(tok, n - 1, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), MR_EAUTH);
 }
 
 /* err is short, never holds any part of the token, and may be absent. */
@@ -784,13 +840,13 @@ static void test_bad_arguments(void)
     struct mr_claims c;
     char tok[600], err[128];
     craft(HS256_HEADER, GOOD_PAYLOAD, tok, sizeof(tok));
-    CHECK_INT(mr_jwt_verify(tok, strlen(tok), NULL, SECRET_LEN, NOW, &c, err, sizeof(err)),
+    CHECK_INT(mr_jwt_verify(tok, strlen(tok), NULL, SECRET_LEN, NOW, 0, &c, err, sizeof(err)),
               MR_EINVAL);
-    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, 0, NOW, &c, err, sizeof(err)), MR_EINVAL);
-    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN, NOW, NULL, err, sizeof(err)),
+    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, 0, NOW, 0, &c, err, sizeof(err)), MR_EINVAL);
+    CHECK_INT(mr_jwt_verify(tok, strlen(tok), secret, SECRET_LEN, NOW, 0, NULL, err, sizeof(err)),
               MR_EINVAL);
-    CHECK_INT(mr_jwt_verify(NULL, 10, secret, SECRET_LEN, NOW, &c, err, sizeof(err)), MR_EINVAL);
-    CHECK_INT(mr_jwt_verify(NULL, 0, secret, SECRET_LEN, NOW, &c, err, sizeof(err)), MR_EAUTH);
+    CHECK_INT(mr_jwt_verify(NULL, 10, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), MR_EINVAL);
+    CHECK_INT(mr_jwt_verify(NULL, 0, secret, SECRET_LEN, NOW, 0, &c, err, sizeof(err)), MR_EAUTH);
     CHECK_STR(err, "missing token");
 }
 
@@ -829,7 +885,7 @@ static void test_roles(void)
 }
 
 MR_TEST_MAIN(MR_TEST(test_round_trip), MR_TEST(test_sign_format), MR_TEST(test_sign_errors),
-             MR_TEST(test_expiry), MR_TEST(test_nbf), MR_TEST(test_wrong_alg),
+             MR_TEST(test_expiry), MR_TEST(test_lifetime_cap), MR_TEST(test_nbf), MR_TEST(test_wrong_alg),
              MR_TEST(test_header_rules), MR_TEST(test_tampered_payload),
              MR_TEST(test_tampered_signature), MR_TEST(test_signature_length),
              MR_TEST(test_wrong_secret), MR_TEST(test_rooms), MR_TEST(test_bad_claims),
