@@ -5,13 +5,14 @@
 
 #include "http/http_priv.h"
 
-/* Only plain names: no "..", no hidden files, no empty segments. */
+/* Only plain names: no "..", no hidden files, no empty segments, no
+ * separator (a segment may hold a '/' that came encoded as %2F). */
 static bool safe_segment(const char *s)
 {
     if (!s[0] || s[0] == '.')
         return false;
     for (; *s; s++)
-        if (*s == '\\' || (unsigned char)*s < 0x20)
+        if (*s == '\\' || *s == '/' || (unsigned char)*s < 0x20)
             return false;
     return true;
 }

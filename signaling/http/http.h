@@ -39,17 +39,21 @@ enum mr_http_method {
 /* A request as handlers see it. Strings are "" when a header is absent. */
 struct mr_http_request {
     enum mr_http_method method;
-    char path[1024];
+    char path[1024];              /* as sent (percent-encoded) on a plain
+                                     connection; decoded by libwebsockets
+                                     under TLS */
     unsigned n_segments;
     char segments[MR_HTTP_MAX_SEGMENTS][MR_HTTP_SEGMENT_MAX];
     bool bad_path;                /* a segment was empty, too long or too many */
     char query[1024];             /* the query's arguments, percent-decoded by
                                      libwebsockets, joined by '&'; "" */
-    char authorization[4200];
+    const char *authorization;    /* the whole header, however long; "" */
     char content_type[256];
     char range[256];              /* Range (RFC 9110 §14.2); "" also when longer */
     char origin[256];
     char peer_addr[64];           /* the client's IP address */
+    bool proxied;                 /* Forwarded, X-Forwarded-For, X-Real-IP or
+                                     Via: it came through a proxy */
     long long content_length;     /* -1 when absent */
     char *body;                   /* NUL-terminated; NULL before the body */
     size_t body_len;
@@ -128,8 +132,21 @@ int mr_http_query_arg(const struct mr_http_request *req, const char *name, char 
 /* Runs cancel(user) if the client goes away before the answer. */
 void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user), void *user);
 
-/* True when the request came from the loopback interface. */
+/* True when the request came from a client on this host: the loopback
+ * interface, and no proxy header. A proxy on the same host (a TLS
+ * terminator) connects from loopback for every client it serves, so a
+ * request that names a proxy hop is never local, whatever its address. */
 bool mr_http_from_loopback(const struct mr_http_request *req);
+
+/*
+ * Refuses a protected action: answers status (401 or 403) with code and
+ * detail, as mr_http_respond_error, and writes the refusal to the audit
+ * trail (core/audit.h) with the client's address, the method and path,
+ * the room the request named (NULL when none), and who asked when the
+ * token was authentic (sub and role, else NULL).
+ */
+void mr_http_refuse(struct mr_http_request *req, int status, const char *code, const char *detail,
+                    const char *room, const char *sub, const char *role);
 
 /* True when the media type of req (ignoring parameters and case) is type. */
 bool mr_http_content_type_is(const struct mr_http_request *req, const char *type);

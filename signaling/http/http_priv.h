@@ -4,6 +4,7 @@
 
 #include <libwebsockets.h>
 
+#include "http/head.h"
 #include "http/http.h"
 #include "http/ws.h"
 
@@ -13,18 +14,21 @@ struct mr_http_server {
     const struct mr_http_route *routes;
     unsigned n_routes;
     const struct mr_ws_handler *ws;    /* NULL: no WebSocket endpoint */
+    GHashTable *guards;                /* struct lws * -> struct http_guard * */
 };
 
 /* The server's view of a request; the public part comes first. */
 struct http_req {
     struct mr_http_request pub;
     struct lws *wsi;                   /* NULL once the connection closed */
+    char *auth_buf;                    /* pub.authorization when present */
     struct mr_http_server *srv;
     const struct mr_http_route *route;
     bool waiting_body;
     bool handled;
     bool responded;
-    bool close_after;                  /* answered before the body was read */
+    bool close_after;                  /* close once answered (body not read,
+                                          framing in doubt, guarded) */
     size_t body_cap;
     /* The answer, kept until the socket is writable. */
     int status;
@@ -37,6 +41,16 @@ struct http_req {
     void *cancel_user;
     struct http_file *file;            /* a file answer (file_answer.c); NULL */
 };
+
+/* guard.c: checks a plain-HTTP connection's request head before
+ * libwebsockets reads it (see there). attach on accept, detach when the
+ * connection is destroyed. */
+void mr_http_guard_attach(struct mr_http_server *srv, struct lws *wsi);
+void mr_http_guard_detach(struct mr_http_server *srv, struct lws *wsi);
+/* The checked head of wsi's request: its framing and path as the client
+ * sent them (path NUL-terminated); NULL when the connection is not guarded
+ * (TLS). */
+const struct mr_http_head *mr_http_guard_head(struct mr_http_server *srv, struct lws *wsi);
 
 /* cors.c: adds CORS response headers for req (to the given list). */
 void mr_http_add_cors(const struct http_req *r, bool preflight,

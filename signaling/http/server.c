@@ -26,6 +26,7 @@ struct pss {
 static void free_req(struct http_req *r)
 {
     mr_http_file_free(r->file);
+    free(r->auth_buf);
     free(r->pub.body);
     free(r->resp_body);
     free(r->resp_headers);
@@ -109,6 +110,8 @@ void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user),
 bool mr_http_from_loopback(const struct mr_http_request *req)
 {
     const char *a = req->peer_addr;
+    if (req->proxied)
+        return false;
     /* IPv4 clients of a dual-stack socket appear as ::ffff:127.x.y.z. */
     if (strncmp(a, "::ffff:", 7) == 0)
         a += 7;
@@ -216,6 +219,21 @@ static void copy_header(struct lws *wsi, enum lws_token_indexes tok, char *out, 
         out[0] = '\0';
 }
 
+/* A header of any length, in a new buffer (NULL when absent or out of
+ * memory). Repeated headers come joined with ',' by libwebsockets. */
+static char *dup_header(struct lws *wsi, enum lws_token_indexes tok)
+{
+    int len = lws_hdr_total_length(wsi, tok);
+    if (len <= 0)
+        return NULL;
+    char *out = malloc((size_t)len + 2);
+    if (out && lws_hdr_copy(wsi, out, len + 2, tok) < 0) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* libwebsockets keeps the query's arguments as fragments of one header,
  * already percent-decoded; they are joined back with '&'. A query that
  * does not fit is dropped whole rather than cut. */
@@ -266,16 +284,130 @@ static void split_path(struct mr_http_request *req)
     }
 }
 
-static int read_request(struct lws *wsi, struct http_req *r)
+/* About what the head took: every header libwebsockets knows, with its
+ * name. (It does not list the others; on a plain connection the guard has
+ * measured the raw head already.) */
+static size_t head_size(struct lws *wsi)
+{
+    size_t n = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        int len = lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+        if (len > 0) {
+            const unsigned char *name = lws_token_to_string((enum lws_token_indexes)t);
+            n += (size_t)len + (name ? strlen((const char *)name) : 0) + 3;
+        }
+    }
+    return n;
+}
+
+/*
+ * The body's framing (RFC 9112 §6): Content-Length as the client sent it,
+ * read in full (libwebsockets reads only a length of up to 31 characters,
+ * and the first of conflicting ones). On a guarded connection the guard
+ * has checked the raw head already; otherwise the same rules are applied
+ * to what libwebsockets kept.
+ */
+static int read_framing(struct lws *wsi, struct http_req *r, const char **why)
+{
+    const struct mr_http_head *h = mr_http_guard_head(r->srv, wsi);
+    if (h) {
+        r->pub.content_length = h->content_length;
+        r->close_after = true; /* see guard.c */
+        return 0;
+    }
+    if (head_size(wsi) > MR_HTTP_HEAD_MAX) {
+        *why = "the request head exceeds 8 KiB";
+        return 431;
+    }
+    r->pub.content_length = -1;
+    char *cl = dup_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+    long long n = -1;
+    bool bad = cl && mr_http_content_length(cl, strlen(cl), &n) < 0;
+    free(cl);
+    if (bad || (n >= 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)) {
+        *why = bad ? "invalid or conflicting Content-Length"
+                   : "Content-Length and Transfer-Encoding together";
+        return 400;
+    }
+    r->pub.content_length = n;
+    /* libwebsockets' own view of a length it could not read differs from
+     * ours: the connection is not reused after this request. */
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) >= 31)
+        r->close_after = true;
+    return 0;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Splits the path as the client sent it at its '/' and percent-decodes
+ * each segment on its own (the guard has checked the escapes): "%2F"
+ * stays inside its segment, where it fails any name check. */
+static void split_raw_path(struct mr_http_request *req, const char *raw)
+{
+    const char *p = raw[0] == '/' ? raw + 1 : raw;
+    req->n_segments = 0;
+    if (*p == '\0')
+        return;
+    for (;;) {
+        if (req->n_segments == MR_HTTP_MAX_SEGMENTS) {
+            req->bad_path = true;
+            return;
+        }
+        char *seg = req->segments[req->n_segments++];
+        size_t n = 0;
+        for (; *p && *p != '/'; p++) {
+            char c = *p;
+            if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+                c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+                p += 2;
+            }
+            if (n + 1 < MR_HTTP_SEGMENT_MAX)
+                seg[n] = c;
+            n++;
+        }
+        seg[n < MR_HTTP_SEGMENT_MAX ? n : MR_HTTP_SEGMENT_MAX - 1] = '\0';
+        if (n == 0 || n >= MR_HTTP_SEGMENT_MAX)
+            req->bad_path = true;
+        if (*p == '\0')
+            return;
+        p++;
+    }
+}
+
+/* What the request head says, read from libwebsockets. Returns 0, or the
+ * status to refuse it with (400, 414, 431) with a reason in *why; framing
+ * errors also mean the connection cannot be trusted further. */
+static int read_request(struct lws *wsi, struct http_req *r, const char **why)
 {
     char *uri = NULL;
     int uri_len = 0;
     int idx = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
-    if (idx < 0 || !uri || uri_len <= 0 || uri_len >= (int)sizeof(r->pub.path))
-        return -1;
+    *why = "malformed request line";
+    if (idx < 0 || !uri || uri_len <= 0)
+        return 400;
+    if (uri_len >= (int)sizeof(r->pub.path)) {
+        *why = "the request target is too long";
+        return 414;
+    }
     r->pub.method = method_of(idx);
     memcpy(r->pub.path, uri, (size_t)uri_len);
     r->pub.path[uri_len] = '\0';
+    /* A NUL decoded from the path (libwebsockets keeps its length) would
+     * cut it short unseen. */
+    if (strlen(r->pub.path) != (size_t)uri_len) {
+        *why = "the request target encodes a NUL";
+        return 400;
+    }
+    /* On a guarded connection, the path as sent (see guard.c). */
+    const struct mr_http_head *h = mr_http_guard_head(r->srv, wsi);
+    if (h)
+        snprintf(r->pub.path, sizeof(r->pub.path), "%s", h->path);
     /* lws splits a path at ';' and '&' into fragments; such a path cannot
      * name a route or a stream. */
     static const enum lws_token_indexes uri_tokens[] = {
@@ -285,9 +417,12 @@ static int read_request(struct lws *wsi, struct http_req *r)
     for (size_t i = 0; i < sizeof(uri_tokens) / sizeof(uri_tokens[0]); i++)
         if (lws_hdr_total_length(wsi, uri_tokens[i]) > uri_len)
             r->pub.bad_path = true;
-    split_path(&r->pub);
-    copy_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION, r->pub.authorization,
-                sizeof(r->pub.authorization));
+    if (h)
+        split_raw_path(&r->pub, h->path);
+    else
+        split_path(&r->pub);
+    r->auth_buf = dup_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    r->pub.authorization = r->auth_buf ? r->auth_buf : "";
     copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, r->pub.content_type,
                 sizeof(r->pub.content_type));
     copy_header(wsi, WSI_TOKEN_ORIGIN, r->pub.origin, sizeof(r->pub.origin));
@@ -295,10 +430,11 @@ static int read_request(struct lws *wsi, struct http_req *r)
     copy_query(wsi, r->pub.query, sizeof(r->pub.query));
     if (!lws_get_peer_simple(wsi, r->pub.peer_addr, sizeof(r->pub.peer_addr)))
         r->pub.peer_addr[0] = '\0';
-    char cl[32];
-    copy_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, cl, sizeof(cl));
-    r->pub.content_length = cl[0] ? strtoll(cl, NULL, 10) : -1;
-    return 0;
+    r->pub.proxied = lws_hdr_total_length(wsi, WSI_TOKEN_X_FORWARDED_FOR) > 0 ||
+                     lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_X_REAL_IP) > 0 ||
+                     lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_VIA) > 0 ||
+                     lws_hdr_custom_length(wsi, "forwarded:", 10) > 0;
+    return read_framing(wsi, r, why);
 }
 
 static const struct mr_http_route *find_route(struct mr_http_server *srv,
@@ -349,8 +485,10 @@ static int start_request(struct lws *wsi, struct pss *pss)
     r->wsi = wsi;
     r->srv = lws_context_user(lws_get_context(wsi));
     pss->req = r;
-    if (read_request(wsi, r) < 0) {
-        mr_http_respond_error(&r->pub, 400, "bad-request", "malformed request line");
+    const char *why;
+    int refused = read_request(wsi, r, &why);
+    if (refused) {
+        mr_http_respond_error(&r->pub, refused, "bad-request", why);
         r->close_after = true;
         return 0;
     }
@@ -370,11 +508,11 @@ static int start_request(struct lws *wsi, struct pss *pss)
         } else {
             mr_http_respond_error(&r->pub, 404, "not-found", "no such route");
         }
-        r->close_after = r->pub.content_length > 0;
+        r->close_after = r->close_after || r->pub.content_length > 0;
         return 0;
     }
     if (r->route->check && r->route->check(&r->pub, r->route->user) < 0) {
-        r->close_after = r->pub.content_length != 0;
+        r->close_after = r->close_after || r->pub.content_length != 0;
         return 0;
     }
     size_t cap = r->srv->cfg->max_body;
@@ -399,6 +537,8 @@ static int start_request(struct lws *wsi, struct pss *pss)
     return 0;
 }
 
+static void body_complete(struct http_req *r);
+
 static int append_body(struct http_req *r, const void *in, size_t len)
 {
     if (!r->waiting_body || r->responded || len == 0)
@@ -408,6 +548,15 @@ static int append_body(struct http_req *r, const void *in, size_t len)
         r->close_after = true;
         return 0;
     }
+    /* Bytes past the announced length are not this request's (a client
+     * that pipelines, or libwebsockets reading on after a length it could
+     * not parse): they are dropped with the connection. */
+    long long cl = r->pub.content_length;
+    bool full = cl >= 0 && r->pub.body_len + len >= (unsigned long long)cl;
+    if (full && r->pub.body_len + len > (unsigned long long)cl) {
+        len = (size_t)cl - r->pub.body_len;
+        r->close_after = true;
+    }
     char *b = realloc(r->pub.body, r->pub.body_len + len + 1);
     if (!b)
         return -1;
@@ -415,6 +564,8 @@ static int append_body(struct http_req *r, const void *in, size_t len)
     r->pub.body = b;
     r->pub.body_len += len;
     b[r->pub.body_len] = '\0';
+    if (full)
+        body_complete(r);
     return 0;
 }
 
@@ -478,6 +629,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_SERVER_WRITEABLE:
     case LWS_CALLBACK_CLOSED:
         return mr_http_ws_callback(wsi, reason, &pss->ws, in, len);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        mr_http_guard_attach(lws_context_user(lws_get_context(wsi)), wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        mr_http_guard_detach(lws_context_user(lws_get_context(wsi)), wsi);
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (pss)
@@ -534,6 +691,7 @@ int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
     if (!srv)
         return MR_ENOMEM;
     srv->cfg = cfg;
+    srv->guards = g_hash_table_new(g_direct_hash, g_direct_equal);
     srv->routes = routes;
     srv->n_routes = n_routes;
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
@@ -548,7 +706,9 @@ int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
         info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
     info.foreign_loops = loops;
     info.user = srv;
-    info.max_http_header_data = 8192;
+    /* Room for an 8 KiB head as libwebsockets stores it (the guard and
+     * read_framing refuse larger ones with 431). */
+    info.max_http_header_data = 16384;
     info.timeout_secs = 10;
     info.retry_and_idle_policy = &ws_idle_policy;
     if (cfg->tls_cert[0]) {
@@ -560,6 +720,7 @@ int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
     }
     info.keepalive_timeout = 30;
     if (cfg->tls_cert[0] && (!readable(cfg->tls_cert) || !readable(cfg->tls_key))) {
+        g_hash_table_destroy(srv->guards);
         free(srv);
         return MR_EIO;
     }
@@ -568,6 +729,7 @@ int mr_http_server_new(const struct mr_config *cfg, GMainLoop *loop,
         if (cfg->tls_cert[0])
             mr_log_error(HTTP, "cannot use the TLS certificate %s with the key %s (see the "
                                "libwebsockets message above)", cfg->tls_cert, cfg->tls_key);
+        g_hash_table_destroy(srv->guards);
         free(srv);
         return MR_EIO;
     }
@@ -580,5 +742,6 @@ void mr_http_server_free(struct mr_http_server *srv)
     if (!srv)
         return;
     lws_context_destroy(srv->ctx);
+    g_hash_table_destroy(srv->guards);
     free(srv);
 }

@@ -193,11 +193,16 @@ static void ws_closed(struct mr_ws_conn **slot)
     free(c);
 }
 
-/* Only upgrades on the handler's path are accepted. */
+/* Only upgrades on the handler's path are accepted: the path as the
+ * client sent it when the guard saw it, not one libwebsockets normalised
+ * ("/whip/../ws"). */
 static int ws_filter(struct lws *wsi, struct mr_http_server *srv)
 {
     char uri[256];
-    if (!srv->ws || lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int)sizeof(uri) ||
+    const struct mr_http_head *h = mr_http_guard_head(srv, wsi);
+    if (!srv->ws || (h && strcmp(h->path, srv->ws->path) != 0))
+        return -1;
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) >= (int)sizeof(uri) ||
         lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) < 0)
         return -1;
     return strcmp(uri, srv->ws->path) == 0 ? 0 : -1;

@@ -390,8 +390,13 @@ int mr_test_server_health(const struct mr_test_server *s, struct mr_test_health 
 int mr_test_server_metric(const struct mr_test_server *s, const char *sample, double *out)
 {
     struct mr_test_http_response r;
-    char err[128];
-    if (mr_test_http_request(s->host, s->port, "GET", "/metrics", NULL, NULL, 0, 5000, &r, err,
+    char err[128], tok[MR_JWT_MAX_LEN], auth[MR_JWT_MAX_LEN + 32];
+    /* /metrics needs an operator token for every room. */
+    if (mr_test_server_token(s, "*", "operator", "scraper", 600, tok, sizeof(tok)) < 0)
+        return MR_EIO;
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+    const char *const headers[] = {auth, NULL};
+    if (mr_test_http_request(s->host, s->port, "GET", "/metrics", headers, NULL, 0, 5000, &r, err,
                              sizeof(err)) < 0)
         return MR_EIO;
     int rc = r.status == 200 ? MR_ENOENT : MR_EIO;
