@@ -77,7 +77,8 @@ struct mr_record_track {
 struct mr_record_params {
     char room[65];
     char stream[65];
-    char sub[129];       /* the publisher */
+    char sub[129];       /* the publisher: sub and role */
+    char role[16];
     char cname[32];      /* the same for every track: they are synchronised */
     unsigned n_tracks;
     struct mr_record_track tracks[MR_RECORD_MAX_TRACKS];

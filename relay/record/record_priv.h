@@ -114,7 +114,8 @@ bool mr_rec_parse_stem(const char *stem, char *stream, size_t stream_len, char i
 
 /* sidecar.c: the JSON next to each file, replaced atomically. */
 struct mr_rec_sidecar {
-    const char *id, *room, *stream, *publisher, *state, *error, *file, *container;
+    const char *id, *room, *stream, *publisher, *publisher_role, *state, *error, *file,
+        *container;
     const char *audio, *video; /* codec labels; NULL: no such track */
     unsigned width, height;    /* 0: unknown */
     int64_t start_us, end_us;  /* Unix time; 0: unknown */

@@ -81,6 +81,7 @@ static struct mr_recording *alloc_recording(struct mr_recorder *r, const struct 
     rec->p = *p;
     rec->p.room[sizeof(rec->p.room) - 1] = rec->p.stream[sizeof(rec->p.stream) - 1] = '\0';
     rec->p.sub[sizeof(rec->p.sub) - 1] = rec->p.cname[sizeof(rec->p.cname) - 1] = '\0';
+    rec->p.role[sizeof(rec->p.role) - 1] = '\0';
     mr_random_hex(rec->id, MR_RECORD_ID_LEN / 2);
     g_mutex_init(&rec->lock);
     g_queue_init(&rec->held);

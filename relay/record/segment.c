@@ -37,6 +37,7 @@ static void base_sidecar(const struct mr_recording *rec, unsigned n, struct mr_r
     sc->room = rec->p.room;
     sc->stream = rec->p.stream;
     sc->publisher = rec->p.sub;
+    sc->publisher_role = rec->p.role;
     sc->container = rec->webm ? "webm" : "matroska";
     for (unsigned i = rec->p.n_tracks; i-- > 0;) {
         if (rec->tracks[i].codec->kind == MR_RECORD_AUDIO)

@@ -36,6 +36,8 @@ static json_t *time_or_null(int64_t unix_us)
 static json_t *build(const struct mr_rec_sidecar *sc)
 {
     json_t *codecs = json_object();
+    json_t *role = sc->publisher_role && sc->publisher_role[0] ? json_string(sc->publisher_role)
+                                                               : json_null();
     if (sc->audio)
         json_object_set_new(codecs, "audio", json_string(sc->audio));
     if (sc->video)
@@ -43,10 +45,10 @@ static json_t *build(const struct mr_rec_sidecar *sc)
     /* Durations are rounded to the millisecond, like the times. */
     double dur = sc->duration_s < 0 ? -1 : (double)(int64_t)(sc->duration_s * 1000 + 0.5) / 1000;
     return json_pack(
-        "{s:s, s:s, s:s, s:o, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o,"
+        "{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o,"
         " s:o, s:o, s:o, s:I, s:I}",
         "id", sc->id, "room", sc->room, "stream", sc->stream, "publisher",
-        str_or_null(sc->publisher), "state", sc->state, "error", str_or_null(sc->error), "file",
+        str_or_null(sc->publisher), "publisher_role", role, "state", sc->state, "error", str_or_null(sc->error), "file",
         str_or_null(sc->file), "container", sc->container, "codecs", codecs, "width",
         sc->width ? json_integer(sc->width) : json_null(), "height",
         sc->height ? json_integer(sc->height) : json_null(), "start", time_or_null(sc->start_us),

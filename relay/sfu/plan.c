@@ -40,6 +40,12 @@ static int check_transport(struct mr_plan *plan, char *detail, size_t dlen)
     const struct mr_sdp *sdp = plan->offer;
     int tm = -1;
     unsigned usable = 0;
+    /* Nothing to negotiate at all is a malformed offer, not a codec
+     * mismatch (RFC 8829 §5.8: an offer describes its media sections). */
+    if (sdp->n_media == 0) {
+        snprintf(detail, dlen, "the offer has no media section (m=)");
+        return MR_EPARSE;
+    }
     for (unsigned i = 0; i < sdp->n_media; i++)
         if (usable_media(sdp, &sdp->media[i]))
             usable++;

@@ -44,7 +44,7 @@ static gboolean handle_done(gpointer data)
         if (st->recording == d->rec) {
             detach(st);
             snprintf(st->rec_error, sizeof(st->rec_error), "%s", info.error);
-            mr_audit("record-failed", st->room, st->pub_sub, info.error);
+            mr_audit("record-failed", st->room, st->pub_sub, st->pub_role, info.error);
         }
     }
     mr_recording_unref(d->rec);
@@ -68,14 +68,15 @@ static void recording_done(struct mr_recording *rec, void *user)
 
 /* --- Start and stop ----------------------------------------------------- */
 
-static int start(struct mr_relay *r, struct mr_stream *st, const char *by, char *detail,
-                 size_t dlen)
+static int start(struct mr_relay *r, struct mr_stream *st, const char *by, const char *by_role,
+                 char *detail, size_t dlen)
 {
     struct mr_record_params params;
     memset(&params, 0, sizeof(params));
     snprintf(params.room, sizeof(params.room), "%s", st->room);
     snprintf(params.stream, sizeof(params.stream), "%s", st->name);
     snprintf(params.sub, sizeof(params.sub), "%s", st->pub_sub);
+    snprintf(params.role, sizeof(params.role), "%s", st->pub_role);
     struct mr_rec_tap *tap = mr_rec_tap_new(st->pub_tracks, st->n_pub_tracks, &params);
     if (!tap) {
         snprintf(detail, dlen, "out of memory");
@@ -90,7 +91,7 @@ static int start(struct mr_relay *r, struct mr_stream *st, const char *by, char 
         snprintf(st->rec_error, sizeof(st->rec_error), "%s", detail);
         char room[MR_LOG_REDACT_LEN];
         mr_log_error(RECORD, "room %s: %s", mr_log_redact(MR_LOG_RECORD, st->room, room), detail);
-        mr_audit("record-failed", st->room, by, detail);
+        mr_audit("record-failed", st->room, by, by_role, detail);
         return rc == MR_ENOTSUP ? MR_ENOTSUP : MR_EIO;
     }
     st->rec_error[0] = '\0';
@@ -99,21 +100,21 @@ static int start(struct mr_relay *r, struct mr_stream *st, const char *by, char 
     memcpy(st->rec_tracks, st->pub_tracks, sizeof(st->rec_tracks));
     st->n_rec_tracks = st->n_pub_tracks;
     mr_stream_post_tap(st, tap);
-    mr_audit("record-start", st->room, by, st->name);
+    mr_audit("record-start", st->room, by, by_role, st->name);
     return 0;
 }
 
-static void stop(struct mr_stream *st, const char *by, const char *why)
+static void stop(struct mr_stream *st, const char *by, const char *by_role, const char *why)
 {
     if (!st->recording)
         return;
     mr_recording_stop(st->recording);
     detach(st);
-    mr_audit("record-stop", st->room, by, why);
+    mr_audit("record-stop", st->room, by, by_role, why);
 }
 
 int mr_relay_record_start(struct mr_relay *r, const char *room, const char *stream,
-                          const char *by, char *detail, size_t dlen)
+                          const char *by, const char *by_role, char *detail, size_t dlen)
 {
     struct mr_stream *st = lookup(r, room, stream);
     if (!st || !st->pub_session[0] || !st->pub_ready) {
@@ -128,15 +129,16 @@ int mr_relay_record_start(struct mr_relay *r, const char *room, const char *stre
         snprintf(detail, dlen, "this stream is already being recorded");
         return MR_EBUSY;
     }
-    return start(r, st, by, detail, dlen);
+    return start(r, st, by, by_role, detail, dlen);
 }
 
-int mr_relay_record_stop(struct mr_relay *r, const char *room, const char *stream, const char *by)
+int mr_relay_record_stop(struct mr_relay *r, const char *room, const char *stream, const char *by,
+                         const char *by_role)
 {
     struct mr_stream *st = lookup(r, room, stream);
     if (!st || !st->recording)
         return MR_ENOENT;
-    stop(st, by, "stopped by an operator");
+    stop(st, by, by_role, "stopped by an operator");
     return 0;
 }
 
@@ -157,17 +159,17 @@ void mr_relay_record_on_publish(struct mr_relay *r, struct mr_stream *st)
     /* A returning publisher with the same codecs continues the file (the
      * tap's rewriting makes the gap a pause); other codecs need a new one. */
     if (st->recording && !same_codecs(st))
-        stop(st, st->pub_sub, "the publisher came back with other codecs");
+        stop(st, st->pub_sub, st->pub_role, "the publisher came back with other codecs");
     if (st->recording || mr_config_record_policy(r->cfg, st->room) != MR_RECORD_ALWAYS)
         return;
     char detail[300];
-    start(r, st, st->pub_sub, detail, sizeof(detail));
+    start(r, st, st->pub_sub, st->pub_role, detail, sizeof(detail));
 }
 
 void mr_relay_record_on_stream_end(struct mr_relay *r, struct mr_stream *st)
 {
     (void)r;
-    stop(st, st->pub_sub, "the stream ended");
+    stop(st, st->pub_sub, st->pub_role, "the stream ended");
 }
 
 void mr_relay_record_stop_all(struct mr_relay *r)
@@ -176,7 +178,7 @@ void mr_relay_record_stop_all(struct mr_relay *r)
     gpointer key, value;
     g_hash_table_iter_init(&it, r->streams);
     while (g_hash_table_iter_next(&it, &key, &value))
-        stop(value, NULL, "the server is shutting down");
+        stop(value, NULL, NULL, "the server is shutting down");
 }
 
 /* --- Status ------------------------------------------------------------- */
@@ -208,6 +210,7 @@ void mr_relay_each_stream(struct mr_relay *r, const char *room, mr_stream_status
         snprintf(s.room, sizeof(s.room), "%s", st->room);
         snprintf(s.stream, sizeof(s.stream), "%s", st->name);
         snprintf(s.publisher, sizeof(s.publisher), "%s", st->pub_sub);
+        snprintf(s.publisher_role, sizeof(s.publisher_role), "%s", st->pub_role);
         s.published = st->pub_session[0] && st->pub_ready;
         s.subscribers = st->n_sessions - (st->pub_session[0] ? 1 : 0) + st->n_room_receivers;
         for (unsigned t = 0; t < st->n_pub_tracks; t++) {

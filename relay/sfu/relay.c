@@ -129,7 +129,7 @@ void mr_relay_remove_session(struct mr_relay *r, struct mr_session *s)
     } else {
         if (s->kind == MR_SESSION_PUBLISH && strcmp(st->pub_session, s->id) == 0) {
             st->pub_session[0] = '\0';
-            st->pub_sub[0] = '\0';
+            st->pub_sub[0] = st->pub_role[0] = '\0';
             st->pub_ready = false;
             st->n_pub_tracks = 0;
         }
@@ -194,7 +194,8 @@ static struct mr_stream *find_or_create_stream(struct mr_relay *r, const char *r
 }
 
 struct mr_session *mr_relay_session_new(struct mr_relay *r, enum mr_session_kind kind,
-                                        const char *room, const char *stream, const char *sub)
+                                        const char *room, const char *stream, const char *sub,
+                                        const char *role)
 {
     struct mr_session *s = calloc(1, sizeof(*s));
     struct mr_peer *p = calloc(1, sizeof(*p));
@@ -208,6 +209,7 @@ struct mr_session *mr_relay_session_new(struct mr_relay *r, enum mr_session_kind
     snprintf(s->room, sizeof(s->room), "%s", room);
     snprintf(s->stream_name, sizeof(s->stream_name), "%s", stream);
     snprintf(s->sub, sizeof(s->sub), "%s", sub);
+    snprintf(s->role, sizeof(s->role), "%s", role ? role : "");
     s->peer = p;
     memcpy(p->id, s->id, sizeof(p->id));
     p->kind = kind;
@@ -221,7 +223,8 @@ struct mr_session *mr_relay_session_new(struct mr_relay *r, enum mr_session_kind
 static struct mr_session *new_session(struct mr_relay *r, const struct mr_session_request *req,
                                       struct mr_stream *st, struct mr_plan *plan)
 {
-    struct mr_session *s = mr_relay_session_new(r, req->kind, req->room, req->stream, req->sub);
+    struct mr_session *s =
+        mr_relay_session_new(r, req->kind, req->room, req->stream, req->sub, req->role);
     if (!s)
         return NULL;
     struct mr_peer *p = s->peer;
@@ -244,6 +247,7 @@ static void record_publisher(struct mr_stream *st, const struct mr_session *s,
 {
     snprintf(st->pub_session, sizeof(st->pub_session), "%s", s->id);
     snprintf(st->pub_sub, sizeof(st->pub_sub), "%s", s->sub);
+    snprintf(st->pub_role, sizeof(st->pub_role), "%s", s->role);
     st->pub_ready = false;
     st->n_pub_tracks = 0;
     for (unsigned i = 0; i < plan->offer->n_media; i++) {
@@ -290,7 +294,8 @@ int mr_relay_open(struct mr_relay *r, const struct mr_session_request *req, mr_s
         return MR_ENOMEM;
     }
     if (req->kind == MR_SESSION_PUBLISH && st->pub_session[0]) {
-        if (strcmp(st->pub_sub, req->sub) != 0) {
+        if (strcmp(st->pub_sub, req->sub) != 0 ||
+            strcmp(st->pub_role, req->role ? req->role : "") != 0) {
             mr_plan_free(plan);
             snprintf(detail, dlen, "another participant is publishing this stream");
             return MR_EBUSY;
@@ -376,6 +381,7 @@ int mr_relay_session_info(struct mr_relay *r, const char *session_id, struct mr_
     /* A room subscription receives several streams: its stream is "". */
     snprintf(out->stream, sizeof(out->stream), "%s", s->stream_name);
     snprintf(out->sub, sizeof(out->sub), "%s", s->sub);
+    snprintf(out->role, sizeof(out->role), "%s", s->role);
     return 0;
 }
 

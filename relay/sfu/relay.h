@@ -23,6 +23,7 @@
 #include "record/record.h"
 
 #define MR_SESSION_ID_LEN 32 /* hex digits */
+#define MR_ROLE_NAME_MAX 15  /* "operator" and its kin */
 
 enum mr_session_kind { MR_SESSION_PUBLISH, MR_SESSION_SUBSCRIBE };
 
@@ -74,7 +75,9 @@ struct mr_session_request {
     enum mr_session_kind kind;
     const char *room;   /* validated names */
     const char *stream;
-    const char *sub;    /* who, from the token */
+    const char *sub;    /* who, from the token: sub and role together are */
+    const char *role;   /* one identity (a publisher is replaced only by
+                           the same identity, else MR_EBUSY) */
     const char *offer;  /* SDP, offer_len bytes, copied during the call */
     size_t offer_len;
     bool trickle;       /* answer at once, trickle the rest to cand_cb */
@@ -89,7 +92,7 @@ struct mr_session_request {
  *   MR_EPARSE   the offer is not valid SDP, or lacks what WebRTC needs
  *   MR_ECODEC   no offered codec can carry (or receive) the stream
  *   MR_ENOENT   WHEP: nothing is published on that stream
- *   MR_EBUSY    WHIP: another participant publishes that stream
+ *   MR_EBUSY    WHIP: another identity (sub and role) publishes that stream
  * with a reason in detail, and cb is never called.
  * On 0, cb is called exactly once, later, on the control thread, with the
  * answer or a late failure (the relay could not open a port, ...), unless
@@ -103,12 +106,14 @@ int mr_relay_open(struct mr_relay *relay, const struct mr_session_request *req,
  * for it is closed; a session being restarted carries on. */
 void mr_relay_cancel(struct mr_relay *relay, uint64_t ticket);
 
-/* What the relay knows about a session, for authorization. */
+/* What the relay knows about a session, for authorization: the identity
+ * that opened it is sub and role together. */
 struct mr_session_info {
     enum mr_session_kind kind;
     char room[65];
     char stream[65];
     char sub[129];
+    char role[MR_ROLE_NAME_MAX + 1];
 };
 
 /* Returns 0 or MR_ENOENT. */
@@ -172,7 +177,8 @@ void mr_relay_counts(struct mr_relay *relay, struct mr_relay_counts *out);
  */
 struct mr_room_sub_request {
     const char *room;                 /* validated name */
-    const char *sub;                  /* who, from the token */
+    const char *sub;                  /* who, from the token (sub and role: */
+    const char *role;                 /* an update must come from the same) */
     const char *const *streams;       /* validated stream names */
     unsigned n_streams;
     /* Trickle ICE as for mr_session_request; read by
@@ -210,8 +216,8 @@ int mr_relay_open_room_sub(struct mr_relay *relay, const struct mr_room_sub_requ
 int mr_relay_room_sub_answer(struct mr_relay *relay, const char *session_id, const char *sdp,
                              size_t len, char *detail, size_t detail_len);
 
-/* Changes the set of streams (req->streams; room and sub must match the
- * session's, else MR_ENOENT) and makes a new offer, delivered by cb as for
+/* Changes the set of streams (req->streams; room, sub and role must match
+ * the session's, else MR_ENOENT) and makes a new offer, delivered by cb as for
  * open (mr_relay_cancel of its ticket withdraws the offer: the session
  * stays as last answered). Returns 0, MR_ENOENT, MR_EINVAL (a bad
  * request, detail), MR_ENOMEM, or MR_EBUSY when the previous offer is not
@@ -233,24 +239,25 @@ int mr_relay_set_muted(struct mr_relay *relay, const char *room, const char *str
 /* --- Recordings ------------------------------------------------------- */
 
 /*
- * Starts recording a published stream (an operator's request; `by` is its
- * sub, for the audit trail). Returns 0, MR_EBUSY (already recording),
+ * Starts recording a published stream (an operator's request; `by` and
+ * by_role are its identity, for the audit trail). Returns 0, MR_EBUSY (already recording),
  * MR_ENOENT (nothing published), MR_EPERM (the room's policy is "never"),
  * or MR_EIO when the recorder refused (unwritable directory, ...; detail
  * says why).
  */
 int mr_relay_record_start(struct mr_relay *relay, const char *room, const char *stream,
-                          const char *by, char *detail, size_t detail_len);
+                          const char *by, const char *by_role, char *detail, size_t detail_len);
 
 /* Stops and finalizes a stream's recording. Returns 0 or MR_ENOENT. */
 int mr_relay_record_stop(struct mr_relay *relay, const char *room, const char *stream,
-                         const char *by);
+                         const char *by, const char *by_role);
 
 /* What the API shows of a stream. */
 struct mr_stream_status {
     char room[65];
     char stream[65];
     char publisher[129];          /* sub of the publisher, "" when none */
+    char publisher_role[MR_ROLE_NAME_MAX + 1]; /* and its role */
     bool published;
     bool has_audio, has_video;    /* what the publisher sends */
     bool audio_muted, video_muted; /* mr_relay_set_muted */

@@ -20,6 +20,7 @@ struct mr_session {
     char room[65];
     char stream_name[65];
     char sub[129];
+    char role[MR_ROLE_NAME_MAX + 1];
     char remote_ufrag[MR_SDP_ICE_MAX + 1];
     char remote_pwd[MR_SDP_ICE_MAX + 1];
     struct mr_stream *stream; /* reference; NULL for a room subscription */
@@ -56,7 +57,8 @@ struct mr_stream *mr_relay_find_stream(struct mr_relay *r, const char *room, con
 void mr_relay_stream_check_end(struct mr_relay *r, struct mr_stream *st);
 /* Registers a new session (random id) with its peer; NULL on ENOMEM. */
 struct mr_session *mr_relay_session_new(struct mr_relay *r, enum mr_session_kind kind,
-                                        const char *room, const char *stream, const char *sub);
+                                        const char *room, const char *stream, const char *sub,
+                                        const char *role);
 void mr_relay_remove_session(struct mr_relay *r, struct mr_session *s);
 /* trickle.c: sets a new session's trickle mode (before its peer starts). */
 void mr_relay_session_trickle(struct mr_session *s, bool trickle, mr_candidate_cb cb, void *user);

@@ -455,7 +455,8 @@ int mr_relay_open_room_sub(struct mr_relay *r, const struct mr_room_sub_request 
     struct mr_room_sub *rs = room_sub_new(r, req->room);
     struct mr_bundle *bundle = rs ? mr_bundle_new() : NULL;
     struct mr_session *s =
-        bundle ? mr_relay_session_new(r, MR_SESSION_SUBSCRIBE, req->room, "", req->sub) : NULL;
+        bundle ? mr_relay_session_new(r, MR_SESSION_SUBSCRIBE, req->room, "", req->sub, req->role)
+               : NULL;
     if (!s) {
         free(bundle);
         if (rs) {
@@ -588,7 +589,8 @@ int mr_relay_room_sub_update(struct mr_relay *r, const char *session_id,
 {
     struct mr_session *s = g_hash_table_lookup(r->sessions, session_id);
     if (!s || !s->rsub || (req && req->room && strcmp(req->room, s->room) != 0) ||
-        (req && req->sub && strcmp(req->sub, s->sub) != 0)) {
+        (req && req->sub && strcmp(req->sub, s->sub) != 0) ||
+        (req && req->role && strcmp(req->role, s->role) != 0)) {
         snprintf(detail, dlen, "no such room subscription");
         return MR_ENOENT;
     }

@@ -144,6 +144,7 @@ struct mr_stream {
     /* Control thread only. */
     char pub_session[MR_SESSION_ID_LEN + 1]; /* "" when nobody publishes */
     char pub_sub[129];
+    char pub_role[MR_ROLE_NAME_MAX + 1];
     bool pub_ready;           /* the publisher's answer went out */
     struct mr_pub_track pub_tracks[MR_MAX_TRACKS];
     unsigned n_pub_tracks;

@@ -159,6 +159,12 @@ bool mr_api_covers(const struct api_call *c, const char *room)
     return mr_claims_cover_room(&c->claims, room);
 }
 
+void mr_api_refuse(struct api_call *c, int status, const char *detail, const char *room)
+{
+    mr_http_refuse(c->req, status, status == 401 ? "unauthorized" : "forbidden", detail, room,
+                   c->claims.sub, mr_role_name(c->claims.role));
+}
+
 static bool allowed(const struct endpoint *ep, const struct api_call *c, const char **why)
 {
     enum mr_role role = c->claims.role;
@@ -185,12 +191,12 @@ static bool allowed(const struct endpoint *ep, const struct api_call *c, const c
     return false;
 }
 
-static int authenticate(struct mr_api *api, struct mr_http_request *req, struct mr_claims *claims)
+static int authenticate(struct api_call *c)
 {
     char why[128];
-    if (mr_auth_bearer(api->key, req->authorization, (int64_t)time(NULL), claims, why,
+    if (mr_auth_bearer(c->api->key, c->req->authorization, (int64_t)time(NULL), &c->claims, why,
                        sizeof(why)) < 0) {
-        mr_http_respond_error(req, 401, "unauthorized", why);
+        mr_api_refuse(c, 401, why, c->room);
         return MR_EAGAIN;
     }
     return 0;
@@ -204,14 +210,14 @@ static int check_api(struct mr_http_request *req, void *user)
     struct api_call c = {.api = api, .req = req};
     const char *why = "forbidden";
     const struct endpoint *ep = find(req, &c);
-    if (!ep || !params_ok(req, &c) || authenticate(api, req, &c.claims) < 0)
+    if (!ep || !params_ok(req, &c) || authenticate(&c) < 0)
         return MR_EAGAIN;
     if (!allowed(ep, &c, &why)) {
-        mr_http_respond_error(req, 403, "forbidden", why);
+        mr_api_refuse(&c, 403, why, c.room);
         return MR_EAGAIN;
     }
     if (ep->starts_recording && mr_config_record_policy(api->cfg, c.room) == MR_RECORD_NEVER) {
-        mr_http_respond_error(req, 403, "forbidden", "this room's recording policy is \"never\"");
+        mr_api_refuse(&c, 403, "this room's recording policy is \"never\"", c.room);
         return MR_EAGAIN;
     }
     req->route_data = (void *)ep;
@@ -229,7 +235,7 @@ static void handle_api(struct mr_http_request *req, void *user)
         mr_http_respond_error(req, 500, "internal", "route lost");
         return;
     }
-    if (authenticate(api, req, &c.claims) < 0)
+    if (authenticate(&c) < 0)
         return;
     ep->handle(&c);
 }

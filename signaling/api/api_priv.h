@@ -32,6 +32,9 @@ struct api_call {
 /* api.c */
 void mr_api_respond_json(struct mr_http_request *req, int status, json_t *body); /* steals */
 bool mr_api_covers(const struct api_call *c, const char *room);
+/* Refuses the call (401 unauthorized or 403 forbidden) and audits it with
+ * the caller's identity; room: the room concerned, or NULL. */
+void mr_api_refuse(struct api_call *c, int status, const char *detail, const char *room);
 
 /* streams.c */
 void mr_api_list_rooms(struct api_call *c);
@@ -53,6 +56,7 @@ json_t *mr_api_recording_json(const struct mr_store_entry *e);
 /* media.c */
 int mr_api_media_check(struct mr_http_request *req, void *user);
 void mr_api_media_handle(struct mr_http_request *req, void *user);
-void mr_api_url_remember(struct mr_api *api, const char *nonce, int64_t exp, const char *sub);
+void mr_api_url_remember(struct mr_api *api, const char *nonce, int64_t exp, const char *sub,
+                         const char *role);
 
 #endif

@@ -20,6 +20,7 @@ struct api_url {
     int64_t exp;
     bool used;                /* its first use is audited */
     char sub[MR_SUB_MAX + 1]; /* who asked for it; "" when unknown */
+    char role[16];
 };
 
 static gboolean expired(gpointer key, gpointer value, gpointer now)
@@ -28,7 +29,8 @@ static gboolean expired(gpointer key, gpointer value, gpointer now)
     return u->exp < *(int64_t *)now;
 }
 
-static struct api_url *remember(struct mr_api *api, const char *nonce, int64_t exp, const char *sub)
+static struct api_url *remember(struct mr_api *api, const char *nonce, int64_t exp, const char *sub,
+                                const char *role)
 {
     int64_t now = (int64_t)time(NULL);
     /* Issuing needs a token, so the table holds at most the URLs of one
@@ -37,13 +39,15 @@ static struct api_url *remember(struct mr_api *api, const char *nonce, int64_t e
     struct api_url *u = g_new0(struct api_url, 1);
     u->exp = exp;
     snprintf(u->sub, sizeof(u->sub), "%s", sub ? sub : "");
+    snprintf(u->role, sizeof(u->role), "%s", role ? role : "");
     g_hash_table_replace(api->urls, g_strdup(nonce), u);
     return u;
 }
 
-void mr_api_url_remember(struct mr_api *api, const char *nonce, int64_t exp, const char *sub)
+void mr_api_url_remember(struct mr_api *api, const char *nonce, int64_t exp, const char *sub,
+                         const char *role)
 {
-    remember(api, nonce, exp, sub);
+    remember(api, nonce, exp, sub, role);
 }
 
 /* The query's value of name, or NULL. */
@@ -65,7 +69,7 @@ int mr_api_media_check(struct mr_http_request *req, void *user)
     if (mr_api_url_verify(api->url_key, req->segments[2], arg(req, "exp", exp, sizeof(exp)),
                           arg(req, "n", nonce, sizeof(nonce)), arg(req, "sig", sig, sizeof(sig)),
                           (int64_t)time(NULL), &why) < 0) {
-        mr_http_respond_error(req, 401, "unauthorized", why);
+        mr_http_refuse(req, 401, "unauthorized", why, NULL, NULL, NULL);
         return MR_EAGAIN;
     }
     return 0;
@@ -81,12 +85,13 @@ static void audit_first_use(struct mr_api *api, struct mr_http_request *req,
         return;
     struct api_url *u = g_hash_table_lookup(api->urls, nonce);
     if (!u) /* issued before a restart: still valid, audited again */
-        u = remember(api, nonce, strtoll(exp, NULL, 10), NULL);
+        u = remember(api, nonce, strtoll(exp, NULL, 10), NULL, NULL);
     if (u->used)
         return;
     u->used = true;
     snprintf(detail, sizeof(detail), "id=%s url=%s from=%s", e->id, nonce, req->peer_addr);
-    mr_audit("record-download", e->room, u->sub[0] ? u->sub : NULL, detail);
+    mr_audit("record-download", e->room, u->sub[0] ? u->sub : NULL, u->role[0] ? u->role : NULL,
+             detail);
 }
 
 void mr_api_media_handle(struct mr_http_request *req, void *user)

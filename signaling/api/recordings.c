@@ -71,8 +71,8 @@ json_t *mr_api_recording_json(const struct mr_store_entry *e)
                           (int)e->segment, "room", e->room);
     if (!o)
         return NULL;
-    static const char *const strings[] = {"stream", "publisher", "state", "start",
-                                          "end",    "container", "sha256"};
+    static const char *const strings[] = {"stream", "publisher", "publisher_role", "state",
+                                          "start",  "end",       "container",      "sha256"};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         copy_string(o, e->meta, strings[i]);
     static const char *const numbers[] = {"duration_s", "width", "height", "dropped_packets"};
@@ -208,7 +208,7 @@ static bool parse_filter(struct api_call *c, struct filter *f, char *room, size_
         return false;
     }
     if (f->room && !mr_api_covers(c, f->room)) {
-        mr_http_respond_error(req, 403, "forbidden", "the token is not valid for this room");
+        mr_api_refuse(c, 403, "the token is not valid for this room", f->room);
         return false;
     }
     bool rec_ok = recording_arg(req, f->recording);
@@ -259,8 +259,10 @@ static bool find_covered(struct api_call *c, struct mr_store_entry *e)
         return false;
     }
     if (!mr_api_covers(c, e->room)) {
+        char room[sizeof(e->room)];
+        snprintf(room, sizeof(room), "%s", e->room);
         mr_store_entry_clear(e);
-        mr_http_respond_error(c->req, 403, "forbidden", "the token is not valid for this room");
+        mr_api_refuse(c, 403, "the token is not valid for this room", room);
         return false;
     }
     return true;
@@ -296,9 +298,9 @@ void mr_api_issue_url(struct api_call *c)
     snprintf(url, sizeof(url), "/media/recordings/%s?exp=%lld&n=%s&sig=%s", e.id, (long long)exp,
              nonce, sig);
     mr_iso_time_format(exp, expires);
-    mr_api_url_remember(c->api, nonce, exp, c->claims.sub);
+    mr_api_url_remember(c->api, nonce, exp, c->claims.sub, mr_role_name(c->claims.role));
     snprintf(detail, sizeof(detail), "id=%s url=%s expires=%s", e.id, nonce, expires);
-    mr_audit("record-url", e.room, c->claims.sub, detail);
+    mr_audit("record-url", e.room, c->claims.sub, mr_role_name(c->claims.role), detail);
     mr_api_respond_json(c->req, 200,
                         json_pack("{s:s, s:s, s:I, s:s}", "url", url, "expires", expires, "ttl_s",
                                   (json_int_t)c->api->cfg->download_ttl_s, "content_type",
@@ -329,7 +331,7 @@ void mr_api_delete_recording(struct api_call *c)
     } else {
         const char *stream = json_string_value(json_object_get(e.meta, "stream"));
         snprintf(detail, sizeof(detail), "id=%s stream=%s", e.id, stream ? stream : "");
-        mr_audit("record-delete", e.room, c->claims.sub, detail);
+        mr_audit("record-delete", e.room, c->claims.sub, mr_role_name(c->claims.role), detail);
         mr_log_info(RECORD, "recording %s in room %s deleted by an operator", e.id,
                     mr_log_redact(MR_LOG_RECORD, e.room, redacted));
         mr_http_respond(c->req, 204, NULL, NULL, 0, NULL, 0);

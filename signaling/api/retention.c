@@ -38,7 +38,7 @@ static bool sweep_one(const struct mr_store_entry *e, void *user)
     }
     const char *stream = json_string_value(json_object_get(e->meta, "stream"));
     snprintf(detail, sizeof(detail), "id=%s stream=%s ended=%s", e->id, stream ? stream : "", when);
-    mr_audit("record-expire", e->room, NULL, detail);
+    mr_audit("record-expire", e->room, NULL, NULL, detail);
     mr_log_info(RECORD, "retention: deleted recording %s in room %s (ended %s)", e->id,
                 mr_log_redact(MR_LOG_RECORD, e->room, redacted), when);
     s->deleted++;

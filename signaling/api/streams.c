@@ -38,8 +38,9 @@ static json_t *recording_status(const struct mr_recording_info *r)
 
 static json_t *stream_json(const struct mr_stream_status *st)
 {
-    return json_pack("{s:s, s:s, s:s?, s:b, s:i, s:s, s:o, s:s?}", "room", st->room, "stream",
-                     st->stream, "publisher", st->publisher[0] ? st->publisher : NULL,
+    return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:i, s:s, s:o, s:s?}", "room", st->room,
+                     "stream", st->stream, "publisher", st->publisher[0] ? st->publisher : NULL,
+                     "publisher_role", st->publisher[0] ? st->publisher_role : NULL,
                      "published", st->published, "subscribers", (int)st->subscribers, "policy",
                      mr_record_policy_name(st->policy), "recording",
                      st->recording ? recording_status(&st->rec) : json_null(),
@@ -154,7 +155,8 @@ static void respond_relay_error(struct mr_http_request *req, int err, const char
 static int start_one(const struct api_call *c, const char *stream, char *detail, size_t len)
 {
     detail[0] = '\0';
-    int rc = mr_relay_record_start(c->api->relay, c->room, stream, c->claims.sub, detail, len);
+    int rc = mr_relay_record_start(c->api->relay, c->room, stream, c->claims.sub,
+                                   mr_role_name(c->claims.role), detail, len);
     return rc == MR_EBUSY ? 0 : rc;
 }
 
@@ -181,7 +183,8 @@ void mr_api_stop_stream(struct api_call *c)
         return;
     }
     if (json_is_object(json_object_get(st, "recording"))) {
-        mr_relay_record_stop(c->api->relay, c->room, c->stream, c->claims.sub);
+        mr_relay_record_stop(c->api->relay, c->room, c->stream, c->claims.sub,
+                             mr_role_name(c->claims.role));
         json_decref(st);
         st = one_stream(c, c->room, c->stream);
     }
@@ -213,7 +216,8 @@ static void each_in_room(struct api_call *c, bool start)
         else if (start && !was)
             rc = start_one(c, name, detail, sizeof(detail));
         else if (!start && was)
-            mr_relay_record_stop(c->api->relay, c->room, name, c->claims.sub);
+            mr_relay_record_stop(c->api->relay, c->room, name, c->claims.sub,
+                                 mr_role_name(c->claims.role));
         if (rc < 0) {
             result = "failed";
             if (!first_err) {

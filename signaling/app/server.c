@@ -37,10 +37,11 @@ static void handle_health(struct mr_http_request *req, void *user)
 }
 
 /*
- * Metrics carry counts only, never names, but every request off the machine
- * must still be authenticated: an operator token for all rooms is required,
- * unless the scraper runs on the same host (a local Prometheus agent) and
- * [server] metrics_loopback_open allows that.
+ * Metrics carry counts only, never names, but they still tell an outsider
+ * how busy each room's server is: an operator token for all rooms is
+ * required. [server] metrics_loopback_open (off by default) lets a scraper
+ * on the same host in without one; even then a request that came through
+ * a proxy (which connects from loopback for everyone) needs the token.
  */
 static int check_metrics(struct mr_http_request *req, void *user)
 {
@@ -51,11 +52,13 @@ static int check_metrics(struct mr_http_request *req, void *user)
         return 0;
     if (mr_auth_bearer(s->key, req->authorization, (int64_t)time(NULL), &claims, why,
                        sizeof(why)) < 0) {
-        mr_http_respond_error(req, 401, "unauthorized", why);
+        mr_http_refuse(req, 401, "unauthorized", why, NULL, claims.sub,
+                       mr_role_name(claims.role));
         return MR_EAGAIN;
     }
     if (claims.role != MR_ROLE_OPERATOR || strcmp(claims.room, "*") != 0) {
-        mr_http_respond_error(req, 403, "forbidden", "metrics need an operator token for all rooms");
+        mr_http_refuse(req, 403, "forbidden", "metrics need an operator token for all rooms", NULL,
+                       claims.sub, mr_role_name(claims.role));
         return MR_EAGAIN;
     }
     return 0;

@@ -104,15 +104,21 @@ struct mr_member *mr_room_member(struct mr_room *r, const char *id)
     return NULL;
 }
 
-struct mr_member *mr_room_member_by_sub(struct mr_room *r, const char *sub,
-                                        const struct mr_member *except)
+struct mr_member *mr_room_member_by_identity(struct mr_room *r, const char *sub,
+                                             enum mr_role role, const struct mr_member *except)
 {
     for (unsigned i = 0; i < r->members->len; i++) {
         struct mr_member *m = g_ptr_array_index(r->members, i);
-        if (m != except && strcmp(m->sub, sub) == 0)
+        if (m != except && m->role == role && strcmp(m->sub, sub) == 0)
             return m;
     }
     return NULL;
+}
+
+/* The key of an identity in a room's bans: "role/sub" (sub has no '/'). */
+static void ban_key(const char *sub, enum mr_role role, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s", mr_role_name(role), sub);
 }
 
 unsigned mr_room_viewers(const struct mr_room *r)
@@ -134,8 +140,9 @@ static enum mr_admit_refusal check_limits(const struct mr_rooms *rs, struct mr_r
                                           unsigned extra_sessions, unsigned extra_viewers)
 {
     const struct mr_config *cfg = rs->cfg;
-    /* A returning sub replaces its old connection: it takes no new place. */
-    struct mr_member *old = r ? mr_room_member_by_sub(r, sub, NULL) : NULL;
+    /* A returning identity replaces its old connection: it takes no new
+     * place. */
+    struct mr_member *old = r ? mr_room_member_by_identity(r, sub, role, NULL) : NULL;
     unsigned replacing = old ? 1 : 0;
     if (cfg->max_sessions && rs->connections - replacing + extra_sessions >= cfg->max_sessions)
         return MR_ADMIT_SERVER_FULL;
@@ -160,8 +167,10 @@ struct mr_member *mr_rooms_admit(struct mr_rooms *rs, const char *room, const ch
 {
     struct mr_room *r = mr_rooms_find(rs, room);
     if (r) {
+        char key[MR_SUB_MAX + 32];
+        ban_key(sub, role, key, sizeof(key));
         prune_bans(r, now_s);
-        if (g_hash_table_contains(r->bans, sub)) {
+        if (g_hash_table_contains(r->bans, key)) {
             *why = MR_ADMIT_BANNED;
             return NULL;
         }
@@ -193,12 +202,15 @@ void mr_rooms_leave(struct mr_rooms *rs, struct mr_member *m, int64_t now_s)
     maybe_drop(rs, r, now_s);
 }
 
-void mr_rooms_ban(struct mr_rooms *rs, struct mr_room *r, const char *sub, int64_t now_s)
+void mr_rooms_ban(struct mr_rooms *rs, struct mr_room *r, const char *sub, enum mr_role role,
+                  int64_t now_s)
 {
     if (rs->cfg->ban_seconds == 0)
         return;
+    char text[MR_SUB_MAX + 32];
+    ban_key(sub, role, text, sizeof(text));
     gint64 *until = malloc(sizeof(*until));
-    char *key = strdup(sub);
+    char *key = strdup(text);
     if (!until || !key) {
         free(until);
         free(key);

@@ -36,7 +36,7 @@ struct mr_room {
     char name[65];
     GPtrArray *members;            /* struct mr_member *, owned, join order */
     char program[65];              /* the stream viewers get by default; "" */
-    GHashTable *bans;              /* sub -> expiry (gint64 *, Unix s) */
+    GHashTable *bans;              /* "role/sub" -> expiry (gint64 *, Unix s) */
     void *proto;                   /* the protocol's per-room data */
 };
 
@@ -58,9 +58,9 @@ enum mr_admit_refusal {
 
 /*
  * Admits sub with role into room (created on first use) and returns the new
- * member, or NULL with the refusal in *why. A member with the same sub
- * already in the room is not counted against the limits (it is about to be
- * replaced: a client reconnecting after its link dropped). extra_sessions
+ * member, or NULL with the refusal in *why. A member with the same identity
+ * (sub and role) already in the room is not counted against the limits (it
+ * is about to be replaced: a client reconnecting after its link dropped). extra_sessions
  * and extra_viewers are what the relay holds besides /ws connections (WHIP
  * and WHEP sessions on the server, WHEP viewers of this room).
  */
@@ -72,14 +72,16 @@ struct mr_member *mr_rooms_admit(struct mr_rooms *rooms, const char *room, const
  * ban is still running (its program choice goes with it). */
 void mr_rooms_leave(struct mr_rooms *rooms, struct mr_member *m, int64_t now_s);
 
-/* Bars sub from room for [rooms] ban_seconds from now. */
-void mr_rooms_ban(struct mr_rooms *rooms, struct mr_room *room, const char *sub, int64_t now_s);
+/* Bars the identity (sub and role) from room for [rooms] ban_seconds. */
+void mr_rooms_ban(struct mr_rooms *rooms, struct mr_room *room, const char *sub, enum mr_role role,
+                  int64_t now_s);
 
 struct mr_room *mr_rooms_find(struct mr_rooms *rooms, const char *room);
 struct mr_member *mr_room_member(struct mr_room *room, const char *id);
-/* The member of room with this sub other than `except`, or NULL. */
-struct mr_member *mr_room_member_by_sub(struct mr_room *room, const char *sub,
-                                        const struct mr_member *except);
+/* The member of room with this identity (sub and role) other than
+ * `except`, or NULL. */
+struct mr_member *mr_room_member_by_identity(struct mr_room *room, const char *sub,
+                                             enum mr_role role, const struct mr_member *except);
 
 /* /ws connections on the server, and viewers among them in one room. */
 unsigned mr_rooms_connections(const struct mr_rooms *rooms);

@@ -21,17 +21,32 @@ static bool names_ok(const struct mr_http_request *req)
            mr_name_valid(req->segments[2], strlen(req->segments[2]));
 }
 
-/* Token, then room, then role: 401 before 403. Answers on failure. */
-static int authorize(struct mr_whip *w, struct mr_http_request *req, struct mr_claims *claims)
+/* Refuses (401/403) and audits, naming who asked when the token said. */
+static void refuse(struct mr_http_request *req, int status, const char *detail,
+                   const struct mr_claims *claims)
+{
+    mr_http_refuse(req, status, status == 401 ? "unauthorized" : "forbidden", detail,
+                   req->segments[1], claims->sub, mr_role_name(claims->role));
+}
+
+/* Token, then room: 401 before 403. Answers on failure. */
+static int authenticate(struct mr_whip *w, struct mr_http_request *req, struct mr_claims *claims)
 {
     char why[128];
     if (mr_auth_bearer(w->key, req->authorization, (int64_t)time(NULL), claims, why,
                        sizeof(why)) < 0) {
-        mr_http_respond_error(req, 401, "unauthorized", why);
+        refuse(req, 401, why, claims);
         return MR_EAGAIN;
     }
+    return 0;
+}
+
+static int authorize(struct mr_whip *w, struct mr_http_request *req, struct mr_claims *claims)
+{
+    if (authenticate(w, req, claims) < 0)
+        return MR_EAGAIN;
     if (!mr_claims_cover_room(claims, req->segments[1])) {
-        mr_http_respond_error(req, 403, "forbidden", "the token is not valid for this room");
+        refuse(req, 403, "the token is not valid for this room", claims);
         return MR_EAGAIN;
     }
     return 0;
@@ -51,7 +66,7 @@ static int check_post(struct mr_http_request *req, void *user)
     if (authorize(w, req, &claims) < 0)
         return MR_EAGAIN;
     if (is_whip(req) && !mr_role_can_publish(claims.role)) {
-        mr_http_respond_error(req, 403, "forbidden", "this role may not publish");
+        refuse(req, 403, "this role may not publish", &claims);
         return MR_EAGAIN;
     }
     if (!mr_http_content_type_is(req, "application/sdp")) {
@@ -141,12 +156,10 @@ static void handle_post(struct mr_http_request *req, void *user)
     struct mr_whip *w = user;
     struct mr_claims claims;
     char detail[256];
-    /* The token was checked moments ago; this only recovers its claims. */
-    if (mr_auth_bearer(w->key, req->authorization, (int64_t)time(NULL), &claims, detail,
-                       sizeof(detail)) < 0) {
-        mr_http_respond_error(req, 401, "unauthorized", detail);
+    /* The token was checked moments ago; this only recovers its claims
+     * (one that expired in between is refused). */
+    if (authenticate(w, req, &claims) < 0)
         return;
-    }
     if (req->body_len == 0) {
         mr_http_respond_error(req, 400, "bad-sdp", "the request has no SDP offer");
         return;
@@ -167,6 +180,7 @@ static void handle_post(struct mr_http_request *req, void *user)
         .room = req->segments[1],
         .stream = req->segments[2],
         .sub = claims.sub,
+        .role = mr_role_name(claims.role),
         .offer = req->body,
         .offer_len = req->body_len,
     };
@@ -181,8 +195,9 @@ static void handle_post(struct mr_http_request *req, void *user)
 
 /* --- PATCH and DELETE on a session --------------------------------------- */
 
-/* Checks names, token and that the token may act on this session. An
- * unknown session is left for the state stage (404). */
+/* Checks names, token and that the token may act on this session: the
+ * identity that opened it (same sub and role) or an operator of the room.
+ * An unknown session is left for the state stage (404). */
 static int check_session(struct mr_http_request *req, void *user)
 {
     struct mr_whip *w = user;
@@ -196,8 +211,9 @@ static int check_session(struct mr_http_request *req, void *user)
         return MR_EAGAIN;
     struct mr_session_info info;
     if (mr_relay_session_info(w->relay, req->segments[3], &info) == 0 &&
-        claims.role != MR_ROLE_OPERATOR && strcmp(info.sub, claims.sub) != 0) {
-        mr_http_respond_error(req, 403, "forbidden", "this session belongs to someone else");
+        claims.role != MR_ROLE_OPERATOR &&
+        (strcmp(info.sub, claims.sub) != 0 || strcmp(info.role, mr_role_name(claims.role)) != 0)) {
+        refuse(req, 403, "this session belongs to someone else", &claims);
         return MR_EAGAIN;
     }
     if (req->method == MR_HTTP_PATCH &&

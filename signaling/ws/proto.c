@@ -13,10 +13,6 @@
 
 /* A client must join within this long after connecting. */
 #define JOIN_TIMEOUT_US (10 * G_USEC_PER_SEC)
-/* Messages a client may send per second; past that they are refused, and
- * a client that keeps flooding is disconnected. */
-#define MAX_MSGS_PER_S 50
-#define MAX_REFUSED 200
 #define TICK_MS 1000
 
 /* --- Sending ------------------------------------------------------------- */
@@ -43,6 +39,25 @@ void proto_error(struct client *c, json_t *re, const char *request, const char *
     if (msg && re)
         json_object_set(msg, "re", re);
     proto_send(c, msg);
+}
+
+void proto_refuse(struct client *c, json_t *re, const char *request, const char *code,
+                  const char *detail, const char *room)
+{
+    char what[48];
+    snprintf(what, sizeof(what), "ws %s", request ? request : "?");
+    bool known = c->claims.sub[0] != '\0';
+    struct mr_audit_refusal r = {
+        .request = what,
+        .room = room ? room : c->m ? c->m->room->name : NULL,
+        .sub = known ? c->claims.sub : NULL,
+        .role = known ? mr_role_name(c->claims.role) : NULL,
+        .addr = c->addr,
+        .status = strcmp(code, "unauthorized") == 0 ? 401 : 403,
+        .detail = detail,
+    };
+    mr_audit_refused(&r);
+    proto_error(c, re, request, code, detail);
 }
 
 void proto_ok(struct client *c, json_t *re, const char *request)
@@ -157,11 +172,13 @@ static enum mr_admit_refusal admit(struct client *c, const char *room)
     return why;
 }
 
-/* A participant with the same sub was already here: the newcomer is the
- * same person on a new connection (a dropped link), so the old one goes. */
+/* A participant with the same identity (sub and role) was already here:
+ * the newcomer is the same person on a new connection (a dropped link), so
+ * the old one goes. The same sub with another role is someone else. */
 static void replace_previous(struct client *c)
 {
-    struct mr_member *old = mr_room_member_by_sub(c->m->room, c->m->sub, c->m);
+    struct mr_member *old =
+        mr_room_member_by_identity(c->m->room, c->m->sub, c->m->role, c->m);
     struct client *oc = proto_client_of(old);
     if (!oc)
         return;
@@ -185,6 +202,13 @@ static void replace_previous(struct client *c)
         json_decref(left);
 }
 
+/* The room a refused join named, if it is a name (for the audit trail). */
+static const char *named_room(json_t *msg)
+{
+    const char *room = proto_str(msg, "room");
+    return room && mr_name_valid(room, strlen(room)) ? room : NULL;
+}
+
 static bool check_join(struct client *c, json_t *msg, json_t *re, const char **room)
 {
     const char *token = proto_str(msg, "token");
@@ -193,9 +217,13 @@ static bool check_join(struct client *c, json_t *msg, json_t *re, const char **r
         proto_error(c, re, "join", "bad-request", "already joined; leave first");
         return false;
     }
-    if (!token || mr_jwt_verify(token, strlen(token), c->p->key->secret, c->p->key->len,
-                                (int64_t)time(NULL), &c->claims, why, sizeof(why)) < 0) {
-        proto_error(c, re, "join", "unauthorized", token ? why : "a token is required");
+    if (!token || mr_auth_token(c->p->key, token, strlen(token), (int64_t)time(NULL),
+                                &c->claims, why, sizeof(why)) < 0) {
+        const char *asked = named_room(msg);
+        if (!asked && c->claims.sub[0] && strcmp(c->claims.room, "*") != 0)
+            asked = c->claims.room;
+        proto_refuse(c, re, "join", "unauthorized", token ? why : "a token is required", asked);
+        memset(&c->claims, 0, sizeof(c->claims));
         return false;
     }
     *room = proto_str(msg, "room");
@@ -208,7 +236,8 @@ static bool check_join(struct client *c, json_t *msg, json_t *re, const char **r
         return false;
     }
     if (!mr_claims_cover_room(&c->claims, *room)) {
-        proto_error(c, re, "join", "forbidden", "the token is not for this room");
+        proto_refuse(c, re, "join", "forbidden", "the token is not for this room", *room);
+        memset(&c->claims, 0, sizeof(c->claims));
         return false;
     }
     return true;
@@ -222,15 +251,20 @@ static void on_join(struct client *c, json_t *msg, json_t *re)
     enum mr_admit_refusal why = admit(c, room);
     if (why != MR_ADMIT_OK) {
         c->p->stats.joins_refused++;
-        proto_error(c, re, "join", why == MR_ADMIT_BANNED ? "forbidden" : "server-busy",
-                    mr_admit_refusal_text(why));
-        mr_audit("join-refused", room, c->claims.sub, mr_admit_refusal_text(why));
+        if (why == MR_ADMIT_BANNED) {
+            proto_refuse(c, re, "join", "forbidden", mr_admit_refusal_text(why), room);
+        } else {
+            proto_error(c, re, "join", "server-busy", mr_admit_refusal_text(why));
+            mr_audit("join-refused", room, c->claims.sub, mr_role_name(c->claims.role),
+                     mr_admit_refusal_text(why));
+        }
+        memset(&c->claims, 0, sizeof(c->claims));
         return;
     }
     c->p->stats.joins++;
     replace_previous(c);
     proto_adopt_orphans(c);
-    mr_audit("join", room, c->claims.sub, mr_role_name(c->claims.role));
+    mr_audit("join", room, c->claims.sub, mr_role_name(c->claims.role), NULL);
     mr_log_info(HTTP, "room member %s joined (%s)", c->m->id, mr_role_name(c->claims.role));
     /* The room's state as it is now, then events from here on. */
     proto_sync_room(c->p, c->m->room);
@@ -261,7 +295,7 @@ void proto_leave(struct client *c, const char *reason, bool keep_pubs)
     char room_name[65], id[MR_MEMBER_ID_LEN + 1];
     snprintf(room_name, sizeof(room_name), "%s", room->name);
     snprintf(id, sizeof(id), "%s", c->m->id);
-    mr_audit("leave", room_name, c->claims.sub, reason);
+    mr_audit("leave", room_name, c->claims.sub, mr_role_name(c->claims.role), reason);
     mr_log_info(HTTP, "room member %s left (%s)", id, reason);
     if (c->claims.role != MR_ROLE_VIEWER)
         proto_broadcast(c->p, room, c,
@@ -316,23 +350,26 @@ static const struct handler handlers[] = {
     {"program", true, on_program},
 };
 
+/* The message-rate limit (room/flood.h): false when the message is
+ * refused; a client that keeps flooding is disconnected. */
 static bool rate_ok(struct client *c)
 {
-    int64_t now = mr_clock_mono_us();
-    if (now - c->window_us >= G_USEC_PER_SEC) {
-        c->window_us = now;
-        c->window_msgs = 0;
-    }
-    if (++c->window_msgs <= MAX_MSGS_PER_S) {
-        c->refused = 0;
+    switch (mr_flood_count(&c->flood, mr_clock_mono_us())) {
+    case MR_FLOOD_OK:
         return true;
+    case MR_FLOOD_REFUSE:
+        proto_error(c, NULL, NULL, "server-busy", "too many messages; slow down");
+        return false;
+    case MR_FLOOD_DROP:
+        return false;
+    case MR_FLOOD_DISCONNECT:
+        break;
     }
-    if (++c->refused == MAX_REFUSED && c->conn) {
-        mr_log_warn(HTTP, "websocket client flooding; disconnecting");
-        c->p->stats.drop_flood++;
-        c->leaving = true;
+    mr_log_warn(HTTP, "websocket client %s keeps flooding; disconnecting", c->addr);
+    c->p->stats.drop_flood++;
+    c->leaving = true;
+    if (c->conn)
         mr_ws_close(c->conn, 1008, "too many messages");
-    }
     return false;
 }
 
@@ -352,7 +389,7 @@ static void dispatch(struct client *c, json_t *msg)
         if (strcmp(handlers[i].type, type) != 0)
             continue;
         if (handlers[i].joined && !c->m) {
-            proto_error(c, re, type, "unauthorized", "join a room first");
+            proto_refuse(c, re, type, "unauthorized", "join a room first", NULL);
             return;
         }
         handlers[i].fn(c, msg, re);
@@ -367,11 +404,8 @@ static void on_message(void *user, const char *data, size_t len, bool binary, bo
     if (c->leaving)
         return;
     c->p->stats.messages++;
-    if (!rate_ok(c)) {
-        if (c->refused < 10)
-            proto_error(c, NULL, NULL, "server-busy", "too many messages; slow down");
+    if (!rate_ok(c))
         return;
-    }
     if (too_large) {
         char detail[96];
         snprintf(detail, sizeof(detail), "message of %zu bytes or more exceeds the limit of %zu",

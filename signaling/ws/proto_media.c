@@ -73,7 +73,8 @@ static void publish_answered(const struct mr_session_result *res, void *user)
         json_object_set(msg, "re", re);
     json_decref(re);
     proto_send(c, msg);
-    mr_audit("publish", c->m->room->name, c->claims.sub, pb->stream);
+    mr_audit("publish", c->m->room->name, c->claims.sub, mr_role_name(c->claims.role),
+             pb->stream);
     proto_sync_room(c->p, c->m->room);
 }
 
@@ -104,7 +105,7 @@ void on_publish(struct client *c, json_t *msg, json_t *re)
 {
     json_t *sdp = json_object_get(msg, "sdp");
     if (!mr_role_can_publish(c->claims.role)) {
-        proto_error(c, re, "publish", "forbidden", "viewers cannot publish");
+        proto_refuse(c, re, "publish", "forbidden", "viewers cannot publish", NULL);
         return;
     }
     const char *stream = proto_stream_arg(c, msg, re, "publish");
@@ -131,6 +132,7 @@ void on_publish(struct client *c, json_t *msg, json_t *re)
         .room = c->m->room->name,
         .stream = stream,
         .sub = c->claims.sub,
+        .role = mr_role_name(c->claims.role),
         .offer = json_string_value(sdp),
         .offer_len = json_string_length(sdp),
         /* Browsers take candidates one by one: the answer need not wait
@@ -169,7 +171,7 @@ void on_unpublish(struct client *c, json_t *msg, json_t *re)
     }
     detach_pub(c, pb);
     close_pub(c->p, pb);
-    mr_audit("unpublish", c->m->room->name, c->claims.sub, stream);
+    mr_audit("unpublish", c->m->room->name, c->claims.sub, mr_role_name(c->claims.role), stream);
     proto_ok(c, re, "unpublish");
     proto_sync_room(c->p, c->m->room);
 }
@@ -195,6 +197,7 @@ void proto_orphan_pubs(struct client *c)
         }
         snprintf(o->room, sizeof(o->room), "%s", c->m->room->name);
         snprintf(o->sub, sizeof(o->sub), "%s", c->claims.sub);
+        o->role = c->claims.role;
         json_decref(pb->re);
         pb->re = NULL;
         o->pub = pb;
@@ -209,6 +212,7 @@ void proto_adopt_orphans(struct client *c)
     for (unsigned i = 0; i < orphans->len;) {
         struct orphan *o = g_ptr_array_index(orphans, i);
         if (strcmp(o->room, c->m->room->name) != 0 || strcmp(o->sub, c->claims.sub) != 0 ||
+            o->role != c->claims.role ||
             c->n_pubs == PROTO_MAX_PUBS || proto_find_pub(c, o->pub->stream)) {
             i++;
             continue;
@@ -314,6 +318,7 @@ static void make_offer(struct client *c, bool fresh)
     struct mr_room_sub_request req = {
         .room = c->m->room->name,
         .sub = c->claims.sub,
+        .role = mr_role_name(c->claims.role),
         .streams = names,
         .n_streams = n,
         .trickle = true,

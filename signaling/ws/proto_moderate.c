@@ -18,14 +18,15 @@ static bool require_operator(struct client *c, json_t *re, const char *request)
 {
     if (mr_role_can_moderate(c->claims.role))
         return true;
-    proto_error(c, re, request, "forbidden", "only an operator may do this");
+    proto_refuse(c, re, request, "forbidden", "only an operator may do this", NULL);
     return false;
 }
 
 struct find_stream {
     const char *name;
     bool found;
-    char publisher[MR_SUB_MAX + 1];
+    char publisher[MR_SUB_MAX + 1]; /* its identity: sub and role */
+    char publisher_role[MR_ROLE_NAME_MAX + 1];
 };
 
 static void match_stream(const struct mr_stream_status *st, void *user)
@@ -34,6 +35,7 @@ static void match_stream(const struct mr_stream_status *st, void *user)
     if (strcmp(st->stream, f->name) == 0 && st->published) {
         f->found = true;
         snprintf(f->publisher, sizeof(f->publisher), "%s", st->publisher);
+        snprintf(f->publisher_role, sizeof(f->publisher_role), "%s", st->publisher_role);
     }
 }
 
@@ -56,8 +58,11 @@ void on_mute(struct client *c, json_t *msg, json_t *re)
         proto_error(c, re, "mute", "stream-not-found", "nothing is published on this stream");
         return;
     }
-    /* Participants mute their own streams; operators anyone's. */
-    if (strcmp(f.publisher, c->claims.sub) != 0 && !require_operator(c, re, "mute"))
+    /* Participants mute their own streams (the same identity: sub and
+     * role); operators anyone's. */
+    bool own = strcmp(f.publisher, c->claims.sub) == 0 &&
+               strcmp(f.publisher_role, mr_role_name(c->claims.role)) == 0;
+    if (!own && !require_operator(c, re, "mute"))
         return;
     bool on = json_is_true(muted);
     if (mr_relay_set_muted(c->p->relay, c->m->room->name, stream, strcmp(kind, "audio") == 0,
@@ -67,7 +72,7 @@ void on_mute(struct client *c, json_t *msg, json_t *re)
     }
     char detail[128];
     snprintf(detail, sizeof(detail), "%s %s %s", stream, kind, on ? "muted" : "unmuted");
-    mr_audit("mute", c->m->room->name, c->claims.sub, detail);
+    mr_audit("mute", c->m->room->name, c->claims.sub, mr_role_name(c->claims.role), detail);
     proto_ok(c, re, "mute");
     /* The event (with who did it) goes out from the room's next sync;
      * do it now so that the owner hears at once. */
@@ -93,8 +98,11 @@ void on_remove(struct client *c, json_t *msg, json_t *re)
         proto_error(c, re, "remove", "bad-request", "use \"leave\" to leave");
         return;
     }
-    mr_rooms_ban(c->p->rooms, c->m->room, m->sub, (int64_t)time(NULL));
-    mr_audit("remove", c->m->room->name, m->sub, c->claims.sub);
+    mr_rooms_ban(c->p->rooms, c->m->room, m->sub, m->role, (int64_t)time(NULL));
+    char detail[MR_SUB_MAX + 64];
+    snprintf(detail, sizeof(detail), "removed by %s (%s)", c->claims.sub,
+             mr_role_name(c->claims.role));
+    mr_audit("remove", c->m->room->name, m->sub, mr_role_name(m->role), detail);
     proto_send(target, json_pack("{s:s, s:s}", "type", "removed", "by", c->m->id));
     /* Its media ends now, publishers included: no grace for the removed. */
     proto_leave(target, "removed", false);
@@ -109,9 +117,11 @@ void on_remove(struct client *c, json_t *msg, json_t *re)
 static int record_one(struct client *c, const char *stream, bool start, json_t *re)
 {
     char detail[256] = "";
+    const char *role = mr_role_name(c->claims.role);
     int rc = start ? mr_relay_record_start(c->p->relay, c->m->room->name, stream,
-                                           c->claims.sub, detail, sizeof(detail))
-                   : mr_relay_record_stop(c->p->relay, c->m->room->name, stream, c->claims.sub);
+                                           c->claims.sub, role, detail, sizeof(detail))
+                   : mr_relay_record_stop(c->p->relay, c->m->room->name, stream, c->claims.sub,
+                                          role);
     if (rc == 0 || (start && rc == MR_EBUSY))
         return 0;
     const char *code = rc == MR_ENOENT ? "stream-not-found"
@@ -149,7 +159,8 @@ void on_record(struct client *c, json_t *msg, json_t *re)
             if (start)
                 record_one(c, name, true, re);
             else
-                mr_relay_record_stop(c->p->relay, c->m->room->name, name, c->claims.sub);
+                mr_relay_record_stop(c->p->relay, c->m->room->name, name, c->claims.sub,
+                                     mr_role_name(c->claims.role));
         }
         g_ptr_array_unref(live);
     }
@@ -170,7 +181,8 @@ void on_program(struct client *c, json_t *msg, json_t *re)
     }
     struct mr_room *room = c->m->room;
     snprintf(room->program, sizeof(room->program), "%s", stream);
-    mr_audit("program", room->name, c->claims.sub, stream[0] ? stream : "(none)");
+    mr_audit("program", room->name, c->claims.sub, mr_role_name(c->claims.role),
+             stream[0] ? stream : "(none)");
     proto_ok(c, re, "program");
     proto_broadcast(c->p, room, NULL,
                     json_pack("{s:s, s:o}", "type", "program", "stream",

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "auth/jwt.h"
+#include "room/flood.h"
 #include "room/room.h"
 #include "ws/ws_proto.h"
 
@@ -71,10 +72,7 @@ struct client {
     struct pub *pubs[PROTO_MAX_PUBS];
     unsigned n_pubs;
     struct subpc sub;
-    /* Flood control: messages in the current one-second window. */
-    int64_t window_us;
-    unsigned window_msgs;
-    unsigned refused;                    /* over the rate, in a row */
+    struct mr_flood flood;               /* the message-rate limit */
     bool leaving;                        /* closing on purpose (leave, removed) */
 };
 
@@ -83,7 +81,8 @@ struct client {
  * adopts it, or the grace period ends. */
 struct orphan {
     char room[65];
-    char sub[MR_SUB_MAX + 1];
+    char sub[MR_SUB_MAX + 1];            /* whose: sub and role */
+    enum mr_role role;
     struct pub *pub;                     /* owned */
     int64_t expires_us;
 };
@@ -93,6 +92,7 @@ struct orphan {
 struct stream_snap {
     char name[65];
     char publisher[MR_SUB_MAX + 1];
+    char publisher_role[MR_ROLE_NAME_MAX + 1];
     bool has_audio, has_video;
     bool audio_muted, video_muted;
     bool recording;
@@ -107,6 +107,12 @@ void proto_send(struct client *c, json_t *msg);       /* takes msg */
 void proto_error(struct client *c, json_t *re, const char *request, const char *code,
                  const char *detail);
 void proto_ok(struct client *c, json_t *re, const char *request);
+/* Refuses a protected action ("unauthorized" or "forbidden") and writes the
+ * refusal to the audit trail with the client's address and identity (when
+ * its token was authentic); room: the room concerned, or NULL for the
+ * client's own. */
+void proto_refuse(struct client *c, json_t *re, const char *request, const char *code,
+                  const char *detail, const char *room);
 /* Sends msg to every member of room except `except` (NULL: all); takes msg. */
 void proto_broadcast(struct mr_room_proto *p, struct mr_room *room, const struct client *except,
                      json_t *msg);

@@ -34,6 +34,7 @@ static void collect(const struct mr_stream_status *st, void *user)
     };
     snprintf(s.name, sizeof(s.name), "%s", st->stream);
     snprintf(s.publisher, sizeof(s.publisher), "%s", st->publisher);
+    snprintf(s.publisher_role, sizeof(s.publisher_role), "%s", st->publisher_role);
     g_array_append_val(out, s);
 }
 
@@ -67,18 +68,29 @@ GPtrArray *proto_live_streams(struct mr_room_proto *p, struct mr_room *room)
 /* --- State ----------------------------------------------------------------- */
 
 /* The member id of the participant publishing a stream over /ws, if any
- * (a WHIP encoder has none). */
-static const char *publisher_id(struct mr_room *room, const char *sub)
+ * (a WHIP encoder has none): the member with the publisher's identity. */
+static const char *publisher_id(struct mr_room *room, const struct stream_snap *s)
 {
-    struct mr_member *m = sub[0] ? mr_room_member_by_sub(room, sub, NULL) : NULL;
+    enum mr_role role;
+    if (!s->publisher[0] || mr_role_from_name(s->publisher_role, &role) < 0)
+        return NULL;
+    struct mr_member *m = mr_room_member_by_identity(room, s->publisher, role, NULL);
     return m ? m->id : NULL;
+}
+
+/* Whether a and b were published by the same identity. */
+static bool same_publisher(const struct stream_snap *a, const struct stream_snap *b)
+{
+    return strcmp(a->publisher, b->publisher) == 0 &&
+           strcmp(a->publisher_role, b->publisher_role) == 0;
 }
 
 static json_t *stream_json(struct mr_room *room, const struct stream_snap *s)
 {
-    const char *pid = publisher_id(room, s->publisher);
-    return json_pack("{s:s, s:s, s:o, s:b, s:b, s:{s:b, s:b}, s:b}", "name", s->name,
-                     "publisher", s->publisher, "participant", pid ? json_string(pid) : json_null(),
+    const char *pid = publisher_id(room, s);
+    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:{s:b, s:b}, s:b}", "name", s->name,
+                     "publisher", s->publisher, "publisher_role", s->publisher_role,
+                     "participant", pid ? json_string(pid) : json_null(),
                      "audio", s->has_audio, "video", s->has_video, "muted", "audio",
                      s->audio_muted, "video", s->video_muted, "recording", s->recording);
 }
@@ -138,7 +150,7 @@ static bool diff(struct mr_room_proto *p, struct mr_room *room, GArray *before, 
     for (unsigned i = 0; i < before->len; i++) {
         const struct stream_snap *b = &g_array_index(before, struct stream_snap, i);
         const struct stream_snap *n = find(now, b->name);
-        if (!n || strcmp(n->publisher, b->publisher) != 0) {
+        if (!n || !same_publisher(n, b)) {
             if (b->recording)
                 event(p, room, "recording-stopped", b->name, NULL);
             event(p, room, "stream-stopped", b->name, NULL);
@@ -148,7 +160,7 @@ static bool diff(struct mr_room_proto *p, struct mr_room *room, GArray *before, 
     for (unsigned i = 0; i < now->len; i++) {
         const struct stream_snap *n = &g_array_index(now, struct stream_snap, i);
         const struct stream_snap *b = find(before, n->name);
-        if (b && strcmp(n->publisher, b->publisher) != 0)
+        if (b && !same_publisher(n, b))
             b = NULL; /* someone else's stream now: a new one */
         if (!b) {
             event(p, room, "stream-started", n->name,

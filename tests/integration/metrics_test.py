@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """GET /metrics: Prometheus text format, counters that move with real media,
-and the token rule (operator for all rooms; loopback open only when
-[server] metrics_loopback_open allows it).
+and the token rule (operator for all rooms, by default from loopback too;
+loopback open only when [server] metrics_loopback_open allows it, and then
+never for a request that came through a proxy).
 
 A real aiortc publisher streams for a few seconds so the packet counters
 have something to count. Env: MEDRELAY_BIN.
@@ -62,7 +63,14 @@ def scrape(srv, token=None):
 
 def test_format_and_counters(srv):
     r = scrape(srv)
-    check("GET /metrics from loopback → 200", r.status == 200, r.brief())
+    check("default: no token, even from loopback → 401", r.status == 401, r.brief())
+    r = scrape(srv, srv.token("ward-1", "operator", "op"))
+    check("operator of one room → 403", r.status == 403, r.brief())
+    r = scrape(srv, srv.token("*", "expert", "ex"))
+    check("expert of all rooms → 403", r.status == 403, r.brief())
+    op = srv.token("*", "operator", "scraper")
+    r = scrape(srv, op)
+    check("GET /metrics with an operator token for all rooms → 200", r.status == 200, r.brief())
     check("content type is the Prometheus text format",
           (r.header("Content-Type") or "").startswith("text/plain; version=0.0.4"),
           r.header("Content-Type"))
@@ -76,7 +84,7 @@ def test_format_and_counters(srv):
     pub = subprocess.run(["/usr/bin/python3", PUBLISHER, f"{srv.url}/whip/metrics-room/cam", tok,
                           "4"], capture_output=True, text=True, timeout=60)
     check("aiortc published for 4 s", pub.returncode == 0, pub.stdout + pub.stderr[-2000:])
-    _, after, _ = parse(scrape(srv).body.decode())
+    _, after, _ = parse(scrape(srv, op).body.decode())
     rtp = 'medrelay_packets_received_total{type="rtp"}'
     check("RTP packets received counted (> 100)", after.get(rtp, 0) - before.get(rtp, 0) > 100,
           (before.get(rtp), after.get(rtp)))
@@ -92,17 +100,18 @@ def test_format_and_counters(srv):
 
 
 def test_token_rule(art):
-    srv = Server.start(art, config={"server": {"metrics_loopback_open": "false"}})
+    srv = Server.start(art, config={"server": {"metrics_loopback_open": "true"}})
     try:
         r = scrape(srv)
-        check("closed loopback: no token → 401", r.status == 401 and
-              (r.json() or {}).get("error") == "unauthorized", r.brief())
-        r = scrape(srv, srv.token("ward-1", "operator", "op"))
-        check("operator of one room → 403", r.status == 403, r.brief())
-        r = scrape(srv, srv.token("*", "expert", "ex"))
-        check("expert of all rooms → 403", r.status == 403, r.brief())
+        check("loopback open: no token → 200", r.status == 200, r.brief())
+        # A TLS proxy on the same host connects from loopback for everyone.
+        for h in ({"X-Forwarded-For": "203.0.113.9"}, {"Forwarded": "for=203.0.113.9"},
+                  {"X-Real-IP": "203.0.113.9"}, {"Via": "1.1 proxy"}):
+            r = request(srv.host, srv.port, "GET", "/metrics", headers=h)
+            check(f"loopback open, but proxied ({list(h)[0]}): no token → 401",
+                  r.status == 401 and (r.json() or {}).get("error") == "unauthorized", r.brief())
         r = scrape(srv, srv.token("*", "operator", "op"))
-        check("operator of all rooms → 200", r.status == 200, r.brief())
+        check("loopback open: operator of all rooms → 200", r.status == 200, r.brief())
     finally:
         problem = srv.stop()
         check("server stopped cleanly", problem is None, problem)

@@ -255,8 +255,10 @@ def healthz(srv):
 
 
 def metric(srv, name, labels):
+    if not getattr(srv, "scrape_token", None):
+        srv.scrape_token = srv.token("*", "operator", "scraper")
     try:
-        r = api(srv, "GET", "/metrics", timeout=3.0)
+        r = api(srv, "GET", "/metrics", srv.scrape_token, timeout=3.0)
     except HttpError:
         return None
     for line in r.body.decode(errors="replace").splitlines():

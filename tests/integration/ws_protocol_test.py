@@ -371,7 +371,8 @@ def main():
         test_abuse(srv, op)
         r = request(srv.host, srv.port, "GET", "/healthz")
         check("server healthy at the end", r.status == 200, r.brief())
-        m = request(srv.host, srv.port, "GET", "/metrics").body.decode()
+        scraper = {"Authorization": "Bearer " + srv.token("*", "operator", "scraper")}
+        m = request(srv.host, srv.port, "GET", "/metrics", headers=scraper).body.decode()
 
         def metric(name):
             hit = re.search(r"^%s (\d+)$" % re.escape(name), m, re.M)

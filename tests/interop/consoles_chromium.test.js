@@ -105,7 +105,9 @@ h.main('consoles_chromium', async (t) => {
     const browser = await chromiumFor(t, { extraArgs: ['--use-fake-device-for-media-stream=device-count=3'] });
     const summary = {};
     t.addFailureInfo(async () => {
-        const m = await httpGet(`${srv.url}/metrics`, 2000).catch((e) => ({ body: e.message }));
+        const scraper = srv.token({ room: '*', role: 'operator', name: 'scraper' });
+        const m = await fetch(`${srv.url}/metrics`, { headers: { Authorization: `Bearer ${scraper}` } })
+            .then(async (r) => ({ body: await r.text() })).catch((e) => ({ body: e.message }));
         return `--- metrics:\n${String(m.body).split('\n').filter((l) => /dropped|forwarded|keyframe|sessions/.test(l) && !l.startsWith('#')).join('\n')}`;
     });
 

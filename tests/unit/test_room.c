@@ -38,8 +38,10 @@ static void test_join_leave(void)
     CHECK(mr_room_member(r, "0000000000000000") == NULL);
     struct mr_member *b = mr_rooms_admit(rs, "ward-1", "dr-b", MR_ROLE_EXPERT, 1000, 0, 0, &why);
     CHECK(b != NULL && strcmp(a->id, b->id) != 0);
-    CHECK(mr_room_member_by_sub(r, "dr-b", NULL) == b);
-    CHECK(mr_room_member_by_sub(r, "dr-b", b) == NULL);
+    CHECK(mr_room_member_by_identity(r, "dr-b", MR_ROLE_EXPERT, NULL) == b);
+    CHECK(mr_room_member_by_identity(r, "dr-b", MR_ROLE_EXPERT, b) == NULL);
+    /* The same sub with another role is someone else. */
+    CHECK(mr_room_member_by_identity(r, "dr-b", MR_ROLE_VIEWER, NULL) == NULL);
     CHECK_INT(mr_rooms_connections(rs), 2);
     r->proto = malloc(8);
     mr_rooms_leave(rs, a, 1000);
@@ -87,11 +89,16 @@ static void test_bans(void)
     enum mr_admit_refusal why;
     struct mr_member *m = mr_rooms_admit(rs, "ward-2", "noisy", MR_ROLE_EXPERT, 100, 0, 0, &why);
     struct mr_room *r = m->room;
-    mr_rooms_ban(rs, r, "noisy", 100);
+    mr_rooms_ban(rs, r, "noisy", MR_ROLE_EXPERT, 100);
     mr_rooms_leave(rs, m, 100);
     CHECK(mr_rooms_find(rs, "ward-2") == r); /* kept: it remembers the ban */
     CHECK(mr_rooms_admit(rs, "ward-2", "noisy", MR_ROLE_EXPERT, 159, 0, 0, &why) == NULL);
     CHECK_INT(why, MR_ADMIT_BANNED);
+    /* A ban is on the identity: the same sub as a viewer is someone else. */
+    m = mr_rooms_admit(rs, "ward-2", "noisy", MR_ROLE_VIEWER, 159, 0, 0, &why);
+    CHECK(m != NULL);
+    if (m)
+        mr_rooms_leave(rs, m, 159);
     CHECK(mr_rooms_admit(rs, "ward-3", "noisy", MR_ROLE_EXPERT, 120, 0, 0, &why) != NULL);
     m = mr_rooms_admit(rs, "ward-2", "noisy", MR_ROLE_EXPERT, 160, 0, 0, &why);
     CHECK(m != NULL);
@@ -100,7 +107,7 @@ static void test_bans(void)
     CHECK(mr_rooms_find(rs, "ward-2") == NULL); /* ban over, nobody left */
     cfg.ban_seconds = 0;
     m = mr_rooms_admit(rs, "ward-4", "a", MR_ROLE_EXPERT, 0, 0, 0, &why);
-    mr_rooms_ban(rs, m->room, "a", 0);
+    mr_rooms_ban(rs, m->room, "a", MR_ROLE_EXPERT, 0);
     mr_rooms_leave(rs, m, 0);
     CHECK(mr_rooms_admit(rs, "ward-4", "a", MR_ROLE_EXPERT, 1, 0, 0, &why) != NULL);
     mr_rooms_free(rs);
