@@ -23,6 +23,38 @@ static int hexval(unsigned char c)
     return -1;
 }
 
+unsigned mr_http_path_split(const char *path, char *segs, size_t seg_cap, unsigned max, bool *bad)
+{
+    const char *p = path[0] == '/' ? path + 1 : path;
+    unsigned count = 0;
+    if (*p == '\0')
+        return 0;
+    for (;;) {
+        if (count == max) {
+            *bad = true;
+            return count;
+        }
+        char *seg = segs + (size_t)count++ * seg_cap;
+        size_t n = 0;
+        for (; *p && *p != '/'; p++) {
+            char c = *p;
+            if (c == '%' && hexval((unsigned char)p[1]) >= 0 && hexval((unsigned char)p[2]) >= 0) {
+                c = (char)(hexval((unsigned char)p[1]) * 16 + hexval((unsigned char)p[2]));
+                p += 2;
+            }
+            if (n + 1 < seg_cap)
+                seg[n] = c;
+            n++;
+        }
+        seg[n < seg_cap ? n : seg_cap - 1] = '\0';
+        if (n == 0 || n >= seg_cap)
+            *bad = true;
+        if (*p == '\0')
+            return count;
+        p++;
+    }
+}
+
 static bool ows(char c)
 {
     return c == ' ' || c == '\t';

@@ -66,4 +66,17 @@ enum mr_http_head_verdict mr_http_head_check(const char *buf, size_t len, struct
  */
 int mr_http_content_length(const char *value, size_t len, long long *out);
 
+/*
+ * Splits a path as the client sent it (percent-encoded, no query) at its
+ * '/' and percent-decodes each segment on its own, so that an encoded
+ * "%2F" stays inside its segment (RFC 3986 §2.2) where it fails any name
+ * check, instead of turning into a separator. Up to max segments of
+ * seg_cap bytes each are written to segs (segment i at segs + i *
+ * seg_cap, NUL-terminated). Returns the number of segments ("/" has none)
+ * and sets *bad when one is empty, longer than seg_cap - 1, or past max
+ * (the extra ones are dropped).
+ */
+unsigned mr_http_path_split(const char *path, char *segs, size_t seg_cap, unsigned max,
+                            bool *bad);
+
 #endif

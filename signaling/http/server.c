@@ -337,49 +337,6 @@ static int read_framing(struct lws *wsi, struct http_req *r, const char **why)
     return 0;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Splits the path as the client sent it at its '/' and percent-decodes
- * each segment on its own (the guard has checked the escapes): "%2F"
- * stays inside its segment, where it fails any name check. */
-static void split_raw_path(struct mr_http_request *req, const char *raw)
-{
-    const char *p = raw[0] == '/' ? raw + 1 : raw;
-    req->n_segments = 0;
-    if (*p == '\0')
-        return;
-    for (;;) {
-        if (req->n_segments == MR_HTTP_MAX_SEGMENTS) {
-            req->bad_path = true;
-            return;
-        }
-        char *seg = req->segments[req->n_segments++];
-        size_t n = 0;
-        for (; *p && *p != '/'; p++) {
-            char c = *p;
-            if (c == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-                c = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-                p += 2;
-            }
-            if (n + 1 < MR_HTTP_SEGMENT_MAX)
-                seg[n] = c;
-            n++;
-        }
-        seg[n < MR_HTTP_SEGMENT_MAX ? n : MR_HTTP_SEGMENT_MAX - 1] = '\0';
-        if (n == 0 || n >= MR_HTTP_SEGMENT_MAX)
-            req->bad_path = true;
-        if (*p == '\0')
-            return;
-        p++;
-    }
-}
-
 /* What the request head says, read from libwebsockets. Returns 0, or the
  * status to refuse it with (400, 414, 431) with a reason in *why; framing
  * errors also mean the connection cannot be trusted further. */
@@ -418,7 +375,9 @@ static int read_request(struct lws *wsi, struct http_req *r, const char **why)
         if (lws_hdr_total_length(wsi, uri_tokens[i]) > uri_len)
             r->pub.bad_path = true;
     if (h)
-        split_raw_path(&r->pub, h->path);
+        r->pub.n_segments = mr_http_path_split(h->path, &r->pub.segments[0][0],
+                                               MR_HTTP_SEGMENT_MAX, MR_HTTP_MAX_SEGMENTS,
+                                               &r->pub.bad_path);
     else
         split_path(&r->pub);
     r->auth_buf = dup_header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
