@@ -581,6 +581,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             free_req(pss->req);
             pss->req = NULL;
         }
+        /* A guarded connection serves one request (guard.c). */
+        if (mr_http_guard_head(lws_context_user(lws_get_context(wsi)), wsi))
+            return -1;
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
     case LWS_CALLBACK_ESTABLISHED:

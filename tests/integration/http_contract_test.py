@@ -31,7 +31,7 @@ from urllib.parse import urljoin, urlsplit
 
 sys.dont_write_bytecode = True  # no __pycache__ in tests/lib
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from medrelay_harness import (HttpError, Server, SetupError, artifact_dir,  # noqa: E402
+from medrelay_harness import (HttpError, Server, SetupError, artifact_dir, call,  # noqa: E402
                               hs256_token, read_sdp, request)
 
 WATCHDOG_S = 100
@@ -93,19 +93,7 @@ class Contract:
 
     def call(self, method, path, token=None, ctype=None, body=None, headers=None, auth=None, origin=None,
              timeout=5.0):
-        hdrs = []
-        if auth is not None:
-            hdrs.append(("Authorization", auth))
-        elif token is not None:
-            hdrs.append(("Authorization", f"Bearer {token}"))
-        if ctype is not None:
-            hdrs.append(("Content-Type", ctype))
-        if origin is not None:
-            hdrs.append(("Origin", origin))
-        hdrs += list((headers or {}).items())
-        if body is None and method in ("POST", "PATCH"):
-            body = b""
-        r = request(self.srv.host, self.srv.port, method, path, hdrs, body, timeout=timeout)
+        r = call(self.srv, method, path, token, ctype, body, headers, auth, origin, timeout)
         if r.status >= 400:
             self.errors_seen.append((f"{method} {path}", r))
         return r

@@ -413,6 +413,46 @@ def traversal(s, srv):
                 escape)
 
 
+def read_response(sock):
+    """Reads one whole response (by its Content-Length) from sock; returns (bytes, closed)."""
+    got = b""
+    while True:
+        resp = parse_responses(got)
+        if resp and len(resp[0][2]) >= int(resp[0][1].get("content-length") or 0) and b"\r\n\r\n" in got:
+            return got, False
+        try:
+            b = sock.recv(65536)
+        except (ConnectionResetError, socket.timeout):
+            return got, True
+        if not b:
+            return got, True
+        got += b
+
+
+def keep_alive(s, srv):
+    """A plain connection is checked once, before its first request: a second request on it must
+    never be served with the first one's path (a browser loading the consoles reuses connections)."""
+    def fn():
+        sock = socket.create_connection((srv.host, srv.port), timeout=4)
+        try:
+            sock.sendall(b"GET /console.css HTTP/1.1\r\nHost: x\r\n\r\n")
+            got, _ = read_response(sock)
+            first = parse_responses(got)
+            if not first or first[0][0] != 200 or not first[0][1].get("content-type", "").startswith("text/css"):
+                raise Fail(f"GET /console.css: {raw_brief(got, False)}")
+            try:
+                sock.sendall(b"GET /clinic.html HTTP/1.1\r\nHost: x\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                return  # closed after one answer: fine
+            more, closed = read_response(sock)
+            second = parse_responses(more)
+            if second and not second[0][1].get("content-type", "").startswith("text/html"):
+                raise Fail(f"the second request on the connection got {raw_brief(more, closed)}")
+        finally:
+            sock.close()
+    s.check("P keep-alive: a second request on a plain connection never gets the first one's file", fn)
+
+
 def ranges(s, srv, data):
     st = {}
 
@@ -489,6 +529,7 @@ def run(s):
     f7(s, srv)
     f8(s, srv)
     traversal(s, srv)
+    keep_alive(s, srv)
     ranges(s, srv, data)
     s.check("P slow client: a connection sending one header byte a second is closed within 15 s",
             lambda: closed_in_time(slow))

@@ -273,6 +273,26 @@ def request(host, port, method, path, headers=None, body=None, timeout=5.0, cont
         sock.close()
 
 
+def call(srv, method, path, token=None, ctype=None, body=None, headers=None, auth=None, origin=None,
+         timeout=5.0):
+    """One request to srv the way the contract tests make them: a Bearer token (or a raw
+    Authorization value in auth), Content-Type, Origin and extra headers (a dict or pairs);
+    POST and PATCH always carry a body (empty when none is given)."""
+    hdrs = []
+    if auth is not None:
+        hdrs.append(("Authorization", auth))
+    elif token is not None:
+        hdrs.append(("Authorization", f"Bearer {token}"))
+    if ctype is not None:
+        hdrs.append(("Content-Type", ctype))
+    if origin is not None:
+        hdrs.append(("Origin", origin))
+    hdrs += list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+    if body is None and method in ("POST", "PATCH"):
+        body = b""
+    return request(srv.host, srv.port, method, path, hdrs, body, timeout=timeout, tls=getattr(srv, "tls", None))
+
+
 # ---- the server ----
 
 class Server:

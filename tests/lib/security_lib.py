@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 sys.dont_write_bytecode = True  # no __pycache__ in tests/lib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from medrelay_harness import (HttpError, Server, SetupError, artifact_dir, b64url,  # noqa: E402,F401
+from medrelay_harness import (HttpError, Server, SetupError, artifact_dir, b64url, call,  # noqa: E402,F401
                               hs256_token, read_sdp, request)
 from room_client import RoomClient  # noqa: E402,F401
 
@@ -152,22 +152,7 @@ class Suite:
         return 1 if failed else 0
 
 
-# ---- HTTP ----
-
-def call(srv, method, path, token=None, ctype=None, body=None, headers=None, auth=None, timeout=5.0):
-    """One request (medrelay_harness.request: path and headers sent as given)."""
-    hdrs = []
-    if auth is not None:
-        hdrs.append(("Authorization", auth))
-    elif token is not None:
-        hdrs.append(("Authorization", f"Bearer {token}"))
-    if ctype is not None:
-        hdrs.append(("Content-Type", ctype))
-    hdrs += list(headers.items()) if isinstance(headers, dict) else list(headers or [])
-    if body is None and method in ("POST", "PATCH"):
-        body = b""
-    return request(srv.host, srv.port, method, path, hdrs, body, timeout=timeout)
-
+# ---- HTTP (requests: medrelay_harness.call) ----
 
 def expect_error(r, status, codes, detail_re=None):
     """status and {"error": one of codes, "detail": str} (detail matching detail_re, case-insensitive)."""
