@@ -586,6 +586,11 @@ static gboolean deliver_note(gpointer data)
         s->stream->pub_ready = true;
         mr_relay_record_on_publish(r, s->stream);
     }
+    /* The result names the session; a failed one is freed before the
+     * callback, so its id is kept here. */
+    char id[MR_SESSION_ID_LEN + 1];
+    snprintf(id, sizeof(id), "%s", s->id);
+    res.session_id = id;
     if (n->err < 0)
         mr_relay_remove_session(r, s);
     if (cb)

@@ -233,6 +233,7 @@ static bool check_join(struct client *c, json_t *msg, json_t *re, const char **r
         proto_error(c, re, "join", "bad-name",
                     strcmp(*room, "*") == 0 ? "this token is for every room: name one"
                                             : "room names are [A-Za-z0-9_-]{1,64}");
+        memset(&c->claims, 0, sizeof(c->claims));
         return false;
     }
     if (!mr_claims_cover_room(&c->claims, *room)) {

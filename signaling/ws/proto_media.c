@@ -224,6 +224,21 @@ void proto_adopt_orphans(struct client *c)
     }
 }
 
+void proto_close_orphans(struct mr_room_proto *p, const char *room, const char *sub,
+                         enum mr_role role)
+{
+    for (unsigned i = 0; i < p->orphans->len;) {
+        struct orphan *o = g_ptr_array_index(p->orphans, i);
+        if (strcmp(o->room, room) != 0 || strcmp(o->sub, sub) != 0 || o->role != role) {
+            i++;
+            continue;
+        }
+        close_pub(p, o->pub);
+        g_ptr_array_remove_index_fast(p->orphans, i);
+        free(o);
+    }
+}
+
 void proto_sweep_orphans(struct mr_room_proto *p, int64_t now_us)
 {
     for (unsigned i = 0; i < p->orphans->len;) {
@@ -435,12 +450,15 @@ static int parse_want(struct client *c, json_t *msg, json_t *re)
 }
 
 /* Closes the subscriber connection, so that the next offer makes a new
- * one (the client's ICE failed: "restart": true). */
+ * one (the client's ICE failed: "restart": true). A pending ticket may be
+ * an update's offer: cancelling it only withdraws the offer, and the room
+ * subscription lives on, so the session is closed as well (else the relay
+ * would keep it, and its candidates would call back a freed client). */
 static void drop_subscription(struct client *c)
 {
     if (c->sub.ticket)
         mr_relay_cancel(c->p->relay, c->sub.ticket);
-    else if (c->sub.session[0])
+    if (c->sub.session[0])
         mr_relay_close(c->p->relay, c->sub.session);
     c->sub.ticket = 0;
     c->sub.session[0] = '\0';

@@ -104,7 +104,9 @@ void on_remove(struct client *c, json_t *msg, json_t *re)
              mr_role_name(c->claims.role));
     mr_audit("remove", c->m->room->name, m->sub, mr_role_name(m->role), detail);
     proto_send(target, json_pack("{s:s, s:s}", "type", "removed", "by", c->m->id));
-    /* Its media ends now, publishers included: no grace for the removed. */
+    /* Its media ends now, publishers included: no grace for the removed,
+     * nor for what an earlier, dropped connection of it left behind. */
+    proto_close_orphans(c->p, c->m->room->name, m->sub, m->role);
     proto_leave(target, "removed", false);
     c->p->stats.drop_removed++;
     target->leaving = true;

@@ -136,6 +136,9 @@ void proto_refresh_subscription(struct client *c);
 struct pub *proto_find_pub(struct client *c, const char *stream);
 void proto_adopt_orphans(struct client *c);
 void proto_sweep_orphans(struct mr_room_proto *p, int64_t now_us);
+/* Ends at once the orphaned publishers of an identity in a room. */
+void proto_close_orphans(struct mr_room_proto *p, const char *room, const char *sub,
+                         enum mr_role role);
 void proto_orphan_pubs(struct client *c);
 
 /* proto_moderate.c */
