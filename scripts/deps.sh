@@ -15,10 +15,14 @@ TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
 gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk"
 
 BENCH_PKGS="iproute2 curl gnuplot-nox python3 janus"
+# `deps.sh fuzz` for `make fuzz`: clang, and compiler-rt with libFuzzer's
+# runtime (only recommended by clang, so not there with --no-install-recommends).
+FUZZ_PKGS="clang libclang-rt-dev"
 
 want="$BUILD_PKGS"
 [ "${1:-build}" = test ] && want="$BUILD_PKGS $TEST_PKGS"
 [ "${1:-build}" = bench ] && want="$BUILD_PKGS $BENCH_PKGS"
+[ "${1:-build}" = fuzz ] && want="$BUILD_PKGS $FUZZ_PKGS"
 
 missing=""
 for p in $want; do
