@@ -15,6 +15,7 @@
 # undefined; the fuzz_* rule adds -fsanitize=fuzzer to the executables.
 file(GLOB mr_wsproto_proto CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/signaling/ws/proto*.c)
 add_library(mr_wsproto STATIC ${mr_wsproto_proto} ${CMAKE_CURRENT_LIST_DIR}/fake_relay.c
+            ${CMAKE_CURRENT_LIST_DIR}/fake_relay_rooms.c ${CMAKE_CURRENT_LIST_DIR}/fake_relay_events.c
             ${CMAKE_CURRENT_LIST_DIR}/fake_ws.c)
 set_source_files_properties(${mr_wsproto_proto} TARGET_DIRECTORY mr_wsproto PROPERTIES
                             COMPILE_OPTIONS "-include;${CMAKE_CURRENT_LIST_DIR}/fake.h"
