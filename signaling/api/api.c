@@ -161,8 +161,7 @@ bool mr_api_covers(const struct api_call *c, const char *room)
 
 void mr_api_refuse(struct api_call *c, int status, const char *detail, const char *room)
 {
-    mr_http_refuse(c->req, status, status == 401 ? "unauthorized" : "forbidden", detail, room,
-                   c->claims.sub, mr_role_name(c->claims.role));
+    mr_http_refuse(c->req, status, detail, room, c->claims.sub, mr_role_name(c->claims.role));
 }
 
 static bool allowed(const struct endpoint *ep, const struct api_call *c, const char **why)

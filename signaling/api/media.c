@@ -69,7 +69,7 @@ int mr_api_media_check(struct mr_http_request *req, void *user)
     if (mr_api_url_verify(api->url_key, req->segments[2], arg(req, "exp", exp, sizeof(exp)),
                           arg(req, "n", nonce, sizeof(nonce)), arg(req, "sig", sig, sizeof(sig)),
                           (int64_t)time(NULL), &why) < 0) {
-        mr_http_refuse(req, 401, "unauthorized", why, NULL, NULL, NULL);
+        mr_http_refuse(req, 401, why, NULL, NULL, NULL);
         return MR_EAGAIN;
     }
     return 0;

@@ -52,13 +52,12 @@ static int check_metrics(struct mr_http_request *req, void *user)
         return 0;
     if (mr_auth_bearer(s->key, req->authorization, (int64_t)time(NULL), &claims, why,
                        sizeof(why)) < 0) {
-        mr_http_refuse(req, 401, "unauthorized", why, NULL, claims.sub,
-                       mr_role_name(claims.role));
+        mr_http_refuse(req, 401, why, NULL, claims.sub, mr_role_name(claims.role));
         return MR_EAGAIN;
     }
     if (claims.role != MR_ROLE_OPERATOR || strcmp(claims.room, "*") != 0) {
-        mr_http_refuse(req, 403, "forbidden", "metrics need an operator token for all rooms", NULL,
-                       claims.sub, mr_role_name(claims.role));
+        mr_http_refuse(req, 403, "metrics need an operator token for all rooms", NULL, claims.sub,
+                       mr_role_name(claims.role));
         return MR_EAGAIN;
     }
     return 0;

@@ -139,14 +139,14 @@ void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user),
 bool mr_http_from_loopback(const struct mr_http_request *req);
 
 /*
- * Refuses a protected action: answers status (401 or 403) with code and
- * detail, as mr_http_respond_error, and writes the refusal to the audit
- * trail (core/audit.h) with the client's address, the method and path,
- * the room the request named (NULL when none), and who asked when the
- * token was authentic (sub and role, else NULL).
+ * Refuses a protected action: answers 401 unauthorized or 403 forbidden
+ * (status) with detail, as mr_http_respond_error, and writes the refusal to
+ * the audit trail (core/audit.h) with the client's address, the method and
+ * path, the room the request named (NULL when none), and who asked when
+ * the token was authentic (sub and role; sub NULL or "" when not).
  */
-void mr_http_refuse(struct mr_http_request *req, int status, const char *code, const char *detail,
-                    const char *room, const char *sub, const char *role);
+void mr_http_refuse(struct mr_http_request *req, int status, const char *detail, const char *room,
+                    const char *sub, const char *role);
 
 /* True when the media type of req (ignoring parameters and case) is type. */
 bool mr_http_content_type_is(const struct mr_http_request *req, const char *type);

@@ -14,8 +14,8 @@ static const char *method_name(enum mr_http_method m)
     return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "OTHER";
 }
 
-void mr_http_refuse(struct mr_http_request *req, int status, const char *code, const char *detail,
-                    const char *room, const char *sub, const char *role)
+void mr_http_refuse(struct mr_http_request *req, int status, const char *detail, const char *room,
+                    const char *sub, const char *role)
 {
     /* The path, never the query: a signed download URL carries its
      * signature there. */
@@ -31,5 +31,5 @@ void mr_http_refuse(struct mr_http_request *req, int status, const char *code, c
         .detail = detail,
     };
     mr_audit_refused(&r);
-    mr_http_respond_error(req, status, code, detail);
+    mr_http_respond_error(req, status, status == 401 ? "unauthorized" : "forbidden", detail);
 }

@@ -25,8 +25,7 @@ static bool names_ok(const struct mr_http_request *req)
 static void refuse(struct mr_http_request *req, int status, const char *detail,
                    const struct mr_claims *claims)
 {
-    mr_http_refuse(req, status, status == 401 ? "unauthorized" : "forbidden", detail,
-                   req->segments[1], claims->sub, mr_role_name(claims->role));
+    mr_http_refuse(req, status, detail, req->segments[1], claims->sub, mr_role_name(claims->role));
 }
 
 /* Token, then room: 401 before 403. Answers on failure. */
