@@ -79,7 +79,10 @@ struct mr_sdp_ssrc {
 struct mr_sdp_media {
     enum mr_media_kind kind;
     char kind_name[16];   /* the m= line's media type as written */
-    uint16_t port;        /* 0: the offerer rejected or stopped this section */
+    uint16_t port;        /* 0: the offerer rejected or stopped this section,
+                           * unless bundle_only */
+    bool bundle_only;     /* a=bundle-only (RFC 8843 §6): port 0 means "only
+                           * within the BUNDLE group", not rejected */
     char proto[32];       /* "UDP/TLS/RTP/SAVPF" */
     char first_fmt[32];   /* first format of the m= line as written ("111",
                            * "webrtc-datachannel"), for rejecting it */
@@ -226,7 +229,9 @@ struct mr_sdp_answer {
  * (a=rtcp-rsize when offered), extmap, rtpmap/rtcp-fb/fmtp, and when ssrc is
  * set and the direction sends, msid and ssrc cname/msid lines. Candidates and
  * end-of-candidates go in the first accepted section only (JSEP §5.3.1: the
- * BUNDLE-tag section). Rejected sections are written "m=<kind> 0 <proto>
+ * BUNDLE-tag section). An accepted section offered with a=bundle-only,
+ * other than the first accepted one, is written with port 0 and
+ * a=bundle-only (RFC 8843 §7.3). Rejected sections are written "m=<kind> 0 <proto>
  * <first offered format>", c=IN IP4 0.0.0.0, a=mid, a=inactive, and for RTP
  * a=rtcp-mux (RFC 8843 §7.3.3). Returns the length (excluding the NUL written
  * after it), MR_ENOSPC, or MR_EINVAL: setup neither ACTIVE nor PASSIVE, a

@@ -256,6 +256,12 @@ static int attr_rtcp_rsize(struct mr_sdp_pctx *c, struct mr_sdp_span v)
     return 0;
 }
 
+static int attr_bundle_only(struct mr_sdp_pctx *c, struct mr_sdp_span v)
+{
+    c->cur->bundle_only = true;
+    return 0;
+}
+
 static int attr_simulcast(struct mr_sdp_pctx *c, struct mr_sdp_span v)
 {
     c->cur->simulcast = true;
@@ -461,6 +467,7 @@ static const struct {
     {"rtcp-mux", AT_MEDIA, attr_rtcp_mux},
     {"rtcp-rsize", AT_MEDIA, attr_rtcp_rsize},
     {"simulcast", AT_MEDIA, attr_simulcast},
+    {"bundle-only", AT_MEDIA, attr_bundle_only},
     {"rtpmap", AT_MEDIA, attr_rtpmap},
     {"fmtp", AT_MEDIA, attr_fmtp},
     {"rtcp-fb", AT_MEDIA, attr_rtcp_fb},

@@ -185,13 +185,20 @@ static void put_accepted(struct wbuf *w, const struct mr_sdp_answer *a,
                          const struct mr_sdp_answer_media *am, bool first)
 {
     const struct mr_sdp_media *m = am->offer;
-    put(w, "m=%s %u %s", m->kind_name, (unsigned)a->conn_port, m->proto);
+    /* RFC 8843 §7.3: a section offered bundle-only is answered with port
+     * zero and bundle-only too, unless it carries the transport (the
+     * answerer-tagged section, the first accepted one). The transport
+     * attributes stay in it: webrtcbin checks each section's fingerprint. */
+    bool bundle_only = m->bundle_only && !first;
+    put(w, "m=%s %u %s", m->kind_name, bundle_only ? 0u : (unsigned)a->conn_port, m->proto);
     for (unsigned i = 0; i < am->n_codecs; i++)
         put(w, " %u", (unsigned)am->codecs[i].pt);
     put(w, "\r\nc=IN %s %s\r\n", strchr(a->conn_addr, ':') ? "IP6" : "IP4", a->conn_addr);
     if (m->mid[0])
         put(w, "a=mid:%s\r\n", m->mid);
     put(w, "a=%s\r\n", dir_name(am->dir));
+    if (bundle_only)
+        put(w, "a=bundle-only\r\n");
     put_transport(w, a);
     put(w, "a=rtcp-mux\r\n");
     if (m->rtcp_rsize)

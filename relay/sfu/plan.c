@@ -22,11 +22,18 @@ static bool in_bundle(const struct mr_sdp *sdp, const char *mid)
     return false;
 }
 
+/* Audio or video over DTLS-SRTP, and not rejected by the offerer: port 0
+ * means rejected unless the section is bundle-only and in the group
+ * (RFC 8843 §6: what webrtcbin offers for every section after the first
+ * with bundle-policy=max-bundle). */
 static bool usable_media(const struct mr_sdp *sdp, const struct mr_sdp_media *m)
 {
-    if (m->port == 0 || (m->kind != MR_MEDIA_AUDIO && m->kind != MR_MEDIA_VIDEO))
+    if (m->kind != MR_MEDIA_AUDIO && m->kind != MR_MEDIA_VIDEO)
         return false;
-    if (sdp->n_bundle > 0 && !in_bundle(sdp, m->mid))
+    bool bundled = sdp->n_bundle > 0 && in_bundle(sdp, m->mid);
+    if (sdp->n_bundle > 0 && !bundled)
+        return false;
+    if (m->port == 0 && !(m->bundle_only && bundled))
         return false;
     return strstr(m->proto, "RTP/SAVP") != NULL; /* DTLS-SRTP only */
 }
@@ -66,6 +73,11 @@ static int check_transport(struct mr_plan *plan, char *detail, size_t dlen)
         return MR_ECODEC;
     }
     const struct mr_sdp_media *m = &sdp->media[tm];
+    if (m->port == 0) {
+        /* RFC 8843 §7.2.1: the offerer-tagged section is never bundle-only. */
+        snprintf(detail, dlen, "the first section of the BUNDLE group has port 0");
+        return MR_EPARSE;
+    }
     if (!m->ice_ufrag[0] || !m->ice_pwd[0]) {
         snprintf(detail, dlen, "the offer has no a=ice-ufrag/a=ice-pwd");
         return MR_EPARSE;
@@ -80,8 +92,11 @@ static int check_transport(struct mr_plan *plan, char *detail, size_t dlen)
 
 static int check_rtcp_mux(const struct mr_plan *plan, char *detail, size_t dlen)
 {
+    /* Within a bundle, rtcp-mux is a property of the one transport (RFC
+     * 8843 §9.3): the tagged section's says it for all. */
+    bool tag_mux = plan->offer->n_bundle > 0 && plan->offer->media[plan->transport_m].rtcp_mux;
     for (unsigned i = 0; i < plan->offer->n_media; i++) {
-        if (plan->media[i].accepted && !plan->offer->media[i].rtcp_mux) {
+        if (plan->media[i].accepted && !plan->offer->media[i].rtcp_mux && !tag_mux) {
             snprintf(detail, dlen, "media section %u lacks a=rtcp-mux, which is required", i);
             return MR_EPARSE;
         }

@@ -463,7 +463,59 @@ static void test_write_candidate(void)
     CHECK_INT(mr_sdp_write_candidate(&c, line, sizeof(line)), MR_EINVAL);
 }
 
+/* The form GStreamer's webrtcbin offers with bundle-policy=max-bundle:
+ * every section after the first is "port 0, a=bundle-only" (RFC 8843 §6).
+ * The answer accepts it, with port 0 and bundle-only again (§7.3), and
+ * keeps the fingerprint in every section (webrtcbin checks each one). */
+static const char webrtcbin_offer[] =
+    "v=0\r\no=- 7350931813364526080 0 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    "a=ice-options:trickle\r\na=group:BUNDLE video0 audio1\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=setup:actpass\r\n"
+    "a=ice-ufrag:GhXk\r\na=ice-pwd:bV4p1Q2wE3rT5yU7iO9pA1sD\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+    "a=sendonly\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+    "a=rtcp-fb:96 ccm fir\r\na=ssrc:3484078950 cname:user1@host\r\na=mid:video0\r\n"
+    "a=fingerprint:sha-256 "
+    "4A:1B:00:7C:9B:22:DE:41:5A:6B:8C:0D:EE:F1:12:23:34:45:56:67:78:89:9A:AB:BC:CD:DE:EF:F0:01:"
+    "12:23\r\n"
+    "m=audio 0 UDP/TLS/RTP/SAVPF 97\r\nc=IN IP4 0.0.0.0\r\na=bundle-only\r\na=setup:actpass\r\n"
+    "a=ice-ufrag:GhXk\r\na=ice-pwd:bV4p1Q2wE3rT5yU7iO9pA1sD\r\na=rtcp-mux\r\na=rtcp-rsize\r\n"
+    "a=sendonly\r\na=rtpmap:97 OPUS/48000/2\r\na=rtcp-fb:97 nack pli\r\n"
+    "a=fmtp:97 sprop-maxcapturerate=48000;sprop-stereo=0\r\n"
+    "a=ssrc:1125213484 cname:user1@host\r\na=mid:audio1\r\n"
+    "a=fingerprint:sha-256 "
+    "4A:1B:00:7C:9B:22:DE:41:5A:6B:8C:0D:EE:F1:12:23:34:45:56:67:78:89:9A:AB:BC:CD:DE:EF:F0:01:"
+    "12:23\r\n";
+
+static void test_whip_bundle_only(void)
+{
+    static struct mr_sdp offer;
+    CHECK_INT(mr_sdp_parse(webrtcbin_offer, sizeof(webrtcbin_offer) - 1, &offer, NULL, 0), 0);
+    CHECK(!offer.media[0].bundle_only);
+    CHECK(offer.media[1].bundle_only);
+    CHECK_INT(offer.media[1].port, 0);
+    static struct mr_sdp_answer a;
+    build_whip(&a, &offer);
+    CHECK(!a.media[0].rejected && !a.media[1].rejected);
+    int len;
+    char *text = write_answer(&a, &len);
+    struct mr_sdp *s = check_answer(text, len);
+    CHECK(strstr(text, "a=group:BUNDLE video0 audio1\r\n") != NULL);
+    CHECK(strstr(text, "\r\nm=video 40000 UDP/TLS/RTP/SAVPF 96\r\n") != NULL);
+    CHECK(strstr(text, "\r\nm=audio 0 UDP/TLS/RTP/SAVPF 97\r\n") != NULL);
+    /* Once: in the audio section, never in the tagged one. */
+    const char *bo = strstr(text, "a=bundle-only");
+    CHECK(bo && bo > strstr(text, "m=audio") && !strstr(bo + 1, "a=bundle-only"));
+    CHECK_INT(s->n_media, 2);
+    CHECK(s->media[1].bundle_only);
+    CHECK_INT(s->media[1].fingerprint_len, 32);
+    CHECK_STR(s->media[1].ice_ufrag, UFRAG);
+    CHECK_INT(s->media[1].dir, MR_DIR_RECVONLY);
+    CHECK_STR(s->media[1].codecs[0].name, "opus");
+    free(text);
+    free(s);
+}
+
 MR_TEST_MAIN(MR_TEST(test_whip_chromium), MR_TEST(test_whip_aiortc),
              MR_TEST(test_whip_sendrecv_and_simulcast), MR_TEST(test_whep_chromium),
              MR_TEST(test_rejected_sections), MR_TEST(test_no_space), MR_TEST(test_invalid_answers),
-             MR_TEST(test_write_candidate))
+             MR_TEST(test_write_candidate), MR_TEST(test_whip_bundle_only))
