@@ -6,6 +6,7 @@
 #include "api/api_priv.h"
 #include "api/isotime.h"
 #include "core/error.h"
+#include "http/error_code.h"
 
 /* The recorder's states as the API names them (the sidecar's words where
  * they exist). */
@@ -135,21 +136,6 @@ void mr_api_get_stream(struct api_call *c)
 
 /* --- Recording control ----------------------------------------------------- */
 
-static void respond_relay_error(struct mr_http_request *req, int err, const char *detail)
-{
-    switch (err) {
-    case MR_ENOENT:
-        mr_http_respond_error(req, 404, "stream-not-found", detail);
-        break;
-    case MR_EPERM:
-        mr_http_respond_error(req, 403, "forbidden", detail);
-        break;
-    default: /* MR_EIO, MR_ENOTSUP: the recorder refused; detail says why */
-        mr_http_respond_error(req, 500, "internal", detail[0] ? detail : mr_strerror(err));
-        break;
-    }
-}
-
 /* Starting is idempotent: a stream already being recorded is answered 200
  * like one whose recording starts now (MR_EBUSY is not an error here). */
 static int start_one(const struct api_call *c, const char *stream, char *detail, size_t len)
@@ -166,7 +152,7 @@ void mr_api_start_stream(struct api_call *c)
     int rc = start_one(c, c->stream, detail, sizeof(detail));
     json_t *st = rc == 0 ? one_stream(c, c->room, c->stream) : NULL;
     if (rc < 0)
-        respond_relay_error(c->req, rc, detail);
+        mr_http_respond_err(c->req, rc, detail);
     else if (!st) /* the stream ended in between */
         mr_http_respond_error(c->req, 404, "stream-not-found", "the stream has ended");
     else
@@ -241,7 +227,7 @@ static void each_in_room(struct api_call *c, bool start)
         mr_http_respond_error(c->req, 404, "stream-not-found", "nothing is published in this room");
     } else if (start && first_err && recording == 0) {
         json_decref(out);
-        respond_relay_error(c->req, first_err, first_detail);
+        mr_http_respond_err(c->req, first_err, first_detail);
     } else {
         mr_api_respond_json(c->req, 200, json_pack("{s:s, s:o}", "room", c->room, "streams", out));
     }

@@ -109,6 +109,11 @@ void mr_http_respond(struct mr_http_request *req, int status, const char *conten
 void mr_http_respond_error(struct mr_http_request *req, int status, const char *code,
                            const char *detail);
 
+/* Answers with the contract's status and code for an MR_E* failure (the
+ * one table of http/error_code.h), and detail, or mr_strerror(err) when
+ * detail is NULL or "". */
+void mr_http_respond_err(struct mr_http_request *req, int err, const char *detail);
+
 /*
  * Answers with the first `size` bytes of an open file: the whole (200), or
  * the one range the request's Range header asks for (206, Content-Range),

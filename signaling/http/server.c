@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "http/error_code.h"
 #include "http/http_priv.h"
 
 /* How long an answer may take once the body is in (ICE gathering with a
@@ -98,6 +99,13 @@ void mr_http_respond_error(struct mr_http_request *req, int status, const char *
                            const char *detail)
 {
     respond_error_with(req, status, code, detail, NULL, 0);
+}
+
+void mr_http_respond_err(struct mr_http_request *req, int err, const char *detail)
+{
+    struct mr_http_error e = mr_http_error_of(err);
+    respond_error_with(req, e.status, e.code, detail && detail[0] ? detail : mr_strerror(err), NULL,
+                       0);
 }
 
 void mr_http_set_cancel(struct mr_http_request *req, void (*cancel)(void *user), void *user)

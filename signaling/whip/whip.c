@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/name.h"
+#include "http/error_code.h"
 
 static bool is_whip(const struct mr_http_request *req)
 {
@@ -104,36 +105,12 @@ static void pending_cancel(void *user)
     free(p);
 }
 
-static void respond_relay_error(struct mr_http_request *req, int err, const char *detail)
-{
-    switch (err) {
-    case MR_EPARSE:
-        mr_http_respond_error(req, 400, "bad-sdp", detail);
-        break;
-    case MR_ECODEC:
-        mr_http_respond_error(req, 400, "unsupported-codec", detail);
-        break;
-    case MR_ENOENT:
-        mr_http_respond_error(req, 404, "stream-not-found", detail);
-        break;
-    case MR_EBUSY:
-        mr_http_respond_error(req, 409, "stream-busy", detail);
-        break;
-    case MR_ELIMIT:
-        mr_http_respond_error(req, 503, "server-busy", detail);
-        break;
-    default:
-        mr_http_respond_error(req, 500, "internal", detail && detail[0] ? detail : "internal error");
-        break;
-    }
-}
-
 static void session_opened(const struct mr_session_result *res, void *user)
 {
     struct pending *p = user;
     struct mr_http_request *req = p->req;
     if (res->err < 0) {
-        respond_relay_error(req, res->err, res->detail);
+        mr_http_respond_err(req, res->err, res->detail);
         free(p);
         return;
     }
@@ -186,7 +163,7 @@ static void handle_post(struct mr_http_request *req, void *user)
     int rc = mr_relay_open(w->relay, &sr, session_opened, p, &p->ticket, detail, sizeof(detail));
     if (rc < 0) {
         free(p);
-        respond_relay_error(req, rc, detail);
+        mr_http_respond_err(req, rc, detail);
         return;
     }
     mr_http_set_cancel(req, pending_cancel, p);
@@ -272,16 +249,16 @@ static void handle_patch(struct mr_http_request *req, void *user)
         return;
     }
     free(p);
+    /* The table speaks of streams; here the lookup is of a session, and
+     * busy means an ICE restart is already under way. */
     if (rc == 0)
         mr_http_respond(req, 204, NULL, NULL, 0, NULL, 0);
-    else if (rc == MR_EPARSE)
-        mr_http_respond_error(req, 400, "bad-sdp", detail);
     else if (rc == MR_ENOENT)
         mr_http_respond_error(req, 404, "session-not-found", detail);
     else if (rc == MR_EBUSY)
         mr_http_respond_error(req, 400, "bad-request", detail);
     else
-        mr_http_respond_error(req, 500, "internal", detail);
+        mr_http_respond_err(req, rc, detail); /* MR_EPARSE: bad-sdp */
 }
 
 static void handle_delete(struct mr_http_request *req, void *user)

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/name.h"
+#include "http/error_code.h"
 #include "ws/proto_priv.h"
 
 /* A client must join within this long after connecting. */
@@ -116,22 +117,7 @@ const char *proto_stream_arg(struct client *c, json_t *msg, json_t *re, const ch
 
 const char *proto_error_code(int err)
 {
-    switch (err) {
-    case MR_EPARSE:
-        return "bad-sdp";
-    case MR_ECODEC:
-        return "unsupported-codec";
-    case MR_ENOENT:
-        return "stream-not-found";
-    case MR_EBUSY:
-        return "stream-busy";
-    case MR_EPERM:
-        return "forbidden";
-    case MR_ELIMIT:
-        return "server-busy";
-    default:
-        return "internal";
-    }
+    return mr_http_error_of(err).code;
 }
 
 /* --- Join and leave ------------------------------------------------------ */

@@ -126,10 +126,7 @@ static int record_one(struct client *c, const char *stream, bool start, json_t *
                                           role);
     if (rc == 0 || (start && rc == MR_EBUSY))
         return 0;
-    const char *code = rc == MR_ENOENT ? "stream-not-found"
-                       : rc == MR_EPERM ? "forbidden"
-                       : rc == MR_EBUSY ? "stream-busy"
-                                        : "internal";
+    const char *code = proto_error_code(rc);
     if (rc == MR_ENOENT)
         snprintf(detail, sizeof(detail), "%s", start ? "nothing is published on this stream"
                                                      : "this stream is not being recorded");

@@ -122,6 +122,8 @@ struct client *proto_client_of(struct mr_member *m);
 void proto_leave(struct client *c, const char *reason, bool keep_pubs);
 /* Closes a client's media sessions (publishers too unless keep_pubs). */
 void proto_close_sessions(struct client *c, bool keep_pubs);
+/* The contract's error code for an MR_E* failure: the one table of
+ * http/error_code.h, the same code WHIP, WHEP and the API answer. */
 const char *proto_error_code(int err);
 
 /* proto_media.c */
