@@ -67,7 +67,7 @@ void mr_rec_hash_cleanup(struct mr_rec_hash *h)
     h->fd = -1;
 }
 
-int mr_rec_hash_file(const char *path, char hex[65])
+int mr_rec_hash_file(const char *path, char hex[MR_RECORD_SHA256_LEN + 1])
 {
     struct mr_rec_hash h;
     int rc = mr_rec_hash_begin(&h, path);

@@ -28,8 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/name.h"
+
 #define MR_RECORD_MAX_TRACKS 4
 #define MR_RECORD_ID_LEN 16 /* hex digits */
+#define MR_RECORD_SHA256_LEN 64 /* hex digits of a file's SHA-256 (the sidecar's "sha256") */
 
 struct mr_record_config {
     const char *dir;            /* --record-dir; created 0750 if missing */
@@ -75,9 +78,9 @@ struct mr_record_track {
 };
 
 struct mr_record_params {
-    char room[65];
-    char stream[65];
-    char sub[129];       /* the publisher: sub and role */
+    char room[MR_NAME_MAX + 1];
+    char stream[MR_NAME_MAX + 1];
+    char sub[MR_SUB_MAX + 1]; /* the publisher: sub and role */
     char role[16];
     char cname[32];      /* the same for every track: they are synchronised */
     unsigned n_tracks;
@@ -150,7 +153,7 @@ struct mr_recording_info {
     enum mr_recording_state state;
     char error[256];       /* why it failed; "" */
     char path[1024];       /* the current file */
-    char room[65], stream[65];
+    char room[MR_NAME_MAX + 1], stream[MR_NAME_MAX + 1];
     int64_t started_unix_us;
     uint64_t bytes;
     uint64_t packets;      /* taken from the ring */

@@ -74,13 +74,13 @@ int mr_rec_vp8_size(const uint8_t *buf, size_t len, unsigned *width, unsigned *h
 struct mr_rec_hash {
     int fd;
     void *md;     /* EVP_MD_CTX */
-    char hex[65]; /* when done */
+    char hex[MR_RECORD_SHA256_LEN + 1]; /* when done */
 };
 int mr_rec_hash_begin(struct mr_rec_hash *h, const char *path);
 /* Returns 1 when finished (hex set), 0 when there is more, or MR_EIO. */
 int mr_rec_hash_step(struct mr_rec_hash *h, size_t max_bytes);
 void mr_rec_hash_cleanup(struct mr_rec_hash *h);
-int mr_rec_hash_file(const char *path, char hex[65]);
+int mr_rec_hash_file(const char *path, char hex[MR_RECORD_SHA256_LEN + 1]);
 
 /* mkv.c: walks a Matroska file (possibly cut off) to the last complete
  * block; see the file for details. */

@@ -33,7 +33,7 @@ struct found {
     char base[256];
     int64_t mtime_us, size;
     double duration_s;
-    char sha[65];
+    char sha[MR_RECORD_SHA256_LEN + 1];
 };
 
 /* Renames <stem>.recording.<ext> (if there) and measures the result. */

@@ -105,7 +105,7 @@ json_t *mr_api_recording_json(const struct mr_store_entry *e)
 struct filter {
     const struct api_call *c;
     const char *room; /* NULL: every room the token covers */
-    char stream[65];
+    char stream[MR_NAME_MAX + 1];
     char recording[17];
     int64_t from, to; /* INT64_MIN / INT64_MAX when open */
     long limit;

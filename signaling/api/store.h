@@ -29,6 +29,8 @@
 
 #include <jansson.h>
 
+#include "core/name.h"
+
 #define MR_STORE_ID_MAX   32  /* "<16 hex>-<up to 9 digits>" and a NUL */
 #define MR_STORE_NAME_MAX 256 /* a file name inside a date folder */
 
@@ -36,7 +38,7 @@ struct mr_store_entry {
     char id[MR_STORE_ID_MAX]; /* the API id */
     char rec_id[17];          /* the sidecar's id */
     unsigned segment;
-    char room[65]; /* the room folder */
+    char room[MR_NAME_MAX + 1]; /* the room folder */
     char date[11]; /* the date folder */
     char sidecar[MR_STORE_NAME_MAX];
     char media[MR_STORE_NAME_MAX]; /* the media file found; "" when none */

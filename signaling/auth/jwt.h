@@ -26,7 +26,7 @@
 enum mr_role { MR_ROLE_CLINIC, MR_ROLE_EXPERT, MR_ROLE_OPERATOR, MR_ROLE_VIEWER };
 
 struct mr_claims {
-    char room[65]; /* a room name, or "*" for every room */
+    char room[MR_NAME_MAX + 1]; /* a room name, or "*" for every room */
     enum mr_role role;
     char sub[MR_SUB_MAX + 1];
     int64_t exp;   /* seconds since the Unix epoch */

@@ -33,9 +33,9 @@ struct mr_member {
 };
 
 struct mr_room {
-    char name[65];
+    char name[MR_NAME_MAX + 1];
     GPtrArray *members;            /* struct mr_member *, owned, join order */
-    char program[65];              /* the stream viewers get by default; "" */
+    char program[MR_NAME_MAX + 1];              /* the stream viewers get by default; "" */
     GHashTable *bans;              /* "role/sub" -> expiry (gint64 *, Unix s) */
     void *proto;                   /* the protocol's per-room data */
 };

@@ -279,7 +279,7 @@ void proto_leave(struct client *c, const char *reason, bool keep_pubs)
     if (keep_pubs)
         proto_orphan_pubs(c);
     struct mr_room *room = c->m->room;
-    char room_name[65], id[MR_MEMBER_ID_LEN + 1];
+    char room_name[MR_NAME_MAX + 1], id[MR_MEMBER_ID_LEN + 1];
     snprintf(room_name, sizeof(room_name), "%s", room->name);
     snprintf(id, sizeof(id), "%s", c->m->id);
     mr_audit("leave", room_name, c->claims.sub, mr_role_name(c->claims.role), reason);

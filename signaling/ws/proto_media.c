@@ -258,7 +258,7 @@ void proto_sweep_orphans(struct mr_room_proto *p, int64_t now_us)
 /* --- The subscriber connection --------------------------------------------- */
 
 /* The streams the client should receive now, among the live ones. */
-static unsigned wanted_streams(struct client *c, char (*out)[65], unsigned cap)
+static unsigned wanted_streams(struct client *c, char (*out)[MR_NAME_MAX + 1], unsigned cap)
 {
     GPtrArray *live = proto_live_streams(c->p, c->m->room);
     unsigned n = 0;
@@ -321,7 +321,7 @@ static void nothing_to_offer(struct client *c)
 /* Asks the relay for an offer with the streams wanted now. */
 static void make_offer(struct client *c, bool fresh)
 {
-    char(*offered)[65] = c->sub.offered;
+    char(*offered)[MR_NAME_MAX + 1] = c->sub.offered;
     unsigned n = wanted_streams(c, offered, PROTO_MAX_WANTED);
     if (n == 0) {
         nothing_to_offer(c);
@@ -397,7 +397,7 @@ void proto_refresh_subscription(struct client *c)
 {
     if (!c || !c->m || c->sub.want == WANT_NONE)
         return;
-    char names[PROTO_MAX_WANTED][65];
+    char names[PROTO_MAX_WANTED][MR_NAME_MAX + 1];
     unsigned n = wanted_streams(c, names, PROTO_MAX_WANTED);
     bool same = n == c->sub.n_offered;
     for (unsigned i = 0; i < n && same; i++)

@@ -40,7 +40,7 @@ struct mr_room_proto {
  * it). */
 struct pub {
     struct client *c;                    /* NULL while orphaned */
-    char stream[65];
+    char stream[MR_NAME_MAX + 1];
     char session[MR_SESSION_ID_LEN + 1]; /* "" until the answer */
     uint64_t ticket;                     /* non-zero while opening */
     json_t *re;                          /* the request's id, until answered */
@@ -57,9 +57,9 @@ struct subpc {
     json_t *re;                          /* request id for the next offer */
     enum want want;
     unsigned n_wanted;
-    char wanted[PROTO_MAX_WANTED][65];
+    char wanted[PROTO_MAX_WANTED][MR_NAME_MAX + 1];
     unsigned n_offered;                  /* streams in the last offer */
-    char offered[PROTO_MAX_WANTED][65];
+    char offered[PROTO_MAX_WANTED][MR_NAME_MAX + 1];
 };
 
 struct client {
@@ -80,7 +80,7 @@ struct client {
  * (a clinic's link blipped); kept until the same participant rejoins and
  * adopts it, or the grace period ends. */
 struct orphan {
-    char room[65];
+    char room[MR_NAME_MAX + 1];
     char sub[MR_SUB_MAX + 1];            /* whose: sub and role */
     enum mr_role role;
     struct pub *pub;                     /* owned */
@@ -90,7 +90,7 @@ struct orphan {
 /* Per-room protocol data (struct mr_room.proto): the streams last seen,
  * to turn the relay's state into events. */
 struct stream_snap {
-    char name[65];
+    char name[MR_NAME_MAX + 1];
     char publisher[MR_SUB_MAX + 1];
     char publisher_role[MR_ROLE_NAME_MAX + 1];
     bool has_audio, has_video;

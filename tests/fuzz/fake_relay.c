@@ -148,7 +148,7 @@ struct fake_stream *fake_get_stream(struct mr_relay *r, const char *room, const 
     return st;
 }
 
-bool fake_lists(const char (*names)[65], unsigned n, const char *name)
+bool fake_lists(const char (*names)[MR_NAME_MAX + 1], unsigned n, const char *name)
 {
     for (unsigned i = 0; i < n; i++)
         if (strcmp(names[i], name) == 0)

@@ -60,7 +60,7 @@ static void fail_session(struct mr_relay *r, unsigned n)
 
 void fake_relay_event(struct mr_relay *r, const char *arg, size_t len)
 {
-    char name[65];
+    char name[MR_NAME_MAX + 1];
     if (len == 0)
         return;
     switch (arg[0]) {

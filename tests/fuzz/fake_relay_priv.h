@@ -23,8 +23,8 @@ struct fake_session {
     char id[MR_SESSION_ID_LEN + 1];
     enum fake_kind kind;
     bool proto; /* opened through the interface (not an event) */
-    char room[65];
-    char stream[65]; /* "" for a room subscription */
+    char room[MR_NAME_MAX + 1];
+    char stream[MR_NAME_MAX + 1]; /* "" for a room subscription */
     char sub[MR_SUB_MAX + 1];
     char role[MR_ROLE_NAME_MAX + 1];
     uint64_t ticket; /* non-zero until the answer or first offer */
@@ -39,13 +39,13 @@ struct fake_session {
     void *offer_user;
     bool withdrawn;         /* an update's offer was cancelled */
     unsigned n_cur, n_next; /* streams answered, and offered */
-    char cur[FAKE_ROOM_SUB_MAX][65];
-    char next[FAKE_ROOM_SUB_MAX][65];
+    char cur[FAKE_ROOM_SUB_MAX][MR_NAME_MAX + 1];
+    char next[FAKE_ROOM_SUB_MAX][MR_NAME_MAX + 1];
 };
 
 struct fake_stream {
-    char room[65];
-    char name[65];
+    char room[MR_NAME_MAX + 1];
+    char name[MR_NAME_MAX + 1];
     char pub_session[MR_SESSION_ID_LEN + 1]; /* "" when none */
     char pub_sub[MR_SUB_MAX + 1];
     char pub_role[MR_ROLE_NAME_MAX + 1];
@@ -87,7 +87,7 @@ struct fake_stream *fake_get_stream(struct mr_relay *r, const char *room, const 
 /* Makes s (a new publisher session) the publisher of its stream. */
 struct fake_stream *fake_set_publisher(struct mr_relay *r, const struct fake_session *s, bool audio,
                                        bool video);
-bool fake_lists(const char (*names)[65], unsigned n, const char *name);
+bool fake_lists(const char (*names)[MR_NAME_MAX + 1], unsigned n, const char *name);
 /* WHEP sessions and room subscriptions receiving st (answered ones);
  * *held: whether any session still carries it. */
 unsigned fake_receivers(const struct mr_relay *r, const struct fake_stream *st, bool *held);

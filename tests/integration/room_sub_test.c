@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/name.h"
 #include "itest.h"
 #include "rtcp/rtcp.h"
 #include "sfu/relay.h"
@@ -83,8 +84,8 @@ static struct mr_test_peer *publish(const char *stream, const char *sub, char *s
 }
 
 /* The stream a section of the offer carries (its a=msid), "" if retired. */
-static void offer_streams(const char *sdp, size_t len, char mids[][8], char streams[][65],
-                          unsigned *n, unsigned *live)
+static void offer_streams(const char *sdp, size_t len, char mids[][8],
+                          char streams[][MR_NAME_MAX + 1], unsigned *n, unsigned *live)
 {
     struct mr_sdp *o = malloc(sizeof(*o));
     char err[160];
@@ -107,7 +108,7 @@ struct sub_state {
     char id[MR_SESSION_ID_LEN + 1];
     unsigned n_sections;
     char mids[MR_SDP_MAX_MEDIA][8];
-    char streams[MR_SDP_MAX_MEDIA][65];
+    char streams[MR_SDP_MAX_MEDIA][MR_NAME_MAX + 1];
 };
 
 /* Answers an offer with the test peer and applies the answer. */

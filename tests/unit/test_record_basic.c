@@ -78,7 +78,7 @@ static void check_sidecar(struct expect *x, const struct mr_recording_info *info
     CHECK(stat(info->path, &st) == 0);
     CHECK_INT(json_integer_value(json_object_get(doc, "size")), st.st_size);
     CHECK_INT(info->bytes, st.st_size);
-    char hex[65];
+    char hex[MR_RECORD_SHA256_LEN + 1];
     CHECK(tm_sha256_file(info->path, hex));
     CHECK_STR(tm_jstr(doc, "sha256"), hex);
     CHECK_INT(json_integer_value(json_object_get(doc, "segment")), 1);

@@ -69,7 +69,7 @@ static void check_recovered(const char *media, double min_s, double max_s)
     struct stat st;
     CHECK(stat(media, &st) == 0);
     CHECK_INT(json_integer_value(json_object_get(doc, "size")), st.st_size);
-    char hex[65];
+    char hex[MR_RECORD_SHA256_LEN + 1];
     CHECK(tm_sha256_file(media, hex));
     CHECK_STR(tm_jstr(doc, "sha256"), hex);
     CHECK(strlen(tm_jstr(doc, "end")) == 24);
@@ -190,7 +190,7 @@ static void shutdown_case(int timeout_ms, const char *state)
     CHECK(strstr(info.path, ".recording") == NULL);
     json_t *doc = tm_sidecar(info.path);
     CHECK_STR(tm_jstr(doc, "state"), state);
-    char hex[65];
+    char hex[MR_RECORD_SHA256_LEN + 1];
     tm_sha256_file(info.path, hex);
     CHECK_STR(tm_jstr(doc, "sha256"), hex);
     struct tm_probe pr = tm_discover(info.path);

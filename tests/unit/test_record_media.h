@@ -434,7 +434,7 @@ static inline struct tm_decoded tm_decode(const char *path)
     return r;
 }
 
-static inline bool tm_sha256_file(const char *path, char hex[65])
+static inline bool tm_sha256_file(const char *path, char hex[MR_RECORD_SHA256_LEN + 1])
 {
     FILE *f = fopen(path, "rb");
     if (!f)

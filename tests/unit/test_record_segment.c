@@ -64,7 +64,7 @@ static void finish(struct case_ *c)
         CHECK_STR(tm_jstr(doc, "id"), info.id);
         CHECK_STR(tm_jstr(doc, "state"), "complete");
         CHECK_INT(json_integer_value(json_object_get(doc, "segment")), i + 1);
-        char hex[65];
+        char hex[MR_RECORD_SHA256_LEN + 1];
         tm_sha256_file(c->files[i], hex);
         CHECK_STR(tm_jstr(doc, "sha256"), hex);
         if (i > 0) {

@@ -140,7 +140,7 @@ static void test_mkv_scan(void)
 
 static void test_names(void)
 {
-    char stream[65], id8[9];
+    char stream[MR_NAME_MAX + 1], id8[9];
     unsigned seg;
     CHECK(mr_rec_parse_stem("cam_20240101T101010Z_deadbeef", stream, sizeof(stream), id8, &seg));
     CHECK_STR(stream, "cam");
@@ -213,7 +213,7 @@ static void test_files_and_sidecar(void)
     json_decref(doc);
     umask(old);
 
-    char hex[65];
+    char hex[MR_RECORD_SHA256_LEN + 1];
     snprintf(path, sizeof(path), "%s/abc", root);
     FILE *f = fopen(path, "w");
     fputs("abc", f);
