@@ -12,7 +12,8 @@ libwebsockets-dev libwebsockets-evlib-glib libssl-dev libjansson-dev \
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
 TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
-gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk"
+gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk \
+python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice"
 
 BENCH_PKGS="iproute2 curl gnuplot-nox python3 janus"
 # `deps.sh fuzz` for `make fuzz`: clang, and compiler-rt with libFuzzer's

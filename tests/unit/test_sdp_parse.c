@@ -317,6 +317,55 @@ static void test_aiortc(void)
     free(s);
 }
 
+/* GStreamer 1.22 webrtcbin with bundle-policy=max-bundle (issue 14): the
+ * audio section after the tagged one is "m=audio 0" with a=bundle-only and
+ * no candidates, but carries the same credentials and fingerprint. */
+static void test_gst_webrtcbin_maxbundle(void)
+{
+    struct mr_sdp *s = parse_file("gst_webrtcbin_whip_maxbundle.sdp");
+    CHECK(s->sess_id == 7892585080485047285ull);
+    CHECK_INT(s->n_bundle, 2);
+    CHECK_STR(s->bundle[0], "video0");
+    CHECK_STR(s->bundle[1], "audio1");
+    CHECK_INT(s->n_media, 2);
+    const struct mr_sdp_media *v = &s->media[0], *a = &s->media[1];
+    CHECK_INT(v->kind, MR_MEDIA_VIDEO);
+    CHECK_STR(v->mid, "video0");
+    CHECK_INT(v->port, 9);
+    CHECK(!v->bundle_only);
+    CHECK_INT(v->dir, MR_DIR_SENDONLY);
+    CHECK_INT(v->n_codecs, 1);
+    CHECK_INT(pt_by_name(v, "VP8"), 96);
+    CHECK(v->ice_trickle); /* session-level a=ice-options:trickle */
+    CHECK_STR(v->ice_ufrag, "JrwnlRbGuujZWCaPH+8FM8KqTf7on+9h");
+    CHECK_INT(v->fingerprint_len, 32);
+    CHECK_INT(v->fingerprint[0], 0x92);
+    CHECK_INT(v->setup, MR_SETUP_ACTPASS);
+    CHECK(v->rtcp_mux && v->rtcp_rsize);
+    CHECK(!v->end_of_candidates);
+    CHECK_INT(v->n_candidates, 3);
+    CHECK_STR(v->candidates[0].transport, "udp");
+    CHECK_INT(v->candidates[0].port, 56552);
+    CHECK_STR(v->candidates[1].tcptype, "active");
+    CHECK_INT(v->n_ssrcs, 1);
+    CHECK(v->ssrcs[0].ssrc == 655870080u);
+    CHECK_STR(v->ssrcs[0].cname, "user1506600003@host-adf0ff02");
+    CHECK_INT(a->kind, MR_MEDIA_AUDIO);
+    CHECK_STR(a->mid, "audio1");
+    CHECK_INT(a->port, 0);
+    CHECK(a->bundle_only);
+    CHECK_INT(a->dir, MR_DIR_SENDONLY);
+    CHECK_INT(a->n_codecs, 1);
+    CHECK_INT(pt_by_name(a, "OPUS"), 111); /* upper case, as webrtcbin writes it */
+    CHECK_INT(a->codecs[0].channels, 2);
+    CHECK_INT(a->n_candidates, 0);
+    CHECK_STR(a->ice_ufrag, v->ice_ufrag);
+    CHECK_INT(a->fingerprint_len, 32);
+    CHECK(a->rtcp_mux);
+    CHECK(a->ssrcs[0].ssrc == 1666176320u);
+    free(s);
+}
+
 /* --- Leniency ------------------------------------------------------------- */
 
 #define HEAD "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
@@ -701,7 +750,8 @@ static void test_fmtp_param(void)
 
 MR_TEST_MAIN(MR_TEST(test_chromium_whip), MR_TEST(test_chromium_whep),
              MR_TEST(test_chromium_simulcast), MR_TEST(test_chromium_sendrecv),
-             MR_TEST(test_aiortc), MR_TEST(test_session_level_inherited),
+             MR_TEST(test_aiortc), MR_TEST(test_gst_webrtcbin_maxbundle),
+             MR_TEST(test_session_level_inherited),
              MR_TEST(test_lenient_forms), MR_TEST(test_caps_keep_first), MR_TEST(test_broken),
              MR_TEST(test_overlong_values), MR_TEST(test_too_many_media),
              MR_TEST(test_truncated_everywhere), MR_TEST(test_nul_bytes), MR_TEST(test_candidates),
