@@ -30,7 +30,7 @@
 
 #include "core/name.h"
 
-#define MR_RECORD_MAX_TRACKS 4
+#define MR_RECORD_MAX_TRACKS 8
 #define MR_RECORD_ID_LEN 16 /* hex digits */
 #define MR_RECORD_SHA256_LEN 64 /* hex digits of a file's SHA-256 (the sidecar's "sha256") */
 

@@ -19,14 +19,14 @@ struct mr_bundle {
     bool remote_set;
 };
 
-struct mr_bundle_slot *mr_bundle_slot_new(struct mr_stream *st, unsigned n_tracks)
+struct mr_bundle_slot *mr_bundle_slot_new(struct mr_stream *st, unsigned n_receivers)
 {
     struct mr_bundle_slot *slot =
-        calloc(1, sizeof(*slot) + n_tracks * sizeof(struct mr_track));
+        calloc(1, sizeof(*slot) + n_receivers * sizeof(struct mr_receiver));
     if (!slot)
         return NULL;
     slot->stream = mr_stream_ref(st);
-    slot->n_tracks = n_tracks;
+    slot->n_receivers = n_receivers;
     return slot;
 }
 
@@ -66,7 +66,7 @@ void mr_bundle_attach_all(struct mr_peer *p)
 {
     for (unsigned i = 0; i < p->bundle->slots->len; i++) {
         struct mr_bundle_slot *slot = g_ptr_array_index(p->bundle->slots, i);
-        mr_stream_add_receiver(slot->stream, &slot->rx);
+        mr_stream_add_sink(slot->stream, &slot->sink);
     }
 }
 
@@ -74,7 +74,7 @@ void mr_bundle_detach_all(struct mr_peer *p)
 {
     for (unsigned i = 0; i < p->bundle->slots->len; i++) {
         struct mr_bundle_slot *slot = g_ptr_array_index(p->bundle->slots, i);
-        mr_stream_remove_receiver(slot->stream, &slot->rx);
+        mr_stream_remove_sink(slot->stream, &slot->sink);
     }
 }
 
@@ -90,8 +90,8 @@ struct mr_stream *mr_bundle_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssr
 {
     for (unsigned i = 0; i < p->bundle->slots->len; i++) {
         struct mr_bundle_slot *slot = g_ptr_array_index(p->bundle->slots, i);
-        for (unsigned j = 0; j < slot->n_tracks; j++)
-            if (slot->tracks[j].kind == MR_MEDIA_VIDEO && slot->tracks[j].out_ssrc == ssrc)
+        for (unsigned j = 0; j < slot->n_receivers; j++)
+            if (slot->receivers[j].kind == MR_MEDIA_VIDEO && slot->receivers[j].out_ssrc == ssrc)
                 return slot->stream;
     }
     return NULL;
@@ -139,18 +139,20 @@ static int set_remote(struct mr_peer *p, struct mr_bundle_commit *c)
 
 static void drop_slot(struct mr_peer *p, struct mr_bundle_slot *slot)
 {
-    mr_stream_remove_receiver(slot->stream, &slot->rx);
+    mr_stream_remove_sink(slot->stream, &slot->sink);
     if (g_ptr_array_remove_fast(p->bundle->slots, slot))
         mr_bundle_slot_free(slot);
 }
 
 static void add_slot(struct mr_peer *p, struct mr_bundle_slot *slot)
 {
-    slot->rx = (struct mr_receiver){
-        .peer = p, .tracks = slot->tracks, .n_tracks = slot->n_tracks, .cname = slot->cname};
+    slot->sink = (struct mr_sink){.peer = p,
+                                  .receivers = slot->receivers,
+                                  .n_receivers = slot->n_receivers,
+                                  .cname = slot->cname};
     g_ptr_array_add(p->bundle->slots, slot);
     if (p->transport && mr_transport_state(p->transport) == MR_TRANSPORT_SECURE)
-        mr_stream_add_receiver(slot->stream, &slot->rx);
+        mr_stream_add_sink(slot->stream, &slot->sink);
 }
 
 void mr_bundle_commit(void *data)

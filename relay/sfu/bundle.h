@@ -4,8 +4,8 @@
  * thread hands over (room_sub.c).
  *
  * A room subscription is one peer whose tracks belong to several streams
- * of its room. Its tracks are grouped in slots, one per stream: a slot is
- * a struct mr_receiver in that stream's receiver list, so forwarding treats
+ * of its room. Its receivers are grouped in slots, one per stream: a slot is
+ * a struct mr_sink in that stream's fan-out list, so forwarding treats
  * it exactly like a WHEP subscriber. A slot is made by the control thread
  * when an answer accepts a stream's sections, then owned by the worker; it
  * never changes afterwards (a different set of sections is a new slot).
@@ -22,17 +22,17 @@
 #define MR_ROOM_SUB_MAX_SECTIONS MR_SDP_MAX_MEDIA
 
 struct mr_bundle_slot {
-    struct mr_receiver rx;     /* rx.tracks = tracks */
+    struct mr_sink sink;       /* sink.receivers = receivers */
     struct mr_stream *stream;  /* a reference */
     char cname[MR_CNAME_LEN];  /* one per stream: browsers sync a stream's
                                   audio and video by it */
-    unsigned n_tracks;
-    struct mr_track tracks[];
+    unsigned n_receivers;
+    struct mr_receiver receivers[];
 };
 
-/* Control thread: a slot of n tracks for st (takes a reference); the
- * caller fills the tracks. NULL on ENOMEM. */
-struct mr_bundle_slot *mr_bundle_slot_new(struct mr_stream *st, unsigned n_tracks);
+/* Control thread: a slot of n receivers for st (takes a reference); the
+ * caller fills them. NULL on ENOMEM. */
+struct mr_bundle_slot *mr_bundle_slot_new(struct mr_stream *st, unsigned n_receivers);
 /* Frees a slot that was never handed over (or is done with). */
 void mr_bundle_slot_free(struct mr_bundle_slot *slot);
 

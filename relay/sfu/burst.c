@@ -96,7 +96,7 @@ void mr_burst_add(struct mr_burst *b, struct mr_stream *s, const struct mr_fwd_p
     e->pkt.payload = e->data + (pkt->payload - pkt->buf);
 }
 
-/* Every receiver of s gets its share of the packets, one receiver after
+/* Every sink of s gets its share of the packets, one sink after
  * the other. Packets of a publisher that is no longer s's cannot be here
  * (stream.c flushes before it changes), but are skipped if they were. */
 static void fan_out(struct mr_stream *s, const struct mr_fwd_packet **pkts, unsigned n,
@@ -108,8 +108,8 @@ static void fan_out(struct mr_stream *s, const struct mr_fwd_packet **pkts, unsi
             pkts[k++] = pkts[i];
     if (k == 0)
         return;
-    for (unsigned i = 0; i < s->subscribers->len; i++)
-        mr_forward_to_receiver(g_ptr_array_index(s->subscribers, i), pkts, k, w);
+    for (unsigned i = 0; i < s->sinks->len; i++)
+        mr_forward_to_sink(g_ptr_array_index(s->sinks, i), pkts, k, w);
 }
 
 void mr_burst_flush(struct mr_burst *b)

@@ -3,7 +3,7 @@
  *
  * A worker's burst of input (everything its sockets had ready) is decrypted
  * and parsed packet by packet as it arrives, but fanned out only when the
- * burst is handled, receiver by receiver: each receiver's rewrite state,
+ * burst is handled, sink by sink (a subscriber's receivers): each one's rewrite state,
  * SRTP contexts and socket are used for all of the burst's packets at once,
  * its datagrams are written into the same few send-queue slots every time
  * and sent at once (one sendmmsg, a UDP GSO run per frame). Packet-major
@@ -49,7 +49,8 @@ struct mr_fwd_packet {
     const uint8_t *buf;
     const uint8_t *payload;
     struct mr_peer *pub;
-    int src_track;
+    int src;           /* the publisher's source */
+    unsigned enc;      /* and its encoding */
     bool keyframe;
     int64_t now_us;
 };
@@ -66,10 +67,10 @@ void mr_burst_add(struct mr_burst *b, struct mr_stream *s, const struct mr_fwd_p
 /* Fans out everything waiting, now. */
 void mr_burst_flush(struct mr_burst *b);
 
-/* forward.c: one receiver's share of n packets of s, in order (rewritten,
+/* forward.c: one sink's share of n packets of s, in order (rewritten,
  * protected, queued on the worker's send queue, then sent). */
-struct mr_receiver;
-void mr_forward_to_receiver(struct mr_receiver *rx, const struct mr_fwd_packet *const *pkts,
-                            unsigned n, struct mr_worker *w);
+struct mr_sink;
+void mr_forward_to_sink(struct mr_sink *sink, const struct mr_fwd_packet *const *pkts, unsigned n,
+                        struct mr_worker *w);
 
 #endif

@@ -24,48 +24,14 @@
 #include "srtp/srtp.h"
 
 static const struct mr_rtp_ext_elem *ext_of_kind(const struct mr_fwd_packet *pkt,
-                                                 const struct mr_track *src,
+                                                 const struct mr_source *src,
                                                  enum mr_rtp_ext_kind kind)
 {
     uint8_t id = src->ext.id[kind];
     return id ? mr_rtp_ext_find(&pkt->ext, id) : NULL;
 }
 
-/* The publisher track a packet belongs to: by SSRC, else by the mid header
- * extension (RFC 8843 §15), else by a payload type only one track uses. */
-static int find_track(struct mr_peer *pub, struct mr_fwd_packet *pkt)
-{
-    for (unsigned i = 0; i < pub->n_tracks; i++)
-        if (pub->tracks[i].ssrc == pkt->h.ssrc)
-            return (int)i;
-    int found = -1;
-    for (unsigned i = 0; i < pub->n_tracks && found < 0; i++) {
-        struct mr_track *t = &pub->tracks[i];
-        const struct mr_rtp_ext_elem *mid = ext_of_kind(pkt, t, MR_RTP_EXT_MID);
-        if (mid && mid->len == strlen(t->mid) &&
-            memcmp(pkt->buf + mid->offset, t->mid, mid->len) == 0)
-            found = (int)i;
-    }
-    if (found < 0) {
-        for (unsigned i = 0; i < pub->n_tracks; i++) {
-            if (pub->tracks[i].codec.pt != pkt->h.payload_type)
-                continue;
-            if (found >= 0)
-                return -1; /* ambiguous */
-            found = (int)i;
-        }
-    }
-    /* Only media of the negotiated codec may claim a track; retransmission
-     * or FEC streams carry other payload types. */
-    if (found < 0 || pub->tracks[found].codec.pt != pkt->h.payload_type)
-        return -1;
-    struct mr_track *t = &pub->tracks[found];
-    t->ssrc = pkt->h.ssrc;
-    mr_rtp_rx_stats_init(&t->rx, t->codec.clock_rate);
-    return found;
-}
-
-static bool is_keyframe(const struct mr_track *t, const uint8_t *payload, size_t len)
+static bool is_keyframe(const struct mr_source *t, const uint8_t *payload, size_t len)
 {
     if (t->codec.id == MR_CODEC_VP8)
         return mr_rtp_vp8_is_keyframe(payload, len);
@@ -74,16 +40,18 @@ static bool is_keyframe(const struct mr_track *t, const uint8_t *payload, size_t
     return false;
 }
 
-static struct mr_track *track_for_source(struct mr_track *tracks, unsigned n, int src)
+/* The receiver of rx[0..n) that takes this packet's source and encoding. */
+static struct mr_receiver *receiver_for(struct mr_receiver *rx, unsigned n,
+                                        const struct mr_fwd_packet *pkt)
 {
     for (unsigned j = 0; j < n; j++)
-        if (tracks[j].src == src)
-            return &tracks[j];
+        if (rx[j].src == pkt->src && rx[j].encoding == pkt->enc)
+            return &rx[j];
     return NULL;
 }
 
-static unsigned build_extensions(const struct mr_fwd_packet *pkt, const struct mr_track *src,
-                                 const struct mr_track *dst, struct mr_rtp_ext_out *out)
+static unsigned build_extensions(const struct mr_fwd_packet *pkt, const struct mr_source *src,
+                                 const struct mr_receiver *dst, struct mr_rtp_ext_out *out)
 {
     unsigned n = 0;
     if (dst->ext.id[MR_RTP_EXT_MID]) {
@@ -110,7 +78,7 @@ static unsigned build_extensions(const struct mr_fwd_packet *pkt, const struct m
  * when dst takes nothing now (not bound, wrong codec, waiting for a key
  * frame).
  */
-static size_t rewrite_for(struct mr_track *dst, const struct mr_track *src,
+static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
                           const struct mr_fwd_packet *pkt, struct mr_worker *w, uint8_t *out,
                           size_t cap)
 {
@@ -143,23 +111,23 @@ static size_t rewrite_for(struct mr_track *dst, const struct mr_track *src,
     return (size_t)hlen + pkt->h.payload_len;
 }
 
-void mr_forward_to_receiver(struct mr_receiver *rx, const struct mr_fwd_packet *const *pkts,
-                            unsigned n, struct mr_worker *w)
+void mr_forward_to_sink(struct mr_sink *sink, const struct mr_fwd_packet *const *pkts, unsigned n,
+                        struct mr_worker *w)
 {
-    if (rx->peer->dead)
+    if (sink->peer->dead)
         return;
     unsigned sent = 0;
     for (unsigned i = 0; i < n; i++) {
         const struct mr_fwd_packet *pkt = pkts[i];
-        struct mr_track *dst = track_for_source(rx->tracks, rx->n_tracks, pkt->src_track);
+        struct mr_receiver *dst = receiver_for(sink->receivers, sink->n_receivers, pkt);
         if (!dst)
             continue;
         /* Written straight into a send-queue slot and protected there. */
         uint8_t *out = mr_sendq_slot(w->sendq);
-        size_t len = rewrite_for(dst, &pkt->pub->tracks[pkt->src_track], pkt, w, out,
-                                 MR_TRANSPORT_BUF);
-        if (len &&
-            mr_transport_queue_rtp(rx->peer->transport, w->sendq, out, len, MR_TRANSPORT_BUF) == 0)
+        size_t len =
+            rewrite_for(dst, &pkt->pub->sources[pkt->src], pkt, w, out, MR_TRANSPORT_BUF);
+        if (len && mr_transport_queue_rtp(sink->peer->transport, w->sendq, out, len,
+                                          MR_TRANSPORT_BUF) == 0)
             sent++;
     }
     /* Without io_uring this receiver's datagrams leave now, while they
@@ -171,14 +139,14 @@ void mr_forward_to_receiver(struct mr_receiver *rx, const struct mr_fwd_packet *
 
 /* The recording is one more receiver: rewritten like a subscriber's, its
  * packets go into the recorder's ring instead of a socket. */
-static void record(struct mr_rec_tap *tap, const struct mr_track *src,
+static void record(struct mr_rec_tap *tap, const struct mr_source *src,
                    const struct mr_fwd_packet *pkt, struct mr_worker *w)
 {
-    struct mr_track *dst = track_for_source(tap->tracks, tap->n_tracks, pkt->src_track);
+    struct mr_receiver *dst = receiver_for(tap->receivers, tap->n_receivers, pkt);
     if (!dst)
         return;
     size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
-    if (len && !mr_recording_push(tap->rec, (unsigned)(dst - tap->tracks), MR_RECORD_RTP,
+    if (len && !mr_recording_push(tap->rec, (unsigned)(dst - tap->receivers), MR_RECORD_RTP,
                                   w->out_buf, len, pkt->now_us))
         mr_counter_add(&w->sfu.drop_record, 1);
 }
@@ -214,12 +182,13 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         mr_counter_add(&w->sfu.drop_parse, 1);
         return;
     }
-    pkt.src_track = find_track(pub, &pkt);
-    struct mr_track *src = pkt.src_track >= 0 ? &pub->tracks[pkt.src_track] : NULL;
-    if (!src || pkt.h.payload_type != src->codec.pt) {
+    int si = mr_source_find(pub->sources, pub->n_sources, &pkt.h, &pkt.ext, buf, &pkt.enc);
+    if (si < 0 || pkt.h.payload_type != pub->sources[si].codec.pt) {
         mr_counter_add(&w->sfu.drop_unknown_track, 1);
         return;
     }
+    pkt.src = si;
+    struct mr_source *src = &pub->sources[si];
     /* Padding-only packets probe the sender's bandwidth; they carry nothing
      * for the receivers. */
     if (pkt.h.payload_len == 0) {
@@ -228,7 +197,7 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     }
     pkt.now_us = mr_clock_mono_us();
     pkt.payload = buf + pkt.h.header_len;
-    mr_rtp_rx_stats_update(&src->rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
+    mr_rtp_rx_stats_update(&src->enc[pkt.enc].rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
     /* A moderator's mute: nobody hears it, and the recording keeps what
      * the room heard. Receive statistics go on, so reports stay honest. */
     if (s->fwd_muted[src->kind]) {
@@ -244,8 +213,8 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     /* Behind: the video waits out the backlog (overload.c); audio and the
      * recording go on. */
     if (mr_overload_shedding(s, pub, pkt.now_us) && src->kind == MR_MEDIA_VIDEO)
-        mr_counter_add(&w->sfu.drop_overload, s->subscribers->len);
-    else if (s->subscribers->len > 0)
+        mr_counter_add(&w->sfu.drop_overload, s->sinks->len);
+    else if (s->sinks->len > 0)
         queue_for_receivers(w, s, pub, &pkt, len);
     if (s->rec_tap)
         record(s->rec_tap, src, &pkt, w);

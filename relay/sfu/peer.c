@@ -6,7 +6,6 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/random.h"
 #include "sfu/sfu_priv.h"
 
 #define ANSWER_MAX 16384
@@ -131,59 +130,40 @@ static const struct mr_transport_ops transport_ops = {
 
 /* --- Set-up ------------------------------------------------------------- */
 
-/* The first SSRC of a section that is not the retransmission half of an
- * FID group (RFC 5576 §4): the one media will arrive on. */
-static uint32_t primary_ssrc(const struct mr_sdp_media *m)
-{
-    for (unsigned i = 0; i < m->n_ssrcs; i++) {
-        bool rtx = false;
-        for (unsigned f = 0; f < m->n_fid; f++)
-            if (m->fid[f][1] == m->ssrcs[i].ssrc)
-                rtx = true;
-        if (!rtx)
-            return m->ssrcs[i].ssrc;
-    }
-    return 0;
-}
-
-static uint32_t nonzero_random(void)
-{
-    uint32_t v;
-    do
-        v = mr_random_u32();
-    while (v == 0);
-    return v;
-}
-
-static void setup_tracks(struct mr_peer *p)
+/* The plan's accepted sections become the peer's sources (a publisher)
+ * or receivers (a subscriber), allocated to size: a subscriber carries
+ * only what it receives. */
+static int setup_tracks(struct mr_peer *p)
 {
     const struct mr_plan *plan = p->plan;
+    bool pub = p->kind == MR_SESSION_PUBLISH;
+    if (plan->n_tracks == 0)
+        return 0;
+    if (pub)
+        p->sources = calloc(plan->n_tracks, sizeof(*p->sources));
+    else
+        p->receivers = calloc(plan->n_tracks, sizeof(*p->receivers));
+    if (!p->sources && !p->receivers)
+        return MR_ENOMEM;
     for (unsigned i = 0; i < plan->offer->n_media; i++) {
         const struct mr_plan_media *pm = &plan->media[i];
         const struct mr_sdp_media *m = &plan->offer->media[i];
         if (!pm->accepted)
             continue;
-        unsigned idx = p->kind == MR_SESSION_PUBLISH ? (unsigned)pm->track : p->n_tracks;
-        struct mr_track *t = &p->tracks[idx];
-        memset(t, 0, sizeof(*t));
-        t->kind = m->kind;
-        snprintf(t->mid, sizeof(t->mid), "%s", m->mid);
-        t->codec = pm->codec;
-        t->ext = pm->ext;
-        if (p->kind == MR_SESSION_PUBLISH) {
-            t->ssrc = primary_ssrc(m);
-            t->src = -1;
-            mr_rtp_rx_stats_init(&t->rx, t->codec.clock_rate);
-        } else {
-            t->src = pm->track;
-            for (unsigned k = 0; k < p->n_tracks; k++)
-                if (p->tracks[k].kind == t->kind)
-                    t->rank++;
-            t->out_ssrc = nonzero_random();
-            mr_rewrite_init(&t->rw, (uint16_t)mr_random_u32(), mr_random_u32());
+        if (pub) {
+            mr_source_init(&p->sources[pm->track], m, &pm->codec, &pm->ext);
+            p->n_sources++;
+            continue;
         }
-        p->n_tracks++;
+        struct mr_receiver *rx = &p->receivers[p->n_receivers];
+        rx->kind = m->kind;
+        memcpy(rx->mid, m->mid, sizeof(rx->mid));
+        rx->codec = pm->codec;
+        rx->ext = pm->ext;
+        mr_receiver_init(rx, p->receivers, p->n_receivers);
+        p->n_receivers++;
     }
+    return 0;
 }
 
 /* Hands remote candidates (from the offer or a trickle fragment) to ICE. */
@@ -261,11 +241,11 @@ void mr_peer_start(void *data)
         return; /* cancelled before it started; destroy follows */
     p->created_us = mr_clock_mono_us();
     g_atomic_int_inc(&p->worker->peers);
-    if (p->plan)
-        setup_tracks(p);
-    p->rx = (struct mr_receiver){
-        .peer = p, .tracks = p->tracks, .n_tracks = p->n_tracks, .cname = p->cname};
-    int rc = create_transport(p);
+    int rc = p->plan ? setup_tracks(p) : 0;
+    p->sink = (struct mr_sink){
+        .peer = p, .receivers = p->receivers, .n_receivers = p->n_receivers, .cname = p->cname};
+    if (rc == 0)
+        rc = create_transport(p);
     if (rc < 0) {
         mr_log_error(SFU, "%s %.8s: cannot set up the transport: %s", kind_word(p), p->id,
                      mr_strerror(rc));
@@ -300,6 +280,8 @@ void mr_peer_destroy(void *data)
     mr_log_debug(SFU, "%s %.8s: destroyed", kind_word(p), p->id);
     if (p->stream)
         mr_stream_unref(p->stream);
+    free(p->sources);
+    free(p->receivers);
     free(p);
 }
 
@@ -334,57 +316,4 @@ void mr_peer_restart_ice(struct mr_peer *p, struct mr_sdp_frag *frag)
         return;
     }
     mr_relay_peer_restarted(p, 0, text, (size_t)n);
-}
-
-static bool h264_compatible(const struct mr_codec *pub, const struct mr_codec *sub)
-{
-    if (pub->h264_profile_idc == sub->h264_profile_idc &&
-        pub->h264_profile_iop == sub->h264_profile_iop)
-        return true;
-    /* Constrained Baseline (42e0/4240) plays on a Baseline (4200) decoder. */
-    return pub->h264_profile_idc == 0x42 && sub->h264_profile_idc == 0x42 &&
-           (pub->h264_profile_iop & 0x40);
-}
-
-static bool codec_compatible(const struct mr_codec *pub, const struct mr_codec *sub)
-{
-    if (pub->id != sub->id)
-        return false;
-    return pub->id != MR_CODEC_H264 || h264_compatible(pub, sub);
-}
-
-/* The publisher's track of the given kind and rank (0 = its first video). A
- * returning publisher may order its sections differently from the last. */
-static int find_by_rank(const struct mr_peer *pub, enum mr_media_kind kind, unsigned rank)
-{
-    for (unsigned i = 0; i < pub->n_tracks; i++)
-        if (pub->tracks[i].kind == kind && rank-- == 0)
-            return (int)i;
-    return -1;
-}
-
-void mr_tracks_bind(struct mr_track *tracks, unsigned n, const struct mr_peer *pub,
-                    const char *who)
-{
-    for (unsigned j = 0; j < n; j++) {
-        struct mr_track *t = &tracks[j];
-        t->src = pub ? find_by_rank(pub, t->kind, t->rank) : -1;
-        const struct mr_track *src = t->src >= 0 ? &pub->tracks[t->src] : NULL;
-        t->compatible = src && codec_compatible(&src->codec, &t->codec);
-        t->waiting_keyframe = t->kind == MR_MEDIA_VIDEO;
-        /* The next packet rebases sequence numbers and timestamps, so a
-         * new publisher continues the old one's spaces. */
-        mr_rewrite_unbind(&t->rw);
-        if (pub && !t->compatible)
-            mr_log_warn(SFU, "%s: track %u cannot take the publisher's %s", who, j,
-                        src ? mr_codec_name(src->codec.id) : "media");
-    }
-}
-
-void mr_receiver_bind(struct mr_receiver *rx, struct mr_peer *pub)
-{
-    char who[40];
-    snprintf(who, sizeof(who), "%s %.8s", rx->peer->bundle ? "room subscription" : "subscriber",
-             rx->peer->id);
-    mr_tracks_bind(rx->tracks, rx->n_tracks, pub, who);
 }

@@ -156,11 +156,18 @@ int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *d
         const struct mr_sdp_media *m = &sdp->media[i];
         struct mr_plan_media *pm = &plan->media[i];
         pm->track = -1;
-        if (!usable_media(sdp, m) || m->dir == MR_DIR_RECVONLY || m->dir == MR_DIR_INACTIVE ||
-            plan->n_tracks == MR_MAX_TRACKS)
+        if (!usable_media(sdp, m) || m->dir == MR_DIR_RECVONLY || m->dir == MR_DIR_INACTIVE)
             continue;
         if (mr_negotiate_publish_codec(m, &pm->codec) < 0)
             continue;
+        if (plan->n_tracks == MR_MAX_TRACKS) {
+            snprintf(detail, dlen,
+                     "the offer sends more than %d audio and video sections; a publisher may "
+                     "send at most %d",
+                     MR_MAX_TRACKS, MR_MAX_TRACKS);
+            mr_plan_free(plan);
+            return MR_EPARSE;
+        }
         mr_negotiate_ext_ids(m, &pm->ext);
         pm->accepted = true;
         pm->track = (int)plan->n_tracks++;
@@ -172,7 +179,7 @@ int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *d
     return finish_plan(plan, out, detail, dlen);
 }
 
-int mr_plan_subscribe(const char *offer, size_t len, const struct mr_pub_track *pub,
+int mr_plan_subscribe(const char *offer, size_t len, const struct mr_source_desc *pub,
                       unsigned n_pub, struct mr_plan **out, char *detail, size_t dlen)
 {
     struct mr_plan *plan;

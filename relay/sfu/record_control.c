@@ -77,7 +77,7 @@ static int start(struct mr_relay *r, struct mr_stream *st, const char *by, const
     snprintf(params.stream, sizeof(params.stream), "%s", st->name);
     snprintf(params.sub, sizeof(params.sub), "%s", st->pub_sub);
     snprintf(params.role, sizeof(params.role), "%s", st->pub_role);
-    struct mr_rec_tap *tap = mr_rec_tap_new(st->pub_tracks, st->n_pub_tracks, &params);
+    struct mr_rec_tap *tap = mr_rec_tap_new(st->pub_sources, st->n_pub_sources, &params);
     if (!tap) {
         snprintf(detail, dlen, "out of memory");
         return MR_ENOMEM;
@@ -97,8 +97,8 @@ static int start(struct mr_relay *r, struct mr_stream *st, const char *by, const
     st->rec_error[0] = '\0';
     tap->rec = mr_recording_ref(rec);
     st->recording = rec;
-    memcpy(st->rec_tracks, st->pub_tracks, sizeof(st->rec_tracks));
-    st->n_rec_tracks = st->n_pub_tracks;
+    memcpy(st->rec_sources, st->pub_sources, sizeof(st->rec_sources));
+    st->n_rec_sources = st->n_pub_sources;
     mr_stream_post_tap(st, tap);
     mr_audit("record-start", st->room, by, by_role, st->name);
     return 0;
@@ -144,12 +144,12 @@ int mr_relay_record_stop(struct mr_relay *r, const char *room, const char *strea
 
 static bool same_codecs(const struct mr_stream *st)
 {
-    if (st->n_rec_tracks != st->n_pub_tracks)
+    if (st->n_rec_sources != st->n_pub_sources)
         return false;
-    for (unsigned i = 0; i < st->n_pub_tracks; i++)
-        if (st->rec_tracks[i].kind != st->pub_tracks[i].kind ||
-            st->rec_tracks[i].codec.id != st->pub_tracks[i].codec.id ||
-            st->rec_tracks[i].codec.pt != st->pub_tracks[i].codec.pt)
+    for (unsigned i = 0; i < st->n_pub_sources; i++)
+        if (st->rec_sources[i].kind != st->pub_sources[i].kind ||
+            st->rec_sources[i].codec.id != st->pub_sources[i].codec.id ||
+            st->rec_sources[i].codec.pt != st->pub_sources[i].codec.pt)
             return false;
     return true;
 }
@@ -213,9 +213,9 @@ void mr_relay_each_stream(struct mr_relay *r, const char *room, mr_stream_status
         snprintf(s.publisher_role, sizeof(s.publisher_role), "%s", st->pub_role);
         s.published = st->pub_session[0] && st->pub_ready;
         s.subscribers = st->n_sessions - (st->pub_session[0] ? 1 : 0) + st->n_room_receivers;
-        for (unsigned t = 0; t < st->n_pub_tracks; t++) {
-            s.has_audio = s.has_audio || st->pub_tracks[t].kind == MR_MEDIA_AUDIO;
-            s.has_video = s.has_video || st->pub_tracks[t].kind == MR_MEDIA_VIDEO;
+        for (unsigned t = 0; t < st->n_pub_sources; t++) {
+            s.has_audio = s.has_audio || st->pub_sources[t].kind == MR_MEDIA_AUDIO;
+            s.has_video = s.has_video || st->pub_sources[t].kind == MR_MEDIA_VIDEO;
         }
         s.audio_muted = st->muted[MR_MEDIA_AUDIO];
         s.video_muted = st->muted[MR_MEDIA_VIDEO];

@@ -8,16 +8,7 @@
 #include "core/random.h"
 #include "sfu/sfu_priv.h"
 
-static uint32_t nonzero_random(void)
-{
-    uint32_t v;
-    do
-        v = mr_random_u32();
-    while (v == 0);
-    return v;
-}
-
-static void describe_track(const struct mr_track *t, struct mr_record_track *out)
+static void describe_track(const struct mr_receiver *t, struct mr_record_track *out)
 {
     out->kind = t->kind == MR_MEDIA_AUDIO ? MR_RECORD_AUDIO : MR_RECORD_VIDEO;
     snprintf(out->codec, sizeof(out->codec), "%s", mr_codec_name(t->codec.id));
@@ -28,7 +19,7 @@ static void describe_track(const struct mr_track *t, struct mr_record_track *out
     out->ssrc = t->out_ssrc;
 }
 
-struct mr_rec_tap *mr_rec_tap_new(const struct mr_pub_track *pub, unsigned n_pub,
+struct mr_rec_tap *mr_rec_tap_new(const struct mr_source_desc *pub, unsigned n_pub,
                                   struct mr_record_params *params)
 {
     struct mr_rec_tap *tap = calloc(1, sizeof(*tap));
@@ -36,22 +27,18 @@ struct mr_rec_tap *mr_rec_tap_new(const struct mr_pub_track *pub, unsigned n_pub
         return NULL;
     mr_random_hex(tap->cname, (MR_CNAME_LEN - 1) / 2);
     snprintf(params->cname, sizeof(params->cname), "%s", tap->cname);
-    for (unsigned i = 0; i < n_pub && i < MR_MAX_TRACKS; i++) {
-        struct mr_track *t = &tap->tracks[i];
+    for (unsigned i = 0; i < n_pub && i < MR_MAX_TRACKS && i < MR_RECORD_MAX_TRACKS; i++) {
+        struct mr_receiver *t = &tap->receivers[i];
         t->kind = pub[i].kind;
         /* The recording keeps the publisher's payload types and no header
          * extensions: the file needs the media, not the transport. */
         t->codec = pub[i].codec;
+        mr_receiver_init(t, tap->receivers, i);
         t->src = (int)i;
-        for (unsigned k = 0; k < i; k++)
-            if (tap->tracks[k].kind == t->kind)
-                t->rank++;
-        t->out_ssrc = nonzero_random();
-        mr_rewrite_init(&t->rw, (uint16_t)mr_random_u32(), mr_random_u32());
         describe_track(t, &params->tracks[i]);
-        tap->n_tracks++;
+        tap->n_receivers++;
     }
-    params->n_tracks = tap->n_tracks;
+    params->n_tracks = tap->n_receivers;
     return tap;
 }
 
@@ -76,7 +63,7 @@ static void tap_attach(void *data)
     tap_free(s->rec_tap);
     s->rec_tap = c->tap;
     struct mr_peer *pub = s->publisher && !s->publisher->dead ? s->publisher : NULL;
-    mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, pub, "recording");
+    mr_receivers_bind(s->rec_tap->receivers, s->rec_tap->n_receivers, pub, "recording");
     /* The file should start with a picture, not wait for the encoder. */
     mr_stream_request_keyframe(s, mr_clock_mono_us());
     mr_stream_unref(s);
@@ -108,19 +95,20 @@ void mr_stream_post_tap(struct mr_stream *s, struct mr_rec_tap *tap)
     mr_worker_call(s->worker, tap_attach, c);
 }
 
-void mr_rec_tap_sender_report(struct mr_rec_tap *tap, int ti, const struct mr_rtcp_sr *sr,
-                              int64_t now_us)
+void mr_rec_tap_sender_report(struct mr_rec_tap *tap, int ti, unsigned enc,
+                              const struct mr_rtcp_sr *sr, int64_t now_us)
 {
     uint8_t buf[256];
-    for (unsigned j = 0; j < tap->n_tracks; j++) {
-        struct mr_track *t = &tap->tracks[j];
+    for (unsigned j = 0; j < tap->n_receivers; j++) {
+        struct mr_receiver *t = &tap->receivers[j];
         struct mr_rtcp_sr out = {
             .ssrc = t->out_ssrc,
             .ntp = sr->ntp,
             .packet_count = t->packets_out,
             .octet_count = t->octets_out,
         };
-        if (t->src != ti || !t->compatible || !mr_rewrite_ts(&t->rw, sr->ssrc, sr->rtp_ts, &out.rtp_ts))
+        if (t->src != ti || t->encoding != enc || !t->compatible ||
+            !mr_rewrite_ts(&t->rw, sr->ssrc, sr->rtp_ts, &out.rtp_ts))
             continue;
         int n = mr_rtcp_write_sr(buf, sizeof(buf), &out);
         int m = n < 0 ? n : mr_rtcp_write_sdes_cname(buf + n, sizeof(buf) - (size_t)n, t->out_ssrc,

@@ -112,10 +112,10 @@ void mr_relay_stream_check_end(struct mr_relay *r, struct mr_stream *st)
         return;
     mr_relay_record_on_stream_end(r, st);
     g_hash_table_remove(r->streams, st->key);
-    struct mr_room *room = st->home;
+    struct mr_relay_room *room = st->home;
     st->home = NULL;
     mr_stream_unref(st);
-    mr_room_unref(r, room);
+    mr_relay_room_unref(r, room);
 }
 
 /* Removes a session and has its worker destroy the peer. */
@@ -131,7 +131,7 @@ void mr_relay_remove_session(struct mr_relay *r, struct mr_session *s)
             st->pub_session[0] = '\0';
             st->pub_sub[0] = st->pub_role[0] = '\0';
             st->pub_ready = false;
-            st->n_pub_tracks = 0;
+            st->n_pub_sources = 0;
         }
         st->n_sessions--;
         mr_relay_stream_check_end(r, st);
@@ -179,12 +179,12 @@ static struct mr_stream *find_or_create_stream(struct mr_relay *r, const char *r
     struct mr_stream *st = mr_relay_find_stream(r, room_name, name);
     if (st)
         return st;
-    struct mr_room *room = mr_room_get(r, room_name);
+    struct mr_relay_room *room = mr_relay_room_get(r, room_name);
     if (!room)
         return NULL;
     st = mr_stream_new(room_name, name, room->worker, r->cfg->viewer_grace_s);
     if (!st) {
-        mr_room_unref(r, room);
+        mr_relay_room_unref(r, room);
         return NULL;
     }
     mr_worker_hold(room->worker);
@@ -249,14 +249,14 @@ static void record_publisher(struct mr_stream *st, const struct mr_session *s,
     snprintf(st->pub_sub, sizeof(st->pub_sub), "%s", s->sub);
     snprintf(st->pub_role, sizeof(st->pub_role), "%s", s->role);
     st->pub_ready = false;
-    st->n_pub_tracks = 0;
+    st->n_pub_sources = 0;
     for (unsigned i = 0; i < plan->offer->n_media; i++) {
         const struct mr_plan_media *pm = &plan->media[i];
         if (!pm->accepted)
             continue;
-        st->pub_tracks[pm->track].kind = plan->offer->media[i].kind;
-        st->pub_tracks[pm->track].codec = pm->codec;
-        st->n_pub_tracks++;
+        st->pub_sources[pm->track].kind = plan->offer->media[i].kind;
+        st->pub_sources[pm->track].codec = pm->codec;
+        st->n_pub_sources++;
     }
 }
 
@@ -267,8 +267,8 @@ static int plan_request(struct mr_relay *r, const struct mr_session_request *req
         return mr_plan_publish(req->offer, req->offer_len, plan, detail, dlen);
     struct mr_stream *st = mr_relay_find_stream(r, req->room, req->stream);
     bool live = st && st->pub_session[0] && st->pub_ready;
-    int rc = mr_plan_subscribe(req->offer, req->offer_len, live ? st->pub_tracks : NULL,
-                               live ? st->n_pub_tracks : 0, plan, detail, dlen);
+    int rc = mr_plan_subscribe(req->offer, req->offer_len, live ? st->pub_sources : NULL,
+                               live ? st->n_pub_sources : 0, plan, detail, dlen);
     /* The body is judged before the state: a bad offer is a 400 even for a
      * stream nobody publishes. */
     if (!live && rc != MR_EPARSE) {

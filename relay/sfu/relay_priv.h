@@ -1,6 +1,6 @@
 /*
  * Internal to relay/sfu, control thread: the relay's registries. Only
- * relay.c and recording.c (the control side of recordings) use them.
+ * relay.c and record_control.c (the control side of recordings) use them.
  */
 #ifndef MR_SFU_RELAY_PRIV_H
 #define MR_SFU_RELAY_PRIV_H
@@ -44,7 +44,7 @@ struct mr_relay {
     char stun_ip[64];
     GHashTable *sessions; /* id -> struct mr_session (owned) */
     GHashTable *streams;  /* "room/name" -> struct mr_stream (one reference) */
-    GHashTable *rooms;    /* name -> struct mr_room (owned; freed with its
+    GHashTable *rooms;    /* name -> struct mr_relay_room (owned; freed with its
                              last stream or room subscription) */
     uint64_t next_ticket;
     struct mr_recorder *recorder;
@@ -65,11 +65,11 @@ void mr_relay_session_trickle(struct mr_session *s, bool trickle, mr_candidate_c
 /* Runs fn(data) on the control thread, later. */
 void mr_relay_post(struct mr_relay *r, GSourceFunc fn, void *data);
 
-/* room.c */
+/* relay_room.c */
 /* The room named name, created (and placed on a worker) when new; the
  * caller holds one reference. NULL: out of memory. */
-struct mr_room *mr_room_get(struct mr_relay *r, const char *name);
-void mr_room_unref(struct mr_relay *r, struct mr_room *room);
+struct mr_relay_room *mr_relay_room_get(struct mr_relay *r, const char *name);
+void mr_relay_room_unref(struct mr_relay *r, struct mr_relay_room *room);
 
 /* room_sub.c */
 /* The session is being removed: release its streams and room. */
@@ -85,7 +85,7 @@ const char *mr_room_sub_local_candidate(struct mr_session *s, const char *line);
 int mr_room_sub_patch(struct mr_relay *r, struct mr_session *s, struct mr_sdp_frag *f,
                       char *detail, size_t dlen);
 
-/* recording.c */
+/* record_control.c */
 /* A publisher's answer went out: apply the room's recording policy. */
 void mr_relay_record_on_publish(struct mr_relay *r, struct mr_stream *st);
 /* The stream's last session is gone: finalize its recording. */

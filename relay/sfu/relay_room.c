@@ -16,9 +16,9 @@
 #include "core/log.h"
 #include "sfu/relay_priv.h"
 
-struct mr_room *mr_room_get(struct mr_relay *r, const char *name)
+struct mr_relay_room *mr_relay_room_get(struct mr_relay *r, const char *name)
 {
-    struct mr_room *room = g_hash_table_lookup(r->rooms, name);
+    struct mr_relay_room *room = g_hash_table_lookup(r->rooms, name);
     if (room) {
         room->refs++;
         return room;
@@ -38,7 +38,7 @@ struct mr_room *mr_room_get(struct mr_relay *r, const char *name)
     return room;
 }
 
-void mr_room_unref(struct mr_relay *r, struct mr_room *room)
+void mr_relay_room_unref(struct mr_relay *r, struct mr_relay_room *room)
 {
     if (!room || --room->refs > 0)
         return;

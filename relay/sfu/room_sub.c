@@ -46,7 +46,7 @@ struct rs_codec {
 struct rs_binding {
     bool used;
     struct mr_stream *st;                /* held through mr_room_sub.held */
-    struct rs_codec pub[MR_MAX_TRACKS];  /* the publisher's tracks offered */
+    struct rs_codec pub[MR_MAX_TRACKS];  /* the publisher's sources offered */
     enum mr_media_kind pub_kind[MR_MAX_TRACKS];
     unsigned n_pub;
     struct mr_bundle_slot *slot;         /* a handle once answered */
@@ -69,7 +69,7 @@ struct rs_state {
 };
 
 struct mr_room_sub {
-    struct mr_room *room;         /* a reference */
+    struct mr_relay_room *room;         /* a reference */
     struct rs_state cur;          /* answered */
     struct rs_state next;         /* offered, waiting for the answer */
     bool offer_pending;
@@ -96,15 +96,6 @@ struct mr_room_sub {
     GPtrArray *held;
     GPtrArray *receiving;
 };
-
-static uint32_t nonzero_random(void)
-{
-    uint32_t v;
-    do
-        v = mr_random_u32();
-    while (v == 0);
-    return v;
-}
 
 /* --- Payload types ------------------------------------------------------- */
 
@@ -254,12 +245,12 @@ static bool is_live(const struct mr_stream *st)
 static bool same_publication(struct mr_room_sub *rs, const struct rs_binding *b)
 {
     const struct mr_stream *st = b->st;
-    if (st->n_pub_tracks != b->n_pub)
+    if (st->n_pub_sources != b->n_pub)
         return false;
     for (unsigned t = 0; t < b->n_pub; t++) {
         struct rs_codec c;
-        if (st->pub_tracks[t].kind != b->pub_kind[t] ||
-            !bundle_codec(rs, &st->pub_tracks[t].codec, &c) || c.pt != b->pub[t].pt)
+        if (st->pub_sources[t].kind != b->pub_kind[t] ||
+            !bundle_codec(rs, &st->pub_sources[t].codec, &c) || c.pt != b->pub[t].pt)
             return false;
     }
     return true;
@@ -301,18 +292,18 @@ static void add_stream(struct mr_room_sub *rs, struct mr_stream *st)
     if (bi < 0)
         return;
     struct rs_binding *b = &rs->next.bindings[bi];
-    *b = (struct rs_binding){.used = true, .st = st, .n_pub = st->n_pub_tracks};
+    *b = (struct rs_binding){.used = true, .st = st, .n_pub = st->n_pub_sources};
     mr_random_hex(b->cname, (MR_CNAME_LEN - 1) / 2);
     unsigned placed = 0;
-    for (unsigned t = 0; t < st->n_pub_tracks; t++) {
-        b->pub_kind[t] = st->pub_tracks[t].kind;
-        bool ok = bundle_codec(rs, &st->pub_tracks[t].codec, &b->pub[t]);
+    for (unsigned t = 0; t < st->n_pub_sources; t++) {
+        b->pub_kind[t] = st->pub_sources[t].kind;
+        bool ok = bundle_codec(rs, &st->pub_sources[t].codec, &b->pub[t]);
         int pos = ok ? take_position(rs) : -1;
         if (pos < 0)
             continue; /* out of sections or payload types: that track waits */
         struct rs_section *sec = &rs->next.sections[pos];
         *sec = (struct rs_section){.kind = b->pub_kind[t], .binding = bi, .pub_track = t,
-                                   .codec = b->pub[t], .out_ssrc = nonzero_random()};
+                                   .codec = b->pub[t], .out_ssrc = mr_random_ssrc()};
         snprintf(sec->mid, sizeof(sec->mid), "%u", rs->next_mid++);
         placed++;
     }
@@ -434,7 +425,7 @@ static struct mr_room_sub *room_sub_new(struct mr_relay *r, const char *room)
     struct mr_room_sub *rs = calloc(1, sizeof(*rs));
     if (!rs)
         return NULL;
-    rs->room = mr_room_get(r, room);
+    rs->room = mr_relay_room_get(r, room);
     if (!rs->room) {
         free(rs);
         return NULL;
@@ -460,7 +451,7 @@ int mr_relay_open_room_sub(struct mr_relay *r, const struct mr_room_sub_request 
     if (!s) {
         free(bundle);
         if (rs) {
-            mr_room_unref(r, rs->room);
+            mr_relay_room_unref(r, rs->room);
             g_ptr_array_free(rs->held, TRUE);
             g_ptr_array_free(rs->receiving, TRUE);
             free(rs);
@@ -653,7 +644,7 @@ void mr_room_sub_release(struct mr_relay *r, struct mr_session *s)
     sync_holds(r, rs);
     g_ptr_array_free(rs->held, TRUE);
     g_ptr_array_free(rs->receiving, TRUE);
-    mr_room_unref(r, rs->room);
+    mr_relay_room_unref(r, rs->room);
     free(rs->offer_text);
     free(rs);
     s->rsub = NULL;
@@ -817,13 +808,13 @@ static struct mr_bundle_slot *make_slot(const struct rs_state *s, int bi,
         const struct rs_section *sec = &s->sections[i];
         if (sec->binding != bi)
             continue;
-        struct mr_track *t = &slot->tracks[j++];
+        struct mr_receiver *t = &slot->receivers[j++];
         t->kind = sec->kind;
         snprintf(t->mid, sizeof(t->mid), "%s", sec->mid);
         fill_track_codec(&sec->codec, ans->fb[i], &t->codec);
         t->ext = ans->ext[i];
         t->src = -1;
-        /* Bound by kind and rank among the publisher's tracks, as WHEP
+        /* Bound by kind and rank among the publisher's sources, as WHEP
          * subscribers are, so a reconnecting publisher rebinds them. */
         for (unsigned k = 0; k < sec->pub_track; k++)
             t->rank += b->pub_kind[k] == sec->kind;

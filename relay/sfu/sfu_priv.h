@@ -26,10 +26,10 @@
 #include "sdp/sdp.h"
 #include "sfu/relay.h"
 #include "sfu/rewrite.h"
+#include "sfu/track.h"
 #include "sfu/worker.h"
 #include "transport/transport.h"
 
-#define MR_MAX_TRACKS 4
 #define MR_CNAME_LEN 17
 
 struct mr_relay;
@@ -37,8 +37,8 @@ struct mr_relay;
 /* Decisions for one m-line of an offer. */
 struct mr_plan_media {
     bool accepted;
-    int track;             /* publisher: its track index; subscriber: the
-                              publisher track it receives */
+    int track;             /* publisher: its source index; subscriber: the
+                              publisher's source it receives */
     struct mr_codec codec; /* in this peer's numbering */
     struct mr_ext_ids ext;
 };
@@ -48,45 +48,6 @@ struct mr_plan {
     unsigned transport_m;  /* the m-line whose ICE/DTLS parameters are used */
     struct mr_plan_media media[MR_SDP_MAX_MEDIA];
     unsigned n_tracks;
-};
-
-/* What a publisher sends on one track, as the control thread records it
- * for negotiating subscribers. */
-struct mr_pub_track {
-    enum mr_media_kind kind;
-    struct mr_codec codec; /* publisher's numbering */
-};
-
-struct mr_track {
-    enum mr_media_kind kind;
-    char mid[MR_SDP_MID_MAX + 1];
-    struct mr_codec codec;
-    struct mr_ext_ids ext;
-    /* Publisher side. */
-    uint32_t ssrc;          /* 0 until learned */
-    struct mr_rtp_rx_stats rx;
-    /* Subscriber side. */
-    int src;                /* publisher track index received, or -1 */
-    unsigned rank;          /* among this peer's tracks of the same kind */
-    bool compatible;        /* the current publisher's codec fits ours */
-    bool waiting_keyframe;
-    uint32_t out_ssrc;
-    struct mr_rewrite rw;
-    uint32_t packets_out;
-    uint32_t octets_out;
-};
-
-/*
- * One entry of a stream's receiver list: a WHEP subscriber (its own
- * tracks), or the slice of a room subscription's tracks that receives this
- * stream. Forwarding walks these; the tracks are written by the worker only.
- */
-struct mr_receiver {
-    struct mr_peer *peer;     /* whose transport sends */
-    struct mr_track *tracks;  /* this stream's tracks in that peer */
-    unsigned n_tracks;
-    const char *cname;        /* for translated sender reports */
-    bool attached;            /* in the stream's list */
 };
 
 struct mr_bundle;
@@ -112,9 +73,11 @@ struct mr_peer {
     /* Worker thread only. */
     struct mr_plan *plan;     /* until the answer is written */
     struct mr_transport *transport;
-    struct mr_track tracks[MR_MAX_TRACKS];
-    unsigned n_tracks;
-    struct mr_receiver rx;    /* a WHEP subscriber's entry in its stream */
+    struct mr_source *sources;     /* a publisher's, n_sources of them */
+    unsigned n_sources;
+    struct mr_receiver *receivers; /* a WHEP subscriber's */
+    unsigned n_receivers;
+    struct mr_sink sink;      /* a WHEP subscriber's entry in its stream */
     bool answered;
     bool dead;                /* failed or closing: no more media */
     bool attached;            /* in the stream's publisher slot / list */
@@ -122,14 +85,14 @@ struct mr_peer {
     int64_t secure_us;
 };
 
-/* A recording seen from the worker: a receiver like a subscriber (tracks
- * bound to the publisher's, rewritten, gated on key frames), whose packets
+/* A recording seen from the worker: receivers like a subscriber's (bound
+ * to the publisher's sources, rewritten, gated on key frames), whose packets
  * go into the recorder's ring. Allocated by the control thread, owned by
  * the stream's worker once attached. */
 struct mr_rec_tap {
     struct mr_recording *rec; /* a reference */
-    unsigned n_tracks;
-    struct mr_track tracks[MR_MAX_TRACKS];
+    unsigned n_receivers;
+    struct mr_receiver receivers[MR_MAX_TRACKS];
     char cname[MR_CNAME_LEN];
 };
 
@@ -146,25 +109,25 @@ struct mr_stream {
     char pub_sub[129];
     char pub_role[MR_ROLE_NAME_MAX + 1];
     bool pub_ready;           /* the publisher's answer went out */
-    struct mr_pub_track pub_tracks[MR_MAX_TRACKS];
-    unsigned n_pub_tracks;
+    struct mr_source_desc pub_sources[MR_MAX_TRACKS];
+    unsigned n_pub_sources;
     unsigned n_sessions;
 
     unsigned n_room_holds;    /* room subscriptions offering or sending it:
                                  they keep it registered like sessions */
     unsigned n_room_receivers; /* of which with an answered section */
     bool muted[2];            /* by enum mr_media_kind (audio, video) */
-    struct mr_room *home;     /* its room, a reference while registered */
+    struct mr_relay_room *home;     /* its room, a reference while registered */
 
     struct mr_recording *recording; /* a reference; NULL when not recording */
-    struct mr_pub_track rec_tracks[MR_MAX_TRACKS]; /* what it was started with */
-    unsigned n_rec_tracks;
+    struct mr_source_desc rec_sources[MR_MAX_TRACKS]; /* what it was started with */
+    unsigned n_rec_sources;
     char rec_error[256];      /* the last recording failure, for the API */
 
     /* Worker thread only. */
     struct mr_peer *publisher;
     struct mr_rec_tap *rec_tap;
-    GPtrArray *subscribers;   /* struct mr_receiver *, not owned */
+    GPtrArray *sinks;         /* struct mr_sink *, not owned: the fan-out */
     bool fwd_muted[2];        /* the worker's copy of muted[] */
     GSource *tick;            /* RTCP reports, keyframe requests */
     GSource *grace;           /* viewers waiting for a publisher */
@@ -183,7 +146,7 @@ struct mr_stream {
  * crossing threads. Referenced by its registered streams and its room
  * subscriptions; the worker is chosen with the first and kept until the
  * last goes. */
-struct mr_room {
+struct mr_relay_room {
     int refs;                 /* control thread only */
     char name[65];
     struct mr_worker *worker;
@@ -197,13 +160,13 @@ void mr_stream_unref(struct mr_stream *s);
 /* Worker: attach/detach a ready peer (publisher slot or subscriber list). */
 void mr_stream_attach(struct mr_stream *s, struct mr_peer *p);
 void mr_stream_detach(struct mr_stream *s, struct mr_peer *p);
-/* Worker: add/remove a receiver (a WHEP subscriber or a room
- * subscription's slice); a new one is bound to the current publisher. */
-void mr_stream_add_receiver(struct mr_stream *s, struct mr_receiver *rx);
-void mr_stream_remove_receiver(struct mr_stream *s, struct mr_receiver *rx);
+/* Worker: add/remove a sink (a WHEP subscriber or a room subscription's
+ * slice); a new one is bound to the current publisher. */
+void mr_stream_add_sink(struct mr_stream *s, struct mr_sink *sink);
+void mr_stream_remove_sink(struct mr_stream *s, struct mr_sink *sink);
 /* Control thread: has the worker apply st->muted. */
 void mr_stream_post_muted(struct mr_stream *s);
-/* Worker: restarts the viewers' tracks of one kind (not the recording's):
+/* Worker: restarts the viewers' receivers of one kind (not the recording's):
  * the next packet rebases their sequence numbers and timestamps, so a pause
  * does not look like loss, and video waits for a key frame. */
 void mr_stream_restart_receivers(struct mr_stream *s, enum mr_media_kind kind);
@@ -217,7 +180,7 @@ bool mr_overload_shedding(struct mr_stream *s, struct mr_peer *pub, int64_t now_
 /* plan.c (control thread) */
 int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *detail,
                     size_t detail_len);
-int mr_plan_subscribe(const char *offer, size_t len, const struct mr_pub_track *pub,
+int mr_plan_subscribe(const char *offer, size_t len, const struct mr_source_desc *pub,
                       unsigned n_pub, struct mr_plan **out, char *detail, size_t detail_len);
 void mr_plan_free(struct mr_plan *plan);
 
@@ -250,22 +213,16 @@ bool mr_bundle_queue_trickle(struct mr_peer *p, struct mr_sdp_frag *frag);
  * from, for the client's key-frame requests; NULL when none. */
 struct mr_stream *mr_peer_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc);
 struct mr_stream *mr_bundle_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc);
-/* Worker: (re)binds a receiver's tracks to the stream's current publisher. */
-void mr_receiver_bind(struct mr_receiver *rx, struct mr_peer *pub);
-/* Worker: binds receiving tracks (a subscriber's or a recording's) to pub's,
- * by kind and rank; who names them in logs. */
-void mr_tracks_bind(struct mr_track *tracks, unsigned n, const struct mr_peer *pub,
-                    const char *who);
 
 /* record_tap.c */
-struct mr_rec_tap *mr_rec_tap_new(const struct mr_pub_track *pub, unsigned n_pub,
+struct mr_rec_tap *mr_rec_tap_new(const struct mr_source_desc *pub, unsigned n_pub,
                                   struct mr_record_params *params);
 void mr_rec_tap_free(struct mr_rec_tap *tap);
 /* Control thread: hands a tap to the stream's worker (NULL: detach). */
 void mr_stream_post_tap(struct mr_stream *s, struct mr_rec_tap *tap);
-/* Worker: a sender report of publisher track ti, translated for the tap. */
-void mr_rec_tap_sender_report(struct mr_rec_tap *tap, int ti, const struct mr_rtcp_sr *sr,
-                              int64_t now_us);
+/* Worker: a sender report of publisher source ti, translated for the tap. */
+void mr_rec_tap_sender_report(struct mr_rec_tap *tap, int ti, unsigned enc,
+                              const struct mr_rtcp_sr *sr, int64_t now_us);
 
 /* forward.c (worker, hot path) */
 void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len);

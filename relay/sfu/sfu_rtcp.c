@@ -11,48 +11,40 @@
 
 #define RTCP_BUF (512 + MR_SRTP_MAX_OVERHEAD)
 
-static int track_by_ssrc(const struct mr_peer *p, uint32_t ssrc)
-{
-    for (unsigned i = 0; i < p->n_tracks; i++)
-        if (p->tracks[i].ssrc == ssrc && ssrc != 0)
-            return (int)i;
-    return -1;
-}
-
 struct mr_stream *mr_peer_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc)
 {
     if (p->bundle)
         return mr_bundle_stream_of_video_ssrc(p, ssrc);
-    for (unsigned j = 0; j < p->n_tracks; j++)
-        if (p->tracks[j].kind == MR_MEDIA_VIDEO && p->tracks[j].out_ssrc == ssrc)
+    for (unsigned j = 0; j < p->n_receivers; j++)
+        if (p->receivers[j].kind == MR_MEDIA_VIDEO && p->receivers[j].out_ssrc == ssrc)
             return p->stream;
     return NULL;
 }
 
 /* RFC 3550 §6.4.1: a sender report per receiver, in its SSRC and
  * timestamp space, so its browser can keep audio and video in sync. */
-static void translate_sr(struct mr_peer *pub, int ti, const struct mr_rtcp_sr *sr)
+static void translate_sr(struct mr_peer *pub, int ti, unsigned enc, const struct mr_rtcp_sr *sr)
 {
     struct mr_stream *s = pub->stream;
     uint8_t buf[RTCP_BUF];
-    for (unsigned i = 0; i < s->subscribers->len; i++) {
-        struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
-        struct mr_peer *sub = rx->peer;
-        for (unsigned j = 0; j < rx->n_tracks; j++) {
-            struct mr_track *dst = &rx->tracks[j];
+    for (unsigned i = 0; i < s->sinks->len; i++) {
+        struct mr_sink *sink = g_ptr_array_index(s->sinks, i);
+        struct mr_peer *sub = sink->peer;
+        for (unsigned j = 0; j < sink->n_receivers; j++) {
+            struct mr_receiver *dst = &sink->receivers[j];
             struct mr_rtcp_sr out = {
                 .ssrc = dst->out_ssrc,
                 .ntp = sr->ntp,
                 .packet_count = dst->packets_out,
                 .octet_count = dst->octets_out,
             };
-            if (dst->src != ti || !dst->compatible || sub->dead ||
+            if (dst->src != ti || dst->encoding != enc || !dst->compatible || sub->dead ||
                 !mr_rewrite_ts(&dst->rw, sr->ssrc, sr->rtp_ts, &out.rtp_ts))
                 continue;
             int n = mr_rtcp_write_sr(buf, sizeof(buf), &out);
             int m = n < 0 ? n
                           : mr_rtcp_write_sdes_cname(buf + n, sizeof(buf) - (size_t)n,
-                                                     dst->out_ssrc, rx->cname);
+                                                     dst->out_ssrc, sink->cname);
             if (m > 0)
                 mr_transport_send_rtcp(sub->transport, buf, (size_t)(n + m), sizeof(buf));
         }
@@ -71,14 +63,15 @@ void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len)
         struct mr_rtcp_sr sr;
         if (mr_rtcp_parse_sr(&pkt, &sr) < 0)
             continue;
-        int ti = track_by_ssrc(pub, sr.ssrc);
+        unsigned enc;
+        int ti = mr_source_by_ssrc(pub->sources, pub->n_sources, sr.ssrc, &enc);
         if (ti < 0)
             continue;
-        mr_rtp_rx_stats_on_sr(&pub->tracks[ti].rx, sr.ntp, now);
+        mr_rtp_rx_stats_on_sr(&pub->sources[ti].enc[enc].rx, sr.ntp, now);
         if (pub->attached) {
-            translate_sr(pub, ti, &sr);
+            translate_sr(pub, ti, enc, &sr);
             if (pub->stream->rec_tap)
-                mr_rec_tap_sender_report(pub->stream->rec_tap, ti, &sr, now);
+                mr_rec_tap_sender_report(pub->stream->rec_tap, ti, enc, &sr, now);
         }
     }
 }
@@ -132,10 +125,12 @@ static int write_empty_rr(struct mr_peer *pub, uint8_t *buf, size_t cap)
 void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us)
 {
     struct mr_rtcp_rr rr = {.ssrc = pub->rtcp_ssrc};
-    for (unsigned i = 0; i < pub->n_tracks && rr.n_reports < MR_RTCP_MAX_REPORTS; i++) {
-        struct mr_track *t = &pub->tracks[i];
-        if (t->ssrc && t->rx.started)
-            mr_rtp_rx_stats_report(&t->rx, t->ssrc, now_us, &rr.reports[rr.n_reports++]);
+    for (unsigned i = 0; i < pub->n_sources; i++) {
+        for (unsigned e = 0; e < pub->sources[i].n_encodings; e++) {
+            struct mr_encoding *enc = &pub->sources[i].enc[e];
+            if (enc->ssrc && enc->rx.started && rr.n_reports < MR_RTCP_MAX_REPORTS)
+                mr_rtp_rx_stats_report(&enc->rx, enc->ssrc, now_us, &rr.reports[rr.n_reports++]);
+        }
     }
     if (rr.n_reports == 0)
         return;
@@ -151,18 +146,19 @@ void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us)
 void mr_rtcp_send_keyframe_request(struct mr_peer *pub, uint8_t fir_seq)
 {
     uint8_t buf[RTCP_BUF];
-    for (unsigned i = 0; i < pub->n_tracks; i++) {
-        struct mr_track *t = &pub->tracks[i];
-        if (t->kind != MR_MEDIA_VIDEO || t->ssrc == 0)
+    for (unsigned i = 0; i < pub->n_sources; i++) {
+        const struct mr_source *t = &pub->sources[i];
+        uint32_t ssrc = t->enc[0].ssrc; /* the encoding viewers take */
+        if (t->kind != MR_MEDIA_VIDEO || ssrc == 0)
             continue;
         /* Feedback rides in a compound packet that starts with a report
          * (RFC 4585 §3.1), for peers that did not negotiate rtcp-rsize. */
         int n = write_empty_rr(pub, buf, sizeof(buf));
         int m;
         if (t->codec.fb & MR_FB_NACK_PLI)
-            m = mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, t->ssrc);
+            m = mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc);
         else if (t->codec.fb & MR_FB_CCM_FIR)
-            m = mr_rtcp_write_fir(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, t->ssrc,
+            m = mr_rtcp_write_fir(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc,
                                   fir_seq);
         else
             continue;

@@ -31,7 +31,7 @@ struct mr_stream *mr_stream_new(const char *room, const char *name, struct mr_wo
     snprintf(s->key, sizeof(s->key), "%s/%s", room, name);
     s->worker = w;
     s->grace_s = grace_s;
-    s->subscribers = g_ptr_array_new();
+    s->sinks = g_ptr_array_new();
     return s;
 }
 
@@ -63,22 +63,27 @@ void mr_stream_unref(struct mr_stream *s)
     mr_rec_tap_free(s->rec_tap);
     if (s->recording)
         mr_recording_unref(s->recording);
-    g_ptr_array_free(s->subscribers, TRUE);
+    g_ptr_array_free(s->sinks, TRUE);
     mr_worker_release(s->worker);
     free(s);
 }
 
+static bool receivers_wait(const struct mr_receiver *rx, unsigned n)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (rx[j].waiting_keyframe && rx[j].compatible)
+            return true;
+    return false;
+}
+
 static bool any_waiting_for_keyframe(struct mr_stream *s)
 {
-    if (s->rec_tap)
-        for (unsigned j = 0; j < s->rec_tap->n_tracks; j++)
-            if (s->rec_tap->tracks[j].waiting_keyframe && s->rec_tap->tracks[j].compatible)
-                return true;
-    for (unsigned i = 0; i < s->subscribers->len; i++) {
-        struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
-        for (unsigned j = 0; j < rx->n_tracks; j++)
-            if (rx->tracks[j].waiting_keyframe && rx->tracks[j].compatible)
-                return true;
+    if (s->rec_tap && receivers_wait(s->rec_tap->receivers, s->rec_tap->n_receivers))
+        return true;
+    for (unsigned i = 0; i < s->sinks->len; i++) {
+        struct mr_sink *sink = g_ptr_array_index(s->sinks, i);
+        if (receivers_wait(sink->receivers, sink->n_receivers))
+            return true;
     }
     return false;
 }
@@ -165,9 +170,9 @@ static gboolean grace_expired(gpointer data)
     /* Copy: failing a peer detaches it from the list being walked. A room
      * subscription stays: its tracks of this stream are unbound already,
      * and its other streams go on. */
-    GPtrArray *subs = g_ptr_array_copy(s->subscribers, NULL, NULL);
+    GPtrArray *subs = g_ptr_array_copy(s->sinks, NULL, NULL);
     for (unsigned i = 0; i < subs->len; i++) {
-        struct mr_peer *sub = ((struct mr_receiver *)g_ptr_array_index(subs, i))->peer;
+        struct mr_peer *sub = ((struct mr_sink *)g_ptr_array_index(subs, i))->peer;
         if (sub->bundle)
             continue;
         sub->dead = true;
@@ -194,13 +199,13 @@ static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
     s->publisher = p;
     p->attached = true;
     stop_source(&s->grace);
-    for (unsigned i = 0; i < s->subscribers->len; i++)
-        mr_receiver_bind(g_ptr_array_index(s->subscribers, i), p);
+    for (unsigned i = 0; i < s->sinks->len; i++)
+        mr_sink_bind(g_ptr_array_index(s->sinks, i), p);
     if (s->rec_tap)
-        mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, p, "recording");
+        mr_receivers_bind(s->rec_tap->receivers, s->rec_tap->n_receivers, p, "recording");
     s->last_keyframe_request_us = 0;
     s->last_keyframe_us = 0;
-    if (s->subscribers->len > 0 || s->rec_tap)
+    if (s->sinks->len > 0 || s->rec_tap)
         mr_stream_request_keyframe(s, mr_clock_mono_us());
 }
 
@@ -214,31 +219,31 @@ void mr_stream_attach(struct mr_stream *s, struct mr_peer *p)
     if (p->attached)
         return;
     p->attached = true;
-    mr_stream_add_receiver(s, &p->rx);
+    mr_stream_add_sink(s, &p->sink);
 }
 
-void mr_stream_add_receiver(struct mr_stream *s, struct mr_receiver *rx)
+void mr_stream_add_sink(struct mr_stream *s, struct mr_sink *sink)
 {
-    if (rx->attached)
+    if (sink->attached)
         return;
     ensure_tick(s);
-    g_ptr_array_add(s->subscribers, rx);
-    rx->attached = true;
-    mr_receiver_bind(rx, s->publisher && !s->publisher->dead ? s->publisher : NULL);
+    g_ptr_array_add(s->sinks, sink);
+    sink->attached = true;
+    mr_sink_bind(sink, s->publisher && !s->publisher->dead ? s->publisher : NULL);
     /* Video should start within a second: ask for a key frame now rather
      * than wait for the encoder's next one. */
     mr_stream_request_keyframe(s, mr_clock_mono_us());
 }
 
-void mr_stream_remove_receiver(struct mr_stream *s, struct mr_receiver *rx)
+void mr_stream_remove_sink(struct mr_stream *s, struct mr_sink *sink)
 {
-    if (!rx->attached)
+    if (!sink->attached)
         return;
-    rx->attached = false;
+    sink->attached = false;
     /* In order, not by moving the last one into the gap: the fan-out
      * serves receivers in the order they joined, so one leaving never
      * sends the newest viewer to the front and everyone after it back. */
-    g_ptr_array_remove(s->subscribers, rx);
+    g_ptr_array_remove(s->sinks, sink);
 }
 
 void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
@@ -247,18 +252,18 @@ void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
         return;
     p->attached = false;
     if (p->kind == MR_SESSION_SUBSCRIBE) {
-        mr_stream_remove_receiver(s, &p->rx);
+        mr_stream_remove_sink(s, &p->sink);
         return;
     }
     if (s->publisher != p)
         return;
     mr_burst_flush(s->worker->burst);
     s->publisher = NULL;
-    for (unsigned i = 0; i < s->subscribers->len; i++)
-        mr_receiver_bind(g_ptr_array_index(s->subscribers, i), NULL);
+    for (unsigned i = 0; i < s->sinks->len; i++)
+        mr_sink_bind(g_ptr_array_index(s->sinks, i), NULL);
     if (s->rec_tap)
-        mr_tracks_bind(s->rec_tap->tracks, s->rec_tap->n_tracks, NULL, "recording");
-    if (s->subscribers->len > 0 && !s->grace)
+        mr_receivers_bind(s->rec_tap->receivers, s->rec_tap->n_receivers, NULL, "recording");
+    if (s->sinks->len > 0 && !s->grace)
         start_grace(s);
 }
 
@@ -272,22 +277,22 @@ struct mute_call {
 /* Restarts every receiver's tracks of one kind as after a publisher
  * change: the next packet rebases sequence numbers and timestamps (no gap
  * that looks like loss), and video waits for a key frame. */
-static void restart_kind(struct mr_track *tracks, unsigned n, enum mr_media_kind kind)
+static void restart_kind(struct mr_receiver *rx, unsigned n, enum mr_media_kind kind)
 {
     for (unsigned j = 0; j < n; j++) {
-        if (tracks[j].kind != kind)
+        if (rx[j].kind != kind)
             continue;
-        mr_rewrite_unbind(&tracks[j].rw);
-        tracks[j].waiting_keyframe = kind == MR_MEDIA_VIDEO;
+        mr_rewrite_unbind(&rx[j].rw);
+        rx[j].waiting_keyframe = kind == MR_MEDIA_VIDEO;
     }
 }
 
 void mr_stream_restart_receivers(struct mr_stream *s, enum mr_media_kind kind)
 {
     mr_burst_flush(s->worker->burst); /* packets from before the restart */
-    for (unsigned i = 0; i < s->subscribers->len; i++) {
-        struct mr_receiver *rx = g_ptr_array_index(s->subscribers, i);
-        restart_kind(rx->tracks, rx->n_tracks, kind);
+    for (unsigned i = 0; i < s->sinks->len; i++) {
+        struct mr_sink *sink = g_ptr_array_index(s->sinks, i);
+        restart_kind(sink->receivers, sink->n_receivers, kind);
     }
 }
 
@@ -303,7 +308,7 @@ static void apply_muted(void *data)
             continue;
         mr_stream_restart_receivers(s, (enum mr_media_kind)k);
         if (s->rec_tap)
-            restart_kind(s->rec_tap->tracks, s->rec_tap->n_tracks, (enum mr_media_kind)k);
+            restart_kind(s->rec_tap->receivers, s->rec_tap->n_receivers, (enum mr_media_kind)k);
         if (k == MR_MEDIA_VIDEO)
             mr_stream_request_keyframe(s, mr_clock_mono_us());
     }

@@ -1,0 +1,90 @@
+/* A publisher's sources and their encodings (track.h). */
+#include <string.h>
+
+#include "rtp/rtp.h"
+#include "sfu/track.h"
+
+/* The first SSRC of a section that is not the retransmission half of an
+ * FID group (RFC 5576 §4): the one media will arrive on. */
+static uint32_t primary_ssrc(const struct mr_sdp_media *m)
+{
+    for (unsigned i = 0; i < m->n_ssrcs; i++) {
+        bool rtx = false;
+        for (unsigned f = 0; f < m->n_fid; f++)
+            if (m->fid[f][1] == m->ssrcs[i].ssrc)
+                rtx = true;
+        if (!rtx)
+            return m->ssrcs[i].ssrc;
+    }
+    return 0;
+}
+
+void mr_source_init(struct mr_source *src, const struct mr_sdp_media *m, const struct mr_codec *c,
+                    const struct mr_ext_ids *ext)
+{
+    memset(src, 0, sizeof(*src));
+    src->kind = m->kind;
+    memcpy(src->mid, m->mid, sizeof(src->mid));
+    src->codec = *c;
+    src->ext = *ext;
+    src->n_encodings = 1;
+    src->enc[0].ssrc = primary_ssrc(m);
+    mr_rtp_rx_stats_init(&src->enc[0].rx, c->clock_rate);
+}
+
+int mr_source_by_ssrc(const struct mr_source *srcs, unsigned n, uint32_t ssrc, unsigned *enc)
+{
+    if (ssrc == 0)
+        return -1;
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned e = 0; e < srcs[i].n_encodings; e++)
+            if (srcs[i].enc[e].ssrc == ssrc) {
+                if (enc)
+                    *enc = e;
+                return (int)i;
+            }
+    return -1;
+}
+
+static bool mid_matches(const struct mr_source *s, const struct mr_rtp_ext_list *ext,
+                        const uint8_t *buf)
+{
+    uint8_t id = s->ext.id[MR_RTP_EXT_MID];
+    const struct mr_rtp_ext_elem *mid = id ? mr_rtp_ext_find(ext, id) : NULL;
+    return mid && mid->len == strlen(s->mid) && memcmp(buf + mid->offset, s->mid, mid->len) == 0;
+}
+
+int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
+                   const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc)
+{
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned e = 0; e < srcs[i].n_encodings; e++)
+            if (srcs[i].enc[e].ssrc == h->ssrc) {
+                *enc = e;
+                return (int)i;
+            }
+    int found = -1;
+    for (unsigned i = 0; i < n && found < 0; i++)
+        if (mid_matches(&srcs[i], ext, buf))
+            found = (int)i;
+    if (found < 0) {
+        for (unsigned i = 0; i < n; i++) {
+            if (srcs[i].codec.pt != h->payload_type)
+                continue;
+            if (found >= 0)
+                return -1; /* ambiguous */
+            found = (int)i;
+        }
+    }
+    /* Only media of the negotiated codec may claim a source; retransmission
+     * or FEC streams carry other payload types. */
+    if (found < 0 || srcs[found].codec.pt != h->payload_type)
+        return -1;
+    /* A new SSRC for the section (announced none, or the encoder
+     * restarted): its one encoding follows it. */
+    struct mr_encoding *e = &srcs[found].enc[0];
+    e->ssrc = h->ssrc;
+    mr_rtp_rx_stats_init(&e->rx, srcs[found].codec.clock_rate);
+    *enc = 0;
+    return found;
+}

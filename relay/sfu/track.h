@@ -1,0 +1,130 @@
+/*
+ * Sources and receivers (internal to relay/sfu).
+ *
+ * A publisher's media section is a *source*: the codec and header
+ * extensions it was negotiated with, and its *encodings*, each an RTP
+ * stream of its own (an SSRC, later a retransmission SSRC and a rid) with
+ * its receive statistics. Today a source has one encoding; simulcast
+ * layers add up to MR_MAX_ENCODINGS, and a packet history for
+ * retransmissions hangs off the source.
+ *
+ * A subscriber's media section, or one track of a recording, is a
+ * *receiver*: it takes one encoding of one source and sends it on with its
+ * own SSRC, payload type, header-extension ids and sequence/timestamp
+ * spaces (rewrite.h), and holds video back until a key frame.
+ *
+ * A *sink* is what a stream's fan-out walks: the receivers of one peer for
+ * that stream (a WHEP subscriber's, or a room subscription's slice).
+ *
+ * Receivers are bound to sources by kind and rank (the first video to the
+ * first video), so a publisher that comes back with its sections in
+ * another order, or with other SSRCs, feeds the same receivers (bind.c).
+ *
+ * Thread: the stream's worker, once the control thread has handed them
+ * over.
+ */
+#ifndef MR_SFU_TRACK_H
+#define MR_SFU_TRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "rtcp/rtcp.h"
+#include "sdp/negotiate.h"
+#include "sdp/sdp.h"
+#include "sfu/rewrite.h"
+
+/* Media sections one publisher may send: a camera, a microphone and
+ * several device screens (ultrasound, ECG, endoscope, patient monitor). An
+ * offer with more is refused. */
+#define MR_MAX_TRACKS    8
+/* RTP streams of one source: simulcast layers (issue 17). */
+#define MR_MAX_ENCODINGS 3
+#define MR_RID_MAX       16
+
+struct mr_peer;
+struct mr_pkt_history; /* retransmissions (issue 15) */
+
+/* One RTP stream of a source. */
+struct mr_encoding {
+    uint32_t ssrc;     /* 0 until announced or learned from a packet */
+    uint32_t rtx_ssrc; /* its retransmission stream; 0: none */
+    char rid[MR_RID_MAX + 1];
+    struct mr_rtp_rx_stats rx;
+};
+
+/* A publisher's media section. */
+struct mr_source {
+    enum mr_media_kind kind;
+    char mid[MR_SDP_MID_MAX + 1];
+    struct mr_codec codec;  /* the publisher's numbering */
+    struct mr_ext_ids ext;  /* the publisher's extension ids */
+    unsigned n_encodings;   /* 1 today */
+    struct mr_encoding enc[MR_MAX_ENCODINGS];
+    struct mr_pkt_history *history; /* NULL: none kept */
+};
+
+/* What the control thread keeps of a source, to negotiate subscribers and
+ * recordings against. */
+struct mr_source_desc {
+    enum mr_media_kind kind;
+    struct mr_codec codec; /* the publisher's numbering */
+};
+
+/* A subscriber's media section, or a recording's track. */
+struct mr_receiver {
+    enum mr_media_kind kind;
+    char mid[MR_SDP_MID_MAX + 1];
+    struct mr_codec codec;  /* in the receiver's numbering */
+    struct mr_ext_ids ext;  /* the receiver's extension ids */
+    unsigned rank;          /* among its peer's receivers of this kind and
+                               stream: which source of that kind it takes */
+    int src;                /* the bound source's index, or -1 */
+    unsigned encoding;      /* which of its encodings */
+    bool compatible;        /* the bound source's codec fits ours */
+    bool waiting_keyframe;  /* video: held back until a key frame */
+    uint32_t out_ssrc;
+    struct mr_rewrite rw;
+    uint32_t packets_out;   /* for the sender reports it gets */
+    uint32_t octets_out;
+};
+
+/* One entry of a stream's fan-out list. */
+struct mr_sink {
+    struct mr_peer *peer;            /* whose transport sends */
+    struct mr_receiver *receivers;   /* this stream's receivers in that peer */
+    unsigned n_receivers;
+    const char *cname;               /* for translated sender reports */
+    bool attached;                   /* in the stream's list */
+};
+
+/* bind.c (worker) */
+/* (Re)binds receivers to pub's sources by kind and rank (pub NULL:
+ * unbinds): video waits for a key frame, and the next packet rebases
+ * sequence numbers and timestamps. who names them in logs. */
+void mr_receivers_bind(struct mr_receiver *rx, unsigned n, const struct mr_peer *pub,
+                       const char *who);
+void mr_sink_bind(struct mr_sink *sink, const struct mr_peer *pub);
+/* A receiver's (or a recording track's) starting state: a random output
+ * SSRC and rewriting origin, rank among the first `before` receivers. */
+void mr_receiver_init(struct mr_receiver *rx, const struct mr_receiver *before, unsigned n_before);
+/* A non-zero random SSRC. */
+uint32_t mr_random_ssrc(void);
+
+/* source.c (worker) */
+/* A source as negotiated: codec, extension ids, and the SSRC the section
+ * announces (0: learned from the first packet). */
+void mr_source_init(struct mr_source *src, const struct mr_sdp_media *m, const struct mr_codec *c,
+                    const struct mr_ext_ids *ext);
+/* The source (and encoding) a packet belongs to, by SSRC, else by the mid
+ * header extension (RFC 8843 §15), else by a payload type only one source
+ * uses; a packet of the negotiated payload type on a new SSRC teaches the
+ * encoding its SSRC. Returns the index or -1. */
+struct mr_rtp_header;
+struct mr_rtp_ext_list;
+int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
+                   const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc);
+/* The source with an encoding of that SSRC, or -1. */
+int mr_source_by_ssrc(const struct mr_source *srcs, unsigned n, uint32_t ssrc, unsigned *enc);
+
+#endif
