@@ -55,8 +55,10 @@ fi
 
 if [ "${1:-build}" = test ]; then
     # Browser tests drive Debian's Chromium with playwright-core (never a
-    # downloaded browser). package-lock.json pins the versions.
-    if [ ! -d tests/interop/node_modules/playwright-core ]; then
+    # downloaded browser) and serve it whip-whep, a third-party WHIP/WHEP
+    # client under test. package-lock.json pins the versions.
+    if [ ! -d tests/interop/node_modules/playwright-core ] || \
+       [ ! -d tests/interop/node_modules/whip-whep ]; then
         echo "Installing Node packages for the browser tests"
         npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
     fi

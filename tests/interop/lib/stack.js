@@ -19,8 +19,8 @@ async function serverFor(t, opts = {}) {
     return srv;
 }
 
-async function webFor(t) {
-    const web = await startStaticServer();
+async function webFor(t, opts = {}) {
+    const web = await startStaticServer(opts);
     t.onCleanup('static server', () => web.close());
     return web;
 }

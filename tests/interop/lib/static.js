@@ -21,9 +21,14 @@ const TYPES = {
     '.ico': 'image/x-icon',
 };
 
-/* Resolves { url, port, close() }; root defaults to tests/interop/pages. */
-function startStaticServer({ root = path.join(INTEROP_DIR, 'pages'), host = '127.0.0.1' } = {}) {
-    const rootAbs = path.resolve(root);
+/*
+ * Resolves { url, port, close() }; root defaults to tests/interop/pages.
+ * mounts maps URL prefixes to other folders, e.g. { '/vendor/whip-whep/':
+ * <node_modules/whip-whep> }, so a page can load a library's browser build
+ * from the same origin (no internet at run time).
+ */
+function startStaticServer({ root = path.join(INTEROP_DIR, 'pages'), host = '127.0.0.1', mounts = {} } = {}) {
+    const mountList = Object.entries(mounts).map(([prefix, dir]) => [prefix, path.resolve(dir)]);
     const server = http.createServer((req, res) => {
         const send = (status, body, type = 'text/plain; charset=utf-8') => {
             res.writeHead(status, { 'Content-Type': type, 'Cache-Control': 'no-store' });
@@ -39,6 +44,12 @@ function startStaticServer({ root = path.join(INTEROP_DIR, 'pages'), host = '127
         }
         if (pathname === '/')
             pathname = '/index.html';
+        let rootAbs = path.resolve(root);
+        const mount = mountList.find(([prefix]) => pathname.startsWith(prefix));
+        if (mount) {
+            rootAbs = mount[1];
+            pathname = '/' + pathname.slice(mount[0].length);
+        }
         const file = path.resolve(rootAbs, '.' + pathname);
         if (file !== rootAbs && !file.startsWith(rootAbs + path.sep))
             return send(403, 'forbidden\n');
