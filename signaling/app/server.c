@@ -106,6 +106,7 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
     struct mr_api *api = NULL;
     struct mr_room_proto *rooms = NULL;
     guint retention = 0;
+    struct mr_whip whip = {0};
     int status = 1;
     s.loop = g_main_loop_new(NULL, FALSE);
     /* A client closing its socket mid-write must not kill the process. */
@@ -132,8 +133,13 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
         goto out;
     }
     s.rooms = rooms;
-    struct mr_whip whip = {.cfg = cfg, .relay = s.relay, .key = key, .admit = admit_http,
-                           .admit_user = rooms};
+    whip = (struct mr_whip){.cfg = cfg, .relay = s.relay, .key = key, .admit = admit_http,
+                            .admit_user = rooms};
+    rc = mr_whip_init(&whip);
+    if (rc < 0) {
+        mr_log_error(CORE, "cannot start WHIP and WHEP: %s", mr_strerror(rc));
+        goto out;
+    }
     struct mr_http_route routes[MR_WHIP_ROUTES + 2 + MR_API_ROUTES];
     mr_whip_routes(&whip, routes);
     mr_api_routes(api, routes + MR_WHIP_ROUTES + 2);
@@ -161,6 +167,7 @@ out:
     if (retention)
         g_source_remove(retention);
     mr_http_server_free(http);
+    mr_whip_cleanup(&whip);
     mr_room_proto_free(rooms);
     mr_api_free(api);
     mr_relay_free(s.relay);

@@ -5,10 +5,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/name.h"
 #include "http/error_code.h"
+#include "whip/sessions.h"
 
 static bool is_whip(const struct mr_http_request *req)
 {
@@ -105,6 +107,98 @@ static void pending_cancel(void *user)
     free(p);
 }
 
+/* --- What WHIP and WHEP remember of their sessions (sessions.h) ----------- */
+
+static void record_of(const char *id, const struct mr_session_info *info,
+                      struct mr_whip_session *out)
+{
+    *out = (struct mr_whip_session){.kind = info->kind};
+    snprintf(out->id, sizeof(out->id), "%s", id);
+    snprintf(out->room, sizeof(out->room), "%s", info->room);
+    snprintf(out->stream, sizeof(out->stream), "%s", info->stream);
+    snprintf(out->sub, sizeof(out->sub), "%s", info->sub);
+    snprintf(out->role, sizeof(out->role), "%s", info->role);
+}
+
+static void info_of(const struct mr_whip_session *rec, struct mr_session_info *out)
+{
+    *out = (struct mr_session_info){.kind = rec->kind};
+    snprintf(out->room, sizeof(out->room), "%s", rec->room);
+    snprintf(out->stream, sizeof(out->stream), "%s", rec->stream);
+    snprintf(out->sub, sizeof(out->sub), "%s", rec->sub);
+    snprintf(out->role, sizeof(out->role), "%s", rec->role);
+}
+
+/* A session the relay holds now, remembered live. Out of memory it is not
+ * remembered: a DELETE after it ended then answers 404, as before there
+ * was a memory. */
+static void remember(struct mr_whip *w, const char *id)
+{
+    struct mr_session_info info;
+    struct mr_whip_session rec;
+    if (mr_relay_session_info(w->relay, id, &info) < 0)
+        return;
+    record_of(id, &info, &rec);
+    if (mr_whip_sessions_add(w->sessions, &rec) < 0)
+        mr_log_warn(HTTP, "session %.8s: out of memory; a DELETE after it ends will be 404", id);
+}
+
+/*
+ * The session a DELETE names: live in the relay, or ended a short while
+ * ago. A session the memory has live but the relay no longer holds ended
+ * since the last sweep (a reconnect replaced it a moment ago, its ICE
+ * failed): it is marked ended now. Returns false when it is neither.
+ */
+static bool find_for_delete(struct mr_whip *w, const char *id, struct mr_session_info *info,
+                            bool *ended)
+{
+    *ended = false;
+    if (mr_relay_session_info(w->relay, id, info) == 0)
+        return true;
+    int64_t now = mr_clock_mono_us();
+    mr_whip_sessions_end(w->sessions, id, now);
+    const struct mr_whip_session *rec = mr_whip_sessions_ended(w->sessions, id, now);
+    if (!rec)
+        return false;
+    info_of(rec, info);
+    *ended = true;
+    return true;
+}
+
+static bool relay_has(void *user, const char *id)
+{
+    struct mr_whip *w = user;
+    struct mr_session_info info;
+    return mr_relay_session_info(w->relay, id, &info) == 0;
+}
+
+static gboolean on_sweep(gpointer data)
+{
+    struct mr_whip *w = data;
+    mr_whip_sessions_sweep(w->sessions, mr_clock_mono_us(), relay_has, w);
+    return G_SOURCE_CONTINUE;
+}
+
+int mr_whip_init(struct mr_whip *w)
+{
+    int rc = mr_whip_sessions_new(MR_WHIP_ENDED_MAX, MR_WHIP_ENDED_KEEP_US, &w->sessions);
+    if (rc < 0)
+        return rc;
+    w->sweep = g_timeout_add_seconds(MR_WHIP_SWEEP_S, on_sweep, w);
+    return 0;
+}
+
+void mr_whip_cleanup(struct mr_whip *w)
+{
+    if (w->sweep)
+        g_source_remove(w->sweep);
+    w->sweep = 0;
+    mr_whip_sessions_free(w->sessions);
+    w->sessions = NULL;
+}
+
+/* --- POST: the answer ----------------------------------------------------- */
+
 static void session_opened(const struct mr_session_result *res, void *user)
 {
     struct pending *p = user;
@@ -124,6 +218,7 @@ static void session_opened(const struct mr_session_result *res, void *user)
         {"Accept-Patch", "application/trickle-ice-sdpfrag"},
     };
     mr_http_respond(req, 201, "application/sdp", res->answer, res->answer_len, headers, 3);
+    remember(p->w, res->session_id);
     free(p);
 }
 
@@ -173,7 +268,9 @@ static void handle_post(struct mr_http_request *req, void *user)
 
 /* Checks names, token and that the token may act on this session: the
  * identity that opened it (same sub and role) or an operator of the room.
- * An unknown session is left for the state stage (404). */
+ * For a DELETE that holds for a session that has ended as for a live one
+ * (find_for_delete); a PATCH acts on live sessions only. An unknown session
+ * is left for the state stage (404). */
 static int check_session(struct mr_http_request *req, void *user)
 {
     struct mr_whip *w = user;
@@ -186,8 +283,11 @@ static int check_session(struct mr_http_request *req, void *user)
     if (authorize(w, req, &claims) < 0)
         return MR_EAGAIN;
     struct mr_session_info info;
-    if (mr_relay_session_info(w->relay, req->segments[3], &info) == 0 &&
-        claims.role != MR_ROLE_OPERATOR &&
+    bool ended;
+    bool known = req->method == MR_HTTP_DELETE
+                     ? find_for_delete(w, req->segments[3], &info, &ended)
+                     : mr_relay_session_info(w->relay, req->segments[3], &info) == 0;
+    if (known && claims.role != MR_ROLE_OPERATOR &&
         (strcmp(info.sub, claims.sub) != 0 || strcmp(info.role, mr_role_name(claims.role)) != 0)) {
         refuse(req, 403, "this session belongs to someone else", &claims);
         return MR_EAGAIN;
@@ -201,15 +301,19 @@ static int check_session(struct mr_http_request *req, void *user)
     return 0;
 }
 
-/* The session must exist under the URL it was created with. */
+/* A session is found under the URL it was created with only. */
+static bool url_names(const struct mr_http_request *req, const struct mr_session_info *info)
+{
+    enum mr_session_kind kind = is_whip(req) ? MR_SESSION_PUBLISH : MR_SESSION_SUBSCRIBE;
+    return info->kind == kind && strcmp(info->room, req->segments[1]) == 0 &&
+           strcmp(info->stream, req->segments[2]) == 0;
+}
+
+/* The live session the URL names. */
 static bool session_matches(struct mr_whip *w, const struct mr_http_request *req)
 {
     struct mr_session_info info;
-    if (mr_relay_session_info(w->relay, req->segments[3], &info) < 0)
-        return false;
-    enum mr_session_kind kind = is_whip(req) ? MR_SESSION_PUBLISH : MR_SESSION_SUBSCRIBE;
-    return info.kind == kind && strcmp(info.room, req->segments[1]) == 0 &&
-           strcmp(info.stream, req->segments[2]) == 0;
+    return mr_relay_session_info(w->relay, req->segments[3], &info) == 0 && url_names(req, &info);
 }
 
 static void restarted(const struct mr_session_result *res, void *user)
@@ -261,12 +365,30 @@ static void handle_patch(struct mr_http_request *req, void *user)
         mr_http_respond_err(req, rc, detail); /* MR_EPARSE: bad-sdp */
 }
 
+/* Ends a session; one that has ended already (find_for_delete) is
+ * answered the same, so a client's DELETE after its peer closed DTLS, or
+ * a DELETE sent twice, succeeds. */
 static void handle_delete(struct mr_http_request *req, void *user)
 {
     struct mr_whip *w = user;
-    if (!session_matches(w, req) || mr_relay_close(w->relay, req->segments[3]) < 0) {
+    const char *id = req->segments[3];
+    struct mr_session_info info;
+    bool ended;
+    if (!find_for_delete(w, id, &info, &ended) || !url_names(req, &info)) {
         mr_http_respond_error(req, 404, "session-not-found", "no such session");
         return;
+    }
+    if (!ended) {
+        if (mr_relay_close(w->relay, id) < 0) {
+            mr_http_respond_error(req, 404, "session-not-found", "no such session");
+            return;
+        }
+        /* Replaces the live record its POST left, or adds one for a
+         * session the room protocol opened under these names. */
+        struct mr_whip_session rec;
+        record_of(id, &info, &rec);
+        if (mr_whip_sessions_add(w->sessions, &rec) == 0)
+            mr_whip_sessions_end(w->sessions, id, mr_clock_mono_us());
     }
     mr_http_respond(req, 200, NULL, NULL, 0, NULL, 0);
 }

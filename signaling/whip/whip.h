@@ -3,7 +3,8 @@
  *   POST   /whip/{room}/{stream}        publish (offer in, answer out, 201)
  *   POST   /whep/{room}/{stream}        watch
  *   PATCH  /wh?p/{room}/{stream}/{id}   trickle ICE (204)
- *   DELETE /wh?p/{room}/{stream}/{id}   end the session (200)
+ *   DELETE /wh?p/{room}/{stream}/{id}   end the session (200), also one that
+ *                                        has ended already (sessions.h)
  * Each request is checked in the contract's order (names, token, content
  * type, size, body, state) and turned into a call on the relay.
  */
@@ -14,6 +15,7 @@
 #include "core/config.h"
 #include "http/http.h"
 #include "sfu/relay.h"
+#include "whip/sessions.h"
 
 #define MR_WHIP_ROUTES 6
 
@@ -26,7 +28,22 @@ struct mr_whip {
     int (*admit)(void *user, enum mr_session_kind kind, const char *room, char *detail,
                  size_t detail_len);
     void *admit_user;
+    /* Set by mr_whip_init. */
+    struct mr_whip_sessions *sessions; /* what DELETE remembers */
+    guint sweep;                       /* GLib source of the sweep */
 };
+
+/* How often the sessions WHIP and WHEP opened are checked against the
+ * relay, to learn which have ended (sessions.h). */
+#define MR_WHIP_SWEEP_S 5
+
+/* Sets up the session memory and its sweep, a timer on the thread-default
+ * main context (the control loop's). Call on the control thread, with the
+ * fields above set, before the routes are used. Returns 0 or MR_ENOMEM. */
+int mr_whip_init(struct mr_whip *w);
+/* Stops the sweep and forgets every session; after the HTTP server is
+ * freed. */
+void mr_whip_cleanup(struct mr_whip *w);
 
 /* Fills MR_WHIP_ROUTES routes (borrowing w) into out. */
 void mr_whip_routes(struct mr_whip *w, struct mr_http_route *out);

@@ -497,14 +497,37 @@ def run(c, art_dir):
         c.expect_status(r, 201, "a reconnecting publisher (same sub): ")
         new = c.session_path(r.header("Location"), busy_post)
         state["a"] = new
-        if new != old:
-            c.expect_error(c.call("DELETE", old, token=t_clinic_a), 404, "session-not-found")
-    c.check("WHIP again by the same sub → 201, replaces the old session (old one → 404 session-not-found)",
-            republish_same_sub)
-    c.check("DELETE by an operator of the room → 200/204",
-            lambda: c.expect_status(c.call("DELETE", need("a"), token=t_operator), (200, 204)))
-    c.check("DELETE of the deleted session → 404 session-not-found",
-            lambda: c.expect_error(c.call("DELETE", need("a"), token=t_clinic_a), 404, "session-not-found"))
+        if new == old:
+            raise Fail(f"the reconnect got the old session's URL {old}")
+        state["replaced"] = old
+        c.expect_error(c.call("PATCH", old, token=t_clinic_a, ctype=SDPFRAG, body=c.sdpfrag(53126)),
+                       404, "session-not-found")
+    c.check("WHIP again by the same sub → 201, replaces the old session (PATCH of the old one → 404 "
+            "session-not-found)", republish_same_sub)
+    # DELETE is idempotent: an ended session (here: replaced) is answered like a live one, with the
+    # same authorization.
+    c.check("DELETE of the replaced session by another sub → 403 forbidden",
+            lambda: c.expect_error(c.call("DELETE", need("replaced"), token=t_clinic_b), 403, "forbidden"))
+    c.check("DELETE of the replaced session by its owner → 200/204",
+            lambda: c.expect_status(c.call("DELETE", need("replaced"), token=t_clinic_a), (200, 204)))
+
+    def operator_delete():
+        r = c.call("DELETE", need("a"), token=t_operator)
+        c.expect_status(r, (200, 204))
+        state["delete_status"] = r.status
+    c.check("DELETE by an operator of the room → 200/204", operator_delete)
+
+    def delete_again():
+        want = need("delete_status")
+        r = c.call("DELETE", need("a"), token=t_clinic_a)
+        if r.status != want:
+            raise Fail(f"the second DELETE → {r.brief()}, expected {want} like the first (DELETE is idempotent)")
+    c.check("DELETE of the deleted session by its owner → the same 200/204 (idempotent)", delete_again)
+    c.check("DELETE of the deleted session by a viewer → 403 forbidden",
+            lambda: c.expect_error(c.call("DELETE", need("a"), token=t_viewer), 403, "forbidden"))
+    c.check("PATCH of the deleted session → 404 session-not-found",
+            lambda: c.expect_error(c.call("PATCH", need("a"), token=t_clinic_a, ctype=SDPFRAG,
+                                          body=c.sdpfrag(53127)), 404, "session-not-found"))
     c.check("WHEP after the publisher left → 404 stream-not-found",
             lambda: c.expect_error(c.call("POST", f"/whep/{ROOM}/busy-cam", token=t_viewer, ctype=SDP, body=voffer),
                                    404, "stream-not-found"))

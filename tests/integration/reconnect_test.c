@@ -11,7 +11,8 @@
  * POSTing to the stream while B publishes gets 409 stream-busy. Then B
  * leaves (DELETE) and nobody comes back: with viewer_grace = 3 the relay
  * closes the subscribers' sessions after about 3 s (DTLS close_notify to
- * them, DELETE then answers 404 session-not-found, /healthz counts none).
+ * them, /healthz counts none; their DELETE, coming late, still succeeds:
+ * DELETE is idempotent).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -130,8 +131,8 @@ static void check_grace(GMainContext *ctx, struct mr_test_server *srv, struct mr
                "by the relay",
                who, ss.state, ss.state_why);
         int st = mr_test_client_delete(&subs[i]);
-        EXPECT(st == 404 && strcmp(subs[i].whip.error, "session-not-found") == 0,
-               "%s: DELETE after the grace period: %d %s", who, st, subs[i].whip.error);
+        EXPECT(st == 200 || st == 204, "%s: DELETE after the grace period: %d %s", who, st,
+               subs[i].whip.error);
     }
     struct mr_test_health h = {-1, -1, -1};
     EXPECT(mr_test_server_health(srv, &h, 5000) == 0 && h.publishers == 0 && h.subscribers == 0 &&
