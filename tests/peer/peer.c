@@ -30,6 +30,16 @@ static uint32_t nonzero_random(void)
     return v;
 }
 
+double mr_tp_uniform(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return (double)((x * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0; /* 2^53 */
+}
+
 void mr_tp_reset_track(struct mr_tp_track *t, enum mr_media_kind kind, const char *mid)
 {
     uint32_t *buckets = t->lat.buckets; /* kept: allocated once per slot */
@@ -44,6 +54,7 @@ void mr_tp_reset_track(struct mr_tp_track *t, enum mr_media_kind kind, const cha
     t->st.source = nonzero_random();
     t->seq = (uint16_t)mr_random_u32();
     t->ts_base = mr_random_u32();
+    t->rng = (uint64_t)nonzero_random() << 32 | nonzero_random();
     mr_rtp_rx_stats_init(&t->rx, t->clock_rate);
 }
 
@@ -103,6 +114,7 @@ int mr_test_peer_new(const struct mr_test_peer_config *cfg, struct mr_test_peer 
     mr_random_hex(p->cname, 8);
     snprintf(p->msid_stream, sizeof(p->msid_stream), "mr-peer-%.8s", p->cname);
     p->rtcp_ssrc = nonzero_random();
+    p->audio_rtcp_ssrc = nonzero_random();
     /* Sections in browser order, audio first; mids are their indexes. */
     static const char *const mids[] = {"0", "1"};
     if (!cfg->no_audio) {
@@ -172,7 +184,8 @@ static gboolean rtcp_tick(gpointer data)
     struct mr_test_peer *p = data;
     int64_t now = mr_clock_mono_us();
     if (p->cfg.role == MR_TEST_PUBLISHER) {
-        if (p->media_on)
+        /* With MR_TEST_CLIENT_RTCP the media pacer sends them (on time). */
+        if (p->media_on && !(p->cfg.client & MR_TEST_CLIENT_RTCP))
             mr_tp_send_sender_reports(p, now);
     } else {
         mr_tp_send_receiver_reports(p, now);
@@ -188,7 +201,10 @@ static void on_state(void *user, enum mr_transport_state st, const char *why)
     if (st == MR_TRANSPORT_SECURE && !p->was_secure) {
         p->was_secure = true;
         p->secure_us = mr_clock_mono_us();
-        p->rtcp_timer = g_timeout_source_new(p->cfg.rtcp_interval_ms);
+        /* A browser's subscriber reports every 200 ms (MR_TEST_CLIENT_RTCP). */
+        bool browser_rr =
+            p->cfg.role == MR_TEST_SUBSCRIBER && (p->cfg.client & MR_TEST_CLIENT_RTCP);
+        p->rtcp_timer = g_timeout_source_new(browser_rr ? 200 : p->cfg.rtcp_interval_ms);
         g_source_set_callback(p->rtcp_timer, rtcp_tick, p, NULL);
         g_source_attach(p->rtcp_timer, p->cfg.ctx);
         if (p->cfg.role == MR_TEST_PUBLISHER && !p->cfg.manual_start)

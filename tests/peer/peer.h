@@ -65,10 +65,48 @@ struct mr_test_peer_config {
                                                 2.5 x of libwebrtc's pacer, what
                                                 browsers send), a frame within
                                                 its frame interval [0] */
-    unsigned rtcp_interval_ms;               /* SRs, RRs [1000] */
+    unsigned rtcp_interval_ms;               /* SRs, RRs [1000] (without
+                                                MR_TEST_CLIENT_RTCP) */
+    unsigned client;                         /* MR_TEST_CLIENT_* bits: what
+                                                behaves like a browser
+                                                (below) [0: synthetic] */
     bool manual_start;                       /* a publisher waits for
                                                 mr_test_peer_start_media instead
                                                 of starting when secure */
+};
+
+/*
+ * What a peer does like the browsers measured by tests/bench/clients
+ * (Chromium 156 publishing VP8 2.5 Mbit/s + Opus over WHIP and watching over
+ * WHEP through medrelay; tests/bench/README.md, "Real clients"), each a bit
+ * of cfg.client so a benchmark can turn them on one at a time. Without them
+ * the peer is synthetic: frames of one size, a 4 x key frame every
+ * keyframe_interval_ms, Opus packets of audio_bytes, the mid extension on
+ * every packet, an SR per track and an RR per peer every rtcp_interval_ms.
+ */
+enum {
+    /* Frame sizes spread around bitrate / fps (sd 4 %, every 64th frame
+     * 1.4 x, as libvpx's golden frames), key frames only when asked (PLI,
+     * FIR; libwebrtc sends none periodically) and 2 x a frame, split into
+     * near-equal packets of at most 1200 RTP bytes; Opus payloads spread
+     * around audio_bytes (sd 20 bytes, 25 to 128). */
+    MR_TEST_CLIENT_SIZES = 1u << 0,
+    /* Header extensions: the mid only until a report block from the remote
+     * side acknowledges the SSRC (libwebrtc's rule), the audio level
+     * (RFC 6464, offered with id 1) on every audio packet. */
+    MR_TEST_CLIENT_EXT = 1u << 1,
+    /* RTCP: a publisher's SR for video every 360000 / kbit/s ms (144 ms at
+     * 2.5 Mbit/s) and for audio every 5 s, each x 0.5-1.5 at random; a
+     * subscriber's RR for video with a REMB every 200 ms and an RR for
+     * audio about every 5 s, reduced size (RFC 5506, no SDES), as Chromium
+     * sends them whether or not goog-remb was negotiated. */
+    MR_TEST_CLIENT_RTCP = 1u << 2,
+    /* A frame's packets a little apart, as Chromium's pacer thread sends
+     * them (0.2-0.4 ms for a frame of 9, p50), not in one tight loop
+     * (about 50 us): the publisher's thread sleeps between some of them. */
+    MR_TEST_CLIENT_SPREAD = 1u << 3,
+    MR_TEST_CLIENT_REAL =
+        MR_TEST_CLIENT_SIZES | MR_TEST_CLIENT_EXT | MR_TEST_CLIENT_RTCP | MR_TEST_CLIENT_SPREAD,
 };
 
 /* Transit time samples (receive time minus the probe's send time). */

@@ -25,6 +25,7 @@
 #define PT_H264     102
 #define EXT_ID_TWCC 3
 #define EXT_ID_MID  4
+#define EXT_ID_ALVL 1 /* ssrc-audio-level, offered with MR_TEST_CLIENT_EXT */
 #define URI_TWCC    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 struct mr_tp_latency {
@@ -49,7 +50,7 @@ struct mr_tp_track {
     uint64_t units;  /* frames (video) or packets (audio) scheduled */
     int64_t next_us; /* when unit `units` is due */
     uint16_t picture_id;
-    bool keyframe_pending;   /* the next frame is a key frame */
+    bool keyframe_pending; /* the next frame is a key frame */
     /* A frame being paced out (cfg.pacing_pct): packet `paced_next` of
      * `paced_n` is due at paced_due_us, the rest every paced_gap_us. */
     struct mr_test_frame paced;
@@ -58,6 +59,11 @@ struct mr_tp_track {
     int64_t paced_due_us, paced_gap_us;
     bool keyframe_requested; /* ... because of a PLI or FIR */
     int64_t last_keyframe_us;
+    /* cfg.client (MR_TEST_CLIENT_*): */
+    uint8_t level_ext_id; /* negotiated audio-level id, 0: none */
+    bool ssrc_acked;      /* a report block named our SSRC: no more mid */
+    uint64_t rng;         /* frame and packet sizes */
+    int64_t next_sr_us;   /* when this track's next SR is due */
 
     /* Receiving. */
     bool have_seq;
@@ -87,7 +93,9 @@ struct mr_test_peer {
     char state_why[96];
     char cname[17];
     char msid_stream[40];
-    uint32_t rtcp_ssrc; /* the SSRC of a subscriber's own RTCP */
+    uint32_t rtcp_ssrc;       /* the SSRC of a subscriber's own RTCP */
+    uint32_t audio_rtcp_ssrc; /* MR_TEST_CLIENT_RTCP: its audio receiver's, */
+    int64_t next_audio_rr_us; /* whose next RR is due then */
 
     unsigned n_tracks;
     struct mr_tp_track tracks[MR_TEST_PEER_MAX_TRACKS];
@@ -113,10 +121,16 @@ int mr_tp_create_transport(struct mr_test_peer *p, bool controlling);
 struct mr_tp_track *mr_tp_track_by_mid(struct mr_test_peer *p, const char *mid);
 void mr_tp_reset_track(struct mr_tp_track *t, enum mr_media_kind kind, const char *mid);
 
+/* A uniform random number in [0, 1) from *state (xorshift64*); the peer's
+ * size and interval draws, deterministic per seed. */
+double mr_tp_uniform(uint64_t *state);
+
 /* peer_send.c (publisher) */
 void mr_tp_media_start(struct mr_test_peer *p);
 void mr_tp_media_stop(struct mr_test_peer *p);
 void mr_tp_send_sender_reports(struct mr_test_peer *p, int64_t now_us);
+/* MR_TEST_CLIENT_RTCP: the SRs that are due by now_us, per track. */
+void mr_tp_send_due_sender_reports(struct mr_test_peer *p, int64_t now_us);
 /* RTCP to a sender: receiver reports, PLI, FIR. */
 void mr_tp_sender_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len);
 

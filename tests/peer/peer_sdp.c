@@ -80,6 +80,9 @@ static void put_section(GString *s, struct mr_test_peer *p, const struct mr_tp_t
     g_string_append_printf(s, "a=extmap:%u %s\r\n", EXT_ID_TWCC, URI_TWCC);
     g_string_append_printf(s, "a=extmap:%u %s\r\n", EXT_ID_MID,
                            mr_rtp_ext_kind_uri(MR_RTP_EXT_MID));
+    if (audio && (p->cfg.client & MR_TEST_CLIENT_EXT))
+        g_string_append_printf(s, "a=extmap:%u %s\r\n", EXT_ID_ALVL,
+                               mr_rtp_ext_kind_uri(MR_RTP_EXT_AUDIO_LEVEL));
     bool pub = p->cfg.role == MR_TEST_PUBLISHER;
     g_string_append(s, pub ? "a=sendonly\r\n" : "a=recvonly\r\n");
     if (pub)
@@ -220,9 +223,13 @@ static void read_answer_section(struct mr_tp_track *t, const struct mr_sdp_media
     t->clock_rate = c->clock_rate ? c->clock_rate : t->clock_rate;
     mr_rtp_rx_stats_init(&t->rx, t->clock_rate);
     t->st.answer_extmaps = m->n_extmaps;
-    for (unsigned i = 0; i < m->n_extmaps; i++)
-        if (mr_rtp_ext_kind_from_uri(m->extmaps[i].uri) == MR_RTP_EXT_MID)
+    for (unsigned i = 0; i < m->n_extmaps; i++) {
+        enum mr_rtp_ext_kind kind = mr_rtp_ext_kind_from_uri(m->extmaps[i].uri);
+        if (kind == MR_RTP_EXT_MID)
             t->st.mid_ext_id = m->extmaps[i].id;
+        else if (kind == MR_RTP_EXT_AUDIO_LEVEL)
+            t->level_ext_id = m->extmaps[i].id;
+    }
     t->st.remote_ssrc = primary_ssrc(m);
 }
 
@@ -309,6 +316,7 @@ static void answer_section(struct mr_test_peer *p, const struct mr_sdp_media *m,
     t->st.pt = codec.pt;
     t->st.answer_fb = codec.fb;
     t->st.mid_ext_id = ext.id[MR_RTP_EXT_MID];
+    t->level_ext_id = ext.id[MR_RTP_EXT_AUDIO_LEVEL];
     t->st.answer_extmaps = am->n_extmaps;
     t->st.remote_ssrc = primary_ssrc(m);
     t->clock_rate = codec.clock_rate;

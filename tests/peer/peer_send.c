@@ -9,7 +9,11 @@
  * encoder hands them over, or with cfg.pacing_pct spread out as a sender's
  * pacer does (paced_frame_*). A pacer source with a microsecond ready time
  * wakes the peer for the next due unit or paced packet.
+ *
+ * With cfg.client bits (MR_TEST_CLIENT_*, peer.h) the sizes, extensions and
+ * sender reports follow what tests/bench/clients measured of Chromium.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +25,18 @@
 #define SEND_ROOM      64 /* past the packet, for the SRTP tag */
 #define KEYFRAME_SCALE 4  /* key frames are this many times larger */
 #define RTCP_MAX       256
+/* MR_TEST_CLIENT_SIZES: libwebrtc's largest RTP packet (header, extensions
+ * and payload) and the VP8 payload descriptor it writes (X, I, 15-bit
+ * PictureID). */
+#define BROWSER_RTP_MAX   1200
+#define BROWSER_VP8_DESC  4
+#define BROWSER_KEY_SCALE 2.0  /* key frame / delta frame, measured 1.9-2.1 */
+#define BROWSER_SIZE_SD   0.04 /* sd of a delta frame's size / the mean */
+#define BROWSER_GOLDEN    64   /* every 64th frame ... */
+#define BROWSER_GOLDEN_X  1.4  /* ... is this much larger (libvpx golden frames) */
+#define BROWSER_OPUS_SD   20.0 /* bytes */
+#define BROWSER_OPUS_MIN  (1 + MR_TEST_PROBE_LEN)
+#define BROWSER_OPUS_MAX  128
 
 static int64_t unit_interval_us(const struct mr_test_peer *p, const struct mr_tp_track *t)
 {
@@ -47,9 +63,20 @@ static bool sends(const struct mr_tp_track *t)
                               t->st.codec == MR_CODEC_H264);
 }
 
-/* Writes the RTP header (with the mid extension when negotiated) into buf
- * and returns its length. */
-static int write_header(struct mr_tp_track *t, uint8_t *buf, size_t cap, bool marker, uint32_t ts)
+/* About N(0, 1): the sum of four uniforms, centred and scaled. */
+static double normal(uint64_t *rng)
+{
+    double sum = 0;
+    for (int i = 0; i < 4; i++)
+        sum += mr_tp_uniform(rng);
+    return (sum - 2.0) * 1.7320508; /* sd of the sum: sqrt(4/12) */
+}
+
+/* Writes the RTP header into buf and returns its length. The mid extension
+ * when negotiated; with MR_TEST_CLIENT_EXT only until a report block
+ * acknowledged the SSRC, and the audio level on audio packets. */
+static int write_header(const struct mr_test_peer *p, struct mr_tp_track *t, uint8_t *buf,
+                        size_t cap, bool marker, uint32_t ts)
 {
     struct mr_rtp_out_header h = {
         .marker = marker,
@@ -58,12 +85,20 @@ static int write_header(struct mr_tp_track *t, uint8_t *buf, size_t cap, bool ma
         .timestamp = ts,
         .ssrc = t->st.ssrc,
     };
-    struct mr_rtp_ext_out mid = {
-        .id = t->st.mid_ext_id,
-        .len = (uint8_t)strlen(t->st.mid),
-        .data = (const uint8_t *)t->st.mid,
-    };
-    return mr_rtp_write_header(buf, cap, &h, &mid, t->st.mid_ext_id ? 1 : 0);
+    bool browser = p->cfg.client & MR_TEST_CLIENT_EXT;
+    struct mr_rtp_ext_out ext[2];
+    unsigned n = 0;
+    if (t->st.mid_ext_id && !(browser && t->ssrc_acked))
+        ext[n++] = (struct mr_rtp_ext_out){
+            .id = t->st.mid_ext_id,
+            .len = (uint8_t)strlen(t->st.mid),
+            .data = (const uint8_t *)t->st.mid,
+        };
+    /* RFC 6464: voice activity and the level in -dBov, speech-like. */
+    uint8_t level = (uint8_t)(0x80 | (25 + (unsigned)(mr_tp_uniform(&t->rng) * 30)));
+    if (browser && t->level_ext_id && t->st.kind == MR_MEDIA_AUDIO)
+        ext[n++] = (struct mr_rtp_ext_out){.id = t->level_ext_id, .len = 1, .data = &level};
+    return mr_rtp_write_header(buf, cap, &h, ext, n);
 }
 
 static struct mr_test_probe next_probe(struct mr_tp_track *t)
@@ -89,10 +124,59 @@ static void send_packet(struct mr_test_peer *p, struct mr_tp_track *t, uint8_t *
     t->st.sent_bytes += (uint64_t)plen;
 }
 
+/* A key frame first and when asked; periodically too unless the peer
+ * plays a browser (MR_TEST_CLIENT_SIZES: libwebrtc sends none unasked). */
 static bool keyframe_due(const struct mr_test_peer *p, const struct mr_tp_track *t, int64_t now)
 {
-    return t->keyframe_pending || t->st.sent_keyframes == 0 ||
+    if (t->keyframe_pending || t->st.sent_keyframes == 0)
+        return true;
+    return !(p->cfg.client & MR_TEST_CLIENT_SIZES) &&
            now - t->last_keyframe_us >= (int64_t)p->cfg.keyframe_interval_ms * 1000;
+}
+
+/*
+ * MR_TEST_CLIENT_SIZES: a frame's coded size as libvpx's rate control makes
+ * it at a constant bitrate (sd 4 % around the mean, a golden frame 1.4 x
+ * every 64th, key frames 2 x), and the size of media to put in it: the
+ * probe each packet carries counts as frame data, so that the packets, at
+ * most BROWSER_RTP_MAX bytes with their header and split evenly, are those
+ * of a browser.
+ */
+static size_t browser_frame_data(struct mr_test_peer *p, struct mr_tp_track *t, bool key,
+                                 size_t avg)
+{
+    double f = key ? BROWSER_KEY_SCALE : 1.0 + BROWSER_SIZE_SD * normal(&t->rng);
+    if (!key && t->st.sent_frames % BROWSER_GOLDEN == BROWSER_GOLDEN - 1)
+        f *= BROWSER_GOLDEN_X;
+    if (!key)
+        f /= 1.0 + (BROWSER_GOLDEN_X - 1.0) / BROWSER_GOLDEN; /* keep the mean */
+    size_t coded = (size_t)((double)avg * (f > 0.5 ? f : 0.5));
+    if (t->st.codec != MR_CODEC_VP8)
+        return coded;
+    size_t per_packet = BROWSER_RTP_MAX - 12 - BROWSER_VP8_DESC;
+    size_t n = (coded + per_packet - 1) / per_packet;
+    size_t data = coded > n * MR_TEST_PROBE_LEN + MR_TEST_MIN_FRAME ? coded - n * MR_TEST_PROBE_LEN
+                                                                    : MR_TEST_MIN_FRAME;
+    /* media.c fills packets up to MR_TEST_MAX_PAYLOAD: enough data that it
+     * still takes n of them. */
+    size_t fill = MR_TEST_MAX_PAYLOAD - BROWSER_VP8_DESC - MR_TEST_PROBE_LEN;
+    (void)p;
+    return n > 1 && data <= fill * (n - 1) ? fill * (n - 1) + 1 : data;
+}
+
+/*
+ * MR_TEST_CLIENT_SPREAD: the pause before a frame's next packet. Chromium's
+ * pacer (with its 40 ms burst allowance) sends a frame nearly at once, but
+ * from a thread that also does other work: measured gaps p50 20, p90 110-180,
+ * p99 410-580 us, a 9-packet frame over 0.2-0.4 ms (p50). Drawn as: no pause
+ * 60 % of the time, else exponential with a mean of 125 us.
+ */
+static void browser_gap(struct mr_tp_track *t)
+{
+    if (mr_tp_uniform(&t->rng) >= 0.4)
+        return;
+    double us = -125.0 * log(1.0 - mr_tp_uniform(&t->rng));
+    g_usleep((gulong)(us < 2000 ? us : 2000));
 }
 
 /* Sends packet i of n of frame f (RTP timestamp ts). */
@@ -100,7 +184,7 @@ static void send_frame_packet(struct mr_test_peer *p, struct mr_tp_track *t,
                               const struct mr_test_frame *f, unsigned i, unsigned n, uint32_t ts)
 {
     uint8_t buf[MR_TRANSPORT_BUF];
-    int hlen = write_header(t, buf, sizeof(buf), i == n - 1, ts);
+    int hlen = write_header(p, t, buf, sizeof(buf), i == n - 1, ts);
     struct mr_test_probe probe = next_probe(t);
     int plen = hlen < 0 ? hlen
                         : mr_test_frame_payload(f, i, &probe, buf + hlen,
@@ -148,7 +232,10 @@ static void send_frame(struct mr_test_peer *p, struct mr_tp_track *t, int64_t no
         .keyframe = keyframe_due(p, t, now),
         .picture_id = (uint16_t)(t->picture_id++ & 0x7fff),
     };
-    f.size = f.keyframe ? avg * KEYFRAME_SCALE : avg;
+    if (p->cfg.client & MR_TEST_CLIENT_SIZES)
+        f.size = browser_frame_data(p, t, f.keyframe, avg);
+    else
+        f.size = f.keyframe ? avg * KEYFRAME_SCALE : avg;
     if (f.keyframe) {
         t->keyframe_pending = false;
         t->last_keyframe_us = now;
@@ -161,8 +248,11 @@ static void send_frame(struct mr_test_peer *p, struct mr_tp_track *t, int64_t no
     if (p->cfg.pacing_pct)
         paced_frame_start(p, t, &f, n, now, ts);
     else
-        for (unsigned i = 0; i < n; i++)
+        for (unsigned i = 0; i < n; i++) {
+            if (i > 0 && (p->cfg.client & MR_TEST_CLIENT_SPREAD))
+                browser_gap(t);
             send_frame_packet(p, t, &f, i, n, ts);
+        }
     t->st.sent_frames++;
 }
 
@@ -170,10 +260,17 @@ static void send_audio(struct mr_test_peer *p, struct mr_tp_track *t, uint32_t t
 {
     uint8_t buf[MR_TRANSPORT_BUF];
     /* RFC 7587 §4.1: the marker starts a talkspurt; here, the stream. */
-    int hlen = write_header(t, buf, sizeof(buf), t->st.sent_packets == 0, ts);
+    int hlen = write_header(p, t, buf, sizeof(buf), t->st.sent_packets == 0, ts);
     struct mr_test_probe probe = next_probe(t);
+    size_t size = p->cfg.audio_bytes;
+    if (p->cfg.client & MR_TEST_CLIENT_SIZES) {
+        double v = (double)size + BROWSER_OPUS_SD * normal(&t->rng);
+        size = v < BROWSER_OPUS_MIN   ? BROWSER_OPUS_MIN
+               : v > BROWSER_OPUS_MAX ? BROWSER_OPUS_MAX
+                                      : (size_t)v;
+    }
     int plen = hlen < 0 ? hlen
-                        : mr_test_opus_payload(p->cfg.audio_bytes, &probe, buf + hlen,
+                        : mr_test_opus_payload(size, &probe, buf + hlen,
                                                sizeof(buf) - (size_t)hlen - SEND_ROOM);
     send_packet(p, t, buf, hlen, plen);
     t->st.sent_frames++;
@@ -205,6 +302,8 @@ static gboolean pace(gpointer data)
     struct mr_test_peer *p = data;
     int64_t now = mr_clock_mono_us();
     int64_t next = now + 1000000;
+    if (p->cfg.client & MR_TEST_CLIENT_RTCP)
+        mr_tp_send_due_sender_reports(p, now);
     for (unsigned i = 0; i < p->n_tracks; i++) {
         if (!sends(&p->tracks[i]))
             continue;
@@ -236,6 +335,7 @@ void mr_tp_media_start(struct mr_test_peer *p)
         t->units = 0;
         t->paced_n = t->paced_next = 0;
         t->keyframe_pending = true;
+        t->next_sr_us = 0;
     }
     p->media_on = true;
     p->media_start_us = now;
@@ -257,29 +357,64 @@ void mr_tp_media_stop(struct mr_test_peer *p)
 
 /* --- RTCP ------------------------------------------------------------------ */
 
+/* One track's SR and SDES CNAME, in one compound packet. */
+static void send_sender_report(struct mr_test_peer *p, struct mr_tp_track *t, int64_t now_us,
+                               uint64_t ntp)
+{
+    /* RFC 3550 §6.4.1: the RTP time of the same instant as the NTP time. */
+    int64_t elapsed = now_us - p->media_start_us;
+    struct mr_rtcp_sr sr = {
+        .ssrc = t->st.ssrc,
+        .ntp = ntp,
+        .rtp_ts = t->ts_base + (uint32_t)((uint64_t)elapsed * t->clock_rate / 1000000),
+        .packet_count = (uint32_t)t->st.sent_packets,
+        .octet_count = (uint32_t)t->st.sent_bytes,
+    };
+    uint8_t buf[RTCP_MAX + SEND_ROOM];
+    int n = mr_rtcp_write_sr(buf, RTCP_MAX, &sr);
+    int m =
+        n < 0 ? n : mr_rtcp_write_sdes_cname(buf + n, RTCP_MAX - (size_t)n, t->st.ssrc, p->cname);
+    if (m > 0 && mr_transport_send_rtcp(p->t, buf, (size_t)(n + m), sizeof(buf)) == 0)
+        t->st.srs_sent++;
+}
+
 void mr_tp_send_sender_reports(struct mr_test_peer *p, int64_t now_us)
 {
     uint64_t ntp = mr_clock_ntp_from_unix_us(mr_clock_wall_us());
     for (unsigned i = 0; i < p->n_tracks; i++) {
         struct mr_tp_track *t = &p->tracks[i];
+        if (sends(t) && t->st.sent_packets > 0)
+            send_sender_report(p, t, now_us, ntp);
+    }
+}
+
+/* libwebrtc's interval between a track's reports: video 360 kbit over the
+ * bitrate (1 s at most), audio 5 s; each drawn x 0.5-1.5. */
+static int64_t sr_interval_us(const struct mr_test_peer *p, struct mr_tp_track *t)
+{
+    int64_t us = 5000000;
+    if (t->st.kind == MR_MEDIA_VIDEO) {
+        us = 360000000 / (int64_t)p->cfg.video_kbps;
+        us = us < 1000000 ? us : 1000000;
+    }
+    return (int64_t)((double)us * (0.5 + mr_tp_uniform(&t->rng)));
+}
+
+void mr_tp_send_due_sender_reports(struct mr_test_peer *p, int64_t now_us)
+{
+    uint64_t ntp = 0;
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
         if (!sends(t) || t->st.sent_packets == 0)
             continue;
-        /* RFC 3550 §6.4.1: the RTP time of the same instant as the NTP time. */
-        int64_t elapsed = now_us - p->media_start_us;
-        struct mr_rtcp_sr sr = {
-            .ssrc = t->st.ssrc,
-            .ntp = ntp,
-            .rtp_ts = t->ts_base + (uint32_t)((uint64_t)elapsed * t->clock_rate / 1000000),
-            .packet_count = (uint32_t)t->st.sent_packets,
-            .octet_count = (uint32_t)t->st.sent_bytes,
-        };
-        uint8_t buf[RTCP_MAX + SEND_ROOM];
-        int n = mr_rtcp_write_sr(buf, RTCP_MAX, &sr);
-        int m = n < 0
-                    ? n
-                    : mr_rtcp_write_sdes_cname(buf + n, RTCP_MAX - (size_t)n, t->st.ssrc, p->cname);
-        if (m > 0 && mr_transport_send_rtcp(p->t, buf, (size_t)(n + m), sizeof(buf)) == 0)
-            t->st.srs_sent++;
+        if (!t->next_sr_us)
+            t->next_sr_us = now_us + sr_interval_us(p, t) / 2;
+        if (now_us < t->next_sr_us)
+            continue;
+        if (!ntp)
+            ntp = mr_clock_ntp_from_unix_us(mr_clock_wall_us());
+        send_sender_report(p, t, now_us, ntp);
+        t->next_sr_us = now_us + sr_interval_us(p, t);
     }
 }
 
@@ -320,17 +455,33 @@ static void on_feedback(struct mr_test_peer *p, const struct mr_rtcp_pkt *pkt)
     }
 }
 
+/* A report block names our SSRC: libwebrtc then stops sending the mid. */
+static void ack_ssrcs(struct mr_test_peer *p, const struct mr_rtcp_report_block *b, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        for (unsigned i = 0; i < p->n_tracks; i++)
+            if (p->tracks[i].st.ssrc == b[k].ssrc)
+                p->tracks[i].ssrc_acked = true;
+}
+
 void mr_tp_sender_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len)
 {
     struct mr_rtcp_iter it;
     struct mr_rtcp_pkt pkt;
+    struct mr_rtcp_rr rr;
+    struct mr_rtcp_sr sr;
     mr_rtcp_iter_init(&it, buf, len);
     while (mr_rtcp_next(&it, &pkt) == 1) {
-        if (pkt.type == MR_RTCP_RR)
+        if (pkt.type == MR_RTCP_RR) {
             p->rrs_received++;
-        else if (pkt.type == MR_RTCP_SR)
+            if (mr_rtcp_parse_rr(&pkt, &rr) == 0)
+                ack_ssrcs(p, rr.reports, rr.n_reports);
+        } else if (pkt.type == MR_RTCP_SR) {
             p->srs_received++;
-        else if (pkt.type == MR_RTCP_PSFB)
+            if (mr_rtcp_parse_sr(&pkt, &sr) == 0)
+                ack_ssrcs(p, sr.reports, sr.n_reports);
+        } else if (pkt.type == MR_RTCP_PSFB) {
             on_feedback(p, &pkt);
+        }
     }
 }
