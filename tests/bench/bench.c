@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
@@ -182,6 +183,7 @@ static int new_peer(struct run *r, GMainContext *ctx, bool publisher, const char
         .video_kbps = o->video_kbps,
         .fps = o->fps,
         .pacing_pct = o->pacing_pct,
+        .client = o->client,
         /* Publishers start sending when every subscriber is set up: a
          * loop that sets up peers cannot batch its wake-ups, and media
          * arriving meanwhile would slow set-up down more the more
@@ -229,6 +231,10 @@ static gpointer publisher_main(gpointer data)
     const struct mr_bench_options *o = r->o;
     struct mr_test_peer *peers[MR_BENCH_MAX_PUBS] = {0};
     char name[32], err[600];
+    /* --client spread sleeps tens of microseconds between a frame's
+     * packets: without this, each sleep would last 50 us longer (the
+     * default timer slack). */
+    prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
     g_main_context_push_thread_default(w->ctx);
     for (unsigned i = 0; i < o->publishers; i++) {
         struct pub *p = &r->pubs[i];

@@ -33,6 +33,8 @@ struct mr_bench_options {
     unsigned video_kbps;   /* [2500] */
     unsigned fps;          /* [30] */
     unsigned pacing_pct;   /* publishers pace frames at this % of the bitrate, 0: bursts [0] */
+    unsigned client;       /* MR_TEST_CLIENT_* bits (tests/peer/peer.h) [0] */
+    char client_name[24];  /* for the reports: synthetic, real, or the bits ("sizes+rtcp") */
     const char *srtp;      /* OpenSSL DTLS-SRTP profile names offered */
     const char *local_ip;  /* the peers' host candidates [127.0.0.1] */
     unsigned threads;      /* bulk subscriber threads, one GMainContext each [2] */

@@ -4,7 +4,9 @@
     compare.py MEDRELAY.csv JANUS.csv [JANUS-ON-OPENSSL-SRTP.csv ...]
 
 For each subscriber count, the median over the valid rounds of every figure
-for each target, and the ratio medrelay / Janus (below 1: medrelay spends
+for each target and kind of peers (the CSV's client column: synthetic,
+real, ...; "synthetic" where a CSV predates it), and the ratio medrelay /
+Janus between series of the same kind of peers (below 1: medrelay spends
 less, or waits less). Rounds that lost their publisher are counted apart.
 Every round ran against a server started for it (scripts/bench.sh --sweep),
 so memory figures are medians like the others.
@@ -31,13 +33,16 @@ FIGURES = [
 
 
 def load(path):
-    """{subscribers: [row, ...]} and the ciphers seen."""
-    runs, ciphers = {}, set()
+    """[({subscribers: [row, ...]}, ciphers seen, client)], one per kind of
+    peers in the file, in the order they first appear."""
+    series = {}
     with open(path, newline="") as f:
         for row in csv.DictReader(f):
+            client = row.get("client") or "synthetic"
+            runs, ciphers = series.setdefault(client, ({}, set()))
             runs.setdefault(int(row["subscribers"]), []).append(row)
             ciphers.add(row["cipher"])
-    return runs, ciphers
+    return [(runs, ciphers, client) for client, (runs, ciphers) in series.items()]
 
 
 def median(rows, col):
@@ -49,18 +54,23 @@ def fmt(v, decimals):
     return "-" if v is None else f"{v:.{decimals}f}"
 
 
-def name(rows_by_n):
+def name(rows_by_n, client):
     for rows in rows_by_n.values():
-        return f"{rows[0]['target']} {rows[0]['label']}"
+        return f"{rows[0]['target']} {rows[0]['label']} {client}"
     return "?"
 
 
 def main():
     if len(sys.argv) < 3:
         sys.exit(__doc__)
-    sets = [load(p) for p in sys.argv[1:]]
-    names = [name(runs) for runs, _ in sets]
-    print("\nmedians over rounds; ratio = medrelay / other. SRTP: "
+    loaded = [load(p) for p in sys.argv[1:]]
+    sets = [(runs, ciphers) for file in loaded for runs, ciphers, _ in file]
+    clients = [client for file in loaded for _, _, client in file]
+    names = [name(runs, c) for (runs, _), c in zip(sets, clients)]
+    # The reference of each series: the first file's (medrelay's) of its kind.
+    first = {client: i for i, (_, _, client) in enumerate(loaded[0])}
+    others = [i for i in range(len(sets)) if i >= len(loaded[0])]
+    print("\nmedians over rounds; ratio = medrelay / other, same kind of peers. SRTP: "
           + "; ".join(f"{n}: {', '.join(sorted(c))}" for n, (_, c) in zip(names, sets)))
     counts = sorted(set().union(*(runs.keys() for runs, _ in sets)))
     for n in counts:
@@ -68,15 +78,16 @@ def main():
         valid = [sum(r.get("valid", "1") == "1" for r in rs) for rs in rows]
         print(f"\n1 -> {n} subscribers; valid rounds: "
               + ", ".join(f"{nm} {v}/{len(rs)}" for nm, v, rs in zip(names, valid, rows)))
-        head = f"  {'figure':<40}" + "".join(f"{nm[:22]:>24}" for nm in names)
-        head += "".join(f"{'ratio ' + str(i + 1):>10}" for i in range(len(names) - 1))
+        head = f"  {'figure':<40}" + "".join(f"{nm[-30:]:>32}" for nm in names)
+        head += "".join(f"{'ratio ' + str(i + 1):>10}" for i in others)
         print(head)
         out = {}
         for col, label, unit, dec in FIGURES:
             meds = [median(rs, col) for rs in rows]
-            line = f"  {label + ' (' + unit + ')':<40}" + "".join(f"{fmt(m, dec):>24}" for m in meds)
-            for m in meds[1:]:
-                ratio = f"{meds[0] / m:.3f}" if meds[0] is not None and m else "-"
+            line = f"  {label + ' (' + unit + ')':<40}" + "".join(f"{fmt(m, dec):>32}" for m in meds)
+            for i in others:
+                ref = meds[first[clients[i]]] if clients[i] in first else None
+                ratio = f"{ref / meds[i]:.3f}" if ref is not None and meds[i] else "-"
                 line += f"{ratio:>10}"
             print(line)
             out[col] = [None if m is None else round(m, dec) for m in meds]

@@ -28,6 +28,14 @@ const char mr_bench_usage[] =
     "                           each round against a fresh server) [1]\n"
     "  --warmup S --seconds S   warm-up and measurement window [5, 20]\n"
     "  --video-kbps K --fps F   synthetic VP8 load, plus Opus 20 ms [2500, 30]\n"
+    "  --client MODE            how the peers behave [synthetic]: synthetic (one frame\n"
+    "                           size, a 4 x key frame every 2 s, mid on every packet, an\n"
+    "                           SR/RR a second) or real (as the Chromium clients\n"
+    "                           tests/bench/clients measured: frame and Opus sizes,\n"
+    "                           key frames only on PLI, the extensions, RTCP kinds and\n"
+    "                           rates, a frame's packets spread over ~0.3 ms), or some\n"
+    "                           of real's parts: sizes, ext, rtcp, spread\n"
+    "                           joined by '+' (e.g. sizes+rtcp)\n"
     "  --pacing PCT             spread a frame's packets at PCT % of the video bitrate,\n"
     "                           as a browser's pacer does (250: libwebrtc's 2.5 x);\n"
     "                           0: each frame in one burst, as an encoder hands it over [0]\n"
@@ -74,6 +82,42 @@ static bool parse_label(const char *s, char *out, size_t cap)
         if (!g_ascii_isalnum(*p) && !strchr("._-+", *p))
             return false;
     snprintf(out, cap, "%s", s);
+    return true;
+}
+
+/* synthetic, real, or parts of real joined by '+'. */
+static bool parse_client(const char *v, struct mr_bench_options *o)
+{
+    static const struct {
+        const char *name;
+        unsigned bits;
+    } parts[] = {
+        {"synthetic", 0},
+        {"real", MR_TEST_CLIENT_REAL},
+        {"sizes", MR_TEST_CLIENT_SIZES},
+        {"ext", MR_TEST_CLIENT_EXT},
+        {"rtcp", MR_TEST_CLIENT_RTCP},
+        {"spread", MR_TEST_CLIENT_SPREAD},
+    };
+    char buf[64];
+    unsigned bits = 0;
+    if (strlen(v) >= sizeof(o->client_name))
+        return false;
+    snprintf(buf, sizeof(buf), "%s", v);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "+", &save); t; t = strtok_r(NULL, "+", &save)) {
+        size_t k = 0;
+        while (k < G_N_ELEMENTS(parts) && strcmp(t, parts[k].name) != 0)
+            k++;
+        if (k == G_N_ELEMENTS(parts))
+            return false;
+        bits |= parts[k].bits;
+    }
+    o->client = bits;
+    snprintf(o->client_name, sizeof(o->client_name), "%s",
+             bits == 0                     ? "synthetic"
+             : bits == MR_TEST_CLIENT_REAL ? "real"
+                                           : v);
     return true;
 }
 
@@ -130,6 +174,8 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
     else if (strcmp(f, "--pacing") == 0)
         return parse_uint(v, 0, 10000, &o->pacing_pct) &&
                (o->pacing_pct == 0 || o->pacing_pct >= 100);
+    else if (strcmp(f, "--client") == 0)
+        return parse_client(v, o);
     else if (strcmp(f, "--srtp") == 0)
         return parse_srtp(v, &o->srtp);
     else if (strcmp(f, "--local-ip") == 0)
@@ -177,6 +223,7 @@ int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o)
         .bulk_nice = 19,
         .join_probes = 5,
         .label = "run",
+        .client_name = "synthetic",
     };
     for (int i = 1; i < argc; i += 2) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)

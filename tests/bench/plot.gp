@@ -4,7 +4,8 @@
 #   gnuplot -e "csv='bench.csv'; png='bench.png'" tests/bench/plot.gp
 # Columns (see report.c): 1 target, 2 label, 4 subscribers,
 # 8 cpu_us_per_packet, 15 lat_video_p99_us, 21 valid (runs that lost their
-# publisher are left out).
+# publisher are left out), 22 client (synthetic, real, ...; absent in CSVs
+# from before it: one line per target/label/client).
 if (!exists("csv")) csv = 'bench.csv'
 if (!exists("png")) png = 'bench.png'
 set datafile separator ','
@@ -13,8 +14,8 @@ set output png
 set key top left
 set grid
 set xlabel 'subscribers (1 publisher, 2.5 Mbit/s VP8 30 fps + Opus)'
-series = system(sprintf("tail -n +2 '%s' | cut -d, -f1,2 | sort -u | tr '\\n' ' '", csv))
-sel(s) = sprintf("< awk -F, -v s='%s' 'NR > 1 && $21 == 1 && $1\",\"$2 == s' '%s' | sort -t, -k4 -n", s, csv)
+series = system(sprintf("tail -n +2 '%s' | cut -d, -f1,2,22 | sort -u | tr '\\n' ' '", csv))
+sel(s) = sprintf("< awk -F, -v s='%s' 'NR > 1 && $21 == 1 && $1\",\"$2 (NF > 21 ? \",\"$22 : \"\") == s' '%s' | sort -t, -k4 -n", s, csv)
 set multiplot layout 1,2 title 'medrelay-bench: '.csv
 set title 'server CPU per forwarded packet'
 set ylabel 'us of CPU (all threads) / packet'

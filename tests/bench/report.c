@@ -48,6 +48,11 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round);
     fprintf(f, "   load: video %u kbit/s %u fps + Opus 20 ms; window %.1f s after %u s warm-up\n",
             o->video_kbps, o->fps, r->window_s, o->warmup_s);
+    fprintf(f, "   clients: %s%s\n", o->client_name,
+            o->client == 0 ? " (one frame size, a key frame every 2 s, an SR/RR a second)"
+            : o->client == MR_TEST_CLIENT_REAL
+                ? " (as measured of Chromium: sizes, key frames on PLI, extensions, RTCP)"
+                : "");
     if (o->pacing_pct)
         fprintf(f, "   frames paced at %u %% of the video bitrate\n", o->pacing_pct);
     else
@@ -112,7 +117,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             "\"subscribers_with_loss\":%u,\"worst_subscriber_lost\":%llu,\"seq_jumps\":%llu,"
             "\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,\"bench_rcvbuf_errors\":%llu,"
             "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},\"pacing_pct\":%u,"
-            "\"bulk_nice\":%u,",
+            "\"bulk_nice\":%u,\"client\":\"%s\",",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, o->video_kbps,
             o->fps, r->window_s, r->cipher, r->server_cpu_s, (unsigned long long)r->forwarded,
             r->server_forwarded, r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, r->bench_cpu_pct,
@@ -128,7 +133,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
             (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
             (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
-            o->pacing_pct, o->bulk_nice);
+            o->pacing_pct, o->bulk_nice, o->client_name);
     json_places(f, r);
     fprintf(f, "\"valid\":%s}\n", r->failure[0] ? "false" : "true");
     fflush(f);
@@ -146,15 +151,15 @@ int mr_bench_append_csv(const char *path, const struct mr_bench_options *o,
         fprintf(f, "target,label,publishers,subscribers,connected,round,cipher,cpu_us_per_packet,"
                    "forwarded_pps,server_cpu_pct,rss_before_kib,rss_end_kib,rss_per_sub_kib,"
                    "lat_video_p50_us,lat_video_p99_us,lat_video_max_us,lat_audio_p99_us,"
-                   "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms,valid\n");
+                   "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms,valid,client\n");
     fprintf(f,
             "%s,%s,%u,%u,%u,%u,%s,%.4f,%.1f,%.2f,%llu,%llu,%.2f,%lld,%lld,%lld,%lld,%.5f,%.1f,%.1f,"
-            "%d\n",
+            "%d,%s\n",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, r->cipher,
             r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, (unsigned long long)r->rss_before_kib,
             (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
             (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
-            (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms,
-            !r->failure[0]);
+            (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms, !r->failure[0],
+            o->client_name);
     return fclose(f) == 0 ? 0 : MR_EIO;
 }
