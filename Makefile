@@ -49,13 +49,16 @@ bench-srtp: build
 # veth pair (root; BENCH_MODE=loopback for 127.0.0.1), one publisher
 # (2.5 Mbit/s VP8 30 fps + Opus) and BENCH_SUBS subscribers, a list sweeps:
 #   make bench BENCH_SUBS=10,50,100,200 BENCH_ARGS='--seconds 30 --rounds 3'
+# Each run twice, with the peers of BENCH_CLIENTS in turn: synthetic (one
+# frame size, ...) and real (as tests/bench/clients measured Chromium).
 # Tables on stdout; CSV, plot and logs in tests/artifacts/bench/.
 BENCH_MODE ?= veth
 BENCH_SUBS ?= 50
 BENCH_ARGS ?=
+BENCH_CLIENTS ?= synthetic,real
 bench: build
 	@scripts/deps.sh bench
-	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --$(BENCH_MODE) --sweep $(BENCH_SUBS) -- $(BENCH_ARGS)
+	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --$(BENCH_MODE) --sweep $(BENCH_SUBS) --clients $(BENCH_CLIENTS) -- $(BENCH_ARGS)
 
 # medrelay and Debian's Janus 1.1.2 (VideoRoom) side by side: the same veth
 # pair, load and cipher (AES_CM_128_HMAC_SHA1_80), BENCH_ROUNDS rounds per
@@ -63,7 +66,9 @@ bench: build
 # build made on OpenSSL (BENCH_JANUS_SRTP), each with its default threads (a
 # loop per handle) and with event_loops = 2 (BENCH_JANUS_LOOPS; 0: default).
 # Prints the medians and the ratios medrelay/Janus and plots all in
-# tests/artifacts/bench/bench-compare.png. About 35 s a run: 30 runs by default.
+# tests/artifacts/bench/bench-compare.png. Every round with both kinds of
+# peers (BENCH_CLIENTS), compared like with like. About 35 s a run: 60 runs
+# by default.
 BENCH_COMPARE_SUBS ?= 50,200
 BENCH_ROUNDS ?= 3
 BENCH_JANUS_SRTP ?= system openssl
@@ -71,10 +76,10 @@ BENCH_JANUS_LOOPS ?= 0 2
 BENCH_OUT ?= tests/artifacts/bench
 bench-compare: build
 	@scripts/deps.sh bench
-	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target medrelay --sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
+	-@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target medrelay --sweep $(BENCH_COMPARE_SUBS) --clients $(BENCH_CLIENTS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS)
 	-@for s in $(BENCH_JANUS_SRTP); do for l in $(BENCH_JANUS_LOOPS); do \
 		BUILD_DIR=$(BUILD_DIR) scripts/bench.sh --out $(BENCH_OUT) --target janus --janus-srtp $$s --janus-loops $$l \
-		--sweep $(BENCH_COMPARE_SUBS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS); done; done
+		--sweep $(BENCH_COMPARE_SUBS) --clients $(BENCH_CLIENTS) -- --rounds $(BENCH_ROUNDS) $(BENCH_ARGS); done; done
 	@set -e; cd $(BENCH_OUT); csvs="bench-medrelay-veth.csv"; \
 	for s in $(BENCH_JANUS_SRTP); do for l in $(BENCH_JANUS_LOOPS); do \
 		c=bench-janus-veth; [ $$s = system ] || c=$$c-srtp-$$s; [ $$l = 0 ] || c=$$c-loops$$l; \

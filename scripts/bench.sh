@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh [--target medrelay|janus] [--janus-srtp system|openssl]
 #                    [--janus-loops N] [--loopback] [--sweep N,N,...] [--out DIR]
-#                    [-- medrelay-bench options]
+#                    [--clients MODE,MODE,...] [-- medrelay-bench options]
 #
 # By default the server and the benchmark run in two network namespaces
 # joined by a veth pair (server 10.77.0.1, peers 10.77.0.2), the path
@@ -28,6 +28,10 @@
 # --rounds R among the options), each against a server started for it, and
 # writes DIR/bench-<target>-<label>.csv, plotted (gnuplot) into the .png
 # beside it.
+# --clients runs each of medrelay-bench's --client modes in turn (e.g.
+# synthetic,real: the peers as before, and as the browsers measured by
+# tests/bench/clients), alternating within each round so that a drift of
+# the machine touches both; the CSV's client column tells them apart.
 # Other options go to medrelay-bench (see --help there), e.g.
 #   scripts/bench.sh -- --subs 50 --seconds 20
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
@@ -46,6 +50,7 @@ target=medrelay
 janus_srtp=system
 janus_loops=0
 sweep=""
+clients=""
 out=tests/artifacts/bench
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -57,7 +62,8 @@ while [ $# -gt 0 ]; do
         --sweep) sweep=$2; shift ;;
         --out) out=$2; shift ;;
         --) shift; break ;;
-        -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --clients) clients=$2; shift ;;
+        -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
@@ -276,11 +282,18 @@ if [ -n "$sweep" ]; then
     rm -f "$csv"
     for n in ${sweep//,/ }; do
         for r in $(seq "$rounds"); do
-            run_bench --subs "$n" --rounds 1 --first-round "$r" --csv "$csv" || status=1
+            for c in ${clients//,/ } ""; do
+                [ -n "$c" ] || [ -z "$clients" ] || continue
+                run_bench --subs "$n" --rounds 1 --first-round "$r" --csv "$csv" \
+                    ${c:+--client "$c"} || status=1
+            done
         done
     done
 else
-    run_bench || status=1
+    for c in ${clients//,/ } ""; do
+        [ -n "$c" ] || [ -z "$clients" ] || continue
+        run_bench ${c:+--client "$c"} || status=1
+    done
 fi
 
 if [ -n "$sweep" ] && [ "$status" -eq 0 ]; then
