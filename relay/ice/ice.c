@@ -232,12 +232,16 @@ int mr_ice_set_remote_credentials(struct mr_ice *ice, const char *ufrag, const c
                                                                                     : MR_EINVAL;
 }
 
-int mr_ice_restart(struct mr_ice *ice, const char *remote_ufrag, const char *remote_pwd)
+int mr_ice_restart_local(struct mr_ice *ice)
 {
     mr_ice_direct_clear(&ice->direct);
-    if (!nice_agent_restart_stream(ice->agent, ice->stream_id))
-        return MR_EINVAL;
-    return mr_ice_set_remote_credentials(ice, remote_ufrag, remote_pwd);
+    return nice_agent_restart_stream(ice->agent, ice->stream_id) ? 0 : MR_EINVAL;
+}
+
+int mr_ice_restart(struct mr_ice *ice, const char *remote_ufrag, const char *remote_pwd)
+{
+    int rc = mr_ice_restart_local(ice);
+    return rc < 0 ? rc : mr_ice_set_remote_credentials(ice, remote_ufrag, remote_pwd);
 }
 
 int mr_ice_add_remote_candidate(struct mr_ice *ice, const char *line)

@@ -86,6 +86,9 @@ int mr_ice_set_remote_credentials(struct mr_ice *ice, const char *ufrag, const c
  * fresh connectivity checks; local candidates are kept. Remote candidates
  * must be added again afterwards. Returns 0 or MR_EINVAL. */
 int mr_ice_restart(struct mr_ice *ice, const char *remote_ufrag, const char *remote_pwd);
+/* Only the local half: new local credentials and fresh checks, the peer's
+ * credentials set later (mr_ice_set_remote_credentials). */
+int mr_ice_restart_local(struct mr_ice *ice);
 
 /* Adds one remote candidate from a "candidate:..." line. Candidates the
  * agent cannot use (TCP, mDNS names, other components, unparseable) are

@@ -13,10 +13,11 @@
 
 #include "core/error.h"
 
-/* Feedback the relay honours end to end: it forwards PLI and FIR to the
- * publisher. NACK, REMB and transport-cc would need a retransmission buffer
- * and a bandwidth estimator, which the relay does not have yet. */
-#define RELAY_FB (MR_FB_NACK_PLI | MR_FB_CCM_FIR)
+#include <stdio.h>
+
+#define PT_OPUS 111
+#define PT_VP8  96
+#define PT_H264 102
 
 static const struct {
     enum mr_codec_id id;
@@ -167,7 +168,7 @@ static bool codec_usable(const struct mr_sdp_media *m, const struct mr_sdp_codec
     out->h264_profile_iop = plid[1];
     out->h264_level_idc = plid[2];
     memcpy(out->fmtp, k->fmtp, sizeof(out->fmtp));
-    out->fb = k->fb & RELAY_FB;
+    out->fb = k->fb & MR_RELAY_FB;
     return true;
 }
 
@@ -214,9 +215,101 @@ void mr_negotiate_ext_ids(const struct mr_sdp_media *m, struct mr_ext_ids *out)
     memset(out, 0, sizeof(*out));
     for (unsigned i = 0; m && i < m->n_extmaps; i++) {
         enum mr_rtp_ext_kind kind = mr_rtp_ext_kind_from_uri(m->extmaps[i].uri);
-        if (kind > MR_RTP_EXT_NONE && kind < MR_RTP_EXT_KIND_COUNT && out->id[kind] == 0)
+        if (mr_negotiate_ext_honoured(m->kind, kind) && out->id[kind] == 0)
             out->id[kind] = m->extmaps[i].id;
     }
+}
+
+bool mr_negotiate_ext_honoured(enum mr_media_kind kind, enum mr_rtp_ext_kind ext)
+{
+    switch (ext) {
+    case MR_RTP_EXT_MID:
+        return kind == MR_MEDIA_AUDIO || kind == MR_MEDIA_VIDEO;
+    case MR_RTP_EXT_AUDIO_LEVEL:
+        return kind == MR_MEDIA_AUDIO;
+    default:
+        return false;
+    }
+}
+
+void mr_negotiate_offer_exts(enum mr_media_kind kind, struct mr_ext_ids *out)
+{
+    memset(out, 0, sizeof(*out));
+    uint8_t next = 1;
+    for (int k = MR_RTP_EXT_NONE + 1; k < MR_RTP_EXT_KIND_COUNT; k++)
+        if (mr_negotiate_ext_honoured(kind, (enum mr_rtp_ext_kind)k))
+            out->id[k] = next++;
+}
+
+unsigned mr_negotiate_extmaps(enum mr_media_kind kind, const struct mr_ext_ids *ids,
+                              struct mr_sdp_extmap *out, unsigned max)
+{
+    unsigned n = 0;
+    for (int k = MR_RTP_EXT_NONE + 1; ids && k < MR_RTP_EXT_KIND_COUNT; k++) {
+        const char *uri = mr_rtp_ext_kind_uri((enum mr_rtp_ext_kind)k);
+        if (ids->id[k] == 0 || !uri || n >= max || strlen(uri) >= sizeof(out[0].uri) ||
+            !mr_negotiate_ext_honoured(kind, (enum mr_rtp_ext_kind)k))
+            continue;
+        out[n].id = ids->id[k];
+        strcpy(out[n].uri, uri);
+        n++;
+    }
+    return n;
+}
+
+int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,
+                             struct mr_codec *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = pub->id;
+    out->fb = MR_RELAY_FB;
+    switch (pub->id) {
+    case MR_CODEC_OPUS:
+        out->pt = PT_OPUS;
+        out->clock_rate = 48000;
+        out->channels = 2;
+        snprintf(out->fmtp, sizeof(out->fmtp), "minptime=10;useinbandfec=1");
+        return 0;
+    case MR_CODEC_VP8:
+        out->pt = PT_VP8;
+        out->clock_rate = 90000;
+        return 0;
+    case MR_CODEC_H264:
+        break;
+    default:
+        return MR_ECODEC;
+    }
+    const uint8_t plid[3] = {pub->h264_profile_idc, pub->h264_profile_iop, pub->h264_level_idc};
+    unsigned i = 0;
+    while (i < t->n_h264 && memcmp(t->h264[i], plid, 3) != 0)
+        i++;
+    if (i == t->n_h264) {
+        if (t->n_h264 == MR_PT_TABLE_H264)
+            return MR_ELIMIT;
+        memcpy(t->h264[t->n_h264++], plid, 3);
+    }
+    out->pt = (uint8_t)(PT_H264 + i);
+    out->clock_rate = 90000;
+    out->h264_profile_idc = plid[0];
+    out->h264_profile_iop = plid[1];
+    out->h264_level_idc = plid[2];
+    snprintf(out->fmtp, sizeof(out->fmtp),
+             "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=%02x%02x%02x",
+             plid[0], plid[1], plid[2]);
+    return 0;
+}
+
+void mr_negotiate_codec_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->pt = c->pt;
+    strcpy(k->name, mr_codec_name(c->id));
+    k->clock_rate = c->clock_rate;
+    k->channels = c->id == MR_CODEC_OPUS ? 2 : 0;
+    memcpy(k->fmtp, c->fmtp, sizeof(k->fmtp));
+    k->fmtp[MR_SDP_FMTP_MAX] = '\0';
+    /* Key-frame requests are video's: Opus has no key frames. */
+    k->fb = c->id == MR_CODEC_OPUS ? 0 : c->fb & MR_RELAY_FB;
 }
 
 void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_codec *c,
@@ -224,24 +317,10 @@ void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_co
 {
     if (!am || !c)
         return;
-    struct mr_sdp_codec *k = &am->codecs[0];
-    memset(k, 0, sizeof(*k));
     am->n_codecs = 1;
-    k->pt = c->pt;
-    strcpy(k->name, mr_codec_name(c->id));
-    k->clock_rate = c->clock_rate;
-    k->channels = c->id == MR_CODEC_OPUS ? 2 : 0;
-    memcpy(k->fmtp, c->fmtp, sizeof(k->fmtp));
-    k->fmtp[MR_SDP_FMTP_MAX] = '\0';
-    k->fb = c->fb & RELAY_FB;
-    am->n_extmaps = 0;
-    for (int kind = MR_RTP_EXT_NONE + 1; ext && kind < MR_RTP_EXT_KIND_COUNT; kind++) {
-        const char *uri = mr_rtp_ext_kind_uri((enum mr_rtp_ext_kind)kind);
-        if (ext->id[kind] == 0 || !uri || am->n_extmaps >= MR_SDP_ANSWER_MAX_EXTMAPS ||
-            strlen(uri) >= sizeof(am->extmaps[0].uri))
-            continue;
-        am->extmaps[am->n_extmaps].id = ext->id[kind];
-        strcpy(am->extmaps[am->n_extmaps].uri, uri);
-        am->n_extmaps++;
-    }
+    mr_negotiate_codec_sdp(c, &am->codecs[0]);
+    const enum mr_media_kind kind = am->offer ? am->offer->kind
+                                  : c->id == MR_CODEC_OPUS ? MR_MEDIA_AUDIO
+                                                           : MR_MEDIA_VIDEO;
+    am->n_extmaps = mr_negotiate_extmaps(kind, ext, am->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
 }

@@ -1,17 +1,28 @@
 /*
- * Codec and header-extension choices for the relay's answers.
+ * The media description: everything the relay says about media in SDP,
+ * written once for both kinds of session. WHIP/WHEP answers
+ * (relay/sfu/plan.c, answer.c) and room-subscription offers
+ * (relay/sfu/room_sub.c) are built from it:
  *
- * The relay forwards without transcoding, so it accepts exactly: Opus for
- * audio, VP8 and H.264 with packetization-mode=1 for video. A publisher's
- * m-line gets its most preferred supported codec; a subscriber's m-line gets
- * the payload type (in its own numbering) that matches what the publisher
- * sends. Only feedback the relay honours end to end is kept (PLI, FIR), and
- * only header extensions it handles (enum mr_rtp_ext_kind).
+ *  - the codec table: the relay forwards without transcoding, so it
+ *    accepts exactly Opus for audio, VP8 and H.264 with
+ *    packetization-mode=1 for video. A publisher's m-line gets its most
+ *    preferred supported codec; a subscriber's m-line gets the payload type
+ *    (in its own numbering) that matches what the publisher sends;
+ *  - payload types when the relay offers (struct mr_pt_table);
+ *  - the SDP form of a codec (rtpmap, fmtp, rtcp-fb), the same in answers
+ *    and offers;
+ *  - the RTCP feedback (MR_RELAY_FB) and header extensions
+ *    (mr_negotiate_ext_honoured, mr_negotiate_offer_exts) the relay honours
+ *    end to end. Adding NACK, transport-cc, RTX or RID means adding it
+ *    here, once the relay handles it;
+ *  - the transport checks of offers and answers (negotiate_transport.c).
  */
 #ifndef MR_SDP_NEGOTIATE_H
 #define MR_SDP_NEGOTIATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "rtp/rtp.h"
@@ -36,6 +47,41 @@ struct mr_codec {
 struct mr_ext_ids {
     uint8_t id[MR_RTP_EXT_KIND_COUNT];
 };
+
+/* RTCP feedback the relay honours end to end: it forwards PLI and FIR to
+ * the publisher. NACK, REMB and transport-cc need a retransmission buffer
+ * and a bandwidth estimator (issue 15): add their MR_FB_* bits here when
+ * they exist, and both kinds of session negotiate them. */
+#define MR_RELAY_FB (MR_FB_NACK_PLI | MR_FB_CCM_FIR)
+
+/* Whether the relay handles an extension kind on a section of this media
+ * kind (the mid everywhere, the audio level on audio). */
+bool mr_negotiate_ext_honoured(enum mr_media_kind kind, enum mr_rtp_ext_kind ext);
+/* The ids the relay uses for its own offers: every honoured kind. */
+void mr_negotiate_offer_exts(enum mr_media_kind kind, struct mr_ext_ids *out);
+/* The extmap lines for ids (honoured kinds only), into out[0..max). */
+unsigned mr_negotiate_extmaps(enum mr_media_kind kind, const struct mr_ext_ids *ids,
+                              struct mr_sdp_extmap *out, unsigned max);
+
+/* Payload types of one session the relay offers: fixed per session so that
+ * one number never means two codec configurations in a bundle (RFC 8843
+ * §9.1): Opus 111, VP8 96, H.264 102 and up, one per profile-level-id. */
+#define MR_PT_TABLE_H264 8
+struct mr_pt_table {
+    unsigned n_h264;
+    uint8_t h264[MR_PT_TABLE_H264][3]; /* profile-level-id of 102 + i */
+};
+
+/* What the relay sends for a publisher's codec, in the table's numbering
+ * (id, pt, clock rate, channels, profile-level-id, fmtp, MR_RELAY_FB).
+ * Returns 0, or MR_ELIMIT when no payload type is left for another H.264
+ * profile, MR_ECODEC for a codec the relay does not forward. */
+int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,
+                             struct mr_codec *out);
+
+/* The SDP form of a negotiated codec: rtpmap, fmtp, and the feedback the
+ * relay honours of c->fb. */
+void mr_negotiate_codec_sdp(const struct mr_codec *c, struct mr_sdp_codec *out);
 
 enum mr_codec_id mr_codec_id_from_name(const char *name);
 const char *mr_codec_name(enum mr_codec_id id); /* "opus", "VP8", "H264" */
@@ -66,5 +112,28 @@ void mr_negotiate_ext_ids(const struct mr_sdp_media *m, struct mr_ext_ids *out);
  * negotiated codec and extension ids. */
 void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_codec *c,
                               const struct mr_ext_ids *ext);
+
+/* --- Transport checks (negotiate_transport.c) ----------------------------- */
+
+/* Whether an offered section is one the relay can take: audio or video over
+ * DTLS-SRTP, in the BUNDLE group when there is one, and not rejected by the
+ * offerer (port 0 without a=bundle-only). */
+bool mr_negotiate_usable_media(const struct mr_sdp *sdp, const struct mr_sdp_media *m);
+
+/* Finds the section that carries an offer's transport (RFC 8843 §7.2: the
+ * first mid of the BUNDLE group, else the one usable section) and checks it
+ * has what ICE and DTLS need. *tm gets its index. Returns 0, MR_EPARSE
+ * (detail says why) or MR_ECODEC (no usable section). */
+int mr_negotiate_offer_transport(const struct mr_sdp *sdp, unsigned *tm, char *detail,
+                                 size_t dlen);
+
+/* rtcp-mux for an accepted section: its own, or within a bundle the
+ * tagged section's (RFC 8843 §9.3: one transport). */
+bool mr_negotiate_rtcp_mux(const struct mr_sdp *sdp, unsigned tm, unsigned i);
+
+/* Checks the section that carries an answer's transport, to an offer the
+ * relay made: ICE credentials, a fingerprint, a=setup active or passive
+ * (RFC 8842 §5.2), rtcp-mux. Returns 0 or MR_EPARSE. */
+int mr_negotiate_answer_transport(const struct mr_sdp_media *tm, char *detail, size_t dlen);
 
 #endif

@@ -97,13 +97,18 @@ struct mr_stream *mr_bundle_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssr
     return NULL;
 }
 
-void mr_bundle_gathered(struct mr_peer *p)
+static void post_description(struct mr_peer *p, bool restart, int err)
 {
     struct mr_bundle_desc *d = calloc(1, sizeof(*d));
     if (!d) {
-        mr_relay_peer_answered(p, MR_ENOMEM, "out of memory", NULL, 0);
+        if (restart)
+            mr_relay_peer_failed(p, "out of memory");
+        else
+            mr_relay_peer_answered(p, MR_ENOMEM, "out of memory", NULL, 0);
         return;
     }
+    d->restart = restart;
+    d->err = err;
     d->relay = p->relay;
     d->peer = p;
     memcpy(d->id, p->id, sizeof(d->id));
@@ -111,6 +116,21 @@ void mr_bundle_gathered(struct mr_peer *p)
     snprintf(d->fingerprint, sizeof(d->fingerprint), "%s", mr_transport_fingerprint(p->transport));
     d->n_lines = mr_transport_local_candidates(p->transport, d->lines, MR_TRANSPORT_MAX_CANDIDATES);
     mr_relay_post(p->relay, mr_room_sub_described, d);
+}
+
+void mr_bundle_gathered(struct mr_peer *p)
+{
+    post_description(p, false, 0);
+}
+
+void mr_bundle_restart_ice(void *data)
+{
+    struct mr_peer *p = data;
+    if (p->dead || !p->transport)
+        return;
+    int rc = mr_transport_restart_ice_local(p->transport);
+    mr_log_info(SFU, "room subscription %.8s: ICE restart%s", p->id, rc < 0 ? " failed" : "");
+    post_description(p, true, rc);
 }
 
 /* The first answer: the client's ICE credentials, fingerprint and DTLS
@@ -162,7 +182,13 @@ void mr_bundle_commit(void *data)
     unsigned added = 0;
     if (p->dead || !p->transport)
         goto out;
-    if (c->set_remote && !p->bundle->remote_set && set_remote(p, c) < 0) {
+    if (c->set_remote && c->ice_restart && p->bundle->remote_set &&
+        mr_transport_set_remote_ice(p->transport, c->ice_ufrag, c->ice_pwd) < 0) {
+        p->dead = true;
+        mr_relay_peer_failed(p, "the ICE restart's credentials were refused");
+        goto out;
+    }
+    if (c->set_remote && !c->ice_restart && !p->bundle->remote_set && set_remote(p, c) < 0) {
         mr_log_warn(SFU, "room subscription %.8s: the answer's transport was refused", p->id);
         p->dead = true;
         mr_relay_peer_failed(p, "the answer's transport parameters were refused");

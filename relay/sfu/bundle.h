@@ -41,7 +41,9 @@ struct mr_bundle *mr_bundle_new(void);
 /* What the client's answer changes on the worker. */
 struct mr_bundle_commit {
     struct mr_peer *peer;
-    bool set_remote;           /* the first answer with a live section */
+    bool set_remote;           /* the first answer with a live section, or
+                                  the answer to an ICE restart */
+    bool ice_restart;          /* set_remote: only the ICE credentials */
     char ice_ufrag[MR_SDP_ICE_MAX + 1];
     char ice_pwd[MR_SDP_ICE_MAX + 1];
     char fingerprint_alg[16];
@@ -60,6 +62,12 @@ struct mr_bundle_commit {
 /* mr_worker_call target; takes the commit. */
 void mr_bundle_commit(void *commit);
 
+/* mr_worker_call target (the peer): restarts ICE on the relay's side (new
+ * local credentials, RFC 8445 §9) and posts them to the control thread as
+ * a description with restart set; the answer to the offer that carries
+ * them brings the client's (a commit with ice_restart). */
+void mr_bundle_restart_ice(void *peer);
+
 /* What the first offer needs from the transport, posted to the control
  * thread once gathering is done. */
 struct mr_bundle_desc {
@@ -69,6 +77,9 @@ struct mr_bundle_desc {
     char ice_ufrag[MR_ICE_CRED_MAX];
     char ice_pwd[MR_ICE_CRED_MAX];
     char fingerprint[128];
+    bool restart;              /* after mr_bundle_restart_ice; else the
+                                  first gathering */
+    int err;                   /* restart: 0 or why it failed */
     unsigned n_lines;
     char lines[MR_TRANSPORT_MAX_CANDIDATES][MR_ICE_CANDIDATE_MAX];
 };

@@ -1,4 +1,5 @@
-/* Negotiation plans: which m-lines of an offer the relay accepts, and how. */
+/* Negotiation plans: which m-lines of a WHIP or WHEP offer the relay
+ * accepts, and how, by the rules of the media description (negotiate.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,89 +15,11 @@ void mr_plan_free(struct mr_plan *plan)
     free(plan);
 }
 
-static bool in_bundle(const struct mr_sdp *sdp, const char *mid)
-{
-    for (unsigned i = 0; i < sdp->n_bundle; i++)
-        if (strcmp(sdp->bundle[i], mid) == 0)
-            return true;
-    return false;
-}
-
-/* Audio or video over DTLS-SRTP, and not rejected by the offerer: port 0
- * means rejected unless the section is bundle-only and in the group
- * (RFC 8843 §6: what webrtcbin offers for every section after the first
- * with bundle-policy=max-bundle). */
-static bool usable_media(const struct mr_sdp *sdp, const struct mr_sdp_media *m)
-{
-    if (m->kind != MR_MEDIA_AUDIO && m->kind != MR_MEDIA_VIDEO)
-        return false;
-    bool bundled = sdp->n_bundle > 0 && in_bundle(sdp, m->mid);
-    if (sdp->n_bundle > 0 && !bundled)
-        return false;
-    if (m->port == 0 && !(m->bundle_only && bundled))
-        return false;
-    return strstr(m->proto, "RTP/SAVP") != NULL; /* DTLS-SRTP only */
-}
-
-/*
- * Finds the m-line that carries the bundle's transport (RFC 8843 §7.2: the
- * first mid of the group) and checks it has what ICE and DTLS need.
- */
-static int check_transport(struct mr_plan *plan, char *detail, size_t dlen)
-{
-    const struct mr_sdp *sdp = plan->offer;
-    int tm = -1;
-    unsigned usable = 0;
-    /* Nothing to negotiate at all is a malformed offer, not a codec
-     * mismatch (RFC 8829 §5.8: an offer describes its media sections). */
-    if (sdp->n_media == 0) {
-        snprintf(detail, dlen, "the offer has no media section (m=)");
-        return MR_EPARSE;
-    }
-    for (unsigned i = 0; i < sdp->n_media; i++)
-        if (usable_media(sdp, &sdp->media[i]))
-            usable++;
-    if (sdp->n_bundle > 0) {
-        for (unsigned i = 0; i < sdp->n_media && tm < 0; i++)
-            if (strcmp(sdp->media[i].mid, sdp->bundle[0]) == 0)
-                tm = (int)i;
-    } else if (usable == 1) {
-        for (unsigned i = 0; i < sdp->n_media && tm < 0; i++)
-            if (usable_media(sdp, &sdp->media[i]))
-                tm = (int)i;
-    } else if (usable > 1) {
-        snprintf(detail, dlen, "the offer must bundle its media (a=group:BUNDLE)");
-        return MR_EPARSE;
-    }
-    if (tm < 0) {
-        snprintf(detail, dlen, "the offer has no audio or video section over UDP/TLS/RTP/SAVPF");
-        return MR_ECODEC;
-    }
-    const struct mr_sdp_media *m = &sdp->media[tm];
-    if (m->port == 0) {
-        /* RFC 8843 §7.2.1: the offerer-tagged section is never bundle-only. */
-        snprintf(detail, dlen, "the first section of the BUNDLE group has port 0");
-        return MR_EPARSE;
-    }
-    if (!m->ice_ufrag[0] || !m->ice_pwd[0]) {
-        snprintf(detail, dlen, "the offer has no a=ice-ufrag/a=ice-pwd");
-        return MR_EPARSE;
-    }
-    if (m->fingerprint_len == 0) {
-        snprintf(detail, dlen, "the offer has no a=fingerprint (DTLS-SRTP is required)");
-        return MR_EPARSE;
-    }
-    plan->transport_m = (unsigned)tm;
-    return 0;
-}
-
 static int check_rtcp_mux(const struct mr_plan *plan, char *detail, size_t dlen)
 {
-    /* Within a bundle, rtcp-mux is a property of the one transport (RFC
-     * 8843 §9.3): the tagged section's says it for all. */
-    bool tag_mux = plan->offer->n_bundle > 0 && plan->offer->media[plan->transport_m].rtcp_mux;
     for (unsigned i = 0; i < plan->offer->n_media; i++) {
-        if (plan->media[i].accepted && !plan->offer->media[i].rtcp_mux && !tag_mux) {
+        if (plan->media[i].accepted &&
+            !mr_negotiate_rtcp_mux(plan->offer, plan->transport_m, i)) {
             snprintf(detail, dlen, "media section %u lacks a=rtcp-mux, which is required", i);
             return MR_EPARSE;
         }
@@ -135,7 +58,7 @@ static int parse_offer(const char *offer, size_t len, struct mr_plan **out, char
         mr_plan_free(plan);
         return MR_EPARSE;
     }
-    rc = check_transport(plan, detail, dlen);
+    rc = mr_negotiate_offer_transport(plan->offer, &plan->transport_m, detail, dlen);
     if (rc < 0) {
         mr_plan_free(plan);
         return rc;
@@ -156,7 +79,8 @@ int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *d
         const struct mr_sdp_media *m = &sdp->media[i];
         struct mr_plan_media *pm = &plan->media[i];
         pm->track = -1;
-        if (!usable_media(sdp, m) || m->dir == MR_DIR_RECVONLY || m->dir == MR_DIR_INACTIVE)
+        if (!mr_negotiate_usable_media(sdp, m) || m->dir == MR_DIR_RECVONLY ||
+            m->dir == MR_DIR_INACTIVE)
             continue;
         if (mr_negotiate_publish_codec(m, &pm->codec) < 0)
             continue;
@@ -192,7 +116,8 @@ int mr_plan_subscribe(const char *offer, size_t len, const struct mr_source_desc
         const struct mr_sdp_media *m = &sdp->media[i];
         struct mr_plan_media *pm = &plan->media[i];
         pm->track = -1;
-        if (!usable_media(sdp, m) || m->dir == MR_DIR_SENDONLY || m->dir == MR_DIR_INACTIVE)
+        if (!mr_negotiate_usable_media(sdp, m) || m->dir == MR_DIR_SENDONLY ||
+            m->dir == MR_DIR_INACTIVE)
             continue;
         /* The next published track of this kind this offer can receive. */
         for (unsigned t = 0; t < n_pub && !pm->accepted; t++) {

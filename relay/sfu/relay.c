@@ -385,22 +385,6 @@ int mr_relay_session_info(struct mr_relay *r, const char *session_id, struct mr_
     return 0;
 }
 
-struct trickle_call {
-    struct mr_peer *peer;
-    struct mr_sdp_frag *frag;
-    bool restart;
-};
-
-static void run_trickle(void *data)
-{
-    struct trickle_call *c = data;
-    if (c->restart)
-        mr_peer_restart_ice(c->peer, c->frag);
-    else
-        mr_peer_trickle(c->peer, c->frag);
-    free(c);
-}
-
 static bool asks_restart(const struct mr_session *s, const struct mr_sdp_frag *f)
 {
     return (f->ice_ufrag[0] && strcmp(f->ice_ufrag, s->remote_ufrag) != 0) ||
@@ -430,7 +414,7 @@ static int start_restart(struct mr_relay *r, struct mr_session *s, const struct 
 int mr_relay_patch(struct mr_relay *r, const char *session_id, const char *frag, size_t len,
                    mr_session_cb cb, void *user, uint64_t *ticket, char *detail, size_t dlen)
 {
-    struct trickle_call *c = calloc(1, sizeof(*c));
+    struct mr_frag_call *c = mr_frag_call_new();
     struct mr_sdp_frag *f = malloc(sizeof(*f));
     char why[160] = "";
     int rc = (c && f) ? mr_sdp_parse_frag(frag, len, f, why, sizeof(why)) : MR_ENOMEM;
@@ -444,21 +428,15 @@ int mr_relay_patch(struct mr_relay *r, const char *session_id, const char *frag,
         snprintf(detail, dlen, "no such session");
         goto fail;
     }
-    if (s->rsub) {
-        rc = mr_room_sub_patch(r, s, f, detail, dlen); /* takes f */
-        free(c);
-        return rc;
-    }
+    if (s->rsub)
+        return mr_room_sub_patch(r, s, c, f, detail, dlen); /* takes c and f */
     rc = 0;
     if (asks_restart(s, f)) {
         rc = start_restart(r, s, f, cb, user, ticket, detail, dlen);
         if (rc != MR_EAGAIN)
             goto fail;
-        c->restart = true;
     }
-    c->peer = s->peer;
-    c->frag = f;
-    mr_worker_call(s->peer->worker, run_trickle, c);
+    mr_frag_call_post(c, s->peer, f, rc == MR_EAGAIN);
     return rc;
 
     /* ERRORS */

@@ -188,6 +188,11 @@ struct mr_room_sub_request {
     bool trickle;
     mr_candidate_cb cand_cb;
     void *cand_user;
+    /* mr_relay_room_sub_update only: restart ICE (RFC 8445 §9), as a WHIP
+     * or WHEP client does with PATCH. The relay takes new ICE credentials
+     * and its offer carries them; the client's answer brings its new ones.
+     * The streams, their SSRCs and sequence numbers, and DTLS carry on. */
+    bool ice_restart;
 };
 
 /* Opens a room subscription. Streams not published now are skipped (ask
@@ -208,8 +213,8 @@ int mr_relay_open_room_sub(struct mr_relay *relay, const struct mr_room_sub_requ
  * or MR_EPARSE / MR_ECODEC with detail (the session keeps its previous
  * state and the offer may be answered again): MR_EPARSE for SDP that does
  * not parse, sections that do not match the offer's, a missing transport
- * or a=setup, or a changed ICE ufrag (an ICE restart, not supported in a
- * room subscription yet); MR_ECODEC when an accepted section lacks the
+ * or a=setup, or a changed ICE ufrag where the offer did not restart ICE
+ * (req->ice_restart); MR_ECODEC when an accepted section lacks the
  * offered payload type. Sections the client rejects (port 0) are not
  * sent. Trickled candidates (mr_relay_patch) are kept until the first
  * answer; a fragment with other ICE credentials is MR_EPARSE there. */

@@ -81,9 +81,18 @@ void mr_room_sub_cancel(struct mr_relay *r, struct mr_session *s, uint64_t ticke
  * done): later offers carry it too. Returns the mid the client should
  * apply it to, the bundle's transport section ("" when there is none). */
 const char *mr_room_sub_local_candidate(struct mr_session *s, const char *line);
-/* A trickle fragment for a room subscription (no ICE restart). */
-int mr_room_sub_patch(struct mr_relay *r, struct mr_session *s, struct mr_sdp_frag *f,
-                      char *detail, size_t dlen);
+/* A trickle fragment for a room subscription (an ICE restart is asked for
+ * with an update, the relay offering); takes c and f. */
+struct mr_frag_call;
+int mr_room_sub_patch(struct mr_relay *r, struct mr_session *s, struct mr_frag_call *c,
+                      struct mr_sdp_frag *f, char *detail, size_t dlen);
+
+/* trickle.c: a client's fragment on its way to the peer's worker, as a
+ * trickle or (restart) an ICE restart of a WHIP/WHEP session. new: NULL on
+ * ENOMEM; post takes c and f. */
+struct mr_frag_call *mr_frag_call_new(void);
+void mr_frag_call_post(struct mr_frag_call *c, struct mr_peer *p, struct mr_sdp_frag *f,
+                       bool restart);
 
 /* record_control.c */
 /* A publisher's answer went out: apply the room's recording policy. */

@@ -12,9 +12,9 @@
  * do when they recycle one). The answer turns next into cur and hands the
  * worker the slots that begin and end.
  *
- * Payload types are fixed per session so that one number never means two
- * codec configurations in the bundle (RFC 8843 §9.1): Opus 111, VP8 96,
- * H.264 102 and up, one per profile-level-id seen.
+ * Codecs, payload types, feedback and header extensions come from the
+ * media description (sdp/negotiate.h), as WHIP/WHEP answers' do. The
+ * client's answers are read in room_sub_answer.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,149 +23,37 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/random.h"
-#include "sfu/bundle.h"
-#include "sfu/relay_priv.h"
+#include "sfu/room_sub_priv.h"
 
-#define MAX_SECTIONS MR_ROOM_SUB_MAX_SECTIONS
-#define MAX_H264     8
-#define PT_OPUS      111
-#define PT_VP8       96
-#define PT_H264      102
-#define EXT_MID      1
-#define EXT_LEVEL    2
-#define OFFER_MAX    65536
-
-/* A codec in the bundle's numbering, small enough to copy per section. */
-struct rs_codec {
-    enum mr_codec_id id;
-    uint8_t pt;
-    uint8_t idc, iop, level; /* H.264 profile-level-id */
-};
-
-/* One stream a room subscription offers or sends. */
-struct rs_binding {
-    bool used;
-    struct mr_stream *st;                /* held through mr_room_sub.held */
-    struct rs_codec pub[MR_MAX_TRACKS];  /* the publisher's sources offered */
-    enum mr_media_kind pub_kind[MR_MAX_TRACKS];
-    unsigned n_pub;
-    struct mr_bundle_slot *slot;         /* a handle once answered */
-    char cname[MR_CNAME_LEN];
-};
-
-struct rs_section {
-    char mid[MR_SDP_MID_MAX + 1];
-    enum mr_media_kind kind;
-    int binding;                         /* -1: retired */
-    unsigned pub_track;                  /* the publisher's track index */
-    struct rs_codec codec;
-    uint32_t out_ssrc;
-};
-
-struct rs_state {
-    unsigned n_sections;
-    struct rs_section sections[MAX_SECTIONS];
-    struct rs_binding bindings[MAX_SECTIONS];
-};
-
-struct mr_room_sub {
-    struct mr_relay_room *room;         /* a reference */
-    struct rs_state cur;          /* answered */
-    struct rs_state next;         /* offered, waiting for the answer */
-    bool offer_pending;
-    /* The transport, as the worker described it after gathering. */
-    char ice_ufrag[MR_ICE_CRED_MAX];
-    char ice_pwd[MR_ICE_CRED_MAX];
-    char fingerprint[128];
-    unsigned n_cands;
-    struct mr_sdp_candidate cands[MR_TRANSPORT_MAX_CANDIDATES];
-    bool gathering_done;          /* offers say a=end-of-candidates */
-    uint64_t sess_id, sess_version;
-    unsigned next_mid;
-    unsigned n_h264;
-    struct rs_codec h264[MAX_H264];
-    bool remote_set;
-    char remote_ufrag[MR_SDP_ICE_MAX + 1];
-    /* An update's offer, delivered later through its callback. */
-    uint64_t offer_ticket;
-    mr_session_cb offer_cb;
-    void *offer_user;
-    char *offer_text;
-    size_t offer_len;
-    /* Streams held (their n_room_holds) and those sent (n_room_receivers). */
-    GPtrArray *held;
-    GPtrArray *receiving;
-};
+#define OFFER_MAX 65536
 
 /* --- Payload types ------------------------------------------------------- */
 
-/* The bundle's codec for what a publisher sends; false when the session
- * has no payload type left for another H.264 profile. */
+/* The bundle's codec for what a publisher sends (the media description's
+ * payload types, negotiate.h); false when the session has no payload type
+ * left for another H.264 profile. */
 static bool bundle_codec(struct mr_room_sub *rs, const struct mr_codec *pub, struct rs_codec *out)
 {
-    *out = (struct rs_codec){.id = pub->id};
-    if (pub->id == MR_CODEC_OPUS) {
-        out->pt = PT_OPUS;
-        return true;
-    }
-    if (pub->id == MR_CODEC_VP8) {
-        out->pt = PT_VP8;
-        return true;
-    }
-    if (pub->id != MR_CODEC_H264)
+    struct mr_codec c;
+    if (mr_negotiate_offer_codec(&rs->pts, pub, &c) < 0)
         return false;
-    out->idc = pub->h264_profile_idc;
-    out->iop = pub->h264_profile_iop;
-    out->level = pub->h264_level_idc;
-    for (unsigned i = 0; i < rs->n_h264; i++) {
-        const struct rs_codec *k = &rs->h264[i];
-        if (k->idc == out->idc && k->iop == out->iop && k->level == out->level) {
-            out->pt = k->pt;
-            return true;
-        }
-    }
-    if (rs->n_h264 == MAX_H264)
-        return false;
-    out->pt = (uint8_t)(PT_H264 + rs->n_h264);
-    rs->h264[rs->n_h264++] = *out;
+    *out = (struct rs_codec){.id = c.id,
+                             .pt = c.pt,
+                             .idc = c.h264_profile_idc,
+                             .iop = c.h264_profile_iop,
+                             .level = c.h264_level_idc};
     return true;
 }
 
-static void fill_sdp_codec(const struct rs_codec *c, struct mr_sdp_codec *out)
+void mr_rs_codec_full(struct mr_room_sub *rs, const struct rs_codec *c, struct mr_codec *out)
 {
-    memset(out, 0, sizeof(*out));
-    out->pt = c->pt;
-    snprintf(out->name, sizeof(out->name), "%s", mr_codec_name(c->id));
-    if (c->id == MR_CODEC_OPUS) {
-        out->clock_rate = 48000;
-        out->channels = 2;
-        snprintf(out->fmtp, sizeof(out->fmtp), "minptime=10;useinbandfec=1");
-        return;
-    }
-    out->clock_rate = 90000;
-    /* Only the feedback the relay honours: key-frame requests. */
-    out->fb = MR_FB_NACK_PLI | MR_FB_CCM_FIR;
-    if (c->id == MR_CODEC_H264)
-        snprintf(out->fmtp, sizeof(out->fmtp),
-                 "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=%02x%02x%02x",
-                 c->idc, c->iop, c->level);
-}
-
-/* The codec a track of a slot sends, as forwarding and binding read it. */
-static void fill_track_codec(const struct rs_codec *c, uint32_t fb, struct mr_codec *out)
-{
-    struct mr_sdp_codec k;
-    fill_sdp_codec(c, &k);
-    memset(out, 0, sizeof(*out));
-    out->id = c->id;
-    out->pt = c->pt;
-    out->clock_rate = k.clock_rate;
-    out->channels = k.channels;
-    out->h264_profile_idc = c->idc;
-    out->h264_profile_iop = c->iop;
-    out->h264_level_idc = c->level;
-    snprintf(out->fmtp, sizeof(out->fmtp), "%s", k.fmtp);
-    out->fb = fb & (MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    const struct mr_codec pub = {.id = c->id,
+                                 .h264_profile_idc = c->idc,
+                                 .h264_profile_iop = c->iop,
+                                 .h264_level_idc = c->level};
+    /* The table has the profile already: the same payload type again. */
+    if (mr_negotiate_offer_codec(&rs->pts, &pub, out) < 0)
+        memset(out, 0, sizeof(*out));
 }
 
 /* --- Holding streams ----------------------------------------------------- */
@@ -180,7 +68,7 @@ static bool in_list(GPtrArray *a, const void *p)
 
 static void add_bound(GPtrArray *a, const struct rs_state *state, bool answered_only)
 {
-    for (unsigned i = 0; i < MAX_SECTIONS; i++) {
+    for (unsigned i = 0; i < MR_ROOM_SUB_MAX_SECTIONS; i++) {
         const struct rs_binding *b = &state->bindings[i];
         if (b->used && (!answered_only || b->slot) && !in_list(a, b->st))
             g_ptr_array_add(a, b->st);
@@ -193,7 +81,7 @@ static void add_bound(GPtrArray *a, const struct rs_state *state, bool answered_
  * sent are what the API counts as this subscription's. Called after every
  * change of cur or next.
  */
-static void sync_holds(struct mr_relay *r, struct mr_room_sub *rs)
+void mr_rs_sync_holds(struct mr_relay *r, struct mr_room_sub *rs)
 {
     for (unsigned i = 0; i < rs->receiving->len; i++)
         ((struct mr_stream *)g_ptr_array_index(rs->receiving, i))->n_room_receivers--;
@@ -256,7 +144,7 @@ static bool same_publication(struct mr_room_sub *rs, const struct rs_binding *b)
     return true;
 }
 
-static void retire_binding(struct rs_state *s, int bi)
+void mr_rs_retire_binding(struct rs_state *s, int bi)
 {
     for (unsigned i = 0; i < s->n_sections; i++)
         if (s->sections[i].binding == bi)
@@ -272,14 +160,14 @@ static int take_position(struct mr_room_sub *rs)
     for (unsigned i = 0; i < rs->cur.n_sections; i++)
         if (rs->cur.sections[i].binding < 0 && n->sections[i].binding < 0)
             return (int)i;
-    if (n->n_sections == MAX_SECTIONS)
+    if (n->n_sections == MR_ROOM_SUB_MAX_SECTIONS)
         return -1;
     return (int)n->n_sections++;
 }
 
 static int free_binding(const struct mr_room_sub *rs)
 {
-    for (unsigned i = 0; i < MAX_SECTIONS; i++)
+    for (unsigned i = 0; i < MR_ROOM_SUB_MAX_SECTIONS; i++)
         if (!rs->next.bindings[i].used && !rs->cur.bindings[i].used)
             return (int)i;
     return -1;
@@ -308,7 +196,7 @@ static void add_stream(struct mr_room_sub *rs, struct mr_stream *st)
         placed++;
     }
     if (placed == 0)
-        retire_binding(&rs->next, bi);
+        mr_rs_retire_binding(&rs->next, bi);
 }
 
 /* next := cur, changed to the streams of req that are live now. */
@@ -316,17 +204,17 @@ static void plan(struct mr_relay *r, struct mr_room_sub *rs, const struct mr_roo
 {
     rs->next = rs->cur;
     struct rs_state *n = &rs->next;
-    for (unsigned i = 0; i < MAX_SECTIONS; i++) {
+    for (unsigned i = 0; i < MR_ROOM_SUB_MAX_SECTIONS; i++) {
         struct rs_binding *b = &n->bindings[i];
         if (b->used && (!asked_for(req, b->st->name) || !is_live(b->st) ||
                         mr_relay_find_stream(r, rs->room->name, b->st->name) != b->st ||
                         !same_publication(rs, b)))
-            retire_binding(n, (int)i);
+            mr_rs_retire_binding(n, (int)i);
     }
     for (unsigned k = 0; k < req->n_streams; k++) {
         struct mr_stream *st = mr_relay_find_stream(r, rs->room->name, req->streams[k]);
         bool bound = false;
-        for (unsigned i = 0; i < MAX_SECTIONS && st; i++)
+        for (unsigned i = 0; i < MR_ROOM_SUB_MAX_SECTIONS && st; i++)
             bound = bound || (n->bindings[i].used && n->bindings[i].st == st);
         if (is_live(st) && !bound)
             add_stream(rs, st);
@@ -335,21 +223,17 @@ static void plan(struct mr_relay *r, struct mr_room_sub *rs, const struct mr_roo
 
 /* --- Writing offers ------------------------------------------------------ */
 
-static void fill_offer_media(const struct mr_room_sub *rs, const struct rs_section *sec,
+static void fill_offer_media(struct mr_room_sub *rs, const struct rs_section *sec,
                              struct mr_sdp_offer_media *m)
 {
     m->kind = sec->kind;
     snprintf(m->mid, sizeof(m->mid), "%s", sec->mid);
-    fill_sdp_codec(&sec->codec, &m->codec);
-    m->extmaps[m->n_extmaps++] = (struct mr_sdp_extmap){.id = EXT_MID};
-    snprintf(m->extmaps[0].uri, sizeof(m->extmaps[0].uri), "%s",
-             mr_rtp_ext_kind_uri(MR_RTP_EXT_MID));
-    if (sec->kind == MR_MEDIA_AUDIO) {
-        m->extmaps[m->n_extmaps] = (struct mr_sdp_extmap){.id = EXT_LEVEL};
-        snprintf(m->extmaps[m->n_extmaps].uri, sizeof(m->extmaps[0].uri), "%s",
-                 mr_rtp_ext_kind_uri(MR_RTP_EXT_AUDIO_LEVEL));
-        m->n_extmaps++;
-    }
+    struct mr_codec c;
+    mr_rs_codec_full(rs, &sec->codec, &c);
+    mr_negotiate_codec_sdp(&c, &m->codec);
+    struct mr_ext_ids ids;
+    mr_negotiate_offer_exts(sec->kind, &ids);
+    m->n_extmaps = mr_negotiate_extmaps(sec->kind, &ids, m->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
     if (sec->binding < 0) {
         m->retired = true;
         return;
@@ -407,8 +291,9 @@ static int check_request(const struct mr_room_sub_request *req, char *detail, si
         snprintf(detail, dlen, "a room subscription needs a room, a sub and its streams");
         return MR_EINVAL;
     }
-    if (req->n_streams > MAX_SECTIONS) {
-        snprintf(detail, dlen, "at most %u streams per room subscription", MAX_SECTIONS);
+    if (req->n_streams > MR_ROOM_SUB_MAX_SECTIONS) {
+        snprintf(detail, dlen, "at most %u streams per room subscription",
+                 MR_ROOM_SUB_MAX_SECTIONS);
         return MR_EINVAL;
     }
     for (unsigned i = 0; i < req->n_streams; i++) {
@@ -464,7 +349,7 @@ int mr_relay_open_room_sub(struct mr_relay *r, const struct mr_room_sub_request 
     s->peer->bundle = bundle;
     plan(r, rs, req);
     rs->offer_pending = true;
-    sync_holds(r, rs);
+    mr_rs_sync_holds(r, rs);
     s->ticket = ++r->next_ticket;
     s->cb = cb;
     s->user = user;
@@ -479,14 +364,10 @@ int mr_relay_open_room_sub(struct mr_relay *r, const struct mr_room_sub_request 
     return 0;
 }
 
-gboolean mr_room_sub_described(gpointer data)
+/* The transport's side of the offers: credentials, fingerprint and the
+ * candidates known now. */
+static void take_description(struct mr_room_sub *rs, const struct mr_bundle_desc *d)
 {
-    struct mr_bundle_desc *d = data;
-    struct mr_relay *r = d->relay;
-    struct mr_session *s = g_hash_table_lookup(r->sessions, d->id);
-    if (!s || s->peer != d->peer || !s->rsub || !s->ticket)
-        goto out; /* closed or cancelled meanwhile */
-    struct mr_room_sub *rs = s->rsub;
     snprintf(rs->ice_ufrag, sizeof(rs->ice_ufrag), "%s", d->ice_ufrag);
     snprintf(rs->ice_pwd, sizeof(rs->ice_pwd), "%s", d->ice_pwd);
     snprintf(rs->fingerprint, sizeof(rs->fingerprint), "%s", d->fingerprint);
@@ -494,6 +375,24 @@ gboolean mr_room_sub_described(gpointer data)
     for (unsigned i = 0; i < d->n_lines; i++)
         if (mr_sdp_parse_candidate(d->lines[i], strlen(d->lines[i]), &rs->cands[rs->n_cands]) == 0)
             rs->n_cands++;
+}
+
+static void deliver_offer_now(struct mr_session *s);
+static void restarted(struct mr_relay *r, struct mr_session *s, const struct mr_bundle_desc *d);
+
+gboolean mr_room_sub_described(gpointer data)
+{
+    struct mr_bundle_desc *d = data;
+    struct mr_relay *r = d->relay;
+    struct mr_session *s = g_hash_table_lookup(r->sessions, d->id);
+    if (d->restart && s && s->peer == d->peer && s->rsub) {
+        restarted(r, s, d);
+        goto out;
+    }
+    if (!s || s->peer != d->peer || !s->rsub || !s->ticket)
+        goto out; /* closed or cancelled meanwhile */
+    struct mr_room_sub *rs = s->rsub;
+    take_description(rs, d);
     int rc = write_offer(r, rs);
     struct mr_session_result res = {
         .err = rc,
@@ -550,28 +449,83 @@ struct offer_note {
 
 /* Delivers an update's offer, unless it was cancelled or the session
  * closed in between. */
+/* Hands the pending update's offer to its requester. */
+static void deliver_offer_now(struct mr_session *s)
+{
+    struct mr_room_sub *rs = s->rsub;
+    struct mr_session_result res = {
+        .session_id = s->id,
+        .detail = "",
+        .answer = rs->offer_text,
+        .answer_len = rs->offer_len,
+        .ice_ufrag = rs->ice_ufrag,
+    };
+    mr_session_cb cb = rs->offer_cb;
+    void *user = rs->offer_user;
+    rs->offer_ticket = 0;
+    rs->offer_cb = NULL;
+    if (cb)
+        cb(&res, user);
+}
+
+/* Delivers an update's offer, unless it was cancelled or the session
+ * closed in between. */
 static gboolean deliver_offer(gpointer data)
 {
     struct offer_note *n = data;
     struct mr_session *s = g_hash_table_lookup(n->relay->sessions, n->id);
     struct mr_room_sub *rs = s ? s->rsub : NULL;
-    if (rs && rs->offer_ticket == n->ticket) {
-        struct mr_session_result res = {
-            .session_id = s->id,
-            .detail = "",
-            .answer = rs->offer_text,
-            .answer_len = rs->offer_len,
-            .ice_ufrag = rs->ice_ufrag,
-        };
-        mr_session_cb cb = rs->offer_cb;
-        void *user = rs->offer_user;
-        rs->offer_ticket = 0;
-        rs->offer_cb = NULL;
-        if (cb)
-            cb(&res, user);
-    }
+    if (rs && rs->offer_ticket == n->ticket)
+        deliver_offer_now(s);
     free(n);
     return G_SOURCE_REMOVE;
+}
+
+/* The worker restarted ICE (mr_bundle_restart_ice): the offer carries the
+ * new credentials. When the update was cancelled meanwhile, the next offer
+ * carries them; either way the next answer completes the restart. */
+static void restarted(struct mr_relay *r, struct mr_session *s, const struct mr_bundle_desc *d)
+{
+    struct mr_room_sub *rs = s->rsub;
+    if (!rs->restart_wanted)
+        return;
+    rs->restart_wanted = false;
+    if (d->err < 0) {
+        mr_relay_peer_failed(s->peer, "the ICE restart failed");
+        return;
+    }
+    take_description(rs, d);
+    rs->restart_pending = true;
+    if (!rs->offer_ticket)
+        return; /* cancelled */
+    if (write_offer(r, rs) < 0) {
+        mr_relay_peer_failed(s->peer, "could not write the SDP offer");
+        return;
+    }
+    deliver_offer_now(s);
+}
+
+/* An update that restarts ICE: its offer waits for the worker's new
+ * credentials (restarted). */
+static int start_restart(struct mr_relay *r, struct mr_session *s,
+                         const struct mr_room_sub_request *req, mr_session_cb cb, void *user,
+                         uint64_t *ticket, char *detail, size_t dlen)
+{
+    struct mr_room_sub *rs = s->rsub;
+    if (!rs->remote_set) {
+        snprintf(detail, dlen, "no connection to restart yet: answer the first offer");
+        return MR_ESTATE;
+    }
+    plan(r, rs, req);
+    rs->offer_pending = true;
+    rs->restart_wanted = true;
+    mr_rs_sync_holds(r, rs);
+    rs->offer_ticket = ++r->next_ticket;
+    rs->offer_cb = cb;
+    rs->offer_user = user;
+    *ticket = rs->offer_ticket;
+    mr_worker_call(s->peer->worker, mr_bundle_restart_ice, s->peer);
+    return 0;
 }
 
 int mr_relay_room_sub_update(struct mr_relay *r, const char *session_id,
@@ -593,6 +547,8 @@ int mr_relay_room_sub_update(struct mr_relay *r, const char *session_id,
         snprintf(detail, dlen, "the previous offer is not answered yet");
         return MR_EBUSY;
     }
+    if (req->ice_restart)
+        return start_restart(r, s, req, cb, user, ticket, detail, dlen);
     struct offer_note *n = calloc(1, sizeof(*n));
     if (!n) {
         snprintf(detail, dlen, "out of memory");
@@ -606,7 +562,7 @@ int mr_relay_room_sub_update(struct mr_relay *r, const char *session_id,
         return rc;
     }
     rs->offer_pending = true;
-    sync_holds(r, rs);
+    mr_rs_sync_holds(r, rs);
     rs->offer_ticket = ++r->next_ticket;
     rs->offer_cb = cb;
     rs->offer_user = user;
@@ -633,7 +589,7 @@ void mr_room_sub_cancel(struct mr_relay *r, struct mr_session *s, uint64_t ticke
     rs->offer_cb = NULL;
     rs->offer_pending = false;
     rs->next = rs->cur;
-    sync_holds(r, rs);
+    mr_rs_sync_holds(r, rs);
 }
 
 void mr_room_sub_release(struct mr_relay *r, struct mr_session *s)
@@ -641,7 +597,7 @@ void mr_room_sub_release(struct mr_relay *r, struct mr_session *s)
     struct mr_room_sub *rs = s->rsub;
     memset(&rs->cur, 0, sizeof(rs->cur));
     rs->offer_pending = false;
-    sync_holds(r, rs);
+    mr_rs_sync_holds(r, rs);
     g_ptr_array_free(rs->held, TRUE);
     g_ptr_array_free(rs->receiving, TRUE);
     mr_relay_room_unref(r, rs->room);
@@ -650,266 +606,23 @@ void mr_room_sub_release(struct mr_relay *r, struct mr_session *s)
     s->rsub = NULL;
 }
 
-struct trickle_call {
-    struct mr_peer *peer;
-    struct mr_sdp_frag *frag;
-};
-
-static void run_trickle(void *data)
-{
-    struct trickle_call *c = data;
-    mr_peer_trickle(c->peer, c->frag);
-    free(c);
-}
-
-int mr_room_sub_patch(struct mr_relay *r, struct mr_session *s, struct mr_sdp_frag *f,
-                      char *detail, size_t dlen)
+int mr_room_sub_patch(struct mr_relay *r, struct mr_session *s, struct mr_frag_call *c,
+                      struct mr_sdp_frag *f, char *detail, size_t dlen)
 {
     (void)r;
     struct mr_room_sub *rs = s->rsub;
-    struct trickle_call *c = malloc(sizeof(*c));
-    int rc = c ? 0 : MR_ENOMEM;
-    if (rs->remote_set && f->ice_ufrag[0] && strcmp(f->ice_ufrag, rs->remote_ufrag) != 0) {
-        snprintf(detail, dlen, "ICE restart is not supported in a room subscription");
-        rc = MR_EPARSE;
-    }
-    if (rc < 0) {
+    /* Candidates of the client's new credentials may come while its answer
+     * to a restart is on its way. */
+    if (rs->remote_set && !rs->restart_pending && f->ice_ufrag[0] &&
+        strcmp(f->ice_ufrag, rs->remote_ufrag) != 0) {
+        snprintf(detail, dlen, "a fragment with new ICE credentials: ask for an ICE restart "
+                               "(\"iceRestart\") and answer its offer");
         free(c);
         free(f);
-        return rc;
+        return MR_EPARSE;
     }
     /* Before the answer the worker keeps them until it knows the client's
      * credentials. */
-    c->peer = s->peer;
-    c->frag = f;
-    mr_worker_call(s->peer->worker, run_trickle, c);
+    mr_frag_call_post(c, s->peer, f, false);
     return 0;
-}
-
-/* --- Answers ------------------------------------------------------------- */
-
-/* What the answer says of each offered section. */
-struct answered {
-    bool accepted[MAX_SECTIONS];
-    uint32_t fb[MAX_SECTIONS];
-    struct mr_ext_ids ext[MAX_SECTIONS];
-    const struct mr_sdp_media *transport; /* the BUNDLE tag, NULL: none live */
-};
-
-static int read_sections(const struct mr_room_sub *rs, const struct mr_sdp *a,
-                         struct answered *out, char *detail, size_t dlen)
-{
-    const struct rs_state *n = &rs->next;
-    if (a->n_media != n->n_sections) {
-        snprintf(detail, dlen, "the answer has %u media sections, the offer %u", a->n_media,
-                 n->n_sections);
-        return MR_EPARSE;
-    }
-    for (unsigned i = 0; i < a->n_media; i++) {
-        const struct mr_sdp_media *m = &a->media[i];
-        const struct rs_section *sec = &n->sections[i];
-        if (strcmp(m->mid, sec->mid) != 0) {
-            snprintf(detail, dlen, "answer section %u has mid \"%s\", the offer's is \"%s\"", i,
-                     m->mid, sec->mid);
-            return MR_EPARSE;
-        }
-        out->accepted[i] = m->port != 0 && m->dir != MR_DIR_INACTIVE;
-        if (!out->accepted[i])
-            continue;
-        if (sec->binding < 0) {
-            snprintf(detail, dlen, "the answer accepts section %s, which the offer retired",
-                     sec->mid);
-            return MR_EPARSE;
-        }
-        const struct mr_sdp_codec *k = mr_sdp_media_codec(m, sec->codec.pt);
-        if (!k) {
-            snprintf(detail, dlen, "the answer drops the codec of section %s", sec->mid);
-            return MR_ECODEC;
-        }
-        out->fb[i] = k->fb;
-        mr_negotiate_ext_ids(m, &out->ext[i]);
-        if (!out->transport)
-            out->transport = m;
-    }
-    if (a->n_bundle > 0 && out->transport) {
-        const struct mr_sdp_media *tag = mr_sdp_find_mid(a, a->bundle[0]);
-        if (tag && tag->port != 0)
-            out->transport = tag;
-    }
-    return 0;
-}
-
-/* RFC 8842 §5.2: the answerer picks; actpass is not an answer. */
-static int check_transport(const struct mr_room_sub *rs, const struct mr_sdp_media *tm,
-                           char *detail, size_t dlen)
-{
-    if (!tm)
-        return 0;
-    if (rs->remote_set) {
-        if (strcmp(tm->ice_ufrag, rs->remote_ufrag) != 0) {
-            /* The client would have to restart ICE on our side too; not
-             * done yet. */
-            snprintf(detail, dlen, "ICE restart not supported in a room subscription answer");
-            return MR_EPARSE;
-        }
-        return 0;
-    }
-    if (!tm->ice_ufrag[0] || !tm->ice_pwd[0] || tm->fingerprint_len == 0) {
-        snprintf(detail, dlen, "the answer lacks ICE credentials or a DTLS fingerprint");
-        return MR_EPARSE;
-    }
-    if (tm->setup != MR_SETUP_ACTIVE && tm->setup != MR_SETUP_PASSIVE) {
-        snprintf(detail, dlen, "the answer must say a=setup:active or a=setup:passive");
-        return MR_EPARSE;
-    }
-    if (!tm->rtcp_mux) {
-        snprintf(detail, dlen, "the answer lacks a=rtcp-mux, which is required");
-        return MR_EPARSE;
-    }
-    return 0;
-}
-
-static void fill_remote(struct mr_bundle_commit *c, const struct mr_sdp *a,
-                        const struct mr_sdp_media *tm)
-{
-    c->set_remote = true;
-    snprintf(c->ice_ufrag, sizeof(c->ice_ufrag), "%s", tm->ice_ufrag);
-    snprintf(c->ice_pwd, sizeof(c->ice_pwd), "%s", tm->ice_pwd);
-    snprintf(c->fingerprint_alg, sizeof(c->fingerprint_alg), "%s", tm->fingerprint_alg);
-    memcpy(c->fingerprint, tm->fingerprint, tm->fingerprint_len);
-    c->fingerprint_len = tm->fingerprint_len;
-    /* The client's active makes the relay the DTLS server. */
-    c->role = tm->setup == MR_SETUP_ACTIVE ? MR_DTLS_SERVER : MR_DTLS_CLIENT;
-    for (unsigned i = 0; i < a->n_media; i++) {
-        const struct mr_sdp_media *m = &a->media[i];
-        if (m->port == 0)
-            continue;
-        for (unsigned k = 0; k < m->n_candidates && c->n_candidates < MR_SDP_MAX_CANDIDATES; k++)
-            c->candidates[c->n_candidates++] = m->candidates[k];
-        c->end_of_candidates = c->end_of_candidates || m->end_of_candidates;
-    }
-}
-
-/* The worker's slot for binding bi of the new state, from its live
- * sections in m-line order. NULL: none live (or out of memory). */
-static struct mr_bundle_slot *make_slot(const struct rs_state *s, int bi,
-                                        const struct answered *ans)
-{
-    const struct rs_binding *b = &s->bindings[bi];
-    unsigned n = 0;
-    for (unsigned i = 0; i < s->n_sections; i++)
-        n += s->sections[i].binding == bi;
-    struct mr_bundle_slot *slot = n ? mr_bundle_slot_new(b->st, n) : NULL;
-    if (!slot)
-        return NULL;
-    memcpy(slot->cname, b->cname, sizeof(slot->cname));
-    unsigned j = 0;
-    for (unsigned i = 0; i < s->n_sections; i++) {
-        const struct rs_section *sec = &s->sections[i];
-        if (sec->binding != bi)
-            continue;
-        struct mr_receiver *t = &slot->receivers[j++];
-        t->kind = sec->kind;
-        snprintf(t->mid, sizeof(t->mid), "%s", sec->mid);
-        fill_track_codec(&sec->codec, ans->fb[i], &t->codec);
-        t->ext = ans->ext[i];
-        t->src = -1;
-        /* Bound by kind and rank among the publisher's sources, as WHEP
-         * subscribers are, so a reconnecting publisher rebinds them. */
-        for (unsigned k = 0; k < sec->pub_track; k++)
-            t->rank += b->pub_kind[k] == sec->kind;
-        t->out_ssrc = sec->out_ssrc;
-        mr_rewrite_init(&t->rw, (uint16_t)mr_random_u32(), mr_random_u32());
-    }
-    return slot;
-}
-
-/* Whether binding bi keeps exactly the live sections it had in cur: then
- * its slot (and the receiver's sequence numbers) carries on. */
-static bool same_sections(const struct rs_state *cur, const struct rs_state *next, int bi)
-{
-    for (unsigned i = 0; i < next->n_sections; i++) {
-        bool was = i < cur->n_sections && cur->sections[i].binding == bi;
-        if (was != (next->sections[i].binding == bi))
-            return false;
-    }
-    return true;
-}
-
-/* next becomes the answered state; c gets the slots to drop and add. */
-static void settle(struct mr_room_sub *rs, const struct answered *ans, struct mr_bundle_commit *c)
-{
-    struct rs_state *n = &rs->next;
-    for (unsigned i = 0; i < n->n_sections; i++)
-        if (!ans->accepted[i])
-            n->sections[i].binding = -1; /* rejected by the client */
-    for (unsigned bi = 0; bi < MAX_SECTIONS; bi++) {
-        struct rs_binding *b = &n->bindings[bi];
-        if (!b->used)
-            continue;
-        if (b->slot && same_sections(&rs->cur, n, (int)bi))
-            continue;
-        b->slot = make_slot(n, (int)bi, ans);
-        if (b->slot)
-            c->add[c->n_add++] = b->slot;
-        else
-            retire_binding(n, (int)bi);
-    }
-    for (unsigned bi = 0; bi < MAX_SECTIONS; bi++) {
-        struct mr_bundle_slot *old = rs->cur.bindings[bi].used ? rs->cur.bindings[bi].slot : NULL;
-        bool kept = false;
-        for (unsigned k = 0; k < MAX_SECTIONS && old; k++)
-            kept = kept || (n->bindings[k].used && n->bindings[k].slot == old);
-        if (old && !kept)
-            c->drop[c->n_drop++] = old;
-    }
-    rs->cur = *n;
-}
-
-int mr_relay_room_sub_answer(struct mr_relay *r, const char *session_id, const char *sdp,
-                             size_t len, char *detail, size_t dlen)
-{
-    struct mr_session *s = g_hash_table_lookup(r->sessions, session_id);
-    if (!s || !s->rsub) {
-        snprintf(detail, dlen, "no such room subscription");
-        return MR_ENOENT;
-    }
-    struct mr_room_sub *rs = s->rsub;
-    if (s->ticket || !rs->offer_pending) {
-        snprintf(detail, dlen, "no offer is waiting for an answer");
-        return MR_ESTATE;
-    }
-    struct mr_sdp *a = malloc(sizeof(*a));
-    struct answered *ans = calloc(1, sizeof(*ans));
-    struct mr_bundle_commit *c = calloc(1, sizeof(*c));
-    char why[160] = "";
-    int rc = (a && ans && c) ? mr_sdp_parse(sdp, len, a, why, sizeof(why)) : MR_ENOMEM;
-    if (rc < 0) {
-        snprintf(detail, dlen, "malformed SDP answer: %s", why[0] ? why : mr_strerror(rc));
-        rc = rc == MR_ENOMEM ? rc : MR_EPARSE;
-        goto out;
-    }
-    rc = read_sections(rs, a, ans, detail, dlen);
-    if (rc == 0)
-        rc = check_transport(rs, ans->transport, detail, dlen);
-    if (rc < 0)
-        goto out;
-    c->peer = s->peer;
-    if (ans->transport && !rs->remote_set) {
-        fill_remote(c, a, ans->transport);
-        rs->remote_set = true;
-        snprintf(rs->remote_ufrag, sizeof(rs->remote_ufrag), "%s", ans->transport->ice_ufrag);
-    }
-    settle(rs, ans, c);
-    rs->offer_pending = false;
-    sync_holds(r, rs);
-    mr_log_info(SFU, "room subscription %.8s: answered, %u stream(s) start, %u stop", s->id,
-                c->n_add, c->n_drop);
-    mr_worker_call(s->peer->worker, mr_bundle_commit, c);
-    c = NULL;
-out:
-    free(a);
-    free(ans);
-    free(c);
-    return rc;
 }

@@ -37,7 +37,7 @@
 /* Media sections one publisher may send: a camera, a microphone and
  * several device screens (ultrasound, ECG, endoscope, patient monitor). An
  * offer with more is refused. */
-#define MR_MAX_TRACKS    8
+#define MR_MAX_TRACKS 8
 /* RTP streams of one source: simulcast layers (issue 17). */
 #define MR_MAX_ENCODINGS 3
 #define MR_RID_MAX       16
@@ -57,9 +57,9 @@ struct mr_encoding {
 struct mr_source {
     enum mr_media_kind kind;
     char mid[MR_SDP_MID_MAX + 1];
-    struct mr_codec codec;  /* the publisher's numbering */
-    struct mr_ext_ids ext;  /* the publisher's extension ids */
-    unsigned n_encodings;   /* 1 today */
+    struct mr_codec codec; /* the publisher's numbering */
+    struct mr_ext_ids ext; /* the publisher's extension ids */
+    unsigned n_encodings;  /* 1 today */
     struct mr_encoding enc[MR_MAX_ENCODINGS];
     struct mr_pkt_history *history; /* NULL: none kept */
 };
@@ -75,27 +75,27 @@ struct mr_source_desc {
 struct mr_receiver {
     enum mr_media_kind kind;
     char mid[MR_SDP_MID_MAX + 1];
-    struct mr_codec codec;  /* in the receiver's numbering */
-    struct mr_ext_ids ext;  /* the receiver's extension ids */
-    unsigned rank;          /* among its peer's receivers of this kind and
-                               stream: which source of that kind it takes */
-    int src;                /* the bound source's index, or -1 */
-    unsigned encoding;      /* which of its encodings */
-    bool compatible;        /* the bound source's codec fits ours */
-    bool waiting_keyframe;  /* video: held back until a key frame */
+    struct mr_codec codec; /* in the receiver's numbering */
+    struct mr_ext_ids ext; /* the receiver's extension ids */
+    unsigned rank;         /* among its peer's receivers of this kind and
+                              stream: which source of that kind it takes */
+    int src;               /* the bound source's index, or -1 */
+    unsigned encoding;     /* which of its encodings */
+    bool compatible;       /* the bound source's codec fits ours */
+    bool waiting_keyframe; /* video: held back until a key frame */
     uint32_t out_ssrc;
     struct mr_rewrite rw;
-    uint32_t packets_out;   /* for the sender reports it gets */
+    uint32_t packets_out; /* for the sender reports it gets */
     uint32_t octets_out;
 };
 
 /* One entry of a stream's fan-out list. */
 struct mr_sink {
-    struct mr_peer *peer;            /* whose transport sends */
-    struct mr_receiver *receivers;   /* this stream's receivers in that peer */
+    struct mr_peer *peer;          /* whose transport sends */
+    struct mr_receiver *receivers; /* this stream's receivers in that peer */
     unsigned n_receivers;
-    const char *cname;               /* for translated sender reports */
-    bool attached;                   /* in the stream's list */
+    const char *cname; /* for translated sender reports */
+    bool attached;     /* in the stream's list */
 };
 
 /* bind.c (worker) */

@@ -1,4 +1,10 @@
 /*
+ * Trickle ICE, both ways, for every kind of session.
+ *
+ * The client's fragments (mr_relay_patch: WHIP/WHEP PATCH, the room
+ * protocol's candidates) travel to the peer's worker as one call each
+ * (mr_frag_call), a new candidate or an ICE restart.
+ *
  * The relay's own trickled candidates (struct mr_session_request.trickle):
  * from a peer's worker, where libnice finds them, to the session's
  * candidate callback on the control thread.
@@ -61,4 +67,34 @@ void mr_relay_peer_candidate(struct mr_peer *p, const char *line)
     if (line)
         snprintf(n->line, sizeof(n->line), "%s", line);
     mr_relay_post(p->relay, deliver_candidate, n);
+}
+
+struct mr_frag_call {
+    struct mr_peer *peer;
+    struct mr_sdp_frag *frag;
+    bool restart;
+};
+
+struct mr_frag_call *mr_frag_call_new(void)
+{
+    return calloc(1, sizeof(struct mr_frag_call));
+}
+
+static void run_frag(void *data)
+{
+    struct mr_frag_call *c = data;
+    if (c->restart)
+        mr_peer_restart_ice(c->peer, c->frag);
+    else
+        mr_peer_trickle(c->peer, c->frag);
+    free(c);
+}
+
+void mr_frag_call_post(struct mr_frag_call *c, struct mr_peer *p, struct mr_sdp_frag *f,
+                       bool restart)
+{
+    c->peer = p;
+    c->frag = f;
+    c->restart = restart;
+    mr_worker_call(p->worker, run_frag, c);
 }

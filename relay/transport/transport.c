@@ -421,6 +421,20 @@ int mr_transport_restart_ice(struct mr_transport *t, const char *ufrag, const ch
     return mr_ice_restart(t->ice, ufrag, pwd);
 }
 
+int mr_transport_restart_ice_local(struct mr_transport *t)
+{
+    if (!t->remote_set)
+        return MR_ESTATE;
+    return mr_ice_restart_local(t->ice);
+}
+
+int mr_transport_set_remote_ice(struct mr_transport *t, const char *ufrag, const char *pwd)
+{
+    if (!t->remote_set)
+        return MR_ESTATE;
+    return mr_ice_set_remote_credentials(t->ice, ufrag, pwd);
+}
+
 int mr_transport_add_remote_candidate(struct mr_transport *t, const char *line)
 {
     return mr_ice_add_remote_candidate(t->ice, line);

@@ -96,6 +96,10 @@ int mr_transport_set_remote(struct mr_transport *t, const struct mr_transport_re
 /* Restarts ICE with the peer's new credentials; DTLS and SRTP carry on
  * over the new pair. Local credentials change (read them again). */
 int mr_transport_restart_ice(struct mr_transport *t, const char *ufrag, const char *pwd);
+/* The same in two steps, for when the relay offers the restart: new local
+ * credentials now (to offer), the peer's new ones from its answer. */
+int mr_transport_restart_ice_local(struct mr_transport *t);
+int mr_transport_set_remote_ice(struct mr_transport *t, const char *ufrag, const char *pwd);
 int mr_transport_add_remote_candidate(struct mr_transport *t, const char *line);
 void mr_transport_remote_candidates_done(struct mr_transport *t);
 

@@ -339,10 +339,12 @@ static void make_offer(struct client *c, bool fresh)
         .trickle = true,
         .cand_cb = subscriber_candidate,
         .cand_user = c,
+        .ice_restart = c->sub.ice_restart && !fresh,
     };
     char detail[256] = "";
     int rc;
     c->sub.dirty = false;
+    c->sub.ice_restart = false;
     c->sub.n_offered = n;
     if (fresh)
         rc = mr_relay_open_room_sub(c->p->relay, &req, subscriber_offered, c, &c->sub.ticket,
@@ -471,6 +473,10 @@ void on_subscribe(struct client *c, json_t *msg, json_t *re)
         return;
     if (json_is_true(json_object_get(msg, "restart")))
         drop_subscription(c);
+    /* The same connection with new ICE credentials (the client's network
+     * changed): the next offer carries the relay's. */
+    if (json_is_true(json_object_get(msg, "iceRestart")) && c->sub.session[0])
+        c->sub.ice_restart = true;
     json_decref(c->sub.re);
     c->sub.re = re ? json_incref(re) : NULL;
     if (!c->sub.session[0] && !c->sub.ticket) {

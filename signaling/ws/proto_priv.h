@@ -54,6 +54,7 @@ struct subpc {
     uint64_t ticket;                     /* non-zero while an offer is made */
     bool awaiting_answer;                /* an offer is out */
     bool dirty;                          /* the set changed meanwhile */
+    bool ice_restart;                    /* the next offer restarts ICE */
     json_t *re;                          /* request id for the next offer */
     enum want want;
     unsigned n_wanted;
