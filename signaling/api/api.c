@@ -80,7 +80,8 @@ static void respond_405(struct mr_http_request *req, const char *allow)
 /* --- Routing --------------------------------------------------------------- */
 
 /* Matches the path's shape (not the method) and collects the parameters. */
-static bool match(const struct endpoint *ep, struct mr_http_request *req, struct api_call *c)
+static bool match(const struct endpoint *ep, const struct mr_http_request *req,
+                  struct api_call *c)
 {
     char pattern[96];
     unsigned i = 1;
@@ -269,15 +270,33 @@ void mr_api_free(struct mr_api *api)
     free(api);
 }
 
+/* For a preflight: the methods of the endpoints whose path is req's. */
+static unsigned api_methods(const struct mr_http_request *req, void *user)
+{
+    unsigned mask = 0;
+    (void)user;
+    for (size_t i = 0; i < N_ENDPOINTS && !req->bad_path; i++) {
+        struct api_call tmp;
+        if (match(&endpoints[i], req, &tmp))
+            mask |= MR_HTTP_METHOD_BIT(endpoints[i].method);
+    }
+    return mask;
+}
+
 void mr_api_routes(struct mr_api *api, struct mr_http_route *out)
 {
     /* clang-format off */
     const struct mr_http_route routes[MR_API_ROUTES] = {
-        {MR_HTTP_GET,    "api",   2, 6, false, check_api,          handle_api,          api},
-        {MR_HTTP_POST,   "api",   2, 6, true,  check_api,          handle_api,          api},
-        {MR_HTTP_DELETE, "api",   2, 6, false, check_api,          handle_api,          api},
-        {MR_HTTP_GET,    "media", 3, 3, false, mr_api_media_check, mr_api_media_handle, api},
-        {MR_HTTP_HEAD,   "media", 3, 3, false, mr_api_media_check, mr_api_media_handle, api},
+        {MR_HTTP_GET,    "api",   2, 6, false, check_api,          handle_api,          api,
+         api_methods, NULL},
+        {MR_HTTP_POST,   "api",   2, 6, true,  check_api,          handle_api,          api,
+         api_methods, NULL},
+        {MR_HTTP_DELETE, "api",   2, 6, false, check_api,          handle_api,          api,
+         api_methods, NULL},
+        {MR_HTTP_GET,    "media", 3, 3, false, mr_api_media_check, mr_api_media_handle, api,
+         NULL,        NULL},
+        {MR_HTTP_HEAD,   "media", 3, 3, false, mr_api_media_check, mr_api_media_handle, api,
+         NULL,        NULL},
     };
     /* clang-format on */
     memcpy(out, routes, sizeof(routes));

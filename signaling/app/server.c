@@ -144,11 +144,11 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
     mr_whip_routes(&whip, routes);
     mr_api_routes(api, routes + MR_WHIP_ROUTES + 2);
     routes[MR_WHIP_ROUTES] = (struct mr_http_route){
-        MR_HTTP_GET, "healthz", 1, 1, false, NULL, handle_health, &s,
-    };
+        .method = MR_HTTP_GET, .prefix = "healthz", .min_segments = 1, .max_segments = 1,
+        .handle = handle_health, .user = &s};
     routes[MR_WHIP_ROUTES + 1] = (struct mr_http_route){
-        MR_HTTP_GET, "metrics", 1, 1, false, check_metrics, handle_metrics, &s,
-    };
+        .method = MR_HTTP_GET, .prefix = "metrics", .min_segments = 1, .max_segments = 1,
+        .check = check_metrics, .handle = handle_metrics, .user = &s};
     rc = mr_http_server_new(cfg, s.loop, routes, MR_WHIP_ROUTES + 2 + MR_API_ROUTES, &http);
     if (rc < 0) {
         mr_log_error(CORE, "cannot listen on %s:%u", cfg->listen_host, cfg->listen_port);

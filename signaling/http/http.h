@@ -11,6 +11,9 @@
  * Any stage may answer; the first answer wins. handle() may answer later,
  * asynchronously, unless the client goes away first (then the request's
  * cancel hook runs and the request must not be touched again).
+ * OPTIONS (a CORS preflight, or a WHIP client asking) is answered by the
+ * server itself, before any route: 204 with the methods the routes for
+ * that path answer (cors.c).
  */
 #ifndef MR_HTTP_HTTP_H
 #define MR_HTTP_HTTP_H
@@ -79,7 +82,19 @@ struct mr_http_route {
     /* Body stage: must answer, now or later (or set a cancel hook). */
     mr_http_handle_fn handle;
     void *user;
+    /* For OPTIONS (a CORS preflight; RFC 9725 also asks WHIP endpoints to
+     * announce Accept-Post there), both optional.
+     * methods: the methods the resource at req's path answers, as a mask
+     * of MR_HTTP_METHOD_BIT()s, when that depends on more than the prefix
+     * and the segment count (the API's endpoints; 0: none here). NULL: this
+     * route's method.
+     * accepts: the media type the body takes, announced as Accept-Post
+     * (POST) or Accept-Patch (PATCH, RFC 5789 §3.1). NULL: none. */
+    unsigned (*methods)(const struct mr_http_request *req, void *user);
+    const char *accepts;
 };
+
+#define MR_HTTP_METHOD_BIT(m) (1u << (m))
 
 struct mr_http_server;
 

@@ -52,8 +52,11 @@ void mr_http_guard_detach(struct mr_http_server *srv, struct lws *wsi);
  * (TLS). */
 const struct mr_http_head *mr_http_guard_head(struct mr_http_server *srv, struct lws *wsi);
 
-/* cors.c: adds CORS response headers for req (to the given list). */
-void mr_http_add_cors(const struct http_req *r, bool preflight,
+/* cors.c: adds CORS response headers for r (through add) when its Origin
+ * is allowed: on every answer the origin and the headers scripts may read;
+ * on a preflight (methods: what the path answers, "GET, HEAD, OPTIONS")
+ * also the methods and request headers allowed. */
+void mr_http_add_cors(const struct http_req *r, const char *methods,
                       void (*add)(struct http_req *, const char *, const char *));
 
 /* files.c: serves a file under [server] web_root for GET/HEAD; returns 0

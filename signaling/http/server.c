@@ -75,7 +75,7 @@ void mr_http_respond(struct mr_http_request *req, int status, const char *conten
             r->resp_len = len;
         }
     }
-    mr_http_add_cors(r, false, mr_http_header_add);
+    mr_http_add_cors(r, NULL, mr_http_header_add);
     for (unsigned i = 0; i < n_headers; i++)
         mr_http_header_add(r, headers[i].name, headers[i].value);
     if (r->wsi)
@@ -427,11 +427,65 @@ static const struct mr_http_route *find_route(struct mr_http_server *srv,
     return found;
 }
 
+/* The methods the routes answer at req's path (a mask of
+ * MR_HTTP_METHOD_BIT()s, OPTIONS included), and the media types their
+ * bodies take. A path no route takes is a file's: GET and HEAD. */
+static unsigned path_methods(const struct mr_http_server *srv, const struct mr_http_request *req,
+                             const char **accept_post, const char **accept_patch)
+{
+    unsigned mask = 0;
+    bool routed = false;
+    *accept_post = *accept_patch = NULL;
+    for (unsigned i = 0; i < srv->n_routes && req->n_segments > 0; i++) {
+        const struct mr_http_route *rt = &srv->routes[i];
+        if (strcmp(rt->prefix, req->segments[0]) != 0 || req->n_segments < rt->min_segments ||
+            req->n_segments > rt->max_segments)
+            continue;
+        routed = true;
+        unsigned m = rt->methods ? rt->methods(req, rt->user) : MR_HTTP_METHOD_BIT(rt->method);
+        mask |= m;
+        if (rt->accepts && rt->method == MR_HTTP_POST && (m & MR_HTTP_METHOD_BIT(MR_HTTP_POST)))
+            *accept_post = rt->accepts;
+        if (rt->accepts && rt->method == MR_HTTP_PATCH && (m & MR_HTTP_METHOD_BIT(MR_HTTP_PATCH)))
+            *accept_patch = rt->accepts;
+    }
+    if (!routed)
+        mask = MR_HTTP_METHOD_BIT(MR_HTTP_GET) | MR_HTTP_METHOD_BIT(MR_HTTP_HEAD);
+    return mask | MR_HTTP_METHOD_BIT(MR_HTTP_OPTIONS);
+}
+
+/* "GET, HEAD, POST, ..." for a mask of MR_HTTP_METHOD_BIT()s. */
+static void methods_text(unsigned mask, char *out, size_t cap)
+{
+    static const enum mr_http_method order[] = {MR_HTTP_GET,   MR_HTTP_HEAD,   MR_HTTP_POST,
+                                                MR_HTTP_PUT,   MR_HTTP_PATCH,  MR_HTTP_DELETE,
+                                                MR_HTTP_OPTIONS};
+    static const char *const names[] = {"GET", "POST", "PATCH", "DELETE", "OPTIONS", "PUT",
+                                        "HEAD"};
+    size_t n = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && n < cap; i++)
+        if (mask & MR_HTTP_METHOD_BIT(order[i]))
+            n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", names[order[i]]);
+}
+
+/* OPTIONS: a CORS preflight (or a WHIP client asking what the endpoint
+ * takes: RFC 9725 wants Accept-Post in the answer), answered before any route and without a token,
+ * which a preflight never carries. */
 static void preflight(struct http_req *r)
 {
+    const char *accept_post, *accept_patch;
+    char methods[64];
+    methods_text(path_methods(r->srv, &r->pub, &accept_post, &accept_patch), methods,
+                 sizeof(methods));
     r->responded = true;
     r->status = 204;
-    mr_http_add_cors(r, true, mr_http_header_add);
+    mr_http_add_cors(r, methods, mr_http_header_add);
+    mr_http_header_add(r, "Allow", methods);
+    if (accept_post)
+        mr_http_header_add(r, "Accept-Post", accept_post);
+    if (accept_patch)
+        mr_http_header_add(r, "Accept-Patch", accept_patch);
     lws_callback_on_writable(r->wsi);
 }
 

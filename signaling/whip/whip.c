@@ -396,13 +396,41 @@ static void handle_delete(struct mr_http_request *req, void *user)
 void mr_whip_routes(struct mr_whip *w, struct mr_http_route *out)
 {
     static const char *const prefixes[] = {"whip", "whep"};
+    /* POST takes /{room}/{stream}, and also fewer or more segments, so that
+     * a name left empty or holding a '/' (decoded from %2F under TLS) is
+     * refused 400 bad-name rather than 404; only the first shape takes an
+     * offer (Accept-Post on OPTIONS). */
+    static const struct {
+        unsigned min, max;
+        const char *accepts;
+    } posts[] = {{3, 3, "application/sdp"}, {2, 2, NULL}, {4, MR_HTTP_MAX_SEGMENTS, NULL}};
     unsigned n = 0;
     for (unsigned i = 0; i < 2; i++) {
-        out[n++] = (struct mr_http_route){MR_HTTP_POST, prefixes[i], 2, MR_HTTP_MAX_SEGMENTS,
-                                          true, check_post, handle_post, w};
-        out[n++] = (struct mr_http_route){MR_HTTP_PATCH, prefixes[i], 4, 4, true, check_session,
-                                          handle_patch, w};
-        out[n++] = (struct mr_http_route){MR_HTTP_DELETE, prefixes[i], 4, 4, false,
-                                          check_session, handle_delete, w};
+        for (unsigned k = 0; k < sizeof(posts) / sizeof(posts[0]); k++)
+            out[n++] = (struct mr_http_route){.method = MR_HTTP_POST,
+                                              .prefix = prefixes[i],
+                                              .min_segments = posts[k].min,
+                                              .max_segments = posts[k].max,
+                                              .body = true,
+                                              .check = check_post,
+                                              .handle = handle_post,
+                                              .user = w,
+                                              .accepts = posts[k].accepts};
+        out[n++] = (struct mr_http_route){.method = MR_HTTP_PATCH,
+                                          .prefix = prefixes[i],
+                                          .min_segments = 4,
+                                          .max_segments = 4,
+                                          .body = true,
+                                          .check = check_session,
+                                          .handle = handle_patch,
+                                          .user = w,
+                                          .accepts = "application/trickle-ice-sdpfrag"};
+        out[n++] = (struct mr_http_route){.method = MR_HTTP_DELETE,
+                                          .prefix = prefixes[i],
+                                          .min_segments = 4,
+                                          .max_segments = 4,
+                                          .check = check_session,
+                                          .handle = handle_delete,
+                                          .user = w};
     }
 }

@@ -17,7 +17,7 @@
 #include "sfu/relay.h"
 #include "whip/sessions.h"
 
-#define MR_WHIP_ROUTES 6
+#define MR_WHIP_ROUTES 10
 
 struct mr_whip {
     const struct mr_config *cfg;

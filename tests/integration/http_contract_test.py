@@ -416,11 +416,17 @@ def run(c, art_dir):
         if acao not in ("*", ORIGIN):
             raise Fail(f"Access-Control-Allow-Origin is {acao!r} on a 201 to Origin {ORIGIN}")
         exposed = r.header_tokens("Access-Control-Expose-Headers")
-        missing = {"location", "link", "etag"} - exposed
+        # What a WHIP client reads (RFC 9725): the session URL, the ICE session's entity tag, ICE
+        # servers and extensions, what PATCH takes; Content-Type is safelisted.
+        missing = {"location", "link", "etag", "accept-patch"} - exposed
         if missing:
             raise Fail(f"Access-Control-Expose-Headers {r.header('Access-Control-Expose-Headers')!r} lacks "
                        f"{', '.join(sorted(missing))}")
-    c.check("CORS on the 201: Allow-Origin, and Location, Link, ETag exposed", cors_on_201)
+        if "*" in exposed:
+            raise Fail("Access-Control-Expose-Headers is '*': name the headers")
+        if (r.header("Accept-Patch") or "").lower() != SDPFRAG:
+            raise Fail(f"the 201 has Accept-Patch {r.header('Accept-Patch')!r}, expected {SDPFRAG}")
+    c.check("CORS on the 201: Allow-Origin, and Location, Link, ETag, Accept-Patch exposed", cors_on_201)
 
     c.check("the WHIP answer: BUNDLE, rtcp-mux, ICE credentials, fingerprint, setup, recvonly, 127.0.0.1 candidate",
             lambda: check_answer(need("cors201").body, "recvonly"))
@@ -593,6 +599,51 @@ def run(c, art_dir):
             lambda: preflight(c.unknown_session(), "PATCH", "authorization, content-type"))
     c.check("OPTIONS preflight on a session URL (DELETE) → 204 allowing DELETE",
             lambda: preflight(c.unknown_session(), "DELETE", "authorization"))
+
+    def preflight_exact(path, method, want_methods, accept=None, refuse=()):
+        """A preflight whose Allow-Methods lists exactly what the path answers (want_methods, OPTIONS
+        included; or at least those when refuse names what must not appear), with every request
+        header a WHIP/WHEP or API client sends."""
+        r = preflight(path, method, "authorization, content-type, if-match")
+        methods = r.header_tokens("Access-Control-Allow-Methods")
+        want = {m.lower() for m in want_methods}
+        if refuse:
+            bad = {m.lower() for m in refuse} & methods
+            if not want <= methods or bad:
+                raise Fail(f"Access-Control-Allow-Methods {r.header('Access-Control-Allow-Methods')!r} for "
+                           f"{path}: expected {sorted(want)} and none of {sorted(refuse)}")
+        elif methods != want:
+            raise Fail(f"Access-Control-Allow-Methods {r.header('Access-Control-Allow-Methods')!r} for {path}: "
+                       f"expected exactly {', '.join(sorted(want))}")
+        allowed = r.header_tokens("Access-Control-Allow-Headers")
+        missing = {"authorization", "content-type", "if-match", "if-none-match"} - allowed
+        if missing:
+            raise Fail(f"Access-Control-Allow-Headers {r.header('Access-Control-Allow-Headers')!r} lacks "
+                       f"{', '.join(sorted(missing))}")
+        for name, value in (accept or {}).items():
+            if (r.header(name) or "").lower() != value:
+                raise Fail(f"the preflight's {name} is {r.header(name)!r}, expected {value!r}")
+        return r
+    c.check("OPTIONS on a WHIP endpoint → Allow-Methods POST, OPTIONS; If-Match/If-None-Match allowed; "
+            "Accept-Post application/sdp",
+            lambda: preflight_exact(whip, "POST", ("POST", "OPTIONS"), {"accept-post": SDP}))
+    c.check("OPTIONS on a WHEP endpoint → Allow-Methods POST, OPTIONS; Accept-Post application/sdp",
+            lambda: preflight_exact(whep, "POST", ("POST", "OPTIONS"), {"accept-post": SDP}))
+    def session_options():
+        r = preflight_exact(c.unknown_session(), "PATCH", ("PATCH", "DELETE", "OPTIONS"),
+                            {"accept-patch": SDPFRAG}, refuse=("GET", "HEAD", "PUT"))
+        if r.header("Accept-Post") is not None:
+            raise Fail(f"a session URL announces Accept-Post {r.header('Accept-Post')!r}: it takes no offer")
+    c.check("OPTIONS on a session URL → Allow-Methods with PATCH, DELETE, OPTIONS (no GET, HEAD, PUT); "
+            "Accept-Patch trickle-ice-sdpfrag, no Accept-Post", session_options)
+    c.check("OPTIONS on /api/rooms/{room}/streams → Allow-Methods GET, OPTIONS",
+            lambda: preflight_exact(f"/api/rooms/{ROOM}/streams", "GET", ("GET", "OPTIONS")))
+    c.check("OPTIONS on /api/rooms/{room}/recording → Allow-Methods POST, DELETE, OPTIONS",
+            lambda: preflight_exact(f"/api/rooms/{ROOM}/recording", "POST", ("POST", "DELETE", "OPTIONS")))
+    c.check("OPTIONS on /api/recordings/{id} → Allow-Methods GET, DELETE, OPTIONS",
+            lambda: preflight_exact("/api/recordings/0123456789abcdef-1", "DELETE", ("GET", "DELETE", "OPTIONS")))
+    c.check("OPTIONS on /healthz → Allow-Methods GET, OPTIONS",
+            lambda: preflight_exact("/healthz", "GET", ("GET", "OPTIONS")))
 
     def error_has_cors():
         r = c.call("POST", whip, ctype=SDP, body=offer, origin=ORIGIN)
