@@ -49,8 +49,13 @@ function describeError(ev) {
 /* Starts the webrtcbin publisher; its JSON events are collected as they arrive. */
 function startPublisher(t, url, token, offerOut) {
     const script = path.join(__dirname, 'gst_webrtcbin_whip_publish.py');
+    /* webrtcbin's debug log (a few hundred lines) shows how it took the
+     * answer, e.g. "unassociated transceiver 1" for a section it skipped. */
+    const env = { ...process.env, GST_DEBUG_NO_COLOR: '1' };
+    if (!env.GST_DEBUG)
+        env.GST_DEBUG = 'webrtcbin:6';
     const proc = spawn(PYTHON, [script, url, token, String(MAX_PUBLISH_SECONDS), '--offer-out', offerOut],
-                       { stdio: ['pipe', 'pipe', 'pipe'] });
+                       { stdio: ['pipe', 'pipe', 'pipe'], env });
     const events = [];
     const stderrPath = path.join(t.dir, 'webrtcbin.stderr.log');
     const stdoutPath = path.join(t.dir, 'webrtcbin.events.log');
@@ -71,10 +76,10 @@ function startPublisher(t, url, token, offerOut) {
     t.addFailureInfo(() => {
         let err = '';
         try {
-            err = fs.readFileSync(stderrPath, 'utf8').slice(-3000);
+            err = fs.readFileSync(stderrPath, 'utf8').split('\n').slice(-15).join('\n');
         } catch (_) { /* none */ }
         return `--- webrtcbin events: ${events.map((e) => JSON.stringify({ ...e, answer: undefined })).join('\n')}\n` +
-               `--- webrtcbin stderr (tail):\n${err}\n---`;
+               `--- webrtcbin stderr (tail; all of it in ${stderrPath}):\n${err}\n---`;
     });
     /* Waits for an event; an {"error"} event or the script's exit fails at
      * once (h.waitFor would keep polling through a thrown error). */
@@ -98,7 +103,7 @@ function startPublisher(t, url, token, offerOut) {
         if (proc.exitCode === null)
             proc.stdin.end('stop\n');
     };
-    return { proc, events, next, stop, exited };
+    return { proc, events, next, stop, exited, stderrPath };
 }
 
 /*
@@ -229,11 +234,16 @@ h.main('gst_webrtcbin_whip', async (t) => {
         const done = await pub.next('done', 10000).catch(() => ({}));
         const sent = (done.rtpBuffersIn || {}).audio;
         const audioAnswer = published.answerShape.sections.find((x) => x.kind === 'audio') || {};
+        let evidence = '';
+        try {
+            const m = /unassociated transceiver \d+ <[^>]*> mid \S+/.exec(fs.readFileSync(pub.stderrPath, 'utf8'));
+            evidence = m ? `; webrtcbin's log after the answer: "${m[0]}"` : '';
+        } catch (_) { /* no log */ }
         const why = sent === 0
             ? 'webrtcbin sent no audio at all (0 RTP buffers entered its audio pad): it did not take the ' +
               `answer's audio section (m=audio ${audioAnswer.port}${audioAnswer.bundleOnly ? ' with a=bundle-only' : ''}) ` +
-              'as accepted; GStreamer 1.22 skips every answered section with port 0, bundle-only or not, ' +
-              'so its audio transceiver stays unassociated and its pad blocked'
+              'as accepted, so its audio transceiver stays unassociated and its pad blocked (GStreamer 1.22 ' +
+              `skips answered sections with port 0, bundle-only or not)${evidence}`
             : `webrtcbin sent ${sent === undefined ? 'an unknown number of' : sent} audio RTP buffers, ` +
               'so medrelay did not forward them to the viewer';
         throw new h.TestFailure(`the viewer received no audio packets (${e.message}): ${why}`);

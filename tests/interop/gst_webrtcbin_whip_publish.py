@@ -163,11 +163,11 @@ class Publisher:
         self.fail(f"pipeline error: {err.message}", debug=dbg)
 
     def set_sendonly(self):
-        # get-transceivers returns a GArray, which PyGObject cannot iterate.
-        index = 0
-        while (trans := self.webrtc.emit("get-transceiver", index)) is not None:
-            trans.set_property("direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
-            index += 1
+        # Each requested sink pad has its transceiver (get-transceivers
+        # returns a GArray, which PyGObject cannot iterate).
+        for pad in self.webrtc.sinkpads:
+            pad.get_property("transceiver").set_property(
+                "direction", GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
 
     def on_negotiation_needed(self, _element):
         if self.offer_sent:
