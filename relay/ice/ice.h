@@ -6,8 +6,19 @@
  * the test peer, which makes offers, is controlling. Host candidates are
  * gathered on the configured media address only (libnice never gathers
  * loopback by itself), in the configured UDP port range, plus a server-
- * reflexive candidate when a STUN server is configured. Consent freshness
- * (RFC 7675) is on, so a peer that vanishes fails within about 30 s.
+ * reflexive candidate when a STUN server is configured.
+ *
+ * Failure (MR_ICE_FAILED), as libnice 0.1.21 decides it:
+ *  - consent freshness (RFC 7675) is on: a consent check goes out on the
+ *    selected pair every 4-6 s (5 s +-20 %), and consent is lost 10 s after
+ *    the last answer (libnice's NICE_AGENT_TIMER_CONSENT_TIMEOUT, shorter
+ *    than the RFC's 30 s). A peer that vanishes therefore fails 4-10 s
+ *    after it went silent, well inside the contract's "about 30 s";
+ *  - connectivity checks that never succeed fail once every pair has
+ *    failed (STUN retransmissions from 500 ms, then libnice's 5 s idle
+ *    timeout): about 8 s after the peer's candidates arrive;
+ *  - an agent never given a remote candidate (none in the offer, none
+ *    trickled) has no pair to fail and waits for ever.
  *
  * Threads: an agent runs on the GMainContext given at creation (a media
  * worker's); every call and callback happens on that context's thread.

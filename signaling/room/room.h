@@ -6,7 +6,9 @@
  *
  * Plain state on the control thread: no I/O, no media. Streams themselves
  * belong to the relay (they exist while something is published); this
- * module only remembers per room what the protocol adds to them.
+ * module only remembers per room what the protocol adds to them. (The
+ * relay's own struct mr_relay_room, in relay/sfu/relay_room.c, places a
+ * room's streams on a media worker; the two are not connected.)
  */
 #ifndef MR_ROOM_ROOM_H
 #define MR_ROOM_ROOM_H
@@ -35,7 +37,7 @@ struct mr_member {
 struct mr_room {
     char name[MR_NAME_MAX + 1];
     GPtrArray *members;            /* struct mr_member *, owned, join order */
-    char program[MR_NAME_MAX + 1];              /* the stream viewers get by default; "" */
+    char program[MR_NAME_MAX + 1]; /* the stream viewers get by default; "" */
     GHashTable *bans;              /* "role/sub" -> expiry (gint64 *, Unix s) */
     void *proto;                   /* the protocol's per-room data */
 };
