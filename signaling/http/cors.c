@@ -25,7 +25,7 @@
 
 #define ALLOW_HEADERS "Authorization, Content-Type, If-Match, If-None-Match, Range"
 #define EXPOSE_HEADERS                                                                             \
-    "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After, Allow, Content-Range, "        \
+    "Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After, Allow, Content-Range, "         \
     "Accept-Ranges, Content-Length"
 
 static bool origin_listed(const char *list, const char *origin)
