@@ -229,9 +229,9 @@ struct mr_sdp_answer {
  * (a=rtcp-rsize when offered), extmap, rtpmap/rtcp-fb/fmtp, and when ssrc is
  * set and the direction sends, msid and ssrc cname/msid lines. Candidates and
  * end-of-candidates go in the first accepted section only (JSEP §5.3.1: the
- * BUNDLE-tag section). An accepted section offered with a=bundle-only,
- * other than the first accepted one, is written with port 0 and
- * a=bundle-only (RFC 8843 §7.3). Rejected sections are written "m=<kind> 0 <proto>
+ * BUNDLE-tag section). An accepted section offered with a=bundle-only
+ * (port 0) is answered like the others, with conn_port (RFC 9143 §7.3).
+ * Rejected sections are written "m=<kind> 0 <proto>
  * <first offered format>", c=IN IP4 0.0.0.0, a=mid, a=inactive, and for RTP
  * a=rtcp-mux (RFC 8843 §7.3.3). Returns the length (excluding the NUL written
  * after it), MR_ENOSPC, or MR_EINVAL: setup neither ACTIVE nor PASSIVE, a

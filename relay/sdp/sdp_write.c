@@ -185,20 +185,17 @@ static void put_accepted(struct wbuf *w, const struct mr_sdp_answer *a,
                          const struct mr_sdp_answer_media *am, bool first)
 {
     const struct mr_sdp_media *m = am->offer;
-    /* RFC 8843 §7.3: a section offered bundle-only is answered with port
-     * zero and bundle-only too, unless it carries the transport (the
-     * answerer-tagged section, the first accepted one). The transport
-     * attributes stay in it: webrtcbin checks each section's fingerprint. */
-    bool bundle_only = m->bundle_only && !first;
-    put(w, "m=%s %u %s", m->kind_name, bundle_only ? 0u : (unsigned)a->conn_port, m->proto);
+    /* Every accepted section, one offered bundle-only too, gets the
+     * bundle's address:port (RFC 9143 §7.3, which replaced RFC 8843's
+     * "port 0 + a=bundle-only" in answers): GStreamer's webrtcbin leaves a
+     * port-0 section of an answer unassociated and sends nothing on it. */
+    put(w, "m=%s %u %s", m->kind_name, (unsigned)a->conn_port, m->proto);
     for (unsigned i = 0; i < am->n_codecs; i++)
         put(w, " %u", (unsigned)am->codecs[i].pt);
     put(w, "\r\nc=IN %s %s\r\n", strchr(a->conn_addr, ':') ? "IP6" : "IP4", a->conn_addr);
     if (m->mid[0])
         put(w, "a=mid:%s\r\n", m->mid);
     put(w, "a=%s\r\n", dir_name(am->dir));
-    if (bundle_only)
-        put(w, "a=bundle-only\r\n");
     put_transport(w, a);
     put(w, "a=rtcp-mux\r\n");
     if (m->rtcp_rsize)

@@ -92,9 +92,9 @@ def main():
         if r.status == 201:
             mlines, secs = answer_sections(r.body.decode())
             check("the tagged section has a port", mlines[0].split(" ")[1] != "0", mlines[0])
-            check("the others: port 0 and a=bundle-only, with a fingerprint",
-                  all(m.split(" ")[1] == "0" for m in mlines[1:]) and
-                  all("a=bundle-only\r\n" in s and "a=fingerprint:" in s and "a=recvonly" in s
+            check("the others: the bundle's port, a fingerprint, no bundle-only",
+                  all(m.split(" ")[1] == mlines[0].split(" ")[1] for m in mlines[1:]) and
+                  all("a=bundle-only" not in s and "a=fingerprint:" in s and "a=recvonly" in s
                       for s in secs[1:]), repr(secs[1:])[:400])
             check("one BUNDLE group with all three", "a=group:BUNDLE 0 1 2\r\n" in r.body.decode(),
                   r.body.decode()[:300])
