@@ -101,6 +101,7 @@ static void on_gathered(void *user)
     struct mr_peer *p = user;
     if (p->dead)
         return;
+    p->gathered = true;
     if (p->trickle) {
         /* The answer went out with the host candidates, the others
          * followed one by one: now say there are no more. */
@@ -257,9 +258,14 @@ void mr_peer_start(void *data)
         return;
     }
     /* Trickle: the host candidates are known now; the answer need not wait
-     * for the STUN server (gathering ends with end-of-candidates). */
-    if (p->trickle)
+     * for the STUN server (gathering ends with end-of-candidates, which
+     * follows the answer at once when gathering is over already: host
+     * candidates only). */
+    if (p->trickle) {
         announce(p);
+        if (p->gathered && !p->dead)
+            mr_relay_peer_candidate(p, NULL);
+    }
 }
 
 void mr_peer_destroy(void *data)

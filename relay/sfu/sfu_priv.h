@@ -79,6 +79,7 @@ struct mr_peer {
     unsigned n_receivers;
     struct mr_sink sink;      /* a WHEP subscriber's entry in its stream */
     bool answered;
+    bool gathered;            /* ICE gathering is over */
     bool dead;                /* failed or closing: no more media */
     bool attached;            /* in the stream's publisher slot / list */
     int64_t created_us;
