@@ -21,6 +21,8 @@
 
 #define MR_NAME_MAX 64
 #define MR_SUB_MAX 128
+/* A stream's key, "<room>/<stream>". */
+#define MR_STREAM_KEY_MAX (2 * MR_NAME_MAX + 1)
 
 /* True when the len bytes at s form a valid room or stream name. */
 bool mr_name_valid(const char *s, size_t len);

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/name.h"
+
 #define MR_SDP_MAX_MEDIA 32
 #define MR_SDP_MAX_CODECS 48
 #define MR_SDP_MAX_EXTMAPS 24
@@ -256,7 +258,7 @@ struct mr_sdp_offer_media {
     struct mr_sdp_extmap extmaps[MR_SDP_ANSWER_MAX_EXTMAPS];
     uint32_t ssrc;                    /* sent on; non-zero unless retired */
     char cname[64];
-    char msid_stream[65];             /* a=msid:<stream> <track> */
+    char msid_stream[MR_NAME_MAX + 1]; /* a=msid:<stream> <track> */
     char msid_track[64];
 };
 

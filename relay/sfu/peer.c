@@ -45,6 +45,34 @@ static void log_secure(struct mr_peer *p)
                 mr_transport_dtls_cipher(p->transport), pair);
 }
 
+static void stop_deadline(struct mr_peer *p)
+{
+    if (p->connect_deadline) {
+        g_source_destroy(p->connect_deadline);
+        g_source_unref(p->connect_deadline);
+        p->connect_deadline = NULL;
+    }
+}
+
+/* The peer is gone (its transport failed or closed, or it never
+ * connected): no more media, and the control thread hears of it. */
+static void peer_fail(struct mr_peer *p, const char *why)
+{
+    mr_log_info(SFU, "%s %.8s: %s", kind_word(p), p->id, why);
+    p->dead = true;
+    stop_deadline(p);
+    if (p->bundle)
+        mr_bundle_detach_all(p);
+    else
+        mr_stream_detach(p->stream, p);
+    if (p->answered) {
+        mr_relay_peer_failed(p, why);
+    } else {
+        p->answered = true;
+        mr_relay_peer_answered(p, MR_EIO, "the media transport failed", NULL, 0);
+    }
+}
+
 static void on_state(void *user, enum mr_transport_state st, const char *why)
 {
     struct mr_peer *p = user;
@@ -52,25 +80,35 @@ static void on_state(void *user, enum mr_transport_state st, const char *why)
         return;
     if (st == MR_TRANSPORT_SECURE) {
         p->secure_us = mr_clock_mono_us();
+        stop_deadline(p);
         log_secure(p);
         if (p->bundle)
             mr_bundle_attach_all(p);
         else
             mr_stream_attach(p->stream, p);
     } else if (st == MR_TRANSPORT_FAILED || st == MR_TRANSPORT_CLOSED) {
-        mr_log_info(SFU, "%s %.8s: %s", kind_word(p), p->id, why ? why : "transport closed");
-        p->dead = true;
-        if (p->bundle)
-            mr_bundle_detach_all(p);
-        else
-            mr_stream_detach(p->stream, p);
-        if (p->answered) {
-            mr_relay_peer_failed(p, why ? why : "transport closed");
-        } else {
-            p->answered = true;
-            mr_relay_peer_answered(p, MR_EIO, "the media transport failed", NULL, 0);
-        }
+        peer_fail(p, why ? why : "transport closed");
     }
+}
+
+/* A client that never sends a candidate (none in its offer, no PATCH)
+ * gives ICE nothing to check, so ICE never fails it: without this it
+ * would hold its session for ever. */
+static gboolean connect_deadline(gpointer data)
+{
+    struct mr_peer *p = data;
+    g_source_unref(p->connect_deadline);
+    p->connect_deadline = NULL;
+    if (!p->dead && !p->secure_us)
+        peer_fail(p, "no secure connection within " G_STRINGIFY(MR_PEER_CONNECT_S) " s");
+    return G_SOURCE_REMOVE;
+}
+
+static void arm_deadline(struct mr_peer *p)
+{
+    p->connect_deadline = g_timeout_source_new_seconds(MR_PEER_CONNECT_S);
+    g_source_set_callback(p->connect_deadline, connect_deadline, p, NULL);
+    g_source_attach(p->connect_deadline, p->worker->ctx);
 }
 
 /* Writes the answer (or, for a room subscription, hands the control
@@ -247,6 +285,8 @@ void mr_peer_start(void *data)
         .peer = p, .receivers = p->receivers, .n_receivers = p->n_receivers, .cname = p->cname};
     if (rc == 0)
         rc = create_transport(p);
+    if (rc == 0 && !p->bundle)
+        arm_deadline(p);
     if (rc < 0) {
         mr_log_error(SFU, "%s %.8s: cannot set up the transport: %s", kind_word(p), p->id,
                      mr_strerror(rc));
@@ -272,6 +312,7 @@ void mr_peer_destroy(void *data)
 {
     struct mr_peer *p = data;
     p->dead = true;
+    stop_deadline(p);
     if (p->bundle)
         mr_bundle_free(p);
     else

@@ -10,7 +10,7 @@
 
 static struct mr_stream *lookup(struct mr_relay *r, const char *room, const char *stream)
 {
-    char key[131];
+    char key[MR_STREAM_KEY_MAX + 1];
     snprintf(key, sizeof(key), "%s/%s", room, stream);
     return g_hash_table_lookup(r->streams, key);
 }

@@ -166,7 +166,7 @@ void mr_relay_free(struct mr_relay *r)
 
 struct mr_stream *mr_relay_find_stream(struct mr_relay *r, const char *room, const char *name)
 {
-    char key[131];
+    char key[MR_STREAM_KEY_MAX + 1];
     snprintf(key, sizeof(key), "%s/%s", room, name);
     return g_hash_table_lookup(r->streams, key);
 }

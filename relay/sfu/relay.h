@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/name.h"
 #include "record/record.h"
 
 #define MR_SESSION_ID_LEN 32 /* hex digits */
@@ -110,9 +111,9 @@ void mr_relay_cancel(struct mr_relay *relay, uint64_t ticket);
  * that opened it is sub and role together. */
 struct mr_session_info {
     enum mr_session_kind kind;
-    char room[65];
-    char stream[65];
-    char sub[129];
+    char room[MR_NAME_MAX + 1];
+    char stream[MR_NAME_MAX + 1];
+    char sub[MR_SUB_MAX + 1];
     char role[MR_ROLE_NAME_MAX + 1];
 };
 
@@ -259,9 +260,9 @@ int mr_relay_record_stop(struct mr_relay *relay, const char *room, const char *s
 
 /* What the API shows of a stream. */
 struct mr_stream_status {
-    char room[65];
-    char stream[65];
-    char publisher[129];          /* sub of the publisher, "" when none */
+    char room[MR_NAME_MAX + 1];
+    char stream[MR_NAME_MAX + 1];
+    char publisher[MR_SUB_MAX + 1];         /* sub of the publisher, "" when none */
     char publisher_role[MR_ROLE_NAME_MAX + 1]; /* and its role */
     bool published;
     bool has_audio, has_video;    /* what the publisher sends */

@@ -17,9 +17,9 @@ struct mr_room_sub;
 struct mr_session {
     char id[MR_SESSION_ID_LEN + 1];
     enum mr_session_kind kind;
-    char room[65];
-    char stream_name[65];
-    char sub[129];
+    char room[MR_NAME_MAX + 1];
+    char stream_name[MR_NAME_MAX + 1];
+    char sub[MR_SUB_MAX + 1];
     char role[MR_ROLE_NAME_MAX + 1];
     char remote_ufrag[MR_SDP_ICE_MAX + 1];
     char remote_pwd[MR_SDP_ICE_MAX + 1];

@@ -31,6 +31,9 @@
 #include "transport/transport.h"
 
 #define MR_CNAME_LEN 17
+/* A WHIP or WHEP peer not secure this long after it was created has failed
+ * (one that never sends a candidate is never failed by ICE). */
+#define MR_PEER_CONNECT_S 30
 
 struct mr_relay;
 
@@ -80,6 +83,7 @@ struct mr_peer {
     struct mr_sink sink;      /* a WHEP subscriber's entry in its stream */
     bool answered;
     bool gathered;            /* ICE gathering is over */
+    GSource *connect_deadline; /* until secure (WHIP/WHEP peers) */
     bool dead;                /* failed or closing: no more media */
     bool attached;            /* in the stream's publisher slot / list */
     int64_t created_us;
@@ -99,15 +103,15 @@ struct mr_rec_tap {
 
 struct mr_stream {
     int refs;                 /* atomic */
-    char room[65];
-    char name[65];
-    char key[131];            /* "room/name" */
+    char room[MR_NAME_MAX + 1];
+    char name[MR_NAME_MAX + 1];
+    char key[MR_STREAM_KEY_MAX + 1];            /* "room/name" */
     struct mr_worker *worker;
     unsigned grace_s;         /* how long viewers wait for a publisher */
 
     /* Control thread only. */
     char pub_session[MR_SESSION_ID_LEN + 1]; /* "" when nobody publishes */
-    char pub_sub[129];
+    char pub_sub[MR_SUB_MAX + 1];
     char pub_role[MR_ROLE_NAME_MAX + 1];
     bool pub_ready;           /* the publisher's answer went out */
     struct mr_source_desc pub_sources[MR_MAX_TRACKS];
@@ -149,7 +153,7 @@ struct mr_stream {
  * last goes. */
 struct mr_relay_room {
     int refs;                 /* control thread only */
-    char name[65];
+    char name[MR_NAME_MAX + 1];
     struct mr_worker *worker;
 };
 
