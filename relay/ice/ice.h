@@ -18,7 +18,9 @@
  *    failed (STUN retransmissions from 500 ms, then libnice's 5 s idle
  *    timeout): about 8 s after the peer's candidates arrive;
  *  - an agent never given a remote candidate (none in the offer, none
- *    trickled) has no pair to fail and waits for ever.
+ *    trickled) has no pair to fail and waits for ever: the relay's peers
+ *    give up on a connection that is not secure after 30 s
+ *    (MR_PEER_CONNECT_S, relay/sfu/peer.c).
  *
  * Threads: an agent runs on the GMainContext given at creation (a media
  * worker's); every call and callback happens on that context's thread.
