@@ -86,13 +86,16 @@ bool mr_bundle_queue_trickle(struct mr_peer *p, struct mr_sdp_frag *frag)
     return true;
 }
 
-struct mr_stream *mr_bundle_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc)
+struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
+                                             struct mr_stream **stream)
 {
     for (unsigned i = 0; i < p->bundle->slots->len; i++) {
         struct mr_bundle_slot *slot = g_ptr_array_index(p->bundle->slots, i);
         for (unsigned j = 0; j < slot->n_receivers; j++)
-            if (slot->receivers[j].kind == MR_MEDIA_VIDEO && slot->receivers[j].out_ssrc == ssrc)
-                return slot->stream;
+            if (slot->receivers[j].kind == MR_MEDIA_VIDEO && slot->receivers[j].out_ssrc == ssrc) {
+                *stream = slot->stream;
+                return &slot->receivers[j];
+            }
     }
     return NULL;
 }

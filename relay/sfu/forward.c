@@ -106,8 +106,6 @@ static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
     if (hlen < 0 || (size_t)hlen + pkt->h.payload_len + MR_SRTP_MAX_OVERHEAD > cap)
         return 0;
     memcpy(out + hlen, pkt->payload, pkt->h.payload_len);
-    dst->packets_out++;
-    dst->octets_out += pkt->h.payload_len;
     return (size_t)hlen + pkt->h.payload_len;
 }
 
@@ -127,8 +125,12 @@ void mr_forward_to_sink(struct mr_sink *sink, const struct mr_fwd_packet *const 
         size_t len =
             rewrite_for(dst, &pkt->pub->sources[pkt->src], pkt, w, out, MR_TRANSPORT_BUF);
         if (len && mr_transport_queue_rtp(sink->peer->transport, w->sendq, out, len,
-                                          MR_TRANSPORT_BUF) == 0)
+                                          MR_TRANSPORT_BUF) == 0) {
             sent++;
+            /* What its sender reports count: what it was sent. */
+            dst->packets_out++;
+            dst->octets_out += pkt->h.payload_len;
+        }
     }
     /* Without io_uring this receiver's datagrams leave now, while they
      * are in the cache, and the next receiver reuses the same slots; with
@@ -146,9 +148,15 @@ static void record(struct mr_rec_tap *tap, const struct mr_source *src,
     if (!dst)
         return;
     size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
-    if (len && !mr_recording_push(tap->rec, (unsigned)(dst - tap->receivers), MR_RECORD_RTP,
-                                  w->out_buf, len, pkt->now_us))
+    if (!len)
+        return;
+    if (!mr_recording_push(tap->rec, (unsigned)(dst - tap->receivers), MR_RECORD_RTP, w->out_buf,
+                           len, pkt->now_us)) {
         mr_counter_add(&w->sfu.drop_record, 1);
+        return;
+    }
+    dst->packets_out++;
+    dst->octets_out += pkt->h.payload_len;
 }
 
 /*

@@ -137,6 +137,8 @@ struct mr_stream {
     GSource *tick;            /* RTCP reports, keyframe requests */
     GSource *grace;           /* viewers waiting for a publisher */
     GSource *keyframe_retry;  /* a key-frame request deferred (stream.c) */
+    bool keyframe_deferred;   /* someone asked since the last key frame:
+                                 the retry asks for them */
     int64_t last_keyframe_request_us;
     int64_t last_keyframe_us; /* when a key-frame packet was last forwarded */
     bool shedding;            /* video not fanned out: worker behind (overload.c) */
@@ -214,10 +216,13 @@ void mr_bundle_free(struct mr_peer *p);
 /* Keeps trickled candidates until the answer sets the remote side: true
  * when frag was taken. */
 bool mr_bundle_queue_trickle(struct mr_peer *p, struct mr_sdp_frag *frag);
-/* The stream a room subscription's (or a WHEP peer's) video SSRC comes
- * from, for the client's key-frame requests; NULL when none. */
-struct mr_stream *mr_peer_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc);
-struct mr_stream *mr_bundle_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc);
+/* The video receiver of a room subscription (or a WHEP peer) that sends
+ * this SSRC, and its stream, for the client's key-frame requests; NULL
+ * when none. */
+struct mr_receiver *mr_peer_video_receiver(struct mr_peer *p, uint32_t ssrc,
+                                           struct mr_stream **stream);
+struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
+                                             struct mr_stream **stream);
 
 /* record_tap.c */
 struct mr_rec_tap *mr_rec_tap_new(const struct mr_source_desc *pub, unsigned n_pub,

@@ -11,13 +11,16 @@
 
 #define RTCP_BUF (512 + MR_SRTP_MAX_OVERHEAD)
 
-struct mr_stream *mr_peer_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc)
+struct mr_receiver *mr_peer_video_receiver(struct mr_peer *p, uint32_t ssrc,
+                                           struct mr_stream **stream)
 {
     if (p->bundle)
-        return mr_bundle_stream_of_video_ssrc(p, ssrc);
+        return mr_bundle_video_receiver(p, ssrc, stream);
     for (unsigned j = 0; j < p->n_receivers; j++)
-        if (p->receivers[j].kind == MR_MEDIA_VIDEO && p->receivers[j].out_ssrc == ssrc)
-            return p->stream;
+        if (p->receivers[j].kind == MR_MEDIA_VIDEO && p->receivers[j].out_ssrc == ssrc) {
+            *stream = p->stream;
+            return &p->receivers[j];
+        }
     return NULL;
 }
 
@@ -84,11 +87,12 @@ static void handle_keyframe_request(struct mr_peer *sub, const struct mr_rtcp_pk
     struct mr_sfu_stats *stats = &sub->worker->sfu;
     struct mr_rtcp_fb fb;
     struct mr_stream *s;
+    struct mr_receiver *rx;
     if (pkt->type != MR_RTCP_PSFB || mr_rtcp_parse_fb(pkt, &fb) < 0)
         return;
     if (fb.fmt == MR_RTCP_PSFB_PLI) {
         mr_counter_add(&stats->pli_in, 1);
-        if ((s = mr_peer_stream_of_video_ssrc(sub, fb.media_ssrc)))
+        if (mr_peer_video_receiver(sub, fb.media_ssrc, &s))
             mr_stream_request_keyframe(s, mr_clock_mono_us());
         return;
     }
@@ -99,9 +103,16 @@ static void handle_keyframe_request(struct mr_peer *sub, const struct mr_rtcp_pk
     for (int i = 0; i < n; i++) {
         uint32_t ssrc;
         uint8_t seq;
-        if (mr_rtcp_fir_entry(&fb, (unsigned)i, &ssrc, &seq) == 0 &&
-            (s = mr_peer_stream_of_video_ssrc(sub, ssrc)))
-            mr_stream_request_keyframe(s, mr_clock_mono_us());
+        if (mr_rtcp_fir_entry(&fb, (unsigned)i, &ssrc, &seq) < 0 ||
+            !(rx = mr_peer_video_receiver(sub, ssrc, &s)))
+            continue;
+        /* RFC 5104 §4.3.1.2: the same sequence number again is a
+         * retransmission of a request already acted on. */
+        if (rx->fir_seen && rx->fir_seq == seq)
+            continue;
+        rx->fir_seen = true;
+        rx->fir_seq = seq;
+        mr_stream_request_keyframe(s, mr_clock_mono_us());
     }
 }
 

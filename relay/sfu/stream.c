@@ -100,7 +100,9 @@ static gboolean keyframe_retry(gpointer data)
     struct mr_stream *s = data;
     g_source_unref(s->keyframe_retry);
     s->keyframe_retry = NULL;
-    if (keyframe_wanted(s))
+    /* Someone asked after the last key frame (a viewer that lost part of
+     * it is not "waiting": only its PLI says so), or someone waits. */
+    if (s->keyframe_deferred || keyframe_wanted(s))
         mr_stream_request_keyframe(s, mr_clock_mono_us());
     return G_SOURCE_REMOVE;
 }
@@ -128,12 +130,15 @@ void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us)
             mr_counter_add(&s->worker->sfu.keyframe_coalesced, 1);
             /* Pending: the coming key frame serves this asker too (the
              * tick asks again if it never comes). */
-            if (answered)
+            if (answered) {
+                s->keyframe_deferred = true;
                 defer_keyframe_request(s, wait);
+            }
             return;
         }
     }
     stop_source(&s->keyframe_retry);
+    s->keyframe_deferred = false;
     s->last_keyframe_request_us = now_us;
     mr_counter_add(&s->worker->sfu.keyframe_requests, 1);
     mr_rtcp_send_keyframe_request(s->publisher, s->fir_seq++);

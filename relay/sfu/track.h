@@ -85,6 +85,8 @@ struct mr_receiver {
     bool waiting_keyframe; /* video: held back until a key frame */
     uint32_t out_ssrc;
     struct mr_rewrite rw;
+    bool fir_seen;        /* fir_seq holds the viewer's last FIR's */
+    uint8_t fir_seq;
     uint32_t packets_out; /* for the sender reports it gets */
     uint32_t octets_out;
 };

@@ -247,13 +247,16 @@ void mr_relay_peer_failed(struct mr_peer *p, const char *why)
     g_ptr_array_add(failed, f);
 }
 
-struct mr_stream *mr_bundle_stream_of_video_ssrc(struct mr_peer *p, uint32_t ssrc)
+struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
+                                             struct mr_stream **stream)
 {
     for (unsigned i = 0; i < p->bundle->n; i++) {
         struct fx_slice *sl = &p->bundle->slices[i];
         for (unsigned j = 0; j < sl->sink.n_receivers; j++)
-            if (sl->receivers[j].kind == MR_MEDIA_VIDEO && sl->receivers[j].out_ssrc == ssrc)
-                return sl->stream;
+            if (sl->receivers[j].kind == MR_MEDIA_VIDEO && sl->receivers[j].out_ssrc == ssrc) {
+                *stream = sl->stream;
+                return &sl->receivers[j];
+            }
     }
     return NULL;
 }

@@ -19,7 +19,7 @@
  *  - the worker (mr_worker_call posts to the test's GMainContext, run by
  *    fx_run; mr_worker_release counts), the control thread
  *    (mr_relay_peer_failed is recorded) and room subscriptions
- *    (mr_bundle_stream_of_video_ssrc over the slices fx_room_sub made).
+ *    (mr_bundle_video_receiver over the slices fx_room_sub made).
  *
  * The worker is a struct mr_worker built by hand: its own GMainContext
  * (nothing runs but what the test iterates), a real burst (mr_burst_new)

@@ -441,11 +441,15 @@ static void test_recording_tap(void)
     CHECK(o.h.marker);
     CHECK_INT(w->sfu.drop_keyframe_wait, 1);
 
-    /* A full ring drops and counts. */
+    /* A full ring drops and counts; the track's sender reports do not
+     * count what the file never got. */
+    uint32_t pkts = tap->receivers[0].packets_out; /* the audio track */
+    CHECK(pkts > 0);
     fx_rec_set_full(rec, true);
     audio(51, 48960);
     CHECK_INT(w->sfu.drop_record, 1);
     CHECK_INT(fx_rec_count(rec), 2);
+    CHECK_INT(tap->receivers[0].packets_out, pkts);
 
     /* Stopped: the tap lets its reference go, nothing more is pushed. */
     fx_rec_set_full(rec, false);

@@ -122,15 +122,16 @@ static void test_pli_upstream(void)
     CHECK_INT(fx_teardown(), 0);
 }
 
-/* A FIR with one entry per (ssrc, seq) pair, as RFC 5104 §4.3.1.1. */
-static void fir(struct mr_peer *sub, const uint32_t *ssrcs, unsigned n)
+/* A FIR with one entry per (ssrc, seq) pair, as RFC 5104 §4.3.1.1; the
+ * entries' sequence numbers are seq, seq + 1, ... */
+static void fir(struct mr_peer *sub, const uint32_t *ssrcs, unsigned n, uint8_t seq)
 {
     uint8_t buf[12 + 8 * 4] = {0x84, 206, 0, (uint8_t)(2 + 2 * n), 0, 0, 0x5e, 0xb0};
     for (unsigned i = 0; i < n; i++) {
         uint8_t *e = buf + 12 + 8 * i;
         e[0] = (uint8_t)(ssrcs[i] >> 24), e[1] = (uint8_t)(ssrcs[i] >> 16);
         e[2] = (uint8_t)(ssrcs[i] >> 8), e[3] = (uint8_t)ssrcs[i];
-        e[4] = (uint8_t)i;
+        e[4] = (uint8_t)(seq + i);
     }
     mr_rtcp_from_subscriber(sub, buf, 12 + 8 * n);
 }
@@ -144,7 +145,7 @@ static void test_fir_upstream(void)
     uint8_t seq0 = s->fir_seq;
     for (unsigned k = 0; k < 3; k++) {
         s->last_keyframe_request_us = 0;
-        fir(sub, (const uint32_t[]){0x123, sub->receivers[1].out_ssrc}, 2);
+        fir(sub, (const uint32_t[]){0x123, sub->receivers[1].out_ssrc}, 2, (uint8_t)(10 * k));
     }
     CHECK_INT(w->sfu.fir_in, 3);
     CHECK_INT(fx_rtcp_count(pub), 3);
@@ -163,10 +164,16 @@ static void test_fir_upstream(void)
         CHECK_INT(ssrc, CAM);
         CHECK_INT(seq, (uint8_t)(seq0 + k)); /* a new request each time */
     }
+    /* The last one again (its sequence number unchanged): a
+     * retransmission, not a new request (RFC 5104 §4.3.1.2). */
+    s->last_keyframe_request_us = 0;
+    fir(sub, (const uint32_t[]){0x123, sub->receivers[1].out_ssrc}, 2, 20);
+    CHECK_INT(w->sfu.fir_in, 4);
+    CHECK_INT(fx_rtcp_count(pub), 3);
     /* Unknown SSRCs only: nothing. */
     s->last_keyframe_request_us = 0;
-    fir(sub, (const uint32_t[]){0x123, 0x456}, 2);
-    CHECK_INT(w->sfu.fir_in, 4);
+    fir(sub, (const uint32_t[]){0x123, 0x456}, 2, 30);
+    CHECK_INT(w->sfu.fir_in, 5);
     CHECK_INT(fx_rtcp_count(pub), 3);
     CHECK_INT(fx_teardown(), 0);
 }

@@ -258,8 +258,8 @@ static void test_keyframe_gap(void)
     CHECK(!s->keyframe_retry);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 4);
 
-    /* Nobody waits: the deferred ask is dropped (a viewer's PLI after
-     * losing part of the key frame waits for its next PLI). As if the last
+    /* Nobody waits, but someone asked after the key frame (a viewer's PLI
+     * after losing part of it): the retry asks for it. As if the last
      * request was long ago, so that a retry would go out. */
     send(pub, &clinic[1], 3, 6000, FX_VP8_KEY);
     send(pub, &clinic[2], 1, 6000, FX_VP8_KEY);
@@ -268,7 +268,17 @@ static void test_keyframe_gap(void)
     mr_stream_request_keyframe(s, last + GAP_US - 1000);
     CHECK(s->keyframe_retry);
     fx_run_ms(20);
-    CHECK_INT(fx_keyframe_requests(pub, CAM), 4);
+    CHECK_INT(fx_keyframe_requests(pub, CAM), 5);
+    CHECK(!s->keyframe_deferred);
+
+    /* A request that went out answers the deferred ask: no retry after. */
+    send(pub, &clinic[1], 4, 9000, FX_VP8_KEY);
+    last = s->last_keyframe_request_us = mr_clock_mono_us() - 10000000;
+    mr_stream_request_keyframe(s, last + GAP_US - 1000);
+    CHECK(s->keyframe_deferred);
+    mr_stream_request_keyframe(s, last + GAP_US);
+    CHECK(!s->keyframe_deferred && !s->keyframe_retry);
+    CHECK_INT(fx_keyframe_requests(pub, CAM), 6);
     CHECK_INT(fx_teardown(), 0);
 }
 
