@@ -215,7 +215,7 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     if (src->kind == MR_MEDIA_VIDEO) {
         pkt.keyframe = is_keyframe(src, pkt.payload, pkt.h.payload_len);
         if (pkt.keyframe)
-            s->last_keyframe_us = pkt.now_us; /* answers the requests before it */
+            s->kf[si].last_keyframe_us = pkt.now_us; /* answers the requests before it */
     }
 
     /* Behind: the video waits out the backlog (overload.c); audio and the

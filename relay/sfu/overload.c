@@ -87,7 +87,7 @@ bool mr_overload_shedding(struct mr_stream *s, struct mr_peer *pub, int64_t now_
         s->shedding = false;
         mr_log_debug(SFU, "stream %p: caught up after %lld ms; video resumes at a key frame",
                      (void *)s, (long long)((now_us - s->shed_since_us) / 1000));
-        mr_stream_request_keyframe(s, now_us);
+        mr_keyframe_request(s, -1, now_us);
     }
     return s->shedding;
 }

@@ -65,7 +65,7 @@ static void tap_attach(void *data)
     struct mr_peer *pub = s->publisher && !s->publisher->dead ? s->publisher : NULL;
     mr_receivers_bind(s->rec_tap->receivers, s->rec_tap->n_receivers, pub, "recording");
     /* The file should start with a picture, not wait for the encoder. */
-    mr_stream_request_keyframe(s, mr_clock_mono_us());
+    mr_keyframe_request(s, -1, mr_clock_mono_us());
     mr_stream_unref(s);
     free(c);
 }

@@ -101,6 +101,15 @@ struct mr_rec_tap {
     char cname[MR_CNAME_LEN];
 };
 
+/* Key-frame requests for one source of the publisher (keyframe.c). */
+struct mr_keyframe_gate {
+    int64_t last_request_us;
+    int64_t last_keyframe_us; /* when a key-frame packet was last forwarded */
+    bool deferred;            /* someone asked since the last key frame: the
+                                 retry asks for them */
+    uint8_t fir_seq;          /* RFC 5104: per media sender */
+};
+
 struct mr_stream {
     int refs;                 /* atomic */
     char room[MR_NAME_MAX + 1];
@@ -136,15 +145,11 @@ struct mr_stream {
     bool fwd_muted[2];        /* the worker's copy of muted[] */
     GSource *tick;            /* RTCP reports, keyframe requests */
     GSource *grace;           /* viewers waiting for a publisher */
-    GSource *keyframe_retry;  /* a key-frame request deferred (stream.c) */
-    bool keyframe_deferred;   /* someone asked since the last key frame:
-                                 the retry asks for them */
-    int64_t last_keyframe_request_us;
-    int64_t last_keyframe_us; /* when a key-frame packet was last forwarded */
+    GSource *keyframe_retry;  /* key-frame requests deferred (keyframe.c) */
+    struct mr_keyframe_gate kf[MR_MAX_TRACKS]; /* per publisher source */
     bool shedding;            /* video not fanned out: worker behind (overload.c) */
     int64_t backlog_checked_us, shed_since_us, shed_logged_us;
     unsigned shed_episodes;   /* since the last warning */
-    uint8_t fir_seq;
 };
 
 /* A room on the control thread: where its streams and room subscriptions
@@ -177,8 +182,21 @@ void mr_stream_post_muted(struct mr_stream *s);
  * the next packet rebases their sequence numbers and timestamps, so a pause
  * does not look like loss, and video waits for a key frame. */
 void mr_stream_restart_receivers(struct mr_stream *s, enum mr_media_kind kind);
-/* Worker: ask the publisher for a key frame (coalesced). */
-void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us);
+/* keyframe.c (worker): key-frame requests to the publisher, per source,
+ * coalesced. src: a source index, or -1 for every video source. */
+void mr_keyframe_request(struct mr_stream *s, int src, int64_t now_us);
+/* For the video sources these receivers take (a new sink). */
+void mr_keyframe_request_for(struct mr_stream *s, const struct mr_receiver *rx, unsigned n,
+                             int64_t now_us);
+/* Whether a receiver of source src (or the recorder) waits for one. */
+bool mr_keyframe_wanted(struct mr_stream *s, int src);
+/* The tick: asks again for the sources someone still waits on (a lost PLI
+ * or key frame would leave a viewer black). */
+void mr_keyframe_tick(struct mr_stream *s, int64_t now_us);
+/* A new publisher: every source starts afresh (FIR sequence numbers go on). */
+void mr_keyframe_reset(struct mr_stream *s);
+/* The stream is freed: no retry may fire. */
+void mr_keyframe_stop(struct mr_stream *s);
 
 /* overload.c (worker): checks the publisher's socket backlog now and then;
  * true while the stream's video must not be fanned out. */
@@ -241,7 +259,7 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len);
 void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len);
 void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len);
 void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us);
-void mr_rtcp_send_keyframe_request(struct mr_peer *pub, uint8_t fir_seq);
+void mr_rtcp_send_keyframe_request(struct mr_peer *pub, unsigned src, uint8_t fir_seq);
 
 /* relay.c: worker -> control thread notifications. */
 void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char *answer,

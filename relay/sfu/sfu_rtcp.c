@@ -92,8 +92,8 @@ static void handle_keyframe_request(struct mr_peer *sub, const struct mr_rtcp_pk
         return;
     if (fb.fmt == MR_RTCP_PSFB_PLI) {
         mr_counter_add(&stats->pli_in, 1);
-        if (mr_peer_video_receiver(sub, fb.media_ssrc, &s))
-            mr_stream_request_keyframe(s, mr_clock_mono_us());
+        if ((rx = mr_peer_video_receiver(sub, fb.media_ssrc, &s)))
+            mr_keyframe_request(s, rx->src, mr_clock_mono_us());
         return;
     }
     if (fb.fmt != MR_RTCP_PSFB_FIR)
@@ -112,7 +112,7 @@ static void handle_keyframe_request(struct mr_peer *sub, const struct mr_rtcp_pk
             continue;
         rx->fir_seen = true;
         rx->fir_seq = seq;
-        mr_stream_request_keyframe(s, mr_clock_mono_us());
+        mr_keyframe_request(s, rx->src, mr_clock_mono_us());
     }
 }
 
@@ -154,26 +154,27 @@ void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us)
         mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m), sizeof(buf));
 }
 
-void mr_rtcp_send_keyframe_request(struct mr_peer *pub, uint8_t fir_seq)
+void mr_rtcp_send_keyframe_request(struct mr_peer *pub, unsigned src, uint8_t fir_seq)
 {
     uint8_t buf[RTCP_BUF];
-    for (unsigned i = 0; i < pub->n_sources; i++) {
-        const struct mr_source *t = &pub->sources[i];
-        uint32_t ssrc = t->enc[0].ssrc; /* the encoding viewers take */
-        if (t->kind != MR_MEDIA_VIDEO || ssrc == 0)
-            continue;
-        /* Feedback rides in a compound packet that starts with a report
-         * (RFC 4585 §3.1), for peers that did not negotiate rtcp-rsize. */
-        int n = write_empty_rr(pub, buf, sizeof(buf));
-        int m;
-        if (t->codec.fb & MR_FB_NACK_PLI)
-            m = mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc);
-        else if (t->codec.fb & MR_FB_CCM_FIR)
-            m = mr_rtcp_write_fir(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc,
-                                  fir_seq);
-        else
-            continue;
-        if (n > 0 && m > 0)
-            mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m), sizeof(buf));
-    }
+    if (src >= pub->n_sources)
+        return;
+    const struct mr_source *t = &pub->sources[src];
+    uint32_t ssrc = t->enc[0].ssrc; /* the encoding viewers take */
+    if (t->kind != MR_MEDIA_VIDEO || ssrc == 0)
+        return;
+    /* Feedback rides in a compound packet that starts with a report (RFC
+     * 4585 §3.1), for peers that did not negotiate rtcp-rsize. */
+    int n = write_empty_rr(pub, buf, sizeof(buf));
+    if (n < 0)
+        return;
+    int m;
+    if (t->codec.fb & MR_FB_NACK_PLI)
+        m = mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc);
+    else if (t->codec.fb & MR_FB_CCM_FIR)
+        m = mr_rtcp_write_fir(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc, fir_seq);
+    else
+        return;
+    if (m > 0)
+        mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m), sizeof(buf));
 }

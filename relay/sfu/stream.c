@@ -9,14 +9,6 @@
 #include "sfu/burst.h"
 #include "sfu/sfu_priv.h"
 
-/* Key-frame requests upstream, however many viewers ask (a burst of PLIs
- * makes an encoder send key frames back to back, which a clinic's weak
- * uplink pays for): while a request is pending (no key frame since), the
- * key frame it asks for serves everyone who asks in the next WINDOW; once a
- * key frame has come, whoever asks now missed it, so a new request goes out
- * at once, or GAP after the previous one at the earliest. */
-#define KEYFRAME_REQUEST_WINDOW_US 300000
-#define KEYFRAME_REQUEST_GAP_US    100000
 #define TICK_MS                    500
 
 struct mr_stream *mr_stream_new(const char *room, const char *name, struct mr_worker *w,
@@ -59,89 +51,13 @@ void mr_stream_unref(struct mr_stream *s)
      * source is attached any more when peers are gone. */
     stop_source(&s->tick);
     stop_source(&s->grace);
-    stop_source(&s->keyframe_retry);
+    mr_keyframe_stop(s);
     mr_rec_tap_free(s->rec_tap);
     if (s->recording)
         mr_recording_unref(s->recording);
     g_ptr_array_free(s->sinks, TRUE);
     mr_worker_release(s->worker);
     free(s);
-}
-
-static bool receivers_wait(const struct mr_receiver *rx, unsigned n)
-{
-    for (unsigned j = 0; j < n; j++)
-        if (rx[j].waiting_keyframe && rx[j].compatible)
-            return true;
-    return false;
-}
-
-static bool any_waiting_for_keyframe(struct mr_stream *s)
-{
-    if (s->rec_tap && receivers_wait(s->rec_tap->receivers, s->rec_tap->n_receivers))
-        return true;
-    for (unsigned i = 0; i < s->sinks->len; i++) {
-        struct mr_sink *sink = g_ptr_array_index(s->sinks, i);
-        if (receivers_wait(sink->receivers, sink->n_receivers))
-            return true;
-    }
-    return false;
-}
-
-/* A viewer waits for one, or the recorder does (to start or cut a file). */
-static bool keyframe_wanted(struct mr_stream *s)
-{
-    return (s->rec_tap && mr_recording_keyframe_wanted(s->rec_tap->rec)) ||
-           any_waiting_for_keyframe(s);
-}
-
-static gboolean keyframe_retry(gpointer data)
-{
-    struct mr_stream *s = data;
-    g_source_unref(s->keyframe_retry);
-    s->keyframe_retry = NULL;
-    /* Someone asked after the last key frame (a viewer that lost part of
-     * it is not "waiting": only its PLI says so), or someone waits. */
-    if (s->keyframe_deferred || keyframe_wanted(s))
-        mr_stream_request_keyframe(s, mr_clock_mono_us());
-    return G_SOURCE_REMOVE;
-}
-
-/* Asks again in wait_us, unless a retry is armed already. */
-static void defer_keyframe_request(struct mr_stream *s, int64_t wait_us)
-{
-    if (s->keyframe_retry)
-        return;
-    s->keyframe_retry = g_timeout_source_new((guint)((wait_us + 999) / 1000));
-    g_source_set_callback(s->keyframe_retry, keyframe_retry, s, NULL);
-    g_source_attach(s->keyframe_retry, s->worker->ctx);
-}
-
-void mr_stream_request_keyframe(struct mr_stream *s, int64_t now_us)
-{
-    if (!s->publisher || s->publisher->dead)
-        return;
-    int64_t last = s->last_keyframe_request_us;
-    if (last) {
-        bool answered = s->last_keyframe_us >= last;
-        int64_t wait =
-            (answered ? KEYFRAME_REQUEST_GAP_US : KEYFRAME_REQUEST_WINDOW_US) - (now_us - last);
-        if (wait > 0) {
-            mr_counter_add(&s->worker->sfu.keyframe_coalesced, 1);
-            /* Pending: the coming key frame serves this asker too (the
-             * tick asks again if it never comes). */
-            if (answered) {
-                s->keyframe_deferred = true;
-                defer_keyframe_request(s, wait);
-            }
-            return;
-        }
-    }
-    stop_source(&s->keyframe_retry);
-    s->keyframe_deferred = false;
-    s->last_keyframe_request_us = now_us;
-    mr_counter_add(&s->worker->sfu.keyframe_requests, 1);
-    mr_rtcp_send_keyframe_request(s->publisher, s->fir_seq++);
 }
 
 static gboolean tick(gpointer data)
@@ -151,8 +67,7 @@ static gboolean tick(gpointer data)
     if (s->publisher && !s->publisher->dead) {
         mr_rtcp_send_receiver_reports(s->publisher, now);
         /* A lost PLI or key frame would leave a viewer black: ask again. */
-        if (keyframe_wanted(s))
-            mr_stream_request_keyframe(s, now);
+        mr_keyframe_tick(s, now);
     }
     return G_SOURCE_CONTINUE;
 }
@@ -208,10 +123,9 @@ static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
         mr_sink_bind(g_ptr_array_index(s->sinks, i), p);
     if (s->rec_tap)
         mr_receivers_bind(s->rec_tap->receivers, s->rec_tap->n_receivers, p, "recording");
-    s->last_keyframe_request_us = 0;
-    s->last_keyframe_us = 0;
+    mr_keyframe_reset(s);
     if (s->sinks->len > 0 || s->rec_tap)
-        mr_stream_request_keyframe(s, mr_clock_mono_us());
+        mr_keyframe_request(s, -1, mr_clock_mono_us());
 }
 
 void mr_stream_attach(struct mr_stream *s, struct mr_peer *p)
@@ -235,9 +149,10 @@ void mr_stream_add_sink(struct mr_stream *s, struct mr_sink *sink)
     g_ptr_array_add(s->sinks, sink);
     sink->attached = true;
     mr_sink_bind(sink, s->publisher && !s->publisher->dead ? s->publisher : NULL);
-    /* Video should start within a second: ask for a key frame now rather
-     * than wait for the encoder's next one. */
-    mr_stream_request_keyframe(s, mr_clock_mono_us());
+    /* Video should start within a second: ask for a key frame of what it
+     * takes now rather than wait for the encoder's next one (an audio-only
+     * viewer asks for none). */
+    mr_keyframe_request_for(s, sink->receivers, sink->n_receivers, mr_clock_mono_us());
 }
 
 void mr_stream_remove_sink(struct mr_stream *s, struct mr_sink *sink)
@@ -315,7 +230,7 @@ static void apply_muted(void *data)
         if (s->rec_tap)
             restart_kind(s->rec_tap->receivers, s->rec_tap->n_receivers, (enum mr_media_kind)k);
         if (k == MR_MEDIA_VIDEO)
-            mr_stream_request_keyframe(s, mr_clock_mono_us());
+            mr_keyframe_request(s, -1, mr_clock_mono_us());
     }
     mr_stream_unref(s);
     free(c);

@@ -232,7 +232,7 @@ static void test_video_waits_for_keyframe(void)
     CHECK_INT(o.h.seq, (uint16_t)(seq0 + 2));
     CHECK_INT(o.h.timestamp, ts0 + 3000);
     CHECK_INT(w->sfu.drop_keyframe_wait, 2);
-    CHECK_INT(s->last_keyframe_us > 0, 1);
+    CHECK_INT(s->kf[1].last_keyframe_us > 0, 1);
 
     /* A second viewer waits for a key frame of its own. */
     struct mr_peer *late = viewer(sub_av, 2);

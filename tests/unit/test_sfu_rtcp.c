@@ -87,7 +87,7 @@ static void test_pli_upstream(void)
     pub->sources[0].codec.fb = MR_FB_NACK_PLI; /* audio: no key frames to ask for */
     struct mr_peer *sub = watch();
     fx_sent_clear();
-    s->last_keyframe_request_us = 0; /* none pending */
+    s->kf[1].last_request_us = 0; /* none pending */
     pli(sub, sub->receivers[1].out_ssrc);
     CHECK_INT(w->sfu.pli_in, 1);
     CHECK_INT(fx_rtcp_count(pub), 1);
@@ -113,7 +113,7 @@ static void test_pli_upstream(void)
     CHECK_INT(w->sfu.keyframe_coalesced, 3); /* other's arrival and two PLIs */
 
     /* Not a video SSRC of this viewer: nothing to ask for. */
-    s->last_keyframe_request_us = 0;
+    s->kf[1].last_request_us = 0;
     pli(sub, sub->receivers[0].out_ssrc);
     pli(sub, CAM);
     pli(sub, other->receivers[1].out_ssrc);
@@ -142,9 +142,9 @@ static void test_fir_upstream(void)
     struct mr_peer *pub = s->publisher;
     struct mr_peer *sub = watch();
     fx_sent_clear();
-    uint8_t seq0 = s->fir_seq;
+    uint8_t seq0 = s->kf[1].fir_seq;
     for (unsigned k = 0; k < 3; k++) {
-        s->last_keyframe_request_us = 0;
+        s->kf[1].last_request_us = 0;
         fir(sub, (const uint32_t[]){0x123, sub->receivers[1].out_ssrc}, 2, (uint8_t)(10 * k));
     }
     CHECK_INT(w->sfu.fir_in, 3);
@@ -166,12 +166,12 @@ static void test_fir_upstream(void)
     }
     /* The last one again (its sequence number unchanged): a
      * retransmission, not a new request (RFC 5104 §4.3.1.2). */
-    s->last_keyframe_request_us = 0;
+    s->kf[1].last_request_us = 0;
     fir(sub, (const uint32_t[]){0x123, sub->receivers[1].out_ssrc}, 2, 20);
     CHECK_INT(w->sfu.fir_in, 4);
     CHECK_INT(fx_rtcp_count(pub), 3);
     /* Unknown SSRCs only: nothing. */
-    s->last_keyframe_request_us = 0;
+    s->kf[1].last_request_us = 0;
     fir(sub, (const uint32_t[]){0x123, 0x456}, 2, 30);
     CHECK_INT(w->sfu.fir_in, 5);
     CHECK_INT(fx_rtcp_count(pub), 3);
@@ -183,7 +183,7 @@ static void test_publisher_without_feedback(void)
     start(0);
     struct mr_peer *pub = s->publisher;
     struct mr_peer *sub = watch();
-    s->last_keyframe_request_us = 0;
+    s->kf[1].last_request_us = 0;
     pli(sub, sub->receivers[1].out_ssrc);
     /* It negotiated neither PLI nor FIR: counted, nothing sent. */
     CHECK_INT(fx_rtcp_count(pub), 0);
@@ -201,7 +201,7 @@ static void test_room_sub_asks_its_stream(void)
     struct mr_sink *sa = fx_room_sub(NULL, s, expert, 2);
     struct mr_sink *sb = fx_room_sub(sa->peer, b, expert, 2);
     fx_sent_clear();
-    s->last_keyframe_request_us = b->last_keyframe_request_us = 0;
+    s->kf[1].last_request_us = b->kf[1].last_request_us = 0;
     pli(sa->peer, sb->receivers[1].out_ssrc);
     CHECK_INT(fx_rtcp_count(pub_a), 0);
     CHECK_INT(fx_rtcp_count(pub_b), 1);
@@ -413,7 +413,7 @@ static void test_malformed_ignored(void)
     struct mr_peer *pub = s->publisher;
     struct mr_peer *sub = watch();
     fx_sent_clear();
-    s->last_keyframe_request_us = 0;
+    s->kf[1].last_request_us = 0;
     static const uint8_t cases[][16] = {
         {0x81, 0xc8, 0x00, 0x01, 0, 0, 0, 0xa1},       /* SR without sender info */
         {0x81, 0xce, 0x00, 0x01, 0, 0, 0, 1},          /* PLI without media SSRC */

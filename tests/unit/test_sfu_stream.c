@@ -16,6 +16,7 @@
 #define TICK_MS   500
 #define CAM       0xc1u /* the camera's SSRC */
 #define CAM_BACK  0xc2u /* ... when the clinic comes back */
+#define SCREEN    0x51u /* its second video: a device screen */
 
 static const struct fx_track clinic[] = {
     {.kind = MR_MEDIA_AUDIO, .mid = "0", .codec = MR_CODEC_OPUS, .pt = 111, .ssrc = 0xa1},
@@ -195,22 +196,35 @@ static void test_keyframe_window(void)
     struct mr_peer *pub = publish(clinic);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 0); /* nobody watches */
     watch();
+    /* The viewer takes both video sources: each is asked once. */
     CHECK_INT(fx_keyframe_requests(pub, CAM), 1);
-    int64_t t0 = s->last_keyframe_request_us;
+    CHECK_INT(fx_keyframe_requests(pub, SCREEN), 1);
+    CHECK_INT(w->sfu.keyframe_requests, 2);
+    int64_t t0 = s->kf[1].last_request_us;
     CHECK(t0 > 0);
     /* While it is pending, everyone who asks is served by it. */
     watch();
     watch();
-    mr_stream_request_keyframe(s, t0 + WINDOW_US - 1);
+    mr_keyframe_request(s, 1, t0 + WINDOW_US - 1);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 1);
-    CHECK_INT(w->sfu.keyframe_requests, 1);
-    CHECK_INT(w->sfu.keyframe_coalesced, 3);
-    CHECK(!s->keyframe_retry); /* the tick asks again if it never comes */
-    /* No key frame within the window: ask again. */
-    mr_stream_request_keyframe(s, t0 + WINDOW_US);
-    CHECK_INT(fx_keyframe_requests(pub, CAM), 2);
-    CHECK_INT(s->last_keyframe_request_us, t0 + WINDOW_US);
     CHECK_INT(w->sfu.keyframe_requests, 2);
+    CHECK_INT(w->sfu.keyframe_coalesced, 5); /* 2 + 2 for the viewers, 1 */
+    CHECK(!s->keyframe_retry); /* the tick asks again if it never comes */
+    /* No key frame within the window: ask again, that source only. */
+    mr_keyframe_request(s, 1, t0 + WINDOW_US);
+    CHECK_INT(fx_keyframe_requests(pub, CAM), 2);
+    CHECK_INT(fx_keyframe_requests(pub, SCREEN), 1);
+    CHECK_INT(s->kf[1].last_request_us, t0 + WINDOW_US);
+    CHECK_INT(w->sfu.keyframe_requests, 3);
+
+    /* A key frame of one source answers its requests, not the other's. */
+    send(pub, &clinic[2], 1, 0, FX_VP8_KEY);
+    CHECK(s->kf[2].last_keyframe_us > 0);
+    CHECK_INT(s->kf[1].last_keyframe_us, 0);
+
+    /* An audio source is never asked. */
+    mr_keyframe_request(s, 0, t0 + 10 * WINDOW_US);
+    CHECK_INT(w->sfu.keyframe_requests, 3);
 
     /* A new publisher starts afresh: asked at once. */
     struct mr_peer *back = publish(clinic_back);
@@ -218,8 +232,8 @@ static void test_keyframe_window(void)
     CHECK_INT(fx_keyframe_requests(pub, CAM), 2);
     /* A dead publisher is not asked. */
     back->dead = true;
-    s->last_keyframe_request_us = 0;
-    mr_stream_request_keyframe(s, mr_clock_mono_us());
+    s->kf[0].last_request_us = 0;
+    mr_keyframe_request(s, -1, mr_clock_mono_us());
     CHECK_INT(fx_keyframe_requests(back, CAM_BACK), 1);
     CHECK_INT(fx_teardown(), 0);
 }
@@ -232,27 +246,27 @@ static void test_keyframe_gap(void)
     struct mr_peer *sub = watch();
     /* A request ten seconds ago, answered by a key frame now. */
     int64_t t = mr_clock_mono_us() - 10000000;
-    s->last_keyframe_request_us = 0;
-    mr_stream_request_keyframe(s, t);
+    s->kf[1].last_request_us = 0;
+    mr_keyframe_request(s, 1, t);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 2);
     send(pub, &clinic[1], 1, 0, FX_VP8_KEY);
-    CHECK(s->last_keyframe_us >= t);
+    CHECK(s->kf[1].last_keyframe_us >= t);
     CHECK(!sub->receivers[1].waiting_keyframe);
 
     /* Whoever asks now missed it: asked for GAP after the last request,
      * by a retry armed for then. */
-    mr_stream_request_keyframe(s, t + GAP_US - 1);
+    mr_keyframe_request(s, 1, t + GAP_US - 1);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 2);
     CHECK(s->keyframe_retry);
-    mr_stream_request_keyframe(s, t + GAP_US);
+    mr_keyframe_request(s, 1, t + GAP_US);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 3);
     CHECK(!s->keyframe_retry); /* a request went out: the retry goes */
 
     /* The retry asks only if a receiver still waits for a key frame. */
     send(pub, &clinic[1], 2, 3000, FX_VP8_KEY);
     sub->receivers[2].waiting_keyframe = true;
-    int64_t last = s->last_keyframe_request_us;
-    mr_stream_request_keyframe(s, last + GAP_US - 1000); /* a retry in 1 ms */
+    int64_t last = s->kf[1].last_request_us;
+    mr_keyframe_request(s, 1, last + GAP_US - 1000); /* a retry in 1 ms */
     CHECK(s->keyframe_retry);
     fx_run_ms(20);
     CHECK(!s->keyframe_retry);
@@ -264,20 +278,20 @@ static void test_keyframe_gap(void)
     send(pub, &clinic[1], 3, 6000, FX_VP8_KEY);
     send(pub, &clinic[2], 1, 6000, FX_VP8_KEY);
     CHECK(!sub->receivers[2].waiting_keyframe);
-    last = s->last_keyframe_request_us = mr_clock_mono_us() - 10000000;
-    mr_stream_request_keyframe(s, last + GAP_US - 1000);
+    last = s->kf[1].last_request_us = mr_clock_mono_us() - 10000000;
+    mr_keyframe_request(s, 1, last + GAP_US - 1000);
     CHECK(s->keyframe_retry);
     fx_run_ms(20);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 5);
-    CHECK(!s->keyframe_deferred);
+    CHECK(!s->kf[1].deferred);
 
     /* A request that went out answers the deferred ask: no retry after. */
     send(pub, &clinic[1], 4, 9000, FX_VP8_KEY);
-    last = s->last_keyframe_request_us = mr_clock_mono_us() - 10000000;
-    mr_stream_request_keyframe(s, last + GAP_US - 1000);
-    CHECK(s->keyframe_deferred);
-    mr_stream_request_keyframe(s, last + GAP_US);
-    CHECK(!s->keyframe_deferred && !s->keyframe_retry);
+    last = s->kf[1].last_request_us = mr_clock_mono_us() - 10000000;
+    mr_keyframe_request(s, 1, last + GAP_US - 1000);
+    CHECK(s->kf[1].deferred);
+    mr_keyframe_request(s, 1, last + GAP_US);
+    CHECK(!s->kf[1].deferred && !s->keyframe_retry);
     CHECK_INT(fx_keyframe_requests(pub, CAM), 6);
     CHECK_INT(fx_teardown(), 0);
 }
@@ -413,7 +427,37 @@ static void test_sinks_in_order(void)
     CHECK_INT(fx_teardown(), 0);
 }
 
+/* Each source is asked for itself: a viewer's PLI for the device screen
+ * does not make the camera send a key frame (a clinic's uplink pays for
+ * every one), and a viewer that takes only audio asks for none. */
+static void test_keyframe_per_source(void)
+{
+    w = fx_setup();
+    s = fx_stream("cam", 30);
+    struct mr_peer *pub = publish(clinic);
+    struct mr_peer *ears = fx_subscriber(s, expert, 1); /* audio only */
+    mr_stream_attach(s, ears);
+    CHECK_INT(fx_keyframe_requests(pub, CAM) + fx_keyframe_requests(pub, SCREEN), 0);
+    CHECK_INT(w->sfu.keyframe_requests, 0);
+
+    struct mr_peer *sub = watch();
+    CHECK_INT(fx_keyframe_requests(pub, CAM), 1);
+    CHECK_INT(fx_keyframe_requests(pub, SCREEN), 1);
+    /* Both answered; later the screen's viewer loses a packet of it. */
+    send(pub, &clinic[1], 1, 0, FX_VP8_KEY);
+    send(pub, &clinic[2], 1, 0, FX_VP8_KEY);
+    s->kf[1].last_request_us = s->kf[2].last_request_us = 0;
+    uint8_t buf[64];
+    struct mr_rtcp_rr rr = {.ssrc = 0x5eb};
+    int n = mr_rtcp_write_rr(buf, sizeof(buf), &rr);
+    n += mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, 0x5eb, sub->receivers[2].out_ssrc);
+    mr_rtcp_from_subscriber(sub, buf, (size_t)n);
+    CHECK_INT(fx_keyframe_requests(pub, SCREEN), 2);
+    CHECK_INT(fx_keyframe_requests(pub, CAM), 1);
+    CHECK_INT(fx_teardown(), 0);
+}
+
 MR_TEST_MAIN(MR_TEST(test_publisher_rebinds), MR_TEST(test_grace_closes_whep_viewers),
-             MR_TEST(test_keyframe_window), MR_TEST(test_keyframe_gap), MR_TEST(test_tick),
+             MR_TEST(test_keyframe_window), MR_TEST(test_keyframe_gap), MR_TEST(test_keyframe_per_source), MR_TEST(test_tick),
              MR_TEST(test_unmute_restarts), MR_TEST(test_restart_flushes_first),
              MR_TEST(test_sinks_in_order))
