@@ -23,7 +23,8 @@ Gst.init(None)
 pipe = Gst.Pipeline.new("whep")
 wb = Gst.ElementFactory.make("webrtcbin", "wb")
 # max-compat: with max-bundle webrtcbin writes the video section with port 0
-# and a=bundle-only (RFC 8843 §7.2.1), which medrelay takes for a rejection.
+# and a=bundle-only (RFC 8843 §7.2.1), which medrelay before 4e77f93 took
+# for a rejection.
 wb.set_property("bundle-policy", GstWebRTC.WebRTCBundlePolicy.MAX_COMPAT)
 pipe.add(wb)
 # libnice leaves loopback out unless told: the server's host is the address.
