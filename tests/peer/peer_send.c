@@ -95,9 +95,11 @@ static int write_header(const struct mr_test_peer *p, struct mr_tp_track *t, uin
             .data = (const uint8_t *)t->st.mid,
         };
     /* RFC 6464: voice activity and the level in -dBov, speech-like. */
-    uint8_t level = (uint8_t)(0x80 | (25 + (unsigned)(mr_tp_uniform(&t->rng) * 30)));
-    if (browser && t->level_ext_id && t->st.kind == MR_MEDIA_AUDIO)
+    uint8_t level = 0;
+    if (browser && t->level_ext_id && t->st.kind == MR_MEDIA_AUDIO) {
+        level = (uint8_t)(0x80 | (25 + (unsigned)(mr_tp_uniform(&t->rng) * 30)));
         ext[n++] = (struct mr_rtp_ext_out){.id = t->level_ext_id, .len = 1, .data = &level};
+    }
     return mr_rtp_write_header(buf, cap, &h, ext, n);
 }
 
@@ -142,8 +144,7 @@ static bool keyframe_due(const struct mr_test_peer *p, const struct mr_tp_track 
  * most BROWSER_RTP_MAX bytes with their header and split evenly, are those
  * of a browser.
  */
-static size_t browser_frame_data(struct mr_test_peer *p, struct mr_tp_track *t, bool key,
-                                 size_t avg)
+static size_t browser_frame_data(struct mr_tp_track *t, bool key, size_t avg)
 {
     double f = key ? BROWSER_KEY_SCALE : 1.0 + BROWSER_SIZE_SD * normal(&t->rng);
     if (!key && t->st.sent_frames % BROWSER_GOLDEN == BROWSER_GOLDEN - 1)
@@ -160,16 +161,15 @@ static size_t browser_frame_data(struct mr_test_peer *p, struct mr_tp_track *t, 
     /* media.c fills packets up to MR_TEST_MAX_PAYLOAD: enough data that it
      * still takes n of them. */
     size_t fill = MR_TEST_MAX_PAYLOAD - BROWSER_VP8_DESC - MR_TEST_PROBE_LEN;
-    (void)p;
     return n > 1 && data <= fill * (n - 1) ? fill * (n - 1) + 1 : data;
 }
 
 /*
  * MR_TEST_CLIENT_SPREAD: the pause before a frame's next packet. Chromium's
- * pacer (with its 40 ms burst allowance) sends a frame nearly at once, but
- * from a thread that also does other work: measured gaps p50 20, p90 110-180,
- * p99 410-580 us, a 9-packet frame over 0.2-0.4 ms (p50). Drawn as: no pause
- * 60 % of the time, else exponential with a mean of 125 us.
+ * pacer lets a frame through nearly at once, but from a thread that does
+ * other work too: measured gaps p50 20, p90 110-290, p99 410-940 us, a
+ * 9-packet frame over 0.2-0.44 ms (p50). Drawn as: no pause 60 % of the
+ * time, else exponential with a mean of 125 us.
  */
 static void browser_gap(struct mr_tp_track *t)
 {
@@ -233,7 +233,7 @@ static void send_frame(struct mr_test_peer *p, struct mr_tp_track *t, int64_t no
         .picture_id = (uint16_t)(t->picture_id++ & 0x7fff),
     };
     if (p->cfg.client & MR_TEST_CLIENT_SIZES)
-        f.size = browser_frame_data(p, t, f.keyframe, avg);
+        f.size = browser_frame_data(t, f.keyframe, avg);
     else
         f.size = f.keyframe ? avg * KEYFRAME_SCALE : avg;
     if (f.keyframe) {
