@@ -241,14 +241,13 @@ void mr_negotiate_offer_exts(enum mr_media_kind kind, struct mr_ext_ids *out)
             out->id[k] = next++;
 }
 
-unsigned mr_negotiate_extmaps(enum mr_media_kind kind, const struct mr_ext_ids *ids,
-                              struct mr_sdp_extmap *out, unsigned max)
+unsigned mr_negotiate_extmaps(const struct mr_ext_ids *ids, struct mr_sdp_extmap *out,
+                              unsigned max)
 {
     unsigned n = 0;
     for (int k = MR_RTP_EXT_NONE + 1; ids && k < MR_RTP_EXT_KIND_COUNT; k++) {
         const char *uri = mr_rtp_ext_kind_uri((enum mr_rtp_ext_kind)k);
-        if (ids->id[k] == 0 || !uri || n >= max || strlen(uri) >= sizeof(out[0].uri) ||
-            !mr_negotiate_ext_honoured(kind, (enum mr_rtp_ext_kind)k))
+        if (ids->id[k] == 0 || !uri || n >= max || strlen(uri) >= sizeof(out[0].uri))
             continue;
         out[n].id = ids->id[k];
         strcpy(out[n].uri, uri);
@@ -319,8 +318,5 @@ void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_co
         return;
     am->n_codecs = 1;
     mr_negotiate_codec_sdp(c, &am->codecs[0]);
-    const enum mr_media_kind kind = am->offer ? am->offer->kind
-                                  : c->id == MR_CODEC_OPUS ? MR_MEDIA_AUDIO
-                                                           : MR_MEDIA_VIDEO;
-    am->n_extmaps = mr_negotiate_extmaps(kind, ext, am->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
+    am->n_extmaps = mr_negotiate_extmaps(ext, am->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
 }

@@ -59,9 +59,10 @@ struct mr_ext_ids {
 bool mr_negotiate_ext_honoured(enum mr_media_kind kind, enum mr_rtp_ext_kind ext);
 /* The ids the relay uses for its own offers: every honoured kind. */
 void mr_negotiate_offer_exts(enum mr_media_kind kind, struct mr_ext_ids *out);
-/* The extmap lines for ids (honoured kinds only), into out[0..max). */
-unsigned mr_negotiate_extmaps(enum mr_media_kind kind, const struct mr_ext_ids *ids,
-                              struct mr_sdp_extmap *out, unsigned max);
+/* The extmap lines for ids, into out[0..max). The ids hold honoured kinds
+ * only: mr_negotiate_ext_ids and mr_negotiate_offer_exts make them so. */
+unsigned mr_negotiate_extmaps(const struct mr_ext_ids *ids, struct mr_sdp_extmap *out,
+                              unsigned max);
 
 /* Payload types of one session the relay offers: fixed per session so that
  * one number never means two codec configurations in a bundle (RFC 8843

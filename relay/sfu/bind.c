@@ -71,6 +71,14 @@ void mr_receivers_bind(struct mr_receiver *rx, unsigned n, const struct mr_peer 
     }
 }
 
+struct mr_receiver *mr_receivers_video(struct mr_receiver *rx, unsigned n, uint32_t ssrc)
+{
+    for (unsigned j = 0; j < n; j++)
+        if (rx[j].kind == MR_MEDIA_VIDEO && rx[j].out_ssrc == ssrc)
+            return &rx[j];
+    return NULL;
+}
+
 void mr_sink_bind(struct mr_sink *sink, const struct mr_peer *pub)
 {
     char who[40];

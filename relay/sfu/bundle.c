@@ -91,11 +91,11 @@ struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
 {
     for (unsigned i = 0; i < p->bundle->slots->len; i++) {
         struct mr_bundle_slot *slot = g_ptr_array_index(p->bundle->slots, i);
-        for (unsigned j = 0; j < slot->n_receivers; j++)
-            if (slot->receivers[j].kind == MR_MEDIA_VIDEO && slot->receivers[j].out_ssrc == ssrc) {
-                *stream = slot->stream;
-                return &slot->receivers[j];
-            }
+        struct mr_receiver *rx = mr_receivers_video(slot->receivers, slot->n_receivers, ssrc);
+        if (rx) {
+            *stream = slot->stream;
+            return rx;
+        }
     }
     return NULL;
 }

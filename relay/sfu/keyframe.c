@@ -60,21 +60,12 @@ static void stop_retry(struct mr_stream *s)
     }
 }
 
-static void request_one(struct mr_stream *s, int src, int64_t now_us, bool asked);
-
 static gboolean retry(gpointer data)
 {
     struct mr_stream *s = data;
     g_source_unref(s->keyframe_retry);
     s->keyframe_retry = NULL;
-    int64_t now = mr_clock_mono_us();
-    if (!s->publisher || s->publisher->dead)
-        return G_SOURCE_REMOVE;
-    /* Someone asked after the last key frame (a viewer that lost part of
-     * it is not "waiting": only its PLI says so), or someone waits. */
-    for (unsigned i = 0; s->publisher && i < s->publisher->n_sources && i < MR_MAX_TRACKS; i++)
-        if (s->kf[i].deferred || (is_video(s, (int)i) && mr_keyframe_wanted(s, (int)i)))
-            request_one(s, (int)i, now, false);
+    mr_keyframe_tick(s, mr_clock_mono_us());
     return G_SOURCE_REMOVE;
 }
 
@@ -148,10 +139,15 @@ void mr_keyframe_request_for(struct mr_stream *s, const struct mr_receiver *rx, 
             mr_keyframe_request(s, rx[j].src, now_us);
 }
 
+/* Asks for the sources someone asked for after their last key frame (a
+ * viewer that lost part of it is not "waiting": only its PLI says so), or
+ * someone waits on: the tick's round, and the retry's. */
 void mr_keyframe_tick(struct mr_stream *s, int64_t now_us)
 {
-    for (unsigned i = 0; s->publisher && i < s->publisher->n_sources && i < MR_MAX_TRACKS; i++)
-        if (is_video(s, (int)i) && mr_keyframe_wanted(s, (int)i))
+    if (!s->publisher || s->publisher->dead)
+        return;
+    for (unsigned i = 0; i < s->publisher->n_sources && i < MR_MAX_TRACKS; i++)
+        if (is_video(s, (int)i) && (s->kf[i].deferred || mr_keyframe_wanted(s, (int)i)))
             request_one(s, (int)i, now_us, false);
 }
 

@@ -233,7 +233,7 @@ static void fill_offer_media(struct mr_room_sub *rs, const struct rs_section *se
     mr_negotiate_codec_sdp(&c, &m->codec);
     struct mr_ext_ids ids;
     mr_negotiate_offer_exts(sec->kind, &ids);
-    m->n_extmaps = mr_negotiate_extmaps(sec->kind, &ids, m->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
+    m->n_extmaps = mr_negotiate_extmaps(&ids, m->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
     if (sec->binding < 0) {
         m->retired = true;
         return;

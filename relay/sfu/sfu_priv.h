@@ -190,8 +190,9 @@ void mr_keyframe_request_for(struct mr_stream *s, const struct mr_receiver *rx, 
                              int64_t now_us);
 /* Whether a receiver of source src (or the recorder) waits for one. */
 bool mr_keyframe_wanted(struct mr_stream *s, int src);
-/* The tick: asks again for the sources someone still waits on (a lost PLI
- * or key frame would leave a viewer black). */
+/* The tick (and the retry): asks again for the sources someone still waits
+ * on or asked for since their last key frame (a lost PLI or key frame would
+ * leave a viewer black). */
 void mr_keyframe_tick(struct mr_stream *s, int64_t now_us);
 /* A new publisher: every source starts afresh (FIR sequence numbers go on). */
 void mr_keyframe_reset(struct mr_stream *s);

@@ -16,12 +16,8 @@ struct mr_receiver *mr_peer_video_receiver(struct mr_peer *p, uint32_t ssrc,
 {
     if (p->bundle)
         return mr_bundle_video_receiver(p, ssrc, stream);
-    for (unsigned j = 0; j < p->n_receivers; j++)
-        if (p->receivers[j].kind == MR_MEDIA_VIDEO && p->receivers[j].out_ssrc == ssrc) {
-            *stream = p->stream;
-            return &p->receivers[j];
-        }
-    return NULL;
+    *stream = p->stream;
+    return mr_receivers_video(p->receivers, p->n_receivers, ssrc);
 }
 
 /* RFC 3550 §6.4.1: a sender report per receiver, in its SSRC and

@@ -57,13 +57,9 @@ static bool mid_matches(const struct mr_source *s, const struct mr_rtp_ext_list 
 int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
                    const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc)
 {
-    for (unsigned i = 0; i < n; i++)
-        for (unsigned e = 0; e < srcs[i].n_encodings; e++)
-            if (srcs[i].enc[e].ssrc == h->ssrc) {
-                *enc = e;
-                return (int)i;
-            }
-    int found = -1;
+    int found = mr_source_by_ssrc(srcs, n, h->ssrc, enc);
+    if (found >= 0)
+        return found;
     for (unsigned i = 0; i < n && found < 0; i++)
         if (mid_matches(&srcs[i], ext, buf))
             found = (int)i;

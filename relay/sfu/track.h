@@ -111,6 +111,8 @@ struct mr_sink {
 void mr_receivers_bind(struct mr_receiver *rx, unsigned n, const struct mr_peer *pub,
                        const char *who);
 void mr_sink_bind(struct mr_sink *sink, const struct mr_peer *pub);
+/* The video receiver of rx[0..n) that sends this SSRC, or NULL. */
+struct mr_receiver *mr_receivers_video(struct mr_receiver *rx, unsigned n, uint32_t ssrc);
 /* A receiver's (or a recording track's) starting state: a random output
  * SSRC and rewriting origin, rank among the first `before` receivers. */
 void mr_receiver_init(struct mr_receiver *rx, const struct mr_receiver *before, unsigned n_before);

@@ -252,11 +252,11 @@ struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
 {
     for (unsigned i = 0; i < p->bundle->n; i++) {
         struct fx_slice *sl = &p->bundle->slices[i];
-        for (unsigned j = 0; j < sl->sink.n_receivers; j++)
-            if (sl->receivers[j].kind == MR_MEDIA_VIDEO && sl->receivers[j].out_ssrc == ssrc) {
-                *stream = sl->stream;
-                return &sl->receivers[j];
-            }
+        struct mr_receiver *rx = mr_receivers_video(sl->receivers, sl->sink.n_receivers, ssrc);
+        if (rx) {
+            *stream = sl->stream;
+            return rx;
+        }
     }
     return NULL;
 }
