@@ -11,9 +11,12 @@ BUILD_PKGS="cmake make gcc pkg-config libc6-dev dpkg-dev libglib2.0-dev libnice-
 libwebsockets-dev libwebsockets-evlib-glib libssl-dev libjansson-dev \
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
 gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
+# iproute2 and nftables: the impaired-network tests (tests/interop/lib/netbed.js)
+# build network namespaces and drop packets with nft; a fresh machine has no nft.
 TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
 gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk \
-python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice"
+python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice \
+iproute2 nftables"
 
 BENCH_PKGS="iproute2 curl gnuplot-nox python3 janus"
 # `deps.sh fuzz` for `make fuzz`: clang, and compiler-rt with libFuzzer's
