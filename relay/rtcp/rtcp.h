@@ -169,4 +169,28 @@ void mr_rtp_rx_stats_on_sr(struct mr_rtp_rx_stats *s, uint64_t ntp, int64_t arri
 void mr_rtp_rx_stats_report(struct mr_rtp_rx_stats *s, uint32_t ssrc, int64_t now_us,
                             struct mr_rtcp_report_block *out);
 
+/* --- Loss repair (rtcp_repair.c) ------------------------------------------ */
+
+/* Generic NACK (RFC 4585 §6.2.1): the number of PID/BLP entries of a
+ * transport-layer feedback message with FMT=1, or MR_EPARSE / MR_EINVAL. */
+int mr_rtcp_nack_count(const struct mr_rtcp_fb *fb);
+/* The sequence numbers entry i names (its PID and the BLP bits), into
+ * seqs; returns how many (1..17), 0 past the end. */
+unsigned mr_rtcp_nack_entry(const struct mr_rtcp_fb *fb, unsigned i, uint16_t seqs[17]);
+/* A NACK for seqs[0..n), oldest first, packed into as few entries as
+ * their spacing allows. */
+int mr_rtcp_write_nack(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc,
+                       const uint16_t *seqs, unsigned n);
+/* An XR packet with a Receiver Reference Time block (RFC 3611 §4.4), for
+ * the round trip to a peer the relay sends no media. */
+int mr_rtcp_write_xr_rrtr(uint8_t *out, size_t cap, uint32_t ssrc, uint64_t ntp);
+/* Finds, in an XR packet, the DLRR sub-block (RFC 3611 §4.5) answering
+ * ssrc's reference times. Returns 1 with *lrr and *dlrr, 0 when there is
+ * none, MR_EPARSE for a malformed packet. */
+int mr_rtcp_xr_find_dlrr(const struct mr_rtcp_pkt *pkt, uint32_t ssrc, uint32_t *lrr,
+                         uint32_t *dlrr);
+/* The round trip (µs) from an echoed middle-32-bit NTP time and the delay
+ * since it (1/65536 s), at now_ntp; -1 when nothing was echoed. */
+int64_t mr_rtcp_rtt_us(uint64_t now_ntp, uint32_t echoed, uint32_t delay);
+
 #endif

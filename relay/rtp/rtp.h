@@ -144,4 +144,18 @@ enum mr_rtp_ext_kind {
 enum mr_rtp_ext_kind mr_rtp_ext_kind_from_uri(const char *uri);
 const char *mr_rtp_ext_kind_uri(enum mr_rtp_ext_kind kind);
 
+/* RTX (RFC 4588, rtx.c). Unwraps a retransmission in place: the packet
+ * becomes the original (its sequence number from the OSN, pt and ssrc the
+ * original stream's) and starts two bytes into buf, at *out. Returns the
+ * new length, or MR_ETRUNC when the payload is shorter than the OSN. */
+int mr_rtp_rtx_unwrap(uint8_t *buf, size_t len, const struct mr_rtp_header *h, uint8_t pt,
+                      uint32_t ssrc, uint8_t **out);
+/* Writes into out the retransmission of a packet whose header (with its
+ * output sequence number, which becomes the OSN) is pkt[0..header_len) and
+ * payload payload[0..payload_len): on the RTX stream pt/seq/ssrc. Returns
+ * the length or MR_ENOSPC. */
+int mr_rtp_rtx_wrap(uint8_t *out, size_t cap, const uint8_t *pkt, size_t header_len,
+                    const uint8_t *payload, size_t payload_len, uint8_t pt, uint16_t seq,
+                    uint32_t ssrc);
+
 #endif

@@ -9,6 +9,7 @@
  */
 #include "sdp/negotiate.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -18,6 +19,10 @@
 #define PT_OPUS 111
 #define PT_VP8  96
 #define PT_H264 102
+/* Their RTX formats: VP8's next to it, H.264's past Opus (102-109 are
+ * H.264's, 111 is Opus). */
+#define PT_VP8_RTX  97
+#define PT_H264_RTX 120
 
 static const struct {
     enum mr_codec_id id;
@@ -141,6 +146,25 @@ static int h264_match(const struct mr_codec *pub, const uint8_t sub[3])
 
 /* --- Codec choice ---------------------------------------------------------- */
 
+/* The offered RTX format that repairs payload type pt (RFC 4588 §8.6:
+ * "rtx/<clock>" with apt=pt), or 0. Retransmissions are asked for with
+ * NACK, so without it RTX is not used. */
+static uint8_t rtx_for(const struct mr_sdp_media *m, uint8_t pt)
+{
+    for (unsigned i = 0; i < m->n_codecs; i++) {
+        const struct mr_sdp_codec *k = &m->codecs[i];
+        char apt[8];
+        if (!ascii_ieq(k->name, "rtx") || k->clock_rate != 90000 ||
+            mr_sdp_fmtp_param(k->fmtp, "apt", apt, sizeof(apt)) != 0)
+            continue;
+        char *end;
+        unsigned long v = strtoul(apt, &end, 10);
+        if (*end == '\0' && end != apt && v == pt)
+            return k->pt;
+    }
+    return 0;
+}
+
 /* Fills out from an offered codec if the relay can forward it. */
 static bool codec_usable(const struct mr_sdp_media *m, const struct mr_sdp_codec *k,
                          struct mr_codec *out)
@@ -169,6 +193,8 @@ static bool codec_usable(const struct mr_sdp_media *m, const struct mr_sdp_codec
     out->h264_level_idc = plid[2];
     memcpy(out->fmtp, k->fmtp, sizeof(out->fmtp));
     out->fb = k->fb & MR_RELAY_FB;
+    if (id != MR_CODEC_OPUS && (out->fb & MR_FB_NACK))
+        out->rtx_pt = rtx_for(m, k->pt);
     return true;
 }
 
@@ -271,6 +297,7 @@ int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,
         return 0;
     case MR_CODEC_VP8:
         out->pt = PT_VP8;
+        out->rtx_pt = PT_VP8_RTX;
         out->clock_rate = 90000;
         return 0;
     case MR_CODEC_H264:
@@ -288,6 +315,7 @@ int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,
         memcpy(t->h264[t->n_h264++], plid, 3);
     }
     out->pt = (uint8_t)(PT_H264 + i);
+    out->rtx_pt = (uint8_t)(PT_H264_RTX + i);
     out->clock_rate = 90000;
     out->h264_profile_idc = plid[0];
     out->h264_profile_iop = plid[1];
@@ -311,6 +339,18 @@ void mr_negotiate_codec_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)
     k->fb = c->id == MR_CODEC_OPUS ? 0 : c->fb & MR_RELAY_FB;
 }
 
+bool mr_negotiate_rtx_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)
+{
+    memset(k, 0, sizeof(*k));
+    if (!c->rtx_pt || c->id == MR_CODEC_OPUS || !(c->fb & MR_FB_NACK))
+        return false;
+    k->pt = c->rtx_pt;
+    strcpy(k->name, "rtx");
+    k->clock_rate = c->clock_rate;
+    snprintf(k->fmtp, sizeof(k->fmtp), "apt=%u", (unsigned)c->pt);
+    return true;
+}
+
 void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_codec *c,
                               const struct mr_ext_ids *ext)
 {
@@ -318,5 +358,7 @@ void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_co
         return;
     am->n_codecs = 1;
     mr_negotiate_codec_sdp(c, &am->codecs[0]);
+    if (mr_negotiate_rtx_sdp(c, &am->codecs[1]))
+        am->n_codecs = 2;
     am->n_extmaps = mr_negotiate_extmaps(ext, am->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
 }

@@ -40,7 +40,8 @@ struct mr_codec {
     uint8_t h264_profile_iop;
     uint8_t h264_level_idc;
     char fmtp[MR_SDP_FMTP_MAX + 1]; /* fmtp to put in the answer */
-    uint32_t fb;               /* MR_FB_NACK_PLI | MR_FB_CCM_FIR as offered */
+    uint32_t fb;               /* MR_RELAY_FB bits as offered */
+    uint8_t rtx_pt;            /* its RTX format (RFC 4588 apt=pt); 0: none */
 };
 
 /* Per kind, the id the peer uses for each handled extension (0: none). */
@@ -48,11 +49,12 @@ struct mr_ext_ids {
     uint8_t id[MR_RTP_EXT_KIND_COUNT];
 };
 
-/* RTCP feedback the relay honours end to end: it forwards PLI and FIR to
- * the publisher. NACK, REMB and transport-cc need a retransmission buffer
- * and a bandwidth estimator (issue 15): add their MR_FB_* bits here when
- * they exist, and both kinds of session negotiate them. */
-#define MR_RELAY_FB (MR_FB_NACK_PLI | MR_FB_CCM_FIR)
+/* RTCP feedback the relay honours: PLI and FIR go to the publisher,
+ * merged; generic NACK is answered by the relay from its packet history
+ * towards viewers, and sent by the relay to publishers for what it lost
+ * (with RTX, RFC 4588, when negotiated). Both kinds of session negotiate
+ * these; video only (Opus repairs itself with in-band FEC). */
+#define MR_RELAY_FB (MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_NACK)
 
 /* Whether the relay handles an extension kind on a section of this media
  * kind (the mid everywhere, the audio level on audio). */
@@ -83,6 +85,10 @@ int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,
 /* The SDP form of a negotiated codec: rtpmap, fmtp, and the feedback the
  * relay honours of c->fb. */
 void mr_negotiate_codec_sdp(const struct mr_codec *c, struct mr_sdp_codec *out);
+
+/* The SDP form of a codec's RTX format ("rtx/90000", apt=pt); false when
+ * it has none. */
+bool mr_negotiate_rtx_sdp(const struct mr_codec *c, struct mr_sdp_codec *out);
 
 enum mr_codec_id mr_codec_id_from_name(const char *name);
 const char *mr_codec_name(enum mr_codec_id id); /* "opus", "VP8", "H264" */

@@ -197,8 +197,10 @@ struct mr_sdp_answer_media {
     struct mr_sdp_codec codecs[MR_SDP_ANSWER_MAX_CODECS];
     unsigned n_extmaps;
     struct mr_sdp_extmap extmaps[MR_SDP_ANSWER_MAX_EXTMAPS];
-    /* For sections we send on: one SSRC with its CNAME and msid. */
+    /* For sections we send on: one SSRC with its CNAME and msid, and its
+     * retransmission SSRC (RFC 4588 §8.1, a=ssrc-group:FID). */
     uint32_t ssrc;                    /* 0: none */
+    uint32_t rtx_ssrc;                /* 0: none */
     char cname[64];
     char msid_stream[64];
     char msid_track[64];
@@ -254,9 +256,12 @@ struct mr_sdp_offer_media {
                                          m-lines never go away) */
     struct mr_sdp_codec codec;        /* the one codec sent (also written for
                                          a retired section, as its format) */
+    struct mr_sdp_codec rtx;          /* its retransmission format (RFC 4588),
+                                         name "" when none */
     unsigned n_extmaps;
     struct mr_sdp_extmap extmaps[MR_SDP_ANSWER_MAX_EXTMAPS];
     uint32_t ssrc;                    /* sent on; non-zero unless retired */
+    uint32_t rtx_ssrc;                /* retransmissions; 0: none */
     char cname[64];
     char msid_stream[MR_NAME_MAX + 1]; /* a=msid:<stream> <track> */
     char msid_track[64];

@@ -156,6 +156,21 @@ static void put_codecs(struct wbuf *w, const struct mr_sdp_answer_media *am)
     }
 }
 
+/* RFC 5576 ssrc lines: the media SSRC, and with a retransmission SSRC the
+ * FID group that pairs them (RFC 4588 §8.1). */
+static void put_ssrcs(struct wbuf *w, uint32_t ssrc, uint32_t rtx_ssrc, const char *cname,
+                      const char *stream, const char *track)
+{
+    uint32_t ssrcs[2] = {ssrc, rtx_ssrc};
+    if (rtx_ssrc)
+        put(w, "a=ssrc-group:FID %u %u\r\n", (unsigned)ssrc, (unsigned)rtx_ssrc);
+    for (unsigned i = 0; i < 2 && ssrcs[i]; i++) {
+        put(w, "a=ssrc:%u cname:%s\r\n", (unsigned)ssrcs[i], cname);
+        if (track[0])
+            put(w, "a=ssrc:%u msid:%s %s\r\n", (unsigned)ssrcs[i], stream, track);
+    }
+}
+
 /* RFC 8830 msid and RFC 5576 ssrc lines for a section the relay sends on. */
 static void put_source(struct wbuf *w, const struct mr_sdp_answer_media *am)
 {
@@ -164,9 +179,7 @@ static void put_source(struct wbuf *w, const struct mr_sdp_answer_media *am)
     const char *stream = am->msid_stream[0] ? am->msid_stream : "-";
     if (am->msid_track[0])
         put(w, "a=msid:%s %s\r\n", stream, am->msid_track);
-    put(w, "a=ssrc:%u cname:%s\r\n", (unsigned)am->ssrc, am->cname);
-    if (am->msid_track[0])
-        put(w, "a=ssrc:%u msid:%s %s\r\n", (unsigned)am->ssrc, stream, am->msid_track);
+    put_ssrcs(w, am->ssrc, am->rtx_ssrc, am->cname, stream, am->msid_track);
 }
 
 static void put_candidates(struct wbuf *w, const struct mr_sdp_candidate *cands, unsigned n,
@@ -339,6 +352,9 @@ static bool offer_media_valid(const struct mr_sdp_offer *o, unsigned i)
         m->codec.pt < 96 || !codec_valid(&m->codec) || m->codec.clock_rate == 0 ||
         m->n_extmaps > MR_SDP_ANSWER_MAX_EXTMAPS)
         return false;
+    if (m->rtx.name[0] &&
+        (m->rtx.pt < 96 || m->rtx.pt == m->codec.pt || !codec_valid(&m->rtx)))
+        return false;
     for (unsigned k = 0; k < m->n_extmaps; k++)
         if (m->extmaps[k].id == 0 || m->extmaps[k].id > 14 || !WORD_OK(m->extmaps[k].uri, false))
             return false;
@@ -382,6 +398,8 @@ static void put_offer_codec(struct wbuf *w, const struct mr_sdp_offer_media *m)
 {
     struct mr_sdp_answer_media am = {.n_codecs = 1};
     am.codecs[0] = m->codec;
+    if (m->rtx.name[0])
+        am.codecs[am.n_codecs++] = m->rtx;
     put_codecs(w, &am);
 }
 
@@ -399,8 +417,11 @@ static void put_offer_retired(struct wbuf *w, const struct mr_sdp_offer_media *m
 static void put_offer_live(struct wbuf *w, const struct mr_sdp_offer *o,
                            const struct mr_sdp_offer_media *m, bool first)
 {
-    put(w, "m=%s %u " OFFER_PROTO " %u\r\n", offer_kind(m), (unsigned)o->conn_port,
+    put(w, "m=%s %u " OFFER_PROTO " %u", offer_kind(m), (unsigned)o->conn_port,
         (unsigned)m->codec.pt);
+    if (m->rtx.name[0])
+        put(w, " %u", (unsigned)m->rtx.pt);
+    put(w, "\r\n");
     put(w, "c=IN %s %s\r\n", strchr(o->conn_addr, ':') ? "IP6" : "IP4", o->conn_addr);
     put(w, "a=mid:%s\r\na=sendonly\r\n", m->mid);
     put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", o->ice_ufrag, o->ice_pwd);
@@ -413,9 +434,7 @@ static void put_offer_live(struct wbuf *w, const struct mr_sdp_offer *o,
     const char *stream = m->msid_stream[0] ? m->msid_stream : "-";
     if (m->msid_track[0])
         put(w, "a=msid:%s %s\r\n", stream, m->msid_track);
-    put(w, "a=ssrc:%u cname:%s\r\n", (unsigned)m->ssrc, m->cname);
-    if (m->msid_track[0])
-        put(w, "a=ssrc:%u msid:%s %s\r\n", (unsigned)m->ssrc, stream, m->msid_track);
+    put_ssrcs(w, m->ssrc, m->rtx_ssrc, m->cname, stream, m->msid_track);
     if (first)
         put_candidates(w, o->candidates, o->n_candidates, o->end_of_candidates);
 }

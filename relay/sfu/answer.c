@@ -25,6 +25,7 @@ static void fill_media(struct mr_peer *p, struct mr_sdp_answer_media *am, unsign
     am->dir = MR_DIR_SENDONLY;
     const struct mr_receiver *t = &p->receivers[(*track)++];
     am->ssrc = t->out_ssrc;
+    am->rtx_ssrc = t->rtx_ssrc;
     snprintf(am->cname, sizeof(am->cname), "%s", p->cname);
     snprintf(am->msid_stream, sizeof(am->msid_stream), "medrelay-%.8s", p->id);
     snprintf(am->msid_track, sizeof(am->msid_track), "%s-%s",

@@ -23,6 +23,14 @@ void mr_receiver_init(struct mr_receiver *rx, const struct mr_receiver *before, 
         rx->rank += before[k].kind == rx->kind;
     rx->out_ssrc = mr_random_ssrc();
     mr_rewrite_init(&rx->rw, (uint16_t)mr_random_u32(), mr_random_u32());
+    mr_receiver_init_rtx(rx);
+}
+
+void mr_receiver_init_rtx(struct mr_receiver *rx)
+{
+    bool rtx = rx->kind == MR_MEDIA_VIDEO && rx->codec.rtx_pt && (rx->codec.fb & MR_FB_NACK);
+    rx->rtx_ssrc = rtx ? mr_random_ssrc() : 0;
+    rx->rtx_seq = (uint16_t)mr_random_u32();
 }
 
 static bool h264_compatible(const struct mr_codec *pub, const struct mr_codec *sub)

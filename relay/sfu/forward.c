@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "rtp/rtp.h"
 #include "sfu/burst.h"
+#include "sfu/history.h"
 #include "sfu/sfu_priv.h"
 #include "srtp/srtp.h"
 
@@ -93,13 +94,24 @@ static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
         }
         dst->waiting_keyframe = false;
     }
+    uint16_t seq;
+    uint32_t ts;
+    mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->h.seq, pkt->h.timestamp, src->codec.clock_rate,
+                   pkt->now_us, &seq, &ts);
+    return mr_forward_write(dst, src, pkt, seq, ts, out, cap);
+}
+
+size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *src,
+                        const struct mr_fwd_packet *pkt, uint16_t seq, uint32_t ts, uint8_t *out,
+                        size_t cap)
+{
     struct mr_rtp_out_header oh = {
         .marker = pkt->h.marker,
         .payload_type = dst->codec.pt,
+        .seq = seq,
+        .timestamp = ts,
         .ssrc = dst->out_ssrc,
     };
-    mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->h.seq, pkt->h.timestamp, src->codec.clock_rate,
-                   pkt->now_us, &oh.seq, &oh.timestamp);
     struct mr_rtp_ext_out ext[MR_RTP_EXT_KIND_COUNT];
     unsigned n_ext = build_extensions(pkt, src, dst, ext);
     int hlen = mr_rtp_write_header(out, cap, &oh, ext, n_ext);
@@ -191,21 +203,27 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         return;
     }
     int si = mr_source_find(pub->sources, pub->n_sources, &pkt.h, &pkt.ext, buf, &pkt.enc);
-    if (si < 0 || pkt.h.payload_type != pub->sources[si].codec.pt) {
-        mr_counter_add(&w->sfu.drop_unknown_track, 1);
+    bool rtx = si < 0 || pkt.h.payload_type != pub->sources[si].codec.pt;
+    /* Not media: a retransmission the relay asked for becomes the packet
+     * it lost (repair.c), anything else is dropped and counted there. */
+    if (rtx && (si = mr_repair_rtx(pub, &pkt, &len, &buf)) < 0)
         return;
-    }
     pkt.src = si;
     struct mr_source *src = &pub->sources[si];
+    pkt.now_us = mr_clock_mono_us();
+    if (!mr_repair_on_packet(s, pub, &pkt, rtx))
+        return;
     /* Padding-only packets probe the sender's bandwidth; they carry nothing
      * for the receivers. */
     if (pkt.h.payload_len == 0) {
         mr_counter_add(&w->sfu.drop_padding, 1);
         return;
     }
-    pkt.now_us = mr_clock_mono_us();
     pkt.payload = buf + pkt.h.header_len;
-    mr_rtp_rx_stats_update(&src->enc[pkt.enc].rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
+    /* Receive statistics (what reports tell the publisher) are of what
+     * arrived the first time: loss before repair. */
+    if (!rtx)
+        mr_rtp_rx_stats_update(&src->enc[pkt.enc].rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
     /* A moderator's mute: nobody hears it, and the recording keeps what
      * the room heard. Receive statistics go on, so reports stay honest. */
     if (s->fwd_muted[src->kind]) {
@@ -214,8 +232,14 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     }
     if (src->kind == MR_MEDIA_VIDEO) {
         pkt.keyframe = is_keyframe(src, pkt.payload, pkt.h.payload_len);
-        if (pkt.keyframe)
+        if (pkt.keyframe) {
             s->kf[si].last_keyframe_us = pkt.now_us; /* answers the requests before it */
+            mr_nack_keyframe(&src->enc[pkt.enc].nack, pkt.h.seq);
+        }
+        /* Kept for the viewers' NACKs, as it arrived: each viewer's
+         * rewriting is applied when it is resent (retransmit.c). */
+        if (src->history)
+            mr_history_put(src->history, buf, len, pkt.h.ssrc, pkt.h.seq, pkt.now_us);
     }
 
     /* Behind: the video waits out the backlog (overload.c); audio and the

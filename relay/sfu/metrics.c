@@ -82,6 +82,8 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"record_queue", true, offsetof(struct mr_sfu_stats, drop_record)},
         {"muted", true, offsetof(struct mr_sfu_stats, drop_muted)},
         {"overload", true, offsetof(struct mr_sfu_stats, drop_overload)},
+        {"rtx_duplicate", true, offsetof(struct mr_sfu_stats, drop_rtx_duplicate)},
+        {"rtx_malformed", true, offsetof(struct mr_sfu_stats, drop_rtx_malformed)},
     };
     family(out, "medrelay_packets_dropped_total", "counter",
            "Packets not delivered, by cause (keyframe_wait and incompatible count per viewer).");
@@ -107,6 +109,42 @@ static void keyframes(GString *out, const struct mr_worker_pool *pool)
            "Key-frame requests merged into one sent less than 300 ms before.");
     sample(out, "medrelay_keyframe_requests_coalesced_total", NULL,
            SUM_SFU(pool, keyframe_coalesced));
+}
+
+/* Loss repair: the publishers' legs (NACKs sent, packets recovered or
+ * given up) and the viewers' (NACKs received, answered from the history,
+ * missed, refused). */
+static void repair(GString *out, const struct mr_worker_pool *pool)
+{
+    static const struct {
+        const char *name;
+        const char *help;
+        size_t offset;
+    } fams[] = {
+        {"medrelay_nack_packets_received_total", "Packets viewers' NACKs asked the relay for.",
+         offsetof(struct mr_sfu_stats, nack_in)},
+        {"medrelay_retransmitted_packets_total",
+         "Packets the relay resent to viewers from its history.",
+         offsetof(struct mr_sfu_stats, rtx_out)},
+        {"medrelay_retransmissions_missed_total",
+         "Packets viewers asked for that were no longer (or never) in the history.",
+         offsetof(struct mr_sfu_stats, rtx_missed)},
+        {"medrelay_retransmissions_limited_total",
+         "Viewers' requests refused: over the viewer's rate (a NACK storm) or resent enough.",
+         offsetof(struct mr_sfu_stats, rtx_limited)},
+        {"medrelay_nack_packets_sent_total", "Packets the relay's NACKs asked publishers for.",
+         offsetof(struct mr_sfu_stats, nack_out)},
+        {"medrelay_recovered_packets_total",
+         "Lost packets recovered from publishers' retransmissions.",
+         offsetof(struct mr_sfu_stats, rtx_recovered)},
+        {"medrelay_nack_giveups_total",
+         "Lost packets given up on (a key frame was asked for instead).",
+         offsetof(struct mr_sfu_stats, nack_gave_up)},
+    };
+    for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+        family(out, fams[i].name, "counter", fams[i].help);
+        sample(out, fams[i].name, NULL, sum_sfu(pool, fams[i].offset));
+    }
 }
 
 static double thread_cpu_seconds(const struct mr_worker *w)
@@ -161,6 +199,7 @@ void mr_relay_metrics(struct mr_relay *r, GString *out)
     traffic(out, pool);
     drops(out, pool);
     keyframes(out, pool);
+    repair(out, pool);
     workers(out, pool);
     family(out, "medrelay_build_info", "gauge", "Version and SRTP crypto backend.");
     g_string_append_printf(out, "medrelay_build_info{version=\"%s\",srtp_backend=\"%s\"} 1\n",

@@ -327,7 +327,7 @@ void mr_peer_destroy(void *data)
     mr_log_debug(SFU, "%s %.8s: destroyed", kind_word(p), p->id);
     if (p->stream)
         mr_stream_unref(p->stream);
-    free(p->sources);
+    mr_sources_free(p->sources, p->n_sources);
     free(p->receivers);
     free(p);
 }

@@ -192,6 +192,8 @@ static void add_stream(struct mr_room_sub *rs, struct mr_stream *st)
         struct rs_section *sec = &rs->next.sections[pos];
         *sec = (struct rs_section){.kind = b->pub_kind[t], .binding = bi, .pub_track = t,
                                    .codec = b->pub[t], .out_ssrc = mr_random_ssrc()};
+        if (sec->kind == MR_MEDIA_VIDEO)
+            sec->rtx_ssrc = mr_random_ssrc();
         snprintf(sec->mid, sizeof(sec->mid), "%u", rs->next_mid++);
         placed++;
     }
@@ -240,6 +242,8 @@ static void fill_offer_media(struct mr_room_sub *rs, const struct rs_section *se
     }
     const struct rs_binding *b = &rs->next.bindings[sec->binding];
     m->ssrc = sec->out_ssrc;
+    if (mr_negotiate_rtx_sdp(&c, &m->rtx))
+        m->rtx_ssrc = sec->rtx_ssrc;
     snprintf(m->cname, sizeof(m->cname), "%s", b->cname);
     snprintf(m->msid_stream, sizeof(m->msid_stream), "%s", b->st->name);
     /* Track ids must be unique within the whole connection (browsers key

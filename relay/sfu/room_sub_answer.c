@@ -19,11 +19,12 @@
 struct answered {
     bool accepted[MR_ROOM_SUB_MAX_SECTIONS];
     uint32_t fb[MR_ROOM_SUB_MAX_SECTIONS];
+    bool rtx[MR_ROOM_SUB_MAX_SECTIONS]; /* the answer kept the RTX format */
     struct mr_ext_ids ext[MR_ROOM_SUB_MAX_SECTIONS];
     const struct mr_sdp_media *transport; /* the BUNDLE tag, NULL: none live */
 };
 
-static int read_sections(const struct mr_room_sub *rs, const struct mr_sdp *a, struct answered *out,
+static int read_sections(struct mr_room_sub *rs, const struct mr_sdp *a, struct answered *out,
                          char *detail, size_t dlen)
 {
     const struct rs_state *n = &rs->next;
@@ -54,6 +55,9 @@ static int read_sections(const struct mr_room_sub *rs, const struct mr_sdp *a, s
             return MR_ECODEC;
         }
         out->fb[i] = k->fb;
+        struct mr_codec full;
+        mr_rs_codec_full(rs, &sec->codec, &full);
+        out->rtx[i] = full.rtx_pt && mr_sdp_media_codec(m, full.rtx_pt);
         mr_negotiate_ext_ids(m, &out->ext[i]);
         if (!out->transport)
             out->transport = m;
@@ -137,6 +141,11 @@ static struct mr_bundle_slot *make_slot(struct mr_room_sub *rs, const struct rs_
             t->rank += b->pub_kind[k] == sec->kind;
         t->out_ssrc = sec->out_ssrc;
         mr_rewrite_init(&t->rw, (uint16_t)mr_random_u32(), mr_random_u32());
+        if (!ans->rtx[i])
+            t->codec.rtx_pt = 0;
+        mr_receiver_init_rtx(t);
+        if (t->rtx_ssrc)
+            t->rtx_ssrc = sec->rtx_ssrc; /* the one the offer announced */
     }
     return slot;
 }

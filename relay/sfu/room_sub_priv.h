@@ -34,6 +34,7 @@ struct rs_section {
     unsigned pub_track; /* the publisher's track index */
     struct rs_codec codec;
     uint32_t out_ssrc;
+    uint32_t rtx_ssrc; /* video: its retransmissions (RFC 4588) */
 };
 
 struct rs_state {

@@ -88,6 +88,7 @@ struct mr_peer {
     bool attached;            /* in the stream's publisher slot / list */
     int64_t created_us;
     int64_t secure_us;
+    int64_t rtt_us;           /* a publisher's round trip (RTCP XR), 0: unknown */
 };
 
 /* A recording seen from the worker: receivers like a subscriber's (bound
@@ -146,6 +147,8 @@ struct mr_stream {
     GSource *tick;            /* RTCP reports, keyframe requests */
     GSource *grace;           /* viewers waiting for a publisher */
     GSource *keyframe_retry;  /* key-frame requests deferred (keyframe.c) */
+    GSource *nack_timer;      /* NACKs to the publisher (repair.c); armed
+                                 while a packet is missing */
     struct mr_keyframe_gate kf[MR_MAX_TRACKS]; /* per publisher source */
     bool shedding;            /* video not fanned out: worker behind (overload.c) */
     int64_t backlog_checked_us, shed_since_us, shed_logged_us;
@@ -255,6 +258,35 @@ void mr_rec_tap_sender_report(struct mr_rec_tap *tap, int ti, unsigned enc,
 
 /* forward.c (worker, hot path) */
 void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len);
+
+/* repair.c (worker): loss repair on the publisher's leg. */
+struct mr_fwd_packet;
+/* A packet of no media SSRC: if it is a retransmission (RTX) of a source,
+ * unwraps it in place into the original (*buf, *len and pkt follow) and
+ * returns the source's index; else counts the drop and returns -1. */
+int mr_repair_rtx(struct mr_peer *pub, struct mr_fwd_packet *pkt, size_t *len, uint8_t **buf);
+/* Accounts a video packet's sequence number (gaps become NACKs); false
+ * when it is a retransmission of a packet that needs none (dropped). */
+bool mr_repair_on_packet(struct mr_stream *s, struct mr_peer *pub, const struct mr_fwd_packet *pkt,
+                         bool rtx);
+/* The stream is freed: its NACK timer goes. */
+void mr_repair_stop(struct mr_stream *s);
+/* RTCP XR for the publisher leg's round trip: the Receiver Reference Time
+ * block sent with reports, and the publisher's DLRR answer. */
+int mr_repair_write_rrtr(struct mr_peer *pub, uint8_t *buf, size_t cap);
+void mr_repair_on_xr(struct mr_peer *pub, const struct mr_rtcp_pkt *pkt);
+
+/* retransmit.c (worker): a viewer's NACK answered from the history. */
+void mr_retransmit_nack(struct mr_peer *sub, const struct mr_rtcp_fb *fb, int64_t now_us);
+/* A viewer's receiver report: its round trip. */
+void mr_retransmit_on_rr(struct mr_peer *sub, const struct mr_rtcp_pkt *pkt, int64_t now_us);
+
+/* forward.c: writes pkt as dst receives it (its SSRC, payload type,
+ * extension ids) with the given output sequence number and timestamp.
+ * Returns the length, or 0 when it does not fit cap. */
+size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *src,
+                        const struct mr_fwd_packet *pkt, uint16_t seq, uint32_t ts, uint8_t *out,
+                        size_t cap);
 
 /* sfu_rtcp.c (worker) */
 void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len);

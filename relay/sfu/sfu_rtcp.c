@@ -22,7 +22,8 @@ struct mr_receiver *mr_peer_video_receiver(struct mr_peer *p, uint32_t ssrc,
 
 /* RFC 3550 §6.4.1: a sender report per receiver, in its SSRC and
  * timestamp space, so its browser can keep audio and video in sync. */
-static void translate_sr(struct mr_peer *pub, int ti, unsigned enc, const struct mr_rtcp_sr *sr)
+static void translate_sr(struct mr_peer *pub, int ti, unsigned enc, const struct mr_rtcp_sr *sr,
+                         int64_t now)
 {
     struct mr_stream *s = pub->stream;
     uint8_t buf[RTCP_BUF];
@@ -44,8 +45,12 @@ static void translate_sr(struct mr_peer *pub, int ti, unsigned enc, const struct
             int m = n < 0 ? n
                           : mr_rtcp_write_sdes_cname(buf + n, sizeof(buf) - (size_t)n,
                                                      dst->out_ssrc, sink->cname);
-            if (m > 0)
-                mr_transport_send_rtcp(sub->transport, buf, (size_t)(n + m), sizeof(buf));
+            if (m > 0 &&
+                mr_transport_send_rtcp(sub->transport, buf, (size_t)(n + m), sizeof(buf)) == 0) {
+                /* Its receiver reports echo it: the viewer's round trip. */
+                dst->sr_ntp_mid = (uint32_t)(sr->ntp >> 16);
+                dst->sr_sent_us = now;
+            }
         }
     }
 }
@@ -57,6 +62,8 @@ void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len)
     int64_t now = mr_clock_mono_us();
     mr_rtcp_iter_init(&it, buf, len);
     while (mr_rtcp_next(&it, &pkt) == 1) {
+        if (pkt.type == MR_RTCP_XR)
+            mr_repair_on_xr(pub, &pkt); /* the round trip, for NACK timing */
         if (pkt.type != MR_RTCP_SR)
             continue; /* SDES, BYE, RR of a send-only peer: nothing to act on */
         struct mr_rtcp_sr sr;
@@ -68,7 +75,7 @@ void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len)
             continue;
         mr_rtp_rx_stats_on_sr(&pub->sources[ti].enc[enc].rx, sr.ntp, now);
         if (pub->attached) {
-            translate_sr(pub, ti, enc, &sr);
+            translate_sr(pub, ti, enc, &sr, now);
             if (pub->stream->rec_tap)
                 mr_rec_tap_sender_report(pub->stream->rec_tap, ti, enc, &sr, now);
         }
@@ -116,11 +123,21 @@ void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len
 {
     struct mr_rtcp_iter it;
     struct mr_rtcp_pkt pkt;
+    struct mr_rtcp_fb fb;
+    int64_t now = mr_clock_mono_us();
     mr_rtcp_iter_init(&it, buf, len);
-    /* Receiver reports will drive layer choice later; today the relay
-     * reports to publishers from what it receives itself. */
-    while (mr_rtcp_next(&it, &pkt) == 1)
-        handle_keyframe_request(sub, &pkt);
+    /* Key-frame requests go upstream; NACKs are answered here and go no
+     * further; reports give the viewer's round trip. The relay reports to
+     * publishers from what it receives itself. */
+    while (mr_rtcp_next(&it, &pkt) == 1) {
+        if (pkt.type == MR_RTCP_PSFB)
+            handle_keyframe_request(sub, &pkt);
+        else if (pkt.type == MR_RTCP_RTPFB && mr_rtcp_parse_fb(&pkt, &fb) == 0 &&
+                 fb.fmt == MR_RTCP_RTPFB_NACK)
+            mr_retransmit_nack(sub, &fb, now);
+        else if (pkt.type == MR_RTCP_RR || pkt.type == MR_RTCP_SR)
+            mr_retransmit_on_rr(sub, &pkt, now);
+    }
 }
 
 static int write_empty_rr(struct mr_peer *pub, uint8_t *buf, size_t cap)
@@ -146,8 +163,12 @@ void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us)
     int m = n < 0 ? n
                   : mr_rtcp_write_sdes_cname(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc,
                                              pub->cname);
+    /* A Receiver Reference Time block: the publisher's DLRR answer gives
+     * the round trip that paces NACKs (repair.c). */
+    int x = m < 0 ? m : mr_repair_write_rrtr(pub, buf + n + m, sizeof(buf) - (size_t)(n + m));
     if (m > 0)
-        mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m), sizeof(buf));
+        mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m + (x > 0 ? x : 0)),
+                               sizeof(buf));
 }
 
 void mr_rtcp_send_keyframe_request(struct mr_peer *pub, unsigned src, uint8_t fir_seq)

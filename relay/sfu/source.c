@@ -1,7 +1,9 @@
 /* A publisher's sources and their encodings (track.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "rtp/rtp.h"
+#include "sfu/history.h"
 #include "sfu/track.h"
 
 /* The first SSRC of a section that is not the retransmission half of an
@@ -19,6 +21,25 @@ static uint32_t primary_ssrc(const struct mr_sdp_media *m)
     return 0;
 }
 
+/* The retransmission SSRC an FID group pairs with ssrc, or 0. */
+static uint32_t fid_rtx_ssrc(const struct mr_sdp_media *m, uint32_t ssrc)
+{
+    for (unsigned f = 0; ssrc && f < m->n_fid; f++)
+        if (m->fid[f][0] == ssrc)
+            return m->fid[f][1];
+    return 0;
+}
+
+/* A new SSRC for an encoding: its statistics and losses start afresh. */
+static void encoding_restart(struct mr_encoding *e, uint32_t ssrc, uint32_t rtx_ssrc,
+                             uint32_t clock_rate)
+{
+    e->ssrc = ssrc;
+    e->rtx_ssrc = rtx_ssrc;
+    mr_rtp_rx_stats_init(&e->rx, clock_rate);
+    mr_nack_init(&e->nack);
+}
+
 void mr_source_init(struct mr_source *src, const struct mr_sdp_media *m, const struct mr_codec *c,
                     const struct mr_ext_ids *ext)
 {
@@ -28,8 +49,19 @@ void mr_source_init(struct mr_source *src, const struct mr_sdp_media *m, const s
     src->codec = *c;
     src->ext = *ext;
     src->n_encodings = 1;
-    src->enc[0].ssrc = primary_ssrc(m);
-    mr_rtp_rx_stats_init(&src->enc[0].rx, c->clock_rate);
+    uint32_t ssrc = primary_ssrc(m);
+    encoding_restart(&src->enc[0], ssrc, c->rtx_pt ? fid_rtx_ssrc(m, ssrc) : 0, c->clock_rate);
+    /* Viewers' NACKs are answered from it, whatever the publisher
+     * negotiated; NULL (out of memory) only means none are answered. */
+    if (src->kind == MR_MEDIA_VIDEO)
+        src->history = mr_history_new();
+}
+
+void mr_sources_free(struct mr_source *srcs, unsigned n)
+{
+    for (unsigned i = 0; srcs && i < n; i++)
+        mr_history_free(srcs[i].history);
+    free(srcs);
 }
 
 int mr_source_by_ssrc(const struct mr_source *srcs, unsigned n, uint32_t ssrc, unsigned *enc)
@@ -78,9 +110,40 @@ int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_heade
         return -1;
     /* A new SSRC for the section (announced none, or the encoder
      * restarted): its one encoding follows it. */
-    struct mr_encoding *e = &srcs[found].enc[0];
-    e->ssrc = h->ssrc;
-    mr_rtp_rx_stats_init(&e->rx, srcs[found].codec.clock_rate);
+    encoding_restart(&srcs[found].enc[0], h->ssrc, 0, srcs[found].codec.clock_rate);
+    *enc = 0;
+    return found;
+}
+
+int mr_source_rtx(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
+                  const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc)
+{
+    int found = -1;
+    for (unsigned i = 0; i < n; i++) {
+        if (!srcs[i].codec.rtx_pt || srcs[i].codec.rtx_pt != h->payload_type)
+            continue;
+        for (unsigned e = 0; e < srcs[i].n_encodings; e++)
+            if (srcs[i].enc[e].rtx_ssrc == h->ssrc) {
+                *enc = e;
+                return (int)i;
+            }
+        if (mid_matches(&srcs[i], ext, buf))
+            found = (int)i;
+    }
+    /* Not announced (no FID group, or a restarted encoder): the section
+     * its mid names, else the one section with that RTX format, learns
+     * it. */
+    for (unsigned i = 0; i < n && found < 0; i++) {
+        if (srcs[i].codec.rtx_pt != h->payload_type || !srcs[i].codec.rtx_pt)
+            continue;
+        for (unsigned j = i + 1; j < n; j++)
+            if (srcs[j].codec.rtx_pt == h->payload_type)
+                return -1; /* ambiguous */
+        found = (int)i;
+    }
+    if (found < 0 || srcs[found].enc[0].rtx_ssrc != 0 || srcs[found].enc[0].ssrc == 0)
+        return -1;
+    srcs[found].enc[0].rtx_ssrc = h->ssrc;
     *enc = 0;
     return found;
 }

@@ -52,6 +52,7 @@ void mr_stream_unref(struct mr_stream *s)
     stop_source(&s->tick);
     stop_source(&s->grace);
     mr_keyframe_stop(s);
+    mr_repair_stop(s);
     mr_rec_tap_free(s->rec_tap);
     if (s->recording)
         mr_recording_unref(s->recording);

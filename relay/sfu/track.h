@@ -4,9 +4,9 @@
  * A publisher's media section is a *source*: the codec and header
  * extensions it was negotiated with, and its *encodings*, each an RTP
  * stream of its own (an SSRC, later a retransmission SSRC and a rid) with
- * its receive statistics. Today a source has one encoding; simulcast
- * layers add up to MR_MAX_ENCODINGS, and a packet history for
- * retransmissions hangs off the source.
+ * its receive statistics and its missing packets. Today a source has one
+ * encoding; simulcast layers add up to MR_MAX_ENCODINGS. A video source
+ * keeps a packet history for its viewers' retransmissions (history.h).
  *
  * A subscriber's media section, or one track of a recording, is a
  * *receiver*: it takes one encoding of one source and sends it on with its
@@ -32,6 +32,7 @@
 #include "rtcp/rtcp.h"
 #include "sdp/negotiate.h"
 #include "sdp/sdp.h"
+#include "sfu/nack.h"
 #include "sfu/rewrite.h"
 
 /* Media sections one publisher may send: a camera, a microphone and
@@ -43,14 +44,15 @@
 #define MR_RID_MAX       16
 
 struct mr_peer;
-struct mr_pkt_history; /* retransmissions (issue 15) */
+struct mr_pkt_history; /* history.h */
 
 /* One RTP stream of a source. */
 struct mr_encoding {
     uint32_t ssrc;     /* 0 until announced or learned from a packet */
-    uint32_t rtx_ssrc; /* its retransmission stream; 0: none */
+    uint32_t rtx_ssrc; /* its retransmission stream; 0: none (yet) */
     char rid[MR_RID_MAX + 1];
-    struct mr_rtp_rx_stats rx;
+    struct mr_rtp_rx_stats rx; /* of what arrived first time (loss before repair) */
+    struct mr_nack_list nack;  /* what is missing, for NACKs (video) */
 };
 
 /* A publisher's media section. */
@@ -61,7 +63,10 @@ struct mr_source {
     struct mr_ext_ids ext; /* the publisher's extension ids */
     unsigned n_encodings;  /* 1 today */
     struct mr_encoding enc[MR_MAX_ENCODINGS];
-    struct mr_pkt_history *history; /* NULL: none kept */
+    struct mr_pkt_history *history; /* video: for viewers' NACKs; NULL: none */
+    /* Loss repair on the publisher's leg, for the consoles. */
+    uint32_t recovered; /* lost packets its retransmissions brought */
+    uint32_t gave_up;   /* lost packets given up on */
 };
 
 /* What the control thread keeps of a source, to negotiate subscribers and
@@ -69,6 +74,16 @@ struct mr_source {
 struct mr_source_desc {
     enum mr_media_kind kind;
     struct mr_codec codec; /* the publisher's numbering */
+};
+
+/* A packet resent to one viewer: not again within a round trip, and not
+ * more than MR_RESEND_MAX times. */
+#define MR_RESENT_SLOTS 64
+#define MR_RESEND_MAX   4
+struct mr_resent {
+    uint16_t seq; /* the viewer's sequence number */
+    uint8_t count;
+    int64_t at_us;
 };
 
 /* A subscriber's media section, or a recording's track. The fields the
@@ -93,6 +108,17 @@ struct mr_receiver {
     uint8_t fir_seq;
     struct mr_codec codec; /* in the receiver's numbering; its pt (near the
                               start) still lies in the second line */
+    /* Retransmissions to the viewer (retransmit.c): its RTX stream when it
+     * negotiated one (codec.rtx_pt), the round trip from its receiver
+     * reports, and the limits that keep one viewer's NACKs (a storm
+     * included) its own business. */
+    uint32_t rtx_ssrc;
+    uint16_t rtx_seq;
+    uint32_t sr_ntp_mid; /* the last sender report it was sent */
+    int64_t sr_sent_us;
+    int64_t rtt_us;      /* 0: not known yet */
+    int64_t nack_tat_us; /* rate limit: theoretical arrival time (GCRA) */
+    struct mr_resent resent[MR_RESENT_SLOTS];
 };
 
 /* One entry of a stream's fan-out list. */
@@ -116,14 +142,19 @@ struct mr_receiver *mr_receivers_video(struct mr_receiver *rx, unsigned n, uint3
 /* A receiver's (or a recording track's) starting state: a random output
  * SSRC and rewriting origin, rank among the first `before` receivers. */
 void mr_receiver_init(struct mr_receiver *rx, const struct mr_receiver *before, unsigned n_before);
+/* Its RTX stream (SSRC, first sequence number) if its codec has one. */
+void mr_receiver_init_rtx(struct mr_receiver *rx);
 /* A non-zero random SSRC. */
 uint32_t mr_random_ssrc(void);
 
 /* source.c (worker) */
-/* A source as negotiated: codec, extension ids, and the SSRC the section
- * announces (0: learned from the first packet). */
+/* A source as negotiated: codec, extension ids, the SSRC the section
+ * announces (0: learned from the first packet) and its RTX SSRC; a video
+ * source gets its packet history. */
 void mr_source_init(struct mr_source *src, const struct mr_sdp_media *m, const struct mr_codec *c,
                     const struct mr_ext_ids *ext);
+/* Frees srcs[0..n) (allocated as one array) and their histories. */
+void mr_sources_free(struct mr_source *srcs, unsigned n);
 /* The source (and encoding) a packet belongs to, by SSRC, else by the mid
  * header extension (RFC 8843 §15), else by a payload type only one source
  * uses; a packet of the negotiated payload type on a new SSRC teaches the
@@ -132,6 +163,11 @@ struct mr_rtp_header;
 struct mr_rtp_ext_list;
 int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
                    const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc);
+/* The source (and encoding) a retransmission (RFC 4588) belongs to: by
+ * its RTX SSRC and format, else learned like mr_source_find learns media
+ * SSRCs. Returns the index or -1. */
+int mr_source_rtx(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
+                  const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc);
 /* The source with an encoding of that SSRC, or -1. */
 int mr_source_by_ssrc(const struct mr_source *srcs, unsigned n, uint32_t ssrc, unsigned *enc);
 

@@ -32,7 +32,16 @@ struct mr_side_loop;
     X(pli_in, "pli", "PLI from subscribers")                                             \
     X(fir_in, "fir", "FIR from subscribers")                                             \
     X(keyframe_requests, "sent", "key-frame requests sent to publishers")                \
-    X(keyframe_coalesced, "coalesced", "key-frame requests merged into one already sent")
+    X(keyframe_coalesced, "coalesced", "key-frame requests merged into one already sent") \
+    X(nack_in, "nack_in", "packets viewers' NACKs asked for")                            \
+    X(rtx_out, "rtx_out", "packets resent to viewers from the history")                   \
+    X(rtx_missed, "rtx_missed", "packets viewers asked for that the history lacks")       \
+    X(rtx_limited, "rtx_limited", "viewers' requests refused: over their rate, or resent enough") \
+    X(nack_out, "nack_out", "packets the relay's NACKs asked publishers for")             \
+    X(nack_gave_up, "nack_gave_up", "lost packets given up on (a key frame asked instead)") \
+    X(rtx_recovered, "rtx_recovered", "lost packets recovered from publishers' retransmissions") \
+    X(drop_rtx_duplicate, "rtx_duplicate", "retransmissions of packets already received")  \
+    X(drop_rtx_malformed, "rtx_malformed", "RTX shorter than its OSN, or of no known stream")
 
 struct mr_sfu_stats {
 #define MR_SFU_COUNTER_FIELD(field, name, help) uint64_t field;

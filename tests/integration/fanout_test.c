@@ -33,9 +33,12 @@ static void check_negotiation(const char *who, const struct mr_test_track_stats 
     EXPECT(t->mid_ext_id == 4, "%s %s: mid extension id %u", who, itest_kind(t->kind),
            t->mid_ext_id);
     /* We offered transport-cc (extension and feedback), nack and goog-remb:
-     * the relay honours none of them end to end, so it must leave them out. */
-    EXPECT((t->answer_fb & (MR_FB_NACK | MR_FB_TWCC | MR_FB_GOOG_REMB)) == 0,
+     * a viewer's NACKs are answered by the relay (video); the bandwidth
+     * feedback is not read from viewers, so it must be left out. */
+    EXPECT((t->answer_fb & (MR_FB_TWCC | MR_FB_GOOG_REMB)) == 0,
            "%s %s: answer keeps feedback 0x%x", who, itest_kind(t->kind), t->answer_fb);
+    EXPECT(!(t->answer_fb & MR_FB_NACK) == audio, "%s %s: nack in the answer: 0x%x", who,
+           itest_kind(t->kind), t->answer_fb);
     EXPECT(t->answer_extmaps == 1, "%s %s: answer keeps %u extensions", who, itest_kind(t->kind),
            t->answer_extmaps);
     if (!audio)

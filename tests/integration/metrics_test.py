@@ -25,7 +25,10 @@ REQUIRED = [
     "medrelay_rtp_forwarded_packets_total", "medrelay_packets_dropped_total",
     "medrelay_srtp_errors_total", "medrelay_keyframe_requests_received_total",
     "medrelay_keyframe_requests_sent_total", "medrelay_worker_streams", "medrelay_worker_peers",
-    "medrelay_worker_cpu_seconds_total",
+    "medrelay_worker_cpu_seconds_total", "medrelay_nack_packets_received_total",
+    "medrelay_retransmitted_packets_total", "medrelay_retransmissions_missed_total",
+    "medrelay_retransmissions_limited_total", "medrelay_nack_packets_sent_total",
+    "medrelay_recovered_packets_total", "medrelay_nack_giveups_total",
 ]
 
 

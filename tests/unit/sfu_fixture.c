@@ -93,6 +93,7 @@ static void codec_of(const struct fx_track *t, struct mr_codec *c)
     c->h264_profile_idc = t->h264_profile_idc;
     c->h264_profile_iop = t->h264_profile_iop;
     c->fb = t->fb;
+    c->rtx_pt = t->rtx_pt;
 }
 
 static void ext_of(const struct fx_track *t, struct mr_ext_ids *ext)
@@ -225,7 +226,7 @@ void fx_peer_free(struct mr_peer *p)
     fx_transport_free(p->transport);
     if (p->stream)
         mr_stream_unref(p->stream);
-    free(p->sources);
+    mr_sources_free(p->sources, p->n_sources);
     free(p->receivers);
     free(p);
 }

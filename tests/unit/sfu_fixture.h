@@ -5,10 +5,12 @@
  * come out as what each receiver would be sent.
  *
  * What is real: relay/sfu's forward.c, burst.c, stream.c, sfu_rtcp.c,
- * source.c, bind.c, rewrite.c, record_tap.c and overload.c, and the pure
+ * source.c, bind.c, rewrite.c, record_tap.c, overload.c and the loss
+ * repair (nack.c, history.c, repair.c, retransmit.c), and the pure
  * libraries under them (mr_rtp, mr_rtcp, mr_sdp, mr_core). What is fake
  * (sfu_fakes.c, link-time doubles of the functions they call):
- *  - transports: mr_transport_queue_rtp and mr_transport_send_rtcp record
+ *  - transports: mr_transport_queue_rtp, mr_transport_send_rtp (a
+ *    retransmission) and mr_transport_send_rtcp record
  *    each datagram for its peer, in clear (no SRTP); RTP queued on the send
  *    queue counts as sent once the fan-out says the receiver is done
  *    (mr_sendq_receiver_done) or the queue is flushed, as in sendq.h;
@@ -67,7 +69,8 @@ struct fx_track {
     /* Header-extension ids; 0: not negotiated. */
     uint8_t mid_id;
     uint8_t level_id;
-    uint32_t fb; /* MR_FB_* */
+    uint32_t fb;    /* MR_FB_* */
+    uint8_t rtx_pt; /* its RTX format (with MR_FB_NACK); 0: none */
     uint8_t h264_profile_idc, h264_profile_iop;
 };
 

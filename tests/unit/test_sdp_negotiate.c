@@ -81,7 +81,9 @@ static void test_whip_chromium(void)
     CHECK_INT(v.id, MR_CODEC_VP8);
     CHECK_INT(v.pt, 96);
     CHECK_INT(v.clock_rate, 90000);
-    CHECK_INT(v.fb, MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(v.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(v.rtx_pt, 97); /* a=fmtp:97 apt=96 */
+    CHECK_INT(a.rtx_pt, 0);
 
     struct mr_ext_ids ids;
     mr_negotiate_ext_ids(&s->media[0], &ids);
@@ -100,7 +102,8 @@ static void test_whip_aiortc(void)
     CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &v), 0);
     CHECK_INT(v.id, MR_CODEC_VP8);
     CHECK_INT(v.pt, 97);
-    CHECK_INT(v.fb, MR_FB_NACK_PLI);
+    CHECK_INT(v.fb, MR_FB_NACK | MR_FB_NACK_PLI);
+    CHECK_INT(v.rtx_pt, 98);
     CHECK_INT(mr_negotiate_publish_codec(&s->media[1], &a), 0);
     CHECK_INT(a.id, MR_CODEC_OPUS);
     CHECK_INT(a.pt, 96);
@@ -126,7 +129,8 @@ static void test_whep_chromium(void)
     CHECK_INT(mr_negotiate_subscribe_codec(v, &pv, &out), 0);
     CHECK_INT(out.id, MR_CODEC_VP8);
     CHECK_INT(out.pt, 96);
-    CHECK_INT(out.fb, MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(out.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(out.rtx_pt, 97);
     CHECK_INT(mr_negotiate_subscribe_codec(a, &pa, &out), 0);
     CHECK_INT(out.pt, 111);
     CHECK_STR(out.fmtp, "minptime=10;useinbandfec=1");
@@ -249,7 +253,7 @@ static void test_publish_refusals(void)
     CHECK_INT(out.h264_profile_idc, 0x42);
     CHECK_INT(out.h264_profile_iop, 0x00);
     CHECK_INT(out.h264_level_idc, 0x0a);
-    CHECK_INT(out.fb, MR_FB_NACK_PLI);
+    CHECK_INT(out.fb, MR_FB_NACK | MR_FB_NACK_PLI);
     CHECK_INT(mr_negotiate_publish_codec(NULL, &out), MR_EINVAL);
     free(s);
 }
@@ -282,18 +286,30 @@ static void test_fill_answer(void)
     CHECK_INT(am.extmaps[1].id, 14);
     CHECK_STR(am.extmaps[1].uri, "urn:ietf:params:rtp-hdrext:ssrc-audio-level");
 
-    /* Feedback beyond PLI and FIR never reaches an answer. */
+    /* Feedback beyond PLI, FIR and NACK never reaches an answer; an RTX
+     * format follows its codec. */
     struct mr_codec vp8 = {0};
     vp8.id = MR_CODEC_VP8;
     vp8.pt = 96;
+    vp8.rtx_pt = 97;
     vp8.clock_rate = 90000;
     vp8.fb = MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_GOOG_REMB | MR_FB_TWCC;
     memset(&ids, 0, sizeof(ids));
     mr_negotiate_fill_answer(&am, &vp8, &ids);
+    CHECK_INT(am.n_codecs, 2);
     CHECK_STR(am.codecs[0].name, "VP8");
     CHECK_INT(am.codecs[0].channels, 0);
-    CHECK_INT(am.codecs[0].fb, MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(am.codecs[0].fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(am.codecs[1].pt, 97);
+    CHECK_STR(am.codecs[1].name, "rtx");
+    CHECK_INT(am.codecs[1].clock_rate, 90000);
+    CHECK_STR(am.codecs[1].fmtp, "apt=96");
+    CHECK_INT(am.codecs[1].fb, 0);
     CHECK_INT(am.n_extmaps, 0);
+    /* Without NACK, no RTX. */
+    vp8.fb = MR_FB_NACK_PLI;
+    mr_negotiate_fill_answer(&am, &vp8, &ids);
+    CHECK_INT(am.n_codecs, 1);
     free(s);
 }
 

@@ -112,6 +112,7 @@ static void build_whep(struct mr_sdp_answer *a, const struct mr_sdp *offer)
         mr_negotiate_fill_answer(am, &c, &ids);
         am->dir = MR_DIR_SENDONLY;
         am->ssrc = 0x10000000u + i;
+        am->rtx_ssrc = am->offer->kind == MR_MEDIA_VIDEO ? 0x20000000u : 0;
         strcpy(am->cname, "medrelay");
         strcpy(am->msid_stream, "room1-cam");
         snprintf(am->msid_track, sizeof(am->msid_track), "track%u", i);
@@ -147,9 +148,9 @@ static struct mr_sdp *check_answer(const char *text, int len)
     CHECK(strncmp(text, "v=0\r\no=- 4611686018427387904 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
                   56) == 0);
     CHECK(has_line(text, "a=msid-semantic: WMS *"));
-    static const char *const never[] = {" nack\r\n",     "transport-cc", "goog-remb",
-                                        "rtx/",          "simulcast",    "a=rid",
-                                        "abs-send-time", "a=ssrc-group", "actpass"};
+    static const char *const never[] = {"transport-cc",  "goog-remb", "simulcast",
+                                        "a=rid",         "abs-send-time", "actpass",
+                                        "a=ssrc-group:SIM"};
     for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
         if (strstr(text, never[i]))
             fprintf(stderr, "answer contains %s\n", never[i]);
@@ -203,9 +204,12 @@ static void test_whip_chromium(void)
     CHECK(has_line(text, "c=IN IP4 127.0.0.1"));
     CHECK(has_line(text, "a=rtpmap:111 opus/48000/2"));
     CHECK(has_line(text, "a=fmtp:111 minptime=10;useinbandfec=1"));
-    CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 96"));
+    CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 96 97"));
     CHECK(has_line(text, "a=rtpmap:96 VP8/90000"));
+    CHECK(has_line(text, "a=rtcp-fb:96 nack"));
     CHECK(has_line(text, "a=rtcp-fb:96 nack pli"));
+    CHECK(has_line(text, "a=rtpmap:97 rtx/90000"));
+    CHECK(has_line(text, "a=fmtp:97 apt=96"));
     CHECK(has_line(text, "a=rtcp-fb:96 ccm fir"));
     CHECK(has_line(text, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid"));
     CHECK(has_line(text, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
@@ -223,7 +227,7 @@ static void test_whip_chromium(void)
     for (unsigned i = 0; i < 2; i++) {
         CHECK_STR(s->media[i].mid, offer->media[i].mid);
         CHECK_INT(s->media[i].dir, MR_DIR_RECVONLY);
-        CHECK_INT(s->media[i].n_codecs, 1);
+        CHECK_INT(s->media[i].n_codecs, i == 1 ? 2 : 1); /* video: VP8 and its RTX */
         CHECK(s->media[i].rtcp_rsize);
         check_transport(&s->media[i], MR_SETUP_PASSIVE);
     }
@@ -231,7 +235,7 @@ static void test_whip_chromium(void)
     CHECK_INT(s->media[0].codecs[0].channels, 2);
     CHECK_INT(s->media[0].n_extmaps, 2);
     CHECK_INT(s->media[1].codecs[0].pt, 96);
-    CHECK_INT(s->media[1].codecs[0].fb, MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(s->media[1].codecs[0].fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
     CHECK_INT(s->media[1].n_extmaps, 1);
     CHECK_INT(s->media[1].extmaps[0].id, 4);
     check_first_candidates(s);
@@ -250,13 +254,15 @@ static void test_whip_aiortc(void)
     int len;
     char *text = write_answer(&a, &len);
     struct mr_sdp *s = check_answer(text, len);
-    CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 97"));
     CHECK(has_line(text, "a=rtpmap:97 VP8/90000"));
     CHECK(has_line(text, "a=rtcp-fb:97 nack pli"));
+    CHECK(has_line(text, "a=rtcp-fb:97 nack"));
+    CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 97 98"));
+    CHECK(has_line(text, "a=fmtp:98 apt=97"));
     CHECK(!strstr(text, "ccm fir"));
     CHECK(has_line(text, "m=audio 40000 UDP/TLS/RTP/SAVPF 96"));
     CHECK(has_line(text, "a=rtpmap:96 opus/48000/2"));
-    CHECK(!strstr(text, "a=fmtp"));
+    CHECK(!strstr(text, "a=fmtp:96")); /* Opus without parameters */
     CHECK(!strstr(text, "rtcp-rsize"));
     CHECK_INT(s->n_bundle, 2);
     CHECK_INT(s->media[0].kind, MR_MEDIA_VIDEO);
@@ -298,8 +304,11 @@ static void test_whep_chromium(void)
     char *text = write_answer(&a, &len);
     struct mr_sdp *s = check_answer(text, len);
     CHECK(has_line(text, "a=group:BUNDLE 0 1"));
-    CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 96"));
+    CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 96 97"));
     CHECK(has_line(text, "m=audio 40000 UDP/TLS/RTP/SAVPF 111"));
+    /* The relay's retransmissions to the viewer, paired (RFC 4588 §8.1). */
+    CHECK(has_line(text, "a=ssrc-group:FID 268435456 536870912"));
+    CHECK(has_line(text, "a=ssrc:536870912 cname:medrelay"));
     CHECK(has_line(text, "a=extmap:9 urn:ietf:params:rtp-hdrext:sdes:mid"));
     CHECK(has_line(text, "a=extmap:14 urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
     CHECK(has_line(text, "a=msid:room1-cam track0"));
@@ -311,7 +320,8 @@ static void test_whep_chromium(void)
         const struct mr_sdp_media *m = &s->media[i];
         CHECK_INT(m->dir, MR_DIR_SENDONLY);
         check_transport(m, MR_SETUP_ACTIVE);
-        CHECK_INT(m->n_ssrcs, 1);
+        CHECK_INT(m->n_ssrcs, i == 0 ? 2 : 1);
+        CHECK_INT(m->n_fid, i == 0 ? 1 : 0);
         CHECK(m->ssrcs[0].ssrc == 0x10000000u + i);
         CHECK_STR(m->ssrcs[0].cname, "medrelay");
         CHECK(strncmp(m->msid, "room1-cam track", 15) == 0);
