@@ -198,8 +198,10 @@ async function chromiumIn(t, bed, role, { origin, extraArgs = [] } = {}) {
         throw new h.SetupError(`${CHROMIUM} not found: apt-get install chromium (or set MEDRELAY_CHROMIUM)`);
     const { chromium } = loadPlaywright();
     const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), `medrelay-chromium-${role}-`));
-    /* Host candidates with the bed address even on a page that asked for no camera. */
-    const args = [...CHROMIUM_FLAGS, `--unsafely-treat-insecure-origin-as-secure=${origin}`,
+    /* Candidates on the bed address only (no loopback: it is another host's in each
+     * namespace), also on a page that asked for no camera (no mDNS names). */
+    const flags = CHROMIUM_FLAGS.filter((f) => f !== '--allow-loopback-in-peer-connection');
+    const args = [...flags, `--unsafely-treat-insecure-origin-as-secure=${origin}`,
                   '--disable-features=WebRtcHideLocalIpsWithMdns', ...extraArgs];
     let context;
     try {
