@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+'use strict';
+/*
+ * Issue 15 on an impaired network, the short run (CTest label "impaired",
+ * part of `make test`, about 3 minutes): a Chromium clinic and a Chromium
+ * expert in their own network namespaces, medrelay in a third, joined
+ * through a bridge (lib/netbed.js). The clinic publishes 640x480@30 VP8 +
+ * Opus (MR_IMPAIRED_VIDEO) over WHIP, the expert watches over WHEP; then the
+ * same browsers connect peer to peer over the same link (the direct path).
+ *
+ * Asserts, printing every measured number either way:
+ *  (a) at 5 % random loss on the clinic's uplink, the expert's
+ *      freeze-and-pause fraction through medrelay is at most the direct
+ *      path's + 1 percentage point, and under 2 % (the larger of Chromium's
+ *      figure and the in-page sampled stall fraction: lib/impaired_measure.js);
+ *  (b) at 5 % loss on the expert's downlink, the relay asks the clinic for
+ *      nothing because of it: the clinic's NACK and PLI+FIR counts grow no
+ *      more than in a clean control window, while the expert did send NACKs;
+ *  (c) after a 3 s outage of the clinic's uplink, the expert decodes a new
+ *      frame within 1.5 s of the link returning (sampled every 100 ms in the
+ *      page; the figure is printed);
+ *  (d) with a 1 Mbit/s tbf cap on the clinic's uplink, after 15 s the
+ *      clinic sends under the cap and the expert decodes more than 10 frames
+ *      in every second of the window.
+ *
+ * The table and the raw figures go to tests/artifacts/impaired/
+ * (impaired_chromium.md, .json); logs to tests/artifacts/interop/impaired_chromium/.
+ * Needs root (namespaces), nftables and tc (scripts/deps.sh test).
+ *
+ *   MEDRELAY_BIN=build/medrelay node tests/interop/impaired_chromium.test.js
+ */
+const h = require('./lib/harness');
+const { bedFor, relayIn, pagesIn, chromiumIn } = require('./lib/netbed_stack');
+const m = require('./lib/impaired_measure');
+const paths = require('./lib/impaired_paths');
+const report = require('./lib/impaired_report');
+
+const LOSS_PCT = 5;
+const WINDOW_S = Number(process.env.MR_IMPAIRED_WINDOW_S) || 18;
+const CONTROL_S = 10;
+const OUTAGE_MS = 3000;
+const CAP = { rate: '1mbit', kbps: 1000, settleMs: 15000, windowS: 8 };
+
+/* (b): the relay path on a clean link, then with loss towards the expert. */
+async function downlinkChecks(t, bed, srv, p, rec) {
+    const control = await m.measureWindow({ expert: p.expert, clinic: p.clinic, srv, seconds: CONTROL_S });
+    rec.window('relay', 'clean (control)', control);
+    await bed.setLoss('expert-down', LOSS_PCT);
+    const lossy = await m.measureWindow({ expert: p.expert, clinic: p.clinic, srv, seconds: WINDOW_S });
+    await bed.clear();
+    rec.window('relay', `${LOSS_PCT} % expert downlink`, lossy);
+    const c0 = control.clinic;
+    const c1 = lossy.clinic;
+    const pliFir = (c) => (c.pliCount || 0) + (c.firCount || 0);
+    rec.check(c1.nackCount !== null && c1.nackCount <= (c0.nackCount || 0),
+              `(b) downlink loss: the clinic received ${c1.nackCount} NACKs (clean control window: ${c0.nackCount}); ` +
+              'the relay must answer the expert\'s NACKs itself');
+    rec.check(pliFir(c1) <= pliFir(c0),
+              `(b) downlink loss: the clinic received ${pliFir(c1)} PLI+FIR (clean control window: ${pliFir(c0)}); ` +
+              'one lossy viewer must cost the publisher no key frame');
+    rec.check(lossy.expert.nackCount > 0,
+              `(b) downlink loss: the expert sent ${lossy.expert.nackCount} NACKs; expected some at ` +
+              `${LOSS_PCT} % loss (otherwise the loss did not reach it and this check proves nothing)`);
+}
+
+/* (c): a 3 s outage of the clinic's uplink; resume time from 100 ms in-page samples. */
+async function outageCheck(t, bed, p, rec) {
+    await paths.recover(t, bed, p.expert);
+    await m.startSampler(p.expert, 100);
+    await h.sleep(1000);
+    await bed.setOutage('clinic-up', true);
+    await h.sleep(OUTAGE_MS);
+    const restoredAt = await bed.setOutage('clinic-up', false);
+    await h.sleep(5000);
+    const samples = await m.takeSamples(p.expert);
+    await m.stopSampler(p.expert);
+    const r = m.resumeFigures(samples, restoredAt);
+    rec.result('outage', { outageMs: OUTAGE_MS, ...r });
+    t.log(`outage: first new frame ${r.resumeMs} ms after the link returned; ` +
+          `>= 10 frames/s again after ${r.flowingMs} ms (samples ${r.samplingGapMs} ms apart around it)`);
+    rec.check(r.resumeMs !== null && r.resumeMs <= 1500,
+              `(c) after a ${OUTAGE_MS / 1000} s uplink outage the first new frame came ${r.resumeMs} ms after ` +
+              'the link returned; expected within 1500 ms');
+}
+
+/* (d): a tbf cap on the clinic's uplink. */
+async function capCheck(t, bed, srv, p, rec) {
+    await paths.recover(t, bed, p.expert);
+    /* The cap proves something only if the clinic sends more than it without one. */
+    const free = await m.measureWindow({ expert: p.expert, clinic: p.clinic, srv, seconds: 3, settleMs: 0 });
+    rec.window('relay', 'clean, before the cap', free);
+    rec.check(free.clinic.totalSendKbps > CAP.kbps,
+              `(d) without a cap the clinic sent ${free.clinic.totalSendKbps} kbit/s; it must send more than ` +
+              `${CAP.kbps} for the cap to be tested`);
+    await bed.setRate('clinic-up', CAP.rate);
+    t.log(`rate cap ${CAP.rate}: settling ${CAP.settleMs / 1000} s`);
+    const w = await m.measureWindow({ expert: p.expert, clinic: p.clinic, srv, seconds: CAP.windowS,
+                                      settleMs: CAP.settleMs });
+    await bed.clear();
+    rec.window('relay', `${CAP.rate} uplink cap`, w);
+    rec.check(w.clinic.totalSendKbps !== null && w.clinic.totalSendKbps < CAP.kbps,
+              `(d) under a ${CAP.rate} cap the clinic sent ${w.clinic.totalSendKbps} kbit/s (audio + video with ` +
+              `headers; target ${w.clinic.targetKbps} kbit/s); expected under ${CAP.kbps}`);
+    rec.check(w.stall.minFramesPerSecond !== null && w.stall.minFramesPerSecond > 10 && w.expert.fps > 10,
+              `(d) under a ${CAP.rate} cap the expert decoded ${w.expert.fps} frames/s on average, ` +
+              `${w.stall.minFramesPerSecond} in its worst second; expected over 10 throughout`);
+}
+
+h.main('impaired_chromium', async (t) => {
+    const video = paths.videoSpec();
+    const rec = report.recorder(t, 'impaired_chromium');
+    const bed = await bedFor(t);
+    const srv = await relayIn(t, bed);
+    const web = await pagesIn(t, bed);
+    const clinic = await chromiumIn(t, bed, 'clinic', { origin: web.url, extraArgs: paths.cameraArgs(video) });
+    const expert = await chromiumIn(t, bed, 'expert', { origin: web.url });
+    rec.meta({ chromium: clinic.version, video, windowS: WINDOW_S, lossPct: LOSS_PCT });
+
+    const relay = await paths.relayPath({ t, srv, web, clinic, expert, video });
+    t.addFailureInfo(() => `--- clinic page console:\n${clinic.consoleTail('whip')}\n` +
+                           `--- expert page console:\n${expert.consoleTail('whep')}`);
+    await h.sleep(3000);
+    await downlinkChecks(t, bed, srv, relay, rec);
+
+    await paths.recover(t, bed, relay.expert);
+    await bed.setLoss('clinic-up', LOSS_PCT);
+    const relayUp = await m.measureWindow({ expert: relay.expert, clinic: relay.clinic, srv, seconds: WINDOW_S });
+    rec.window('relay', `${LOSS_PCT} % clinic uplink`, relayUp);
+
+    await outageCheck(t, bed, relay, rec);
+    await capCheck(t, bed, srv, relay, rec);
+    await relay.close();
+
+    const direct = await paths.directPath({ t, web, clinic, expert, video });
+    await h.sleep(8000); /* the direct path's bandwidth estimate ramps up on a clean link, as the relay's did */
+    await bed.setLoss('clinic-up', LOSS_PCT);
+    const directUp = await m.measureWindow({ expert: direct.expert, clinic: direct.clinic, seconds: WINDOW_S });
+    await bed.clear();
+    rec.window('direct', `${LOSS_PCT} % clinic uplink`, directUp);
+    await direct.close();
+
+    const r = m.frozenFraction(relayUp);
+    const d = m.frozenFraction(directUp);
+    rec.check(r <= d + 0.01,
+              `(a) ${LOSS_PCT} % uplink loss: frozen ${(100 * r).toFixed(1)} % of the time through medrelay ` +
+              `against ${(100 * d).toFixed(1)} % on the direct path (the larger of Chromium's freeze+pause ` +
+              'and the sampled stall fraction); expected at most the direct path\'s + 1 point');
+    rec.check(r < 0.02,
+              `(a) ${LOSS_PCT} % uplink loss: frozen ${(100 * r).toFixed(1)} % of the time through medrelay ` +
+              `(${relayUp.expert.fps} frames/s); expected under 2 %`);
+    rec.check(directUp.expert.nackCount > 0,
+              `(a) ${LOSS_PCT} % uplink loss: the expert sent ${directUp.expert.nackCount} NACKs on the direct ` +
+              'path; expected some (otherwise the loss did not reach it and the comparison proves nothing)');
+
+    await srv.stop();
+    rec.finish(); /* prints the table, writes the files, throws the failed checks */
+}, { watchdogMs: 330000 });
