@@ -158,4 +158,9 @@ int mr_rtp_rtx_wrap(uint8_t *out, size_t cap, const uint8_t *pkt, size_t header_
                     const uint8_t *payload, size_t payload_len, uint8_t pt, uint16_t seq,
                     uint32_t ssrc);
 
+/* RED (RFC 2198, red.c): where a RED payload's primary block (the
+ * packet's own frame, after the redundant ones) starts and how long it is.
+ * Returns 0 or MR_EPARSE. */
+int mr_rtp_red_primary(const uint8_t *payload, size_t len, size_t *off, size_t *primary_len);
+
 #endif

@@ -22,6 +22,7 @@
 /* Their RTX formats: VP8's next to it, H.264's past Opus (102-109 are
  * H.264's, 111 is Opus). */
 #define PT_VP8_RTX  97
+#define PT_RED      63 /* Chromium's number for red/48000/2 */
 #define PT_H264_RTX 120
 
 static const struct {
@@ -165,6 +166,28 @@ static uint8_t rtx_for(const struct mr_sdp_media *m, uint8_t pt)
     return 0;
 }
 
+/* The offered RED format whose blocks are all Opus pt (RFC 2198 fmtp
+ * "pt/pt", as Chromium offers it), or 0. */
+static uint8_t red_for(const struct mr_sdp_media *m, uint8_t pt)
+{
+    for (unsigned i = 0; i < m->n_codecs; i++) {
+        const struct mr_sdp_codec *k = &m->codecs[i];
+        if (!ascii_ieq(k->name, "red") || k->clock_rate != 48000 || !k->fmtp[0])
+            continue;
+        const char *f = k->fmtp;
+        bool all = true;
+        while (*f && all) {
+            char *end;
+            unsigned long v = strtoul(f, &end, 10);
+            all = end != f && v == pt && (*end == '/' || *end == '\0');
+            f = *end ? end + 1 : end;
+        }
+        if (all)
+            return k->pt;
+    }
+    return 0;
+}
+
 /* Fills out from an offered codec if the relay can forward it. */
 static bool codec_usable(const struct mr_sdp_media *m, const struct mr_sdp_codec *k,
                          struct mr_codec *out)
@@ -195,6 +218,8 @@ static bool codec_usable(const struct mr_sdp_media *m, const struct mr_sdp_codec
     out->fb = k->fb & MR_RELAY_FB;
     if (id != MR_CODEC_OPUS && (out->fb & MR_FB_NACK))
         out->rtx_pt = rtx_for(m, k->pt);
+    if (id == MR_CODEC_OPUS)
+        out->red_pt = red_for(m, k->pt);
     return true;
 }
 
@@ -223,6 +248,8 @@ int mr_negotiate_subscribe_codec(const struct mr_sdp_media *m, const struct mr_c
             uint8_t sub[3] = {cand.h264_profile_idc, cand.h264_profile_iop, cand.h264_level_idc};
             score = h264_match(published, sub);
         }
+        if (!published->red_pt)
+            cand.red_pt = 0; /* nothing to forward as RED */
         /* The first exact match wins; a compatible one only until then. */
         if (score > best_score) {
             best_score = score;
@@ -291,6 +318,7 @@ int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,
     switch (pub->id) {
     case MR_CODEC_OPUS:
         out->pt = PT_OPUS;
+        out->red_pt = pub->red_pt ? PT_RED : 0;
         out->clock_rate = 48000;
         out->channels = 2;
         snprintf(out->fmtp, sizeof(out->fmtp), "minptime=10;useinbandfec=1");
@@ -351,14 +379,28 @@ bool mr_negotiate_rtx_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)
     return true;
 }
 
+bool mr_negotiate_red_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)
+{
+    memset(k, 0, sizeof(*k));
+    if (!c->red_pt || c->id != MR_CODEC_OPUS)
+        return false;
+    k->pt = c->red_pt;
+    strcpy(k->name, "red");
+    k->clock_rate = 48000;
+    k->channels = 2;
+    snprintf(k->fmtp, sizeof(k->fmtp), "%u/%u", (unsigned)c->pt, (unsigned)c->pt);
+    return true;
+}
+
 void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_codec *c,
                               const struct mr_ext_ids *ext)
 {
     if (!am || !c)
         return;
-    am->n_codecs = 1;
-    mr_negotiate_codec_sdp(c, &am->codecs[0]);
-    if (mr_negotiate_rtx_sdp(c, &am->codecs[1]))
-        am->n_codecs = 2;
+    /* RED first: what the sender sends is the answer's first format. */
+    am->n_codecs = mr_negotiate_red_sdp(c, &am->codecs[0]) ? 1 : 0;
+    mr_negotiate_codec_sdp(c, &am->codecs[am->n_codecs++]);
+    if (mr_negotiate_rtx_sdp(c, &am->codecs[am->n_codecs]))
+        am->n_codecs++;
     am->n_extmaps = mr_negotiate_extmaps(ext, am->extmaps, MR_SDP_ANSWER_MAX_EXTMAPS);
 }

@@ -5,7 +5,8 @@
  * (relay/sfu/room_sub.c) are built from it:
  *
  *  - the codec table: the relay forwards without transcoding, so it
- *    accepts exactly Opus for audio, VP8 and H.264 with
+ *    accepts exactly Opus (with its RED form, RFC 2198) for audio, VP8
+ *    and H.264 with
  *    packetization-mode=1 for video. A publisher's m-line gets its most
  *    preferred supported codec; a subscriber's m-line gets the payload type
  *    (in its own numbering) that matches what the publisher sends;
@@ -42,6 +43,7 @@ struct mr_codec {
     char fmtp[MR_SDP_FMTP_MAX + 1]; /* fmtp to put in the answer */
     uint32_t fb;               /* MR_RELAY_FB bits as offered */
     uint8_t rtx_pt;            /* its RTX format (RFC 4588 apt=pt); 0: none */
+    uint8_t red_pt;            /* Opus: its RED format (RFC 2198, pt/pt); 0: none */
 };
 
 /* Per kind, the id the peer uses for each handled extension (0: none). */
@@ -89,6 +91,10 @@ void mr_negotiate_codec_sdp(const struct mr_codec *c, struct mr_sdp_codec *out);
 /* The SDP form of a codec's RTX format ("rtx/90000", apt=pt); false when
  * it has none. */
 bool mr_negotiate_rtx_sdp(const struct mr_codec *c, struct mr_sdp_codec *out);
+/* The SDP form of Opus's RED format ("red/48000/2", pt/pt); false when it
+ * has none. Listed first, it is what a browser sends (RFC 2198 redundancy
+ * for a lossy uplink). */
+bool mr_negotiate_red_sdp(const struct mr_codec *c, struct mr_sdp_codec *out);
 
 enum mr_codec_id mr_codec_id_from_name(const char *name);
 const char *mr_codec_name(enum mr_codec_id id); /* "opus", "VP8", "H264" */

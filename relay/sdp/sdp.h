@@ -258,6 +258,8 @@ struct mr_sdp_offer_media {
                                          a retired section, as its format) */
     struct mr_sdp_codec rtx;          /* its retransmission format (RFC 4588),
                                          name "" when none */
+    struct mr_sdp_codec red;          /* its RED form (RFC 2198), listed
+                                         first; name "" when none */
     unsigned n_extmaps;
     struct mr_sdp_extmap extmaps[MR_SDP_ANSWER_MAX_EXTMAPS];
     uint32_t ssrc;                    /* sent on; non-zero unless retired */

@@ -355,6 +355,8 @@ static bool offer_media_valid(const struct mr_sdp_offer *o, unsigned i)
     if (m->rtx.name[0] &&
         (m->rtx.pt < 96 || m->rtx.pt == m->codec.pt || !codec_valid(&m->rtx)))
         return false;
+    if (m->red.name[0] && (m->red.pt == m->codec.pt || !codec_valid(&m->red)))
+        return false;
     for (unsigned k = 0; k < m->n_extmaps; k++)
         if (m->extmaps[k].id == 0 || m->extmaps[k].id > 14 || !WORD_OK(m->extmaps[k].uri, false))
             return false;
@@ -396,8 +398,10 @@ static const char *offer_kind(const struct mr_sdp_offer_media *m)
 
 static void put_offer_codec(struct wbuf *w, const struct mr_sdp_offer_media *m)
 {
-    struct mr_sdp_answer_media am = {.n_codecs = 1};
-    am.codecs[0] = m->codec;
+    struct mr_sdp_answer_media am = {.n_codecs = 0};
+    if (m->red.name[0])
+        am.codecs[am.n_codecs++] = m->red;
+    am.codecs[am.n_codecs++] = m->codec;
     if (m->rtx.name[0])
         am.codecs[am.n_codecs++] = m->rtx;
     put_codecs(w, &am);
@@ -417,8 +421,10 @@ static void put_offer_retired(struct wbuf *w, const struct mr_sdp_offer_media *m
 static void put_offer_live(struct wbuf *w, const struct mr_sdp_offer *o,
                            const struct mr_sdp_offer_media *m, bool first)
 {
-    put(w, "m=%s %u " OFFER_PROTO " %u", offer_kind(m), (unsigned)o->conn_port,
-        (unsigned)m->codec.pt);
+    put(w, "m=%s %u " OFFER_PROTO, offer_kind(m), (unsigned)o->conn_port);
+    if (m->red.name[0])
+        put(w, " %u", (unsigned)m->red.pt);
+    put(w, " %u", (unsigned)m->codec.pt);
     if (m->rtx.name[0])
         put(w, " %u", (unsigned)m->rtx.pt);
     put(w, "\r\n");

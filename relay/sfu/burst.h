@@ -53,6 +53,9 @@ struct mr_fwd_packet {
     unsigned enc;      /* and its encoding */
     bool keyframe;
     int64_t now_us;
+    /* RED (RFC 2198) audio: where its primary block lies in the payload,
+     * for receivers that take plain Opus; red_len 0: not RED. */
+    uint16_t red_off, red_len;
 };
 
 /* Attaches the fan-out source to w's context. Returns 0 or MR_ENOMEM. */

@@ -41,6 +41,19 @@ static bool is_keyframe(const struct mr_source *t, const uint8_t *payload, size_
     return false;
 }
 
+/* A RED packet's primary block (the packet's own Opus frame). */
+static bool red_primary(struct mr_fwd_packet *pkt, struct mr_worker *w)
+{
+    size_t off, len;
+    if (mr_rtp_red_primary(pkt->payload, pkt->h.payload_len, &off, &len) < 0 || len == 0) {
+        mr_counter_add(&w->sfu.drop_parse, 1);
+        return false;
+    }
+    pkt->red_off = (uint16_t)off;
+    pkt->red_len = (uint16_t)len;
+    return true;
+}
+
 /* The receiver of rx[0..n) that takes this packet's source and encoding. */
 static struct mr_receiver *receiver_for(struct mr_receiver *rx, unsigned n,
                                         const struct mr_fwd_packet *pkt)
@@ -112,13 +125,21 @@ size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *s
         .timestamp = ts,
         .ssrc = dst->out_ssrc,
     };
+    const uint8_t *payload = pkt->payload;
+    size_t len = pkt->h.payload_len;
+    /* RED as it came to those who took it, its primary (plain Opus) to
+     * the others. */
+    if (pkt->red_len && dst->codec.red_pt)
+        oh.payload_type = dst->codec.red_pt;
+    else if (pkt->red_len)
+        payload += pkt->red_off, len = pkt->red_len;
     struct mr_rtp_ext_out ext[MR_RTP_EXT_KIND_COUNT];
     unsigned n_ext = build_extensions(pkt, src, dst, ext);
     int hlen = mr_rtp_write_header(out, cap, &oh, ext, n_ext);
-    if (hlen < 0 || (size_t)hlen + pkt->h.payload_len + MR_SRTP_MAX_OVERHEAD > cap)
+    if (hlen < 0 || (size_t)hlen + len + MR_SRTP_MAX_OVERHEAD > cap)
         return 0;
-    memcpy(out + hlen, pkt->payload, pkt->h.payload_len);
-    return (size_t)hlen + pkt->h.payload_len;
+    memcpy(out + hlen, payload, len);
+    return (size_t)hlen + len;
 }
 
 void mr_forward_to_sink(struct mr_sink *sink, const struct mr_fwd_packet *const *pkts, unsigned n,
@@ -203,7 +224,7 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         return;
     }
     int si = mr_source_find(pub->sources, pub->n_sources, &pkt.h, &pkt.ext, buf, &pkt.enc);
-    bool rtx = si < 0 || pkt.h.payload_type != pub->sources[si].codec.pt;
+    bool rtx = si < 0 || !mr_source_media_pt(&pub->sources[si], pkt.h.payload_type);
     /* Not media: a retransmission the relay asked for becomes the packet
      * it lost (repair.c), anything else is dropped and counted there. */
     if (rtx && (si = mr_repair_rtx(pub, &pkt, &len, &buf)) < 0)
@@ -220,6 +241,8 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         return;
     }
     pkt.payload = buf + pkt.h.header_len;
+    if (pkt.h.payload_type == src->codec.red_pt && !red_primary(&pkt, w))
+        return;
     /* Receive statistics (what reports tell the publisher) are of what
      * arrived the first time: loss before repair. */
     if (!rtx)

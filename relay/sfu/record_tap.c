@@ -33,6 +33,8 @@ struct mr_rec_tap *mr_rec_tap_new(const struct mr_source_desc *pub, unsigned n_p
         /* The recording keeps the publisher's payload types and no header
          * extensions: the file needs the media, not the transport. */
         t->codec = pub[i].codec;
+        t->codec.red_pt = 0; /* Opus itself: RED's primary blocks */
+        t->codec.rtx_pt = 0;
         mr_receiver_init(t, tap->receivers, i);
         t->src = (int)i;
         describe_track(t, &params->tracks[i]);

@@ -41,7 +41,8 @@ static bool bundle_codec(struct mr_room_sub *rs, const struct mr_codec *pub, str
                              .pt = c.pt,
                              .idc = c.h264_profile_idc,
                              .iop = c.h264_profile_iop,
-                             .level = c.h264_level_idc};
+                             .level = c.h264_level_idc,
+                             .red = c.red_pt != 0};
     return true;
 }
 
@@ -50,7 +51,8 @@ void mr_rs_codec_full(struct mr_room_sub *rs, const struct rs_codec *c, struct m
     const struct mr_codec pub = {.id = c->id,
                                  .h264_profile_idc = c->idc,
                                  .h264_profile_iop = c->iop,
-                                 .h264_level_idc = c->level};
+                                 .h264_level_idc = c->level,
+                                 .red_pt = c->red ? 1 : 0};
     /* The table has the profile already: the same payload type again. */
     if (mr_negotiate_offer_codec(&rs->pts, &pub, out) < 0)
         memset(out, 0, sizeof(*out));
@@ -242,6 +244,7 @@ static void fill_offer_media(struct mr_room_sub *rs, const struct rs_section *se
     }
     const struct rs_binding *b = &rs->next.bindings[sec->binding];
     m->ssrc = sec->out_ssrc;
+    mr_negotiate_red_sdp(&c, &m->red);
     if (mr_negotiate_rtx_sdp(&c, &m->rtx))
         m->rtx_ssrc = sec->rtx_ssrc;
     snprintf(m->cname, sizeof(m->cname), "%s", b->cname);

@@ -20,6 +20,7 @@ struct answered {
     bool accepted[MR_ROOM_SUB_MAX_SECTIONS];
     uint32_t fb[MR_ROOM_SUB_MAX_SECTIONS];
     bool rtx[MR_ROOM_SUB_MAX_SECTIONS]; /* the answer kept the RTX format */
+    bool red[MR_ROOM_SUB_MAX_SECTIONS]; /* and the RED one */
     struct mr_ext_ids ext[MR_ROOM_SUB_MAX_SECTIONS];
     const struct mr_sdp_media *transport; /* the BUNDLE tag, NULL: none live */
 };
@@ -58,6 +59,7 @@ static int read_sections(struct mr_room_sub *rs, const struct mr_sdp *a, struct 
         struct mr_codec full;
         mr_rs_codec_full(rs, &sec->codec, &full);
         out->rtx[i] = full.rtx_pt && mr_sdp_media_codec(m, full.rtx_pt);
+        out->red[i] = full.red_pt && mr_sdp_media_codec(m, full.red_pt);
         mr_negotiate_ext_ids(m, &out->ext[i]);
         if (!out->transport)
             out->transport = m;
@@ -143,6 +145,8 @@ static struct mr_bundle_slot *make_slot(struct mr_room_sub *rs, const struct rs_
         mr_rewrite_init(&t->rw, (uint16_t)mr_random_u32(), mr_random_u32());
         if (!ans->rtx[i])
             t->codec.rtx_pt = 0;
+        if (!ans->red[i])
+            t->codec.red_pt = 0; /* it gets the primary, as plain Opus */
         mr_receiver_init_rtx(t);
         if (t->rtx_ssrc)
             t->rtx_ssrc = sec->rtx_ssrc; /* the one the offer announced */

@@ -14,6 +14,7 @@ struct rs_codec {
     enum mr_codec_id id;
     uint8_t pt;
     uint8_t idc, iop, level; /* H.264 profile-level-id */
+    bool red;                /* Opus sent as RED */
 };
 
 /* One stream a room subscription offers or sends. */

@@ -97,7 +97,7 @@ int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_heade
             found = (int)i;
     if (found < 0) {
         for (unsigned i = 0; i < n; i++) {
-            if (srcs[i].codec.pt != h->payload_type)
+            if (!mr_source_media_pt(&srcs[i], h->payload_type))
                 continue;
             if (found >= 0)
                 return -1; /* ambiguous */
@@ -106,7 +106,7 @@ int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_heade
     }
     /* Only media of the negotiated codec may claim a source; retransmission
      * or FEC streams carry other payload types. */
-    if (found < 0 || srcs[found].codec.pt != h->payload_type)
+    if (found < 0 || !mr_source_media_pt(&srcs[found], h->payload_type))
         return -1;
     /* A new SSRC for the section (announced none, or the encoder
      * restarted): its one encoding follows it. */

@@ -168,6 +168,12 @@ int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_heade
  * SSRCs. Returns the index or -1. */
 int mr_source_rtx(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
                   const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc);
+/* Whether pt is one of the source's media formats: its codec, or that
+ * codec as RED (RFC 2198). */
+static inline bool mr_source_media_pt(const struct mr_source *src, uint8_t pt)
+{
+    return pt == src->codec.pt || (src->codec.red_pt && pt == src->codec.red_pt);
+}
 /* The source with an encoding of that SSRC, or -1. */
 int mr_source_by_ssrc(const struct mr_source *srcs, unsigned n, uint32_t ssrc, unsigned *enc);
 

@@ -167,6 +167,7 @@ h.main('whip_whep_chromium', async (t) => {
             tlsVersion: p.transport.tlsVersion,
             videoPacketsSent: p.outbound.video.packetsSent,
             audioPacketsSent: p.outbound.audio.packetsSent,
+            audioCodec: p.outbound.audio.codec,
             pliReceived: p.outbound.video.pliCount,
         },
         whepPostToFirstFrameMs: a.timing.postToFirstFrameMs,

@@ -94,6 +94,7 @@ static void codec_of(const struct fx_track *t, struct mr_codec *c)
     c->h264_profile_iop = t->h264_profile_iop;
     c->fb = t->fb;
     c->rtx_pt = t->rtx_pt;
+    c->red_pt = t->red_pt;
 }
 
 static void ext_of(const struct fx_track *t, struct mr_ext_ids *ext)

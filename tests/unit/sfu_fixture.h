@@ -71,6 +71,7 @@ struct fx_track {
     uint8_t level_id;
     uint32_t fb;    /* MR_FB_* */
     uint8_t rtx_pt; /* its RTX format (with MR_FB_NACK); 0: none */
+    uint8_t red_pt; /* Opus: its RED format; 0: none */
     uint8_t h264_profile_idc, h264_profile_iop;
 };
 

@@ -84,6 +84,8 @@ static void test_whip_chromium(void)
     CHECK_INT(v.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
     CHECK_INT(v.rtx_pt, 97); /* a=fmtp:97 apt=96 */
     CHECK_INT(a.rtx_pt, 0);
+    CHECK_INT(a.red_pt, 63); /* a=fmtp:63 111/111 */
+    CHECK_INT(v.red_pt, 0);
 
     struct mr_ext_ids ids;
     mr_negotiate_ext_ids(&s->media[0], &ids);
@@ -133,6 +135,11 @@ static void test_whep_chromium(void)
     CHECK_INT(out.rtx_pt, 97);
     CHECK_INT(mr_negotiate_subscribe_codec(a, &pa, &out), 0);
     CHECK_INT(out.pt, 111);
+    CHECK_INT(out.red_pt, 63); /* the viewer takes RED as the clinic sends it */
+    pa.red_pt = 0;
+    CHECK_INT(mr_negotiate_subscribe_codec(a, &pa, &out), 0);
+    CHECK_INT(out.red_pt, 0); /* plain Opus from the clinic: plain Opus */
+    pa.red_pt = 63;
     CHECK_STR(out.fmtp, "minptime=10;useinbandfec=1");
     CHECK_INT(mr_negotiate_subscribe_codec(v, &pa, &out), MR_ECODEC);
 

@@ -200,7 +200,11 @@ static void test_whip_chromium(void)
     char *text = write_answer(&a, &len);
     struct mr_sdp *s = check_answer(text, len);
     CHECK(has_line(text, "a=group:BUNDLE 0 1"));
-    CHECK(has_line(text, "m=audio 40000 UDP/TLS/RTP/SAVPF 111"));
+    /* RED first (RFC 2198): the clinic's audio carries its previous frame
+     * too, over a lossy uplink. */
+    CHECK(has_line(text, "m=audio 40000 UDP/TLS/RTP/SAVPF 63 111"));
+    CHECK(has_line(text, "a=rtpmap:63 red/48000/2"));
+    CHECK(has_line(text, "a=fmtp:63 111/111"));
     CHECK(has_line(text, "c=IN IP4 127.0.0.1"));
     CHECK(has_line(text, "a=rtpmap:111 opus/48000/2"));
     CHECK(has_line(text, "a=fmtp:111 minptime=10;useinbandfec=1"));
@@ -227,12 +231,13 @@ static void test_whip_chromium(void)
     for (unsigned i = 0; i < 2; i++) {
         CHECK_STR(s->media[i].mid, offer->media[i].mid);
         CHECK_INT(s->media[i].dir, MR_DIR_RECVONLY);
-        CHECK_INT(s->media[i].n_codecs, i == 1 ? 2 : 1); /* video: VP8 and its RTX */
+        CHECK_INT(s->media[i].n_codecs, 2); /* RED and Opus; VP8 and its RTX */
         CHECK(s->media[i].rtcp_rsize);
         check_transport(&s->media[i], MR_SETUP_PASSIVE);
     }
-    CHECK_STR(s->media[0].codecs[0].name, "opus");
-    CHECK_INT(s->media[0].codecs[0].channels, 2);
+    CHECK_STR(s->media[0].codecs[0].name, "red");
+    CHECK_STR(s->media[0].codecs[1].name, "opus");
+    CHECK_INT(s->media[0].codecs[1].channels, 2);
     CHECK_INT(s->media[0].n_extmaps, 2);
     CHECK_INT(s->media[1].codecs[0].pt, 96);
     CHECK_INT(s->media[1].codecs[0].fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);

@@ -1,0 +1,40 @@
+/*
+ * RED (RFC 2198): redundant audio. Chromium sends Opus as RED when both
+ * ends negotiate red/48000/2: each packet carries the previous frames
+ * again ahead of its own, so a lost packet's audio arrives with the next.
+ * The relay forwards RED unchanged to viewers that accepted it, and the
+ * primary (the packet's own frame) as plain Opus to those that did not.
+ *
+ *  block header (F=1, redundant):        last header (F=0, primary):
+ * |F|   block PT  |  timestamp offset  |   block length    |   |0|   block PT  |
+ *  1       7              14                   10               1       7
+ *
+ * Pure.
+ */
+#include "core/error.h"
+#include "rtp/rtp.h"
+
+#define RED_HEADER_LEN 4
+
+int mr_rtp_red_primary(const uint8_t *payload, size_t len, size_t *off, size_t *primary_len)
+{
+    if (!payload || !off || !primary_len)
+        return MR_EINVAL;
+    size_t pos = 0, redundant = 0;
+    for (;;) {
+        if (pos >= len)
+            return MR_EPARSE;
+        if (!(payload[pos] & 0x80))
+            break;
+        if (pos + RED_HEADER_LEN > len)
+            return MR_EPARSE;
+        redundant += (size_t)((payload[pos + 2] & 0x03) << 8 | payload[pos + 3]);
+        pos += RED_HEADER_LEN;
+    }
+    pos += 1; /* the primary's one-byte header */
+    if (pos + redundant > len)
+        return MR_EPARSE;
+    *off = pos + redundant;
+    *primary_len = len - *off;
+    return 0;
+}
