@@ -159,9 +159,20 @@ struct mr_recording_info {
     uint64_t packets;      /* taken from the ring */
     uint64_t dropped;      /* ring full: the recorder fell behind */
     unsigned segments;
+    /* Holes, by kind ([MR_RECORD_AUDIO], [MR_RECORD_VIDEO]): packets the
+     * recording never got, declared lost by its jitter buffers once they
+     * had waited the latency (400 ms) for them. A packet that arrives late
+     * but within the latency (reordered, or repaired by a retransmission)
+     * is not a hole; one dropped from the ring counts in dropped (and, when
+     * the jitter buffer then gives up on it, here too). */
+    uint64_t lost_packets[2];
 };
 
 /* A consistent snapshot; any thread. */
 void mr_recording_info(struct mr_recording *rec, struct mr_recording_info *out);
+
+/* Holes of every recording since the process started (the sum of their
+ * lost_packets, finished ones included), for /metrics. Any thread. */
+uint64_t mr_record_lost_total(enum mr_record_kind kind);
 
 #endif

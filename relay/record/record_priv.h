@@ -124,6 +124,7 @@ struct mr_rec_sidecar {
     const char *sha256;        /* NULL: not yet */
     unsigned segment;
     uint64_t dropped;
+    uint64_t lost[2]; /* by enum mr_record_kind */
 };
 int mr_rec_sidecar_write(const char *path, const struct mr_rec_sidecar *sc);
 /* Replaces path with text: temporary file (0640), fsync, rename. */
@@ -205,6 +206,7 @@ struct mr_recording {
 
     uint64_t packets, bytes; /* counters written by the recorder thread */
     unsigned segments;       /* atomic */
+    uint64_t lost[2];        /* atomic, by kind: holes (rx.c) */
 
     /* fixed at start */
     int64_t start_mono_us;
@@ -262,6 +264,7 @@ void mr_rec_log_path(const struct mr_recording *rec, const char *stem, const cha
                      char *out, size_t len);
 
 /* rx.c */
+uint64_t mr_rec_lost(const struct mr_recording *rec, enum mr_record_kind kind);
 int mr_rec_rx_build(struct mr_recording *rec, char *err, size_t err_len);
 int mr_rec_rx_start(struct mr_recording *rec);
 void mr_rec_rx_drain(struct mr_recording *rec, bool force);

@@ -135,9 +135,13 @@ static void finish_ok(struct mr_recording *rec)
         mr_log_warn(RECORD, "rec %s: stopped before any media arrived", rec->id);
     } else {
         mr_rec_set_state(rec, MR_RECORDING_DONE, NULL);
-        mr_log_info(RECORD, "rec %s: complete: %u segment(s), %llu packets, %llu dropped", rec->id,
-                    segs, (unsigned long long)mr_counter_read(&rec->packets),
-                    (unsigned long long)mr_counter_read(&rec->ring.dropped));
+        mr_log_info(RECORD,
+                    "rec %s: complete: %u segment(s), %llu packets, %llu dropped, "
+                    "%llu audio and %llu video packets lost",
+                    rec->id, segs, (unsigned long long)mr_counter_read(&rec->packets),
+                    (unsigned long long)mr_counter_read(&rec->ring.dropped),
+                    (unsigned long long)mr_rec_lost(rec, MR_RECORD_AUDIO),
+                    (unsigned long long)mr_rec_lost(rec, MR_RECORD_VIDEO));
     }
     report(rec);
 }

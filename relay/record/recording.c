@@ -221,6 +221,8 @@ void mr_recording_info(struct mr_recording *rec, struct mr_recording_info *out)
     out->packets = mr_counter_read(&rec->packets);
     out->dropped = mr_counter_read(&rec->ring.dropped);
     out->segments = __atomic_load_n(&rec->segments, __ATOMIC_RELAXED);
+    out->lost_packets[MR_RECORD_AUDIO] = mr_rec_lost(rec, MR_RECORD_AUDIO);
+    out->lost_packets[MR_RECORD_VIDEO] = mr_rec_lost(rec, MR_RECORD_VIDEO);
 }
 
 void mr_rec_set_state(struct mr_recording *rec, enum mr_recording_state st, const char *error)

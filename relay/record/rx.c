@@ -30,6 +30,21 @@
  *  - an input-selector per track takes every new SSRC pad of rtpbin and
  *    switches to the newest one, so an SSRC change costs nothing (an
  *    unlinked rtpbin pad would be a not-linked error).
+ *
+ * Holes. A packet still missing when its jitter buffer stops waiting is
+ * declared lost: the jitter buffer adds it to its "num-lost" statistic and
+ * sends a GstRTPPacketLost event downstream, which the depayloader turns
+ * into a dropped partial frame (video) or a gap (audio). The event's fields
+ * (seqnum, timestamp, duration, retry) do not say how many packets it
+ * stands for: a gap already older than the latency when it is seen (an
+ * outage, a burst after a stall) is declared lost at once as one event for
+ * several packets. So the count comes from num-lost, read by a probe for
+ * downstream events on each jitter buffer's src pad when such an event (or
+ * EOS) passes. Events are rare; buffers pass the probe with one mask test.
+ * The jitter buffer increments num-lost before it queues the event and
+ * pushes events without its lock held, so reading the statistic there
+ * neither misses the event's own packets nor deadlocks. A track has one
+ * jitter buffer per SSRC, each counted from its own zero.
  */
 #include "record/record_priv.h"
 
@@ -66,6 +81,69 @@ static void on_pad_added(GstElement *bin, GstPad *pad, gpointer data)
         g_object_set(sel, "active-pad", sink, NULL);
     mr_log_debug(RECORD, "rec %s: track %u: SSRC %u, payload type %u", rec->id, session, ssrc, pt);
     gst_object_unref(sink);
+}
+
+/* Process-wide totals for /metrics; written by any jitter buffer's thread. */
+static uint64_t lost_total[2];
+
+struct lost_probe {
+    struct mr_recording *rec; /* outlives the rx pipeline, hence the probe */
+    enum mr_record_kind kind;
+    guint64 seen; /* this jitter buffer's num-lost already counted */
+};
+
+static GstPadProbeReturn on_jb_event(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct lost_probe *lp = data;
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (GST_EVENT_TYPE(ev) != GST_EVENT_EOS &&
+        !(GST_EVENT_TYPE(ev) == GST_EVENT_CUSTOM_DOWNSTREAM &&
+          gst_event_has_name(ev, "GstRTPPacketLost")))
+        return GST_PAD_PROBE_OK;
+    GstObject *jb = gst_pad_get_parent(pad);
+    GstStructure *stats = NULL;
+    guint64 lost = 0;
+    if (jb) {
+        g_object_get(jb, "stats", &stats, NULL);
+        gst_object_unref(jb);
+    }
+    if (stats && gst_structure_get_uint64(stats, "num-lost", &lost) && lost > lp->seen) {
+        __atomic_add_fetch(&lp->rec->lost[lp->kind], lost - lp->seen, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&lost_total[lp->kind], lost - lp->seen, __ATOMIC_RELAXED);
+        lp->seen = lost;
+    }
+    if (stats)
+        gst_structure_free(stats);
+    return GST_PAD_PROBE_OK;
+}
+
+/* rtpbin made a jitter buffer for a new SSRC of session (= track). */
+static void on_new_jitterbuffer(GstElement *bin, GstElement *jb, guint session, guint ssrc,
+                                gpointer data)
+{
+    struct mr_recording *rec = data;
+    (void)bin;
+    (void)ssrc;
+    if (session >= rec->p.n_tracks)
+        return;
+    GstPad *src = gst_element_get_static_pad(jb, "src");
+    if (!src)
+        return;
+    struct lost_probe *lp = g_new0(struct lost_probe, 1);
+    lp->rec = rec;
+    lp->kind = rec->p.tracks[session].kind == MR_RECORD_AUDIO ? MR_RECORD_AUDIO : MR_RECORD_VIDEO;
+    gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, on_jb_event, lp, g_free);
+    gst_object_unref(src);
+}
+
+uint64_t mr_rec_lost(const struct mr_recording *rec, enum mr_record_kind kind)
+{
+    return __atomic_load_n(&rec->lost[kind == MR_RECORD_AUDIO ? 0 : 1], __ATOMIC_RELAXED);
+}
+
+uint64_t mr_record_lost_total(enum mr_record_kind kind)
+{
+    return __atomic_load_n(&lost_total[kind == MR_RECORD_AUDIO ? 0 : 1], __ATOMIC_RELAXED);
 }
 
 static GstCaps *on_pt_map(GstElement *bin, guint session, guint pt, gpointer data)
@@ -183,6 +261,7 @@ int mr_rec_rx_build(struct mr_recording *rec, char *err, size_t err_len)
     gst_bin_add(GST_BIN(rec->rx), rec->rtpbin);
     g_signal_connect(rec->rtpbin, "pad-added", G_CALLBACK(on_pad_added), rec);
     g_signal_connect(rec->rtpbin, "request-pt-map", G_CALLBACK(on_pt_map), rec);
+    g_signal_connect(rec->rtpbin, "new-jitterbuffer", G_CALLBACK(on_new_jitterbuffer), rec);
     for (unsigned i = 0; i < rec->p.n_tracks; i++)
         if (build_track(rec, i, err, err_len) < 0)
             goto fail;

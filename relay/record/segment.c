@@ -47,6 +47,8 @@ static void base_sidecar(const struct mr_recording *rec, unsigned n, struct mr_r
     }
     sc->segment = n;
     sc->dropped = mr_counter_read(&rec->ring.dropped);
+    sc->lost[MR_RECORD_AUDIO] = mr_rec_lost(rec, MR_RECORD_AUDIO);
+    sc->lost[MR_RECORD_VIDEO] = mr_rec_lost(rec, MR_RECORD_VIDEO);
     sc->duration_s = -1;
     sc->size = -1;
 }

@@ -44,9 +44,12 @@ static json_t *build(const struct mr_rec_sidecar *sc)
         json_object_set_new(codecs, "video", json_string(sc->video));
     /* Durations are rounded to the millisecond, like the times. */
     double dur = sc->duration_s < 0 ? -1 : (double)(int64_t)(sc->duration_s * 1000 + 0.5) / 1000;
+    /* Holes over the whole recording so far, like dropped_packets. */
+    json_t *lost = json_pack("{s:I, s:I}", "audio", (json_int_t)sc->lost[MR_RECORD_AUDIO],
+                             "video", (json_int_t)sc->lost[MR_RECORD_VIDEO]);
     return json_pack(
         "{s:s, s:s, s:s, s:o, s:o, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o,"
-        " s:o, s:o, s:o, s:I, s:I}",
+        " s:o, s:o, s:o, s:o, s:I, s:I}",
         "id", sc->id, "room", sc->room, "stream", sc->stream, "publisher",
         str_or_null(sc->publisher), "publisher_role", role, "state", sc->state, "error", str_or_null(sc->error), "file",
         str_or_null(sc->file), "container", sc->container, "codecs", codecs, "width",
@@ -55,7 +58,7 @@ static json_t *build(const struct mr_rec_sidecar *sc)
         "end", time_or_null(sc->end_us), "duration_s", dur < 0 ? json_null() : json_real(dur),
         "size", sc->size < 0 ? json_null() : json_integer(sc->size), "sha256",
         str_or_null(sc->sha256), "dropped_packets", json_integer((json_int_t)sc->dropped),
-        "segment", (json_int_t)sc->segment, "version", (json_int_t)1);
+        "lost_packets", lost, "segment", (json_int_t)sc->segment, "version", (json_int_t)1);
 }
 
 static int write_all(int fd, const char *buf, size_t len)
