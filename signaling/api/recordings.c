@@ -65,6 +65,23 @@ static json_t *codecs_json(const json_t *meta)
     return out;
 }
 
+/* The sidecar's holes per kind ({"audio": N, "video": M}); null in a
+ * sidecar written before they were counted. */
+static json_t *lost_json(const json_t *meta)
+{
+    json_t *in = json_object_get(meta, "lost_packets");
+    if (!json_is_object(in))
+        return json_null();
+    json_t *out = json_object();
+    static const char *const kinds[] = {"audio", "video"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        json_t *v = json_object_get(in, kinds[i]);
+        if (json_is_integer(v))
+            json_object_set_new(out, kinds[i], json_integer(json_integer_value(v)));
+    }
+    return out;
+}
+
 json_t *mr_api_recording_json(const struct mr_store_entry *e)
 {
     json_t *o = json_pack("{s:s, s:s, s:i, s:s}", "id", e->id, "recording", e->rec_id, "segment",
@@ -83,6 +100,7 @@ json_t *mr_api_recording_json(const struct mr_store_entry *e)
     strip_paths(err ? err : "", clean, sizeof(clean));
     json_object_set_new(o, "error", clean[0] ? json_string(clean) : json_null());
     json_object_set_new(o, "codecs", codecs_json(e->meta));
+    json_object_set_new(o, "lost_packets", lost_json(e->meta));
     json_int_t w = json_integer_value(json_object_get(e->meta, "width"));
     json_int_t h = json_integer_value(json_object_get(e->meta, "height"));
     char res[48];

@@ -31,10 +31,12 @@ static json_t *recording_status(const struct mr_recording_info *r)
 {
     char started[MR_ISO_TIME_LEN + 1];
     mr_iso_time_format(r->started_unix_us / 1000000, started);
-    return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:i}", "id", r->id, "state",
+    return json_pack("{s:s, s:s, s:s?, s:s?, s:I, s:I, s:I, s:i, s:{s:I, s:I}}", "id", r->id, "state",
                      rec_state_name(r->state), "error", r->error[0] ? r->error : NULL, "started",
                      r->started_unix_us > 0 ? started : NULL, "bytes", (json_int_t)r->bytes, "packets", (json_int_t)r->packets,
-                     "dropped", (json_int_t)r->dropped, "segments", (int)r->segments);
+                     "dropped", (json_int_t)r->dropped, "segments", (int)r->segments,
+                     "lost_packets", "audio", (json_int_t)r->lost_packets[MR_RECORD_AUDIO], "video",
+                     (json_int_t)r->lost_packets[MR_RECORD_VIDEO]);
 }
 
 static json_t *stream_json(const struct mr_stream_status *st)

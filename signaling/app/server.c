@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "http/http.h"
+#include "record/record.h"
 #include "sfu/relay.h"
 #include "srtp/srtp.h"
 #include "whip/whip.h"
@@ -63,11 +64,26 @@ static int check_metrics(struct mr_http_request *req, void *user)
     return 0;
 }
 
+/* The recorder's process-wide counters (relay/record/record.h). */
+static void recording_metrics(GString *out)
+{
+    static const char name[] = "medrelay_recording_lost_packets_total";
+    g_string_append_printf(out,
+                           "# HELP %s Holes in recordings: packets their jitter buffers declared "
+                           "lost (never arrived, or later than the 400 ms latency).\n"
+                           "# TYPE %s counter\n",
+                           name, name);
+    g_string_append_printf(out, "%s{kind=\"audio\"} %llu\n%s{kind=\"video\"} %llu\n", name,
+                           (unsigned long long)mr_record_lost_total(MR_RECORD_AUDIO), name,
+                           (unsigned long long)mr_record_lost_total(MR_RECORD_VIDEO));
+}
+
 static void handle_metrics(struct mr_http_request *req, void *user)
 {
     struct server *s = user;
     GString *text = g_string_sized_new(8192);
     mr_relay_metrics(s->relay, text);
+    recording_metrics(text);
     if (s->rooms)
         mr_room_proto_metrics(s->rooms, text);
     mr_http_respond(req, 200, "text/plain; version=0.0.4; charset=utf-8", text->str, text->len,

@@ -95,7 +95,8 @@ def add_recording(root, room, rec_id, segment, stream, start, end=None, state="c
             "state": state, "error": error, "file": final if state != "recording" else media_name,
             "container": "webm" if ext == "webm" else "matroska",
             "codecs": {"audio": "opus", "video": "VP8"}, "width": 320, "height": 240,
-            "start": start, "segment": segment, "dropped_packets": 0}
+            "start": start, "segment": segment, "dropped_packets": 0,
+            "lost_packets": {"audio": 2, "video": 7}}
     if end:
         side.update(end=end, duration_s=ts(end) - ts(start), size=size,
                     sha256=hashlib.sha256(open(media_path, "rb").read()).hexdigest() if media is not None else None)
@@ -243,7 +244,7 @@ def test_metadata(api, tok, paths):
             "state": "complete", "start": "2025-01-02T08:00:00Z", "end": "2025-01-02T08:01:00Z",
             "duration_s": 60, "size": os.path.getsize(paths[ID_A0]),
             "codecs": {"audio": "opus", "video": "VP8"}, "resolution": "320x240",
-            "content_type": "video/webm"}
+            "content_type": "video/webm", "lost_packets": {"audio": 2, "video": 7}}
     check("metadata of one recording", r.status == 200 and all(m.get(k) == v for k, v in want.items()),
           {k: (m.get(k), v) for k, v in want.items() if m.get(k) != v} or r.brief())
     check("metadata carries the sha256", len(m.get("sha256") or "") == 64, m.get("sha256"))

@@ -29,6 +29,7 @@ REQUIRED = [
     "medrelay_retransmitted_packets_total", "medrelay_retransmissions_missed_total",
     "medrelay_retransmissions_limited_total", "medrelay_nack_packets_sent_total",
     "medrelay_recovered_packets_total", "medrelay_nack_giveups_total",
+    "medrelay_recording_lost_packets_total",
 ]
 
 

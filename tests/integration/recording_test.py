@@ -502,6 +502,9 @@ def finalized_recording(case, srv, stream, published_s, ext, vcodec, sub):
         probs.append(f"sha256 {side.get('sha256')!r} (recomputed {sha256(mpath)})")
     if not side.get("start") or not side.get("end"):
         probs.append(f"start {side.get('start')!r} end {side.get('end')!r}")
+    lost = side.get("lost_packets")
+    if not isinstance(lost, dict) or not all(isinstance(lost.get(k), int) for k in ("audio", "video")):
+        probs.append(f"lost_packets {lost!r}")
     check(not probs, f"sidecar {rel}: {'; '.join(probs)}\n{json.dumps(side, indent=1)}")
     pr = ffprobe(mpath, case.art, stream)
     check("matroska" in (pr["format"] or ""), f"ffprobe: format {pr['format']}")
@@ -543,6 +546,8 @@ def case_vp8(case):
     st = stream_status(srv, ex, stream)
     check(st and st.get("recording") and st["recording"].get("state") == "recording",
           f"API stream status while recording: {st}")
+    check(st and isinstance((st.get("recording") or {}).get("lost_packets"), dict),
+          f"API stream status while recording has lost_packets: {st}")
     case.info["api_while_recording"] = st["recording"]
     shutil.copyfile(prog_path, os.path.join(case.art, "in-progress.sidecar.json"))
     done = pub.event("done", 30)
