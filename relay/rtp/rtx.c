@@ -50,7 +50,8 @@ int mr_rtp_rtx_wrap(uint8_t *out, size_t cap, const uint8_t *pkt, size_t header_
     /* In place too (out == pkt, payload right after the header): the
      * payload moves first, then the OSN goes where it began. */
     uint8_t osn[2] = {pkt[2], pkt[3]}; /* the original sequence number */
-    memmove(out + header_len + 2, payload, payload_len);
+    if (payload_len) /* payload may be NULL then, which memmove may not take */
+        memmove(out + header_len + 2, payload, payload_len);
     memmove(out, pkt, header_len);
     out[0] &= (uint8_t)~0x20; /* no padding: the payload ends the packet */
     out[header_len] = osn[0];
