@@ -65,6 +65,15 @@ enum mr_nack_seen mr_nack_on_packet(struct mr_nack_list *l, uint16_t seq, int64_
         l->highest = seq;
         return MR_NACK_IN_ORDER;
     }
+    if (diff < -MR_NACK_MAX_BACK) {
+        /* Far behind anything still useful: an encoder that restarted with
+         * the same SSRC. Without this, no gap would be seen until its
+         * numbers passed the old highest, maybe 30 000 packets on. */
+        *gave_up += l->n;
+        l->n = 0;
+        l->highest = seq;
+        return MR_NACK_IN_ORDER;
+    }
     for (unsigned i = 0; i < l->n; i++) {
         if (l->entries[i].seq == seq) {
             remove_at(l, i);

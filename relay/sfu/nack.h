@@ -21,6 +21,9 @@
 
 #define MR_NACK_MAX         128     /* missing packets tracked per stream */
 #define MR_NACK_MAX_GAP     512     /* a larger jump restarts the stream */
+#define MR_NACK_MAX_BACK    4096    /* and so does one this far back (late
+                                       packets are a history's length, 1024
+                                       at most) */
 #define MR_NACK_MAX_TRIES   10
 #define MR_NACK_MAX_AGE_US  1000000
 #define MR_NACK_FIRST_US    10000   /* reordering allowance */

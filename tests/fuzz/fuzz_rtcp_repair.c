@@ -341,6 +341,9 @@ static void packet(struct nack_run *r, uint16_t seq)
                 check(e->missing_since_us == r->now);
             }
         }
+    } else if (diff < -MR_NACK_MAX_BACK) {
+        /* Far behind: an encoder restarted under the same SSRC. */
+        check(seen == MR_NACK_IN_ORDER && l->n == 0 && gave_up == n0 && l->highest == seq);
     } else if (was_missing) {
         check(seen == MR_NACK_FILLED && l->n == n0 - 1 && gave_up == 0);
         check(find_entry(l, seq) < 0);

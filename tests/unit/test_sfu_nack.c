@@ -169,7 +169,7 @@ static void test_filled_and_old(void)
     /* Duplicates of what arrived: the highest, one before it, far before. */
     CHECK_INT(pkt(&l, 14, 31 * MS), MR_NACK_OLD);
     CHECK_INT(pkt(&l, 10, 31 * MS), MR_NACK_OLD);
-    CHECK_INT(pkt(&l, 60000, 31 * MS), MR_NACK_OLD);
+    CHECK_INT(pkt(&l, 62550, 31 * MS), MR_NACK_OLD); /* 3000 back: late, no restart */
     check_entries(&l, left, 2);
     CHECK_INT(l.highest, 14);
 
@@ -417,7 +417,26 @@ static void test_due_max(void)
     CHECK_INT(gave_up, 0);
 }
 
-MR_TEST_MAIN(MR_TEST(test_in_order), MR_TEST(test_gap_first_request), MR_TEST(test_retry_interval),
+/* An encoder restarted with the same SSRC, its numbers far behind: the
+ * list starts again from there, so the next gap is seen at once. */
+static void test_restart_backwards(void)
+{
+    struct mr_nack_list l;
+    unsigned lost = 0;
+    mr_nack_init(&l);
+    mr_nack_on_packet(&l, 30000, 0, &lost);
+    mr_nack_on_packet(&l, 30002, 0, &lost); /* 30001 missing */
+    CHECK_INT(l.n, 1);
+    CHECK_INT(mr_nack_on_packet(&l, 29990, 0, &lost), MR_NACK_OLD); /* late, not a restart */
+    CHECK_INT(mr_nack_on_packet(&l, 100, 0, &lost), MR_NACK_IN_ORDER);
+    CHECK_INT(l.n, 0);
+    CHECK_INT(lost, 1);
+    mr_nack_on_packet(&l, 102, 0, &lost); /* 101 missing */
+    CHECK_INT(l.n, 1);
+    CHECK_INT(l.entries[0].seq, 101);
+}
+
+MR_TEST_MAIN(MR_TEST(test_in_order), MR_TEST(test_restart_backwards), MR_TEST(test_gap_first_request), MR_TEST(test_retry_interval),
              MR_TEST(test_backoff), MR_TEST(test_filled_and_old), MR_TEST(test_give_up_tries),
              MR_TEST(test_last_try_answered), MR_TEST(test_give_up_age), MR_TEST(test_overflow),
              MR_TEST(test_large_gap), MR_TEST(test_wrap), MR_TEST(test_keyframe),
