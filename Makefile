@@ -36,7 +36,7 @@ test-asan:
 
 # Issue 15's full impaired-network sweep (root: network namespaces): Chromium
 # clinic and expert through medrelay and peer to peer, 30 s windows at 0-10 %
-# uplink and downlink loss, and an aiortc publisher; about 11 minutes. The
+# uplink and downlink loss, and an aiortc publisher; about 10 minutes. The
 # table goes to tests/artifacts/impaired/impaired_sweep.md. The short variant
 # (label impaired) is part of `make test`.
 test-impaired: build

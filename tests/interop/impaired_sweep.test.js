@@ -2,7 +2,7 @@
 'use strict';
 /*
  * Issue 15 on an impaired network, the full sweep (CTest label
- * "impaired-long", `make test-impaired`, outside `make test`; about 11
+ * "impaired-long", `make test-impaired`, outside `make test`; about 10
  * minutes): the bed, browsers and paths of impaired_chromium.test.js, with
  * 30 s windows (MR_IMPAIRED_WINDOW_S) at 0, 2, 5 and 10 % random loss on the
  * clinic's uplink and at 2, 5 and 10 % on the expert's downlink (0 % is the

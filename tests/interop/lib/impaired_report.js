@@ -72,8 +72,12 @@ function recorder(t, name) {
         write() {
             const dir = outDir();
             const failed = checks.filter((c) => !c.ok);
+            const counters = rows.filter((r) => r.w.relay)
+                .map((r) => `- ${r.path}, ${r.impairment}: ${JSON.stringify(r.w.relay)}`);
             const md = [`# ${name}`, '', `${JSON.stringify(meta)}`, '', markdownTable(rows), '',
                         ...Object.entries(results).map(([k, v]) => `- ${k}: ${JSON.stringify(v)}`), '',
+                        '## medrelay /metrics deltas (counters mentioning nack, rtx, retrans, pli, fir, keyframe)', '',
+                        ...counters, '', '## Checks', '',
                         ...checks.map((c) => `- ${c.ok ? 'ok' : 'FAIL'}: ${c.message}`), ''].join('\n');
             fs.writeFileSync(path.join(dir, `${name}.md`), md);
             fs.writeFileSync(path.join(dir, `${name}.json`),
