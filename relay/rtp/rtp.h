@@ -137,12 +137,24 @@ enum mr_rtp_ext_kind {
     MR_RTP_EXT_NONE = 0,
     MR_RTP_EXT_MID,         /* urn:ietf:params:rtp-hdrext:sdes:mid (RFC 8843) */
     MR_RTP_EXT_AUDIO_LEVEL, /* urn:ietf:params:rtp-hdrext:ssrc-audio-level (RFC 6464) */
+    /* http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01,
+     * the sequence number transport-wide feedback reports (rtcp/twcc.h) */
+    MR_RTP_EXT_TRANSPORT_CC,
     MR_RTP_EXT_KIND_COUNT
 };
 
 /* Maps a URI to a kind (MR_RTP_EXT_NONE when the relay does not handle it). */
 enum mr_rtp_ext_kind mr_rtp_ext_kind_from_uri(const char *uri);
 const char *mr_rtp_ext_kind_uri(enum mr_rtp_ext_kind kind);
+
+/*
+ * Reads the transport-wide sequence number from its element
+ * (draft-holmer-rmcat-transport-wide-cc-extensions-01 §2): two bytes,
+ * big-endian. buf is the packet the element was listed from. Returns 0, or
+ * MR_EPARSE when the element is not two bytes long (libwebrtc refuses those
+ * too), or MR_EINVAL.
+ */
+int mr_rtp_ext_transport_seq(const uint8_t *buf, const struct mr_rtp_ext_elem *e, uint16_t *out);
 
 /* RTX (RFC 4588, rtx.c). Unwraps a retransmission in place: the packet
  * becomes the original (its sequence number from the OSN, pt and ssrc the

@@ -218,6 +218,8 @@ int mr_rtp_write_header(uint8_t *out, size_t cap, const struct mr_rtp_out_header
 static const char *const ext_uris[MR_RTP_EXT_KIND_COUNT] = {
     [MR_RTP_EXT_MID] = "urn:ietf:params:rtp-hdrext:sdes:mid",
     [MR_RTP_EXT_AUDIO_LEVEL] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
+    [MR_RTP_EXT_TRANSPORT_CC] =
+        "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
 };
 
 enum mr_rtp_ext_kind mr_rtp_ext_kind_from_uri(const char *uri)
@@ -236,4 +238,14 @@ const char *mr_rtp_ext_kind_uri(enum mr_rtp_ext_kind kind)
     if (kind <= MR_RTP_EXT_NONE || kind >= MR_RTP_EXT_KIND_COUNT)
         return NULL;
     return ext_uris[kind];
+}
+
+int mr_rtp_ext_transport_seq(const uint8_t *buf, const struct mr_rtp_ext_elem *e, uint16_t *out)
+{
+    if (!buf || !e || !out)
+        return MR_EINVAL;
+    if (e->len != 2)
+        return MR_EPARSE;
+    *out = (uint16_t)(buf[e->offset] << 8 | buf[e->offset + 1]);
+    return MR_OK;
 }
