@@ -227,9 +227,12 @@ int mr_negotiate_publish_codec(const struct mr_sdp_media *m, struct mr_codec *ou
 {
     if (!m || !out)
         return MR_EINVAL;
-    for (unsigned i = 0; i < m->n_codecs; i++)
-        if (codec_usable(m, &m->codecs[i], out))
+    for (unsigned i = 0; i < m->n_codecs; i++) {
+        if (codec_usable(m, &m->codecs[i], out)) {
+            out->fb |= m->codecs[i].fb & MR_PUBLISHER_FB;
             return 0;
+        }
+    }
     return MR_ECODEC;
 }
 
@@ -271,6 +274,15 @@ void mr_negotiate_ext_ids(const struct mr_sdp_media *m, struct mr_ext_ids *out)
         if (mr_negotiate_ext_honoured(m->kind, kind) && out->id[kind] == 0)
             out->id[kind] = m->extmaps[i].id;
     }
+}
+
+void mr_negotiate_publish_ext_ids(const struct mr_sdp_media *m, const struct mr_codec *c,
+                                  struct mr_ext_ids *out)
+{
+    mr_negotiate_ext_ids(m, out);
+    for (unsigned i = 0; m && c && (c->fb & MR_FB_TWCC) && i < m->n_extmaps; i++)
+        if (mr_rtp_ext_kind_from_uri(m->extmaps[i].uri) == MR_RTP_EXT_TRANSPORT_CC)
+            out->id[MR_RTP_EXT_TRANSPORT_CC] = m->extmaps[i].id;
 }
 
 bool mr_negotiate_ext_honoured(enum mr_media_kind kind, enum mr_rtp_ext_kind ext)
@@ -363,8 +375,9 @@ void mr_negotiate_codec_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)
     k->channels = c->id == MR_CODEC_OPUS ? 2 : 0;
     memcpy(k->fmtp, c->fmtp, sizeof(k->fmtp));
     k->fmtp[MR_SDP_FMTP_MAX] = '\0';
-    /* Key-frame requests are video's: Opus has no key frames. */
-    k->fb = c->id == MR_CODEC_OPUS ? 0 : c->fb & MR_RELAY_FB;
+    /* Key-frame requests and NACKs are video's: Opus has no key frames and
+     * repairs itself (in-band FEC, RED). Congestion feedback is both's. */
+    k->fb = c->fb & (c->id == MR_CODEC_OPUS ? MR_PUBLISHER_FB : MR_RELAY_FB | MR_PUBLISHER_FB);
 }
 
 bool mr_negotiate_rtx_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)

@@ -57,6 +57,12 @@ struct mr_ext_ids {
  * (with RTX, RFC 4588, when negotiated). Both kinds of session negotiate
  * these; video only (Opus repairs itself with in-band FEC). */
 #define MR_RELAY_FB (MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_NACK)
+/* Feedback the relay sends publishers only: transport-wide congestion
+ * control (relay/rtcp/twcc.h), so a clinic's encoder fits its uplink; with
+ * it, the transport-wide sequence number extension. Viewers' feedback of
+ * that kind is not read yet (per-viewer estimates are issue 17's), so
+ * their sessions do not negotiate it. */
+#define MR_PUBLISHER_FB MR_FB_TWCC
 
 /* Whether the relay handles an extension kind on a section of this media
  * kind (the mid everywhere, the audio level on audio). */
@@ -120,6 +126,10 @@ int mr_negotiate_subscribe_codec(const struct mr_sdp_media *m, const struct mr_c
 
 /* Reads the ids of the extensions the relay handles from an m-line. */
 void mr_negotiate_ext_ids(const struct mr_sdp_media *m, struct mr_ext_ids *out);
+/* The same for a publisher's m-line, with the transport-wide sequence
+ * number when its codec negotiated transport-cc (c->fb). */
+void mr_negotiate_publish_ext_ids(const struct mr_sdp_media *m, const struct mr_codec *c,
+                                  struct mr_ext_ids *out);
 
 /* Fills an answer section's codec, feedback and extmap lists from the
  * negotiated codec and extension ids. */

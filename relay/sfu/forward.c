@@ -223,6 +223,11 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         mr_counter_add(&w->sfu.drop_parse, 1);
         return;
     }
+    pkt.now_us = mr_clock_mono_us();
+    /* Every packet of the transport counts for the publisher's bandwidth
+     * estimate, whatever becomes of it here. */
+    if (pub->twcc)
+        mr_congestion_on_packet(pub, buf, &pkt.ext, pkt.now_us);
     int si = mr_source_find(pub->sources, pub->n_sources, &pkt.h, &pkt.ext, buf, &pkt.enc);
     bool rtx = si < 0 || !mr_source_media_pt(&pub->sources[si], pkt.h.payload_type);
     /* Not media: a retransmission the relay asked for becomes the packet
@@ -231,7 +236,6 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         return;
     pkt.src = si;
     struct mr_source *src = &pub->sources[si];
-    pkt.now_us = mr_clock_mono_us();
     if (!mr_repair_on_packet(s, pub, &pkt, rtx))
         return;
     /* Padding-only packets probe the sender's bandwidth; they carry nothing

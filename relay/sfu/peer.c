@@ -61,6 +61,7 @@ static void peer_fail(struct mr_peer *p, const char *why)
     mr_log_info(SFU, "%s %.8s: %s", kind_word(p), p->id, why);
     p->dead = true;
     stop_deadline(p);
+    mr_congestion_free(p);
     if (p->bundle)
         mr_bundle_detach_all(p);
     else
@@ -285,6 +286,8 @@ void mr_peer_start(void *data)
         .peer = p, .receivers = p->receivers, .n_receivers = p->n_receivers, .cname = p->cname};
     if (rc == 0)
         rc = create_transport(p);
+    if (rc == 0 && p->kind == MR_SESSION_PUBLISH)
+        mr_congestion_setup(p);
     if (rc == 0 && !p->bundle)
         arm_deadline(p);
     if (rc < 0) {

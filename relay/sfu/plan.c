@@ -92,7 +92,11 @@ int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *d
             mr_plan_free(plan);
             return MR_EPARSE;
         }
-        mr_negotiate_ext_ids(m, &pm->ext);
+        mr_negotiate_publish_ext_ids(m, &pm->codec, &pm->ext);
+        /* transport-cc without the sequence number extension reports
+         * nothing: neither is answered then. */
+        if (!pm->ext.id[MR_RTP_EXT_TRANSPORT_CC])
+            pm->codec.fb &= ~(uint32_t)MR_FB_TWCC;
         pm->accepted = true;
         pm->track = (int)plan->n_tracks++;
     }

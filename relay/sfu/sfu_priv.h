@@ -89,6 +89,10 @@ struct mr_peer {
     int64_t created_us;
     int64_t secure_us;
     int64_t rtt_us;           /* a publisher's round trip (RTCP XR), 0: unknown */
+    /* A publisher's congestion feedback (congestion.c), when negotiated. */
+    struct mr_twcc_rx *twcc;
+    GSource *twcc_timer;
+    uint8_t twcc_ext_id;
 };
 
 /* A recording seen from the worker: receivers like a subscriber's (bound
@@ -275,6 +279,15 @@ void mr_repair_stop(struct mr_stream *s);
  * block sent with reports, and the publisher's DLRR answer. */
 int mr_repair_write_rrtr(struct mr_peer *pub, uint8_t *buf, size_t cap);
 void mr_repair_on_xr(struct mr_peer *pub, const struct mr_rtcp_pkt *pkt);
+
+/* congestion.c (worker): transport-wide congestion feedback to a
+ * publisher that negotiated it (set up with its sources, freed with it),
+ * and each packet's arrival for it. */
+struct mr_twcc_rx;
+void mr_congestion_setup(struct mr_peer *p);
+void mr_congestion_free(struct mr_peer *p);
+void mr_congestion_on_packet(struct mr_peer *p, const uint8_t *buf,
+                             const struct mr_rtp_ext_list *ext, int64_t now_us);
 
 /* retransmit.c (worker): a viewer's NACK answered from the history. */
 void mr_retransmit_nack(struct mr_peer *sub, const struct mr_rtcp_fb *fb, int64_t now_us);

@@ -76,12 +76,12 @@ static void test_whip_chromium(void)
     CHECK_INT(a.clock_rate, 48000);
     CHECK_INT(a.channels, 2);
     CHECK_STR(a.fmtp, "minptime=10;useinbandfec=1");
-    CHECK_INT(a.fb, 0); /* only transport-cc was offered */
+    CHECK_INT(a.fb, MR_FB_TWCC); /* publishers: congestion feedback */
     CHECK_INT(mr_negotiate_publish_codec(&s->media[1], &v), 0);
     CHECK_INT(v.id, MR_CODEC_VP8);
     CHECK_INT(v.pt, 96);
     CHECK_INT(v.clock_rate, 90000);
-    CHECK_INT(v.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(v.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_TWCC);
     CHECK_INT(v.rtx_pt, 97); /* a=fmtp:97 apt=96 */
     CHECK_INT(a.rtx_pt, 0);
     CHECK_INT(a.red_pt, 63); /* a=fmtp:63 111/111 */
@@ -94,6 +94,12 @@ static void test_whip_chromium(void)
     mr_negotiate_ext_ids(&s->media[1], &ids);
     CHECK_INT(ids.id[MR_RTP_EXT_MID], 4);
     CHECK_INT(ids.id[MR_RTP_EXT_AUDIO_LEVEL], 0);
+    CHECK_INT(ids.id[MR_RTP_EXT_TRANSPORT_CC], 0); /* a viewer's: not read */
+    mr_negotiate_publish_ext_ids(&s->media[1], &v, &ids);
+    CHECK_INT(ids.id[MR_RTP_EXT_TRANSPORT_CC], 3);
+    v.fb &= ~(uint32_t)MR_FB_TWCC;
+    mr_negotiate_publish_ext_ids(&s->media[1], &v, &ids);
+    CHECK_INT(ids.id[MR_RTP_EXT_TRANSPORT_CC], 0);
     free(s);
 }
 
@@ -260,7 +266,7 @@ static void test_publish_refusals(void)
     CHECK_INT(out.h264_profile_idc, 0x42);
     CHECK_INT(out.h264_profile_iop, 0x00);
     CHECK_INT(out.h264_level_idc, 0x0a);
-    CHECK_INT(out.fb, MR_FB_NACK | MR_FB_NACK_PLI);
+    CHECK_INT(out.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_TWCC);
     CHECK_INT(mr_negotiate_publish_codec(NULL, &out), MR_EINVAL);
     free(s);
 }
@@ -293,8 +299,8 @@ static void test_fill_answer(void)
     CHECK_INT(am.extmaps[1].id, 14);
     CHECK_STR(am.extmaps[1].uri, "urn:ietf:params:rtp-hdrext:ssrc-audio-level");
 
-    /* Feedback beyond PLI, FIR and NACK never reaches an answer; an RTX
-     * format follows its codec. */
+    /* Feedback beyond PLI, FIR, NACK and (a publisher's) transport-cc never
+     * reaches an answer; an RTX format follows its codec. */
     struct mr_codec vp8 = {0};
     vp8.id = MR_CODEC_VP8;
     vp8.pt = 96;
@@ -306,7 +312,7 @@ static void test_fill_answer(void)
     CHECK_INT(am.n_codecs, 2);
     CHECK_STR(am.codecs[0].name, "VP8");
     CHECK_INT(am.codecs[0].channels, 0);
-    CHECK_INT(am.codecs[0].fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    CHECK_INT(am.codecs[0].fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_TWCC);
     CHECK_INT(am.codecs[1].pt, 97);
     CHECK_STR(am.codecs[1].name, "rtx");
     CHECK_INT(am.codecs[1].clock_rate, 90000);

@@ -84,7 +84,7 @@ static void build_whip(struct mr_sdp_answer *a, const struct mr_sdp *offer)
             am->rejected = true;
             continue;
         }
-        mr_negotiate_ext_ids(am->offer, &ids);
+        mr_negotiate_publish_ext_ids(am->offer, &c, &ids);
         mr_negotiate_fill_answer(am, &c, &ids);
         am->dir = MR_DIR_RECVONLY;
     }
@@ -148,9 +148,8 @@ static struct mr_sdp *check_answer(const char *text, int len)
     CHECK(strncmp(text, "v=0\r\no=- 4611686018427387904 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n",
                   56) == 0);
     CHECK(has_line(text, "a=msid-semantic: WMS *"));
-    static const char *const never[] = {"transport-cc",  "goog-remb", "simulcast",
-                                        "a=rid",         "abs-send-time", "actpass",
-                                        "a=ssrc-group:SIM"};
+    static const char *const never[] = {"goog-remb", "simulcast", "a=rid", "abs-send-time",
+                                        "actpass", "a=ssrc-group:SIM"};
     for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++) {
         if (strstr(text, never[i]))
             fprintf(stderr, "answer contains %s\n", never[i]);
@@ -214,6 +213,11 @@ static void test_whip_chromium(void)
     CHECK(has_line(text, "a=rtcp-fb:96 nack pli"));
     CHECK(has_line(text, "a=rtpmap:97 rtx/90000"));
     CHECK(has_line(text, "a=fmtp:97 apt=96"));
+    /* Congestion feedback to the clinic's encoder (relay/rtcp/twcc.h). */
+    CHECK(has_line(text, "a=rtcp-fb:96 transport-cc"));
+    CHECK(has_line(text, "a=rtcp-fb:111 transport-cc"));
+    CHECK(has_line(text,
+                   "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"));
     CHECK(has_line(text, "a=rtcp-fb:96 ccm fir"));
     CHECK(has_line(text, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid"));
     CHECK(has_line(text, "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level"));
@@ -238,11 +242,13 @@ static void test_whip_chromium(void)
     CHECK_STR(s->media[0].codecs[0].name, "red");
     CHECK_STR(s->media[0].codecs[1].name, "opus");
     CHECK_INT(s->media[0].codecs[1].channels, 2);
-    CHECK_INT(s->media[0].n_extmaps, 2);
+    CHECK_INT(s->media[0].n_extmaps, 3); /* mid, audio level, transport-wide seq */
     CHECK_INT(s->media[1].codecs[0].pt, 96);
-    CHECK_INT(s->media[1].codecs[0].fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
-    CHECK_INT(s->media[1].n_extmaps, 1);
+    CHECK_INT(s->media[1].codecs[0].fb,
+              MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_TWCC);
+    CHECK_INT(s->media[1].n_extmaps, 2);
     CHECK_INT(s->media[1].extmaps[0].id, 4);
+    CHECK_INT(s->media[1].extmaps[1].id, 3);
     check_first_candidates(s);
     free(s);
     free(text);
@@ -311,6 +317,7 @@ static void test_whep_chromium(void)
     CHECK(has_line(text, "a=group:BUNDLE 0 1"));
     CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 96 97"));
     CHECK(has_line(text, "m=audio 40000 UDP/TLS/RTP/SAVPF 111"));
+    CHECK(!strstr(text, "transport-cc")); /* not read from viewers */
     /* The relay's retransmissions to the viewer, paired (RFC 4588 §8.1). */
     CHECK(has_line(text, "a=ssrc-group:FID 268435456 536870912"));
     CHECK(has_line(text, "a=ssrc:536870912 cname:medrelay"));
