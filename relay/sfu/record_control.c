@@ -224,6 +224,8 @@ void mr_relay_each_stream(struct mr_relay *r, const char *room, mr_stream_status
         snprintf(s.record_error, sizeof(s.record_error), "%s", st->rec_error);
         if (st->recording)
             mr_recording_info(st->recording, &s.rec);
+        mr_link_shared_read(&st->link_out, &s.link);
+        s.link.known = s.link.known && s.published;
         fn(&s, user);
     }
     g_ptr_array_free(list, TRUE);

@@ -258,6 +258,35 @@ int mr_relay_record_start(struct mr_relay *relay, const char *room, const char *
 int mr_relay_record_stop(struct mr_relay *relay, const char *room, const char *stream,
                          const char *by, const char *by_role);
 
+/*
+ * The publisher leg's health (publisher -> relay), measured by the relay on
+ * what it receives, over the last window of about 2 s (link_health.c).
+ * Loss is counted in RTP packets by sequence number, summed over the
+ * publisher's video sources and their encodings: *before repair* is what
+ * did not arrive the first time (what the relay's receiver reports tell
+ * the publisher), *after repair* is what the publisher's retransmissions
+ * (NACK/RTX) did not bring back either. Audio is not repaired: its loss is
+ * one figure. Fractions are in parts per million.
+ */
+struct mr_link_health {
+    bool known;               /* false: nobody publishes, or no full window
+                                 since the publisher came */
+    uint32_t window_ms;       /* how long the window was */
+    uint32_t video_packets;   /* video packets sent in it (sequence numbers);
+                                 0: no video arrived, the video figures mean
+                                 nothing */
+    uint32_t loss_ppm;        /* video lost before repair, per million sent */
+    uint32_t loss_after_ppm;  /* still missing after repair */
+    uint32_t audio_packets;   /* the same for audio; 0: none arrived */
+    uint32_t audio_loss_ppm;
+    uint32_t recovered;       /* lost packets retransmissions brought in it */
+    uint32_t gave_up;         /* lost packets given up on (a key frame
+                                 requested instead) */
+    uint32_t kbps;            /* all the relay received from the publisher
+                                 (media, retransmissions, RTCP), kbit/s */
+    int32_t rtt_ms;           /* the leg's round trip (RTCP XR); -1: unknown */
+};
+
 /* What the API shows of a stream. */
 struct mr_stream_status {
     char room[MR_NAME_MAX + 1];
@@ -274,6 +303,7 @@ struct mr_stream_status {
     struct mr_recording_info rec; /* when recording */
     char record_error[256];       /* why the last recording failed or could
                                      not start; "" after one starts */
+    struct mr_link_health link;   /* the publisher's uplink */
 };
 
 typedef void (*mr_stream_status_fn)(const struct mr_stream_status *st, void *user);

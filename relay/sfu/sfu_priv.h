@@ -24,6 +24,7 @@
 #include "rtcp/rtcp.h"
 #include "sdp/negotiate.h"
 #include "sdp/sdp.h"
+#include "sfu/link_health.h"
 #include "sfu/relay.h"
 #include "sfu/rewrite.h"
 #include "sfu/track.h"
@@ -148,7 +149,7 @@ struct mr_stream {
     struct mr_rec_tap *rec_tap;
     GPtrArray *sinks;         /* struct mr_sink *, not owned: the fan-out */
     bool fwd_muted[2];        /* the worker's copy of muted[] */
-    GSource *tick;            /* RTCP reports, keyframe requests */
+    GSource *tick;            /* RTCP reports, keyframe requests, link health */
     GSource *grace;           /* viewers waiting for a publisher */
     GSource *keyframe_retry;  /* key-frame requests deferred (keyframe.c) */
     GSource *nack_timer;      /* NACKs to the publisher (repair.c); armed
@@ -157,6 +158,11 @@ struct mr_stream {
     bool shedding;            /* video not fanned out: worker behind (overload.c) */
     int64_t backlog_checked_us, shed_since_us, shed_logged_us;
     unsigned shed_episodes;   /* since the last warning */
+    struct mr_link_meter link; /* the publisher leg's counters at the start
+                                  of the window (link_health.c) */
+
+    /* Written by the worker, read by the control thread (atomics only). */
+    struct mr_link_shared link_out; /* the last window's figures */
 };
 
 /* A room on the control thread: where its streams and room subscriptions
@@ -205,6 +211,16 @@ void mr_keyframe_tick(struct mr_stream *s, int64_t now_us);
 void mr_keyframe_reset(struct mr_stream *s);
 /* The stream is freed: no retry may fire. */
 void mr_keyframe_stop(struct mr_stream *s);
+
+/* link_health.c (worker): the publisher leg's figures for the consoles. */
+/* A new publisher, or none: a new window starts, the figures are unknown
+ * until it ends. */
+void mr_link_health_reset(struct mr_stream *s, int64_t now_us);
+/* Ends the window now: publishes its figures into s->link_out. */
+void mr_link_health_sample(struct mr_stream *s, int64_t now_us);
+/* The stream's tick: ends the window when it is MR_LINK_WINDOW_US old, or
+ * starts or stops measuring when the publisher came or went. */
+void mr_link_health_tick(struct mr_stream *s, int64_t now_us);
 
 /* overload.c (worker): checks the publisher's socket backlog now and then;
  * true while the stream's video must not be fanned out. */

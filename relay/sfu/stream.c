@@ -70,6 +70,8 @@ static gboolean tick(gpointer data)
         /* A lost PLI or key frame would leave a viewer black: ask again. */
         mr_keyframe_tick(s, now);
     }
+    /* About every 2 s (every fourth tick): the uplink's loss, bitrate, round trip. */
+    mr_link_health_tick(s, now);
     return G_SOURCE_CONTINUE;
 }
 
@@ -125,6 +127,7 @@ static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
     if (s->rec_tap)
         mr_receivers_bind(s->rec_tap->receivers, s->rec_tap->n_receivers, p, "recording");
     mr_keyframe_reset(s);
+    mr_link_health_reset(s, mr_clock_mono_us());
     if (s->sinks->len > 0 || s->rec_tap)
         mr_keyframe_request(s, -1, mr_clock_mono_us());
 }
@@ -180,6 +183,7 @@ void mr_stream_detach(struct mr_stream *s, struct mr_peer *p)
         return;
     mr_burst_flush(s->worker->burst);
     s->publisher = NULL;
+    mr_link_health_reset(s, mr_clock_mono_us());
     for (unsigned i = 0; i < s->sinks->len; i++)
         mr_sink_bind(g_ptr_array_index(s->sinks, i), NULL);
     if (s->rec_tap)

@@ -39,15 +39,41 @@ static json_t *recording_status(const struct mr_recording_info *r)
                      (json_int_t)r->lost_packets[MR_RECORD_VIDEO]);
 }
 
+/* A fraction in parts per million as a JSON number, rounded to 1e-4 (what
+ * a console shows), or null when nothing was sent to lose. */
+static json_t *fraction(uint32_t ppm, uint32_t packets)
+{
+    if (packets == 0)
+        return json_null();
+    return json_real((double)((ppm + 50) / 100) / 10000.0);
+}
+
+/* The publisher's uplink over the relay's last window (relay.h, struct
+ * mr_link_health), or null when not known. */
+static json_t *link_json(const struct mr_link_health *l)
+{
+    if (!l->known)
+        return json_null();
+    return json_pack("{s:o, s:o, s:o, s:I, s:o, s:I, s:I, s:I, s:I, s:I}", "loss",
+                     fraction(l->loss_ppm, l->video_packets), "loss_after_repair",
+                     fraction(l->loss_after_ppm, l->video_packets), "audio_loss",
+                     fraction(l->audio_loss_ppm, l->audio_packets), "kbps", (json_int_t)l->kbps,
+                     "rtt_ms", l->rtt_ms >= 0 ? json_integer(l->rtt_ms) : json_null(), "recovered",
+                     (json_int_t)l->recovered, "gave_up", (json_int_t)l->gave_up, "video_packets",
+                     (json_int_t)l->video_packets, "audio_packets", (json_int_t)l->audio_packets,
+                     "window_ms", (json_int_t)l->window_ms);
+}
+
 static json_t *stream_json(const struct mr_stream_status *st)
 {
-    return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:i, s:s, s:o, s:s?}", "room", st->room,
+    return json_pack("{s:s, s:s, s:s?, s:s?, s:b, s:i, s:s, s:o, s:s?, s:o}", "room", st->room,
                      "stream", st->stream, "publisher", st->publisher[0] ? st->publisher : NULL,
                      "publisher_role", st->publisher[0] ? st->publisher_role : NULL,
                      "published", st->published, "subscribers", (int)st->subscribers, "policy",
                      mr_record_policy_name(st->policy), "recording",
                      st->recording ? recording_status(&st->rec) : json_null(),
-                     "recording_error", st->record_error[0] ? st->record_error : NULL);
+                     "recording_error", st->record_error[0] ? st->record_error : NULL, "link",
+                     link_json(&st->link));
 }
 
 /* --- Collecting the relay's view ----------------------------------------- */

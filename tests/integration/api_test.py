@@ -8,7 +8,9 @@ before it starts.
 Checks: listing with filters and room restrictions, roles, metadata without
 paths, signed download URLs (issue, GET, HEAD, ranges, expired and tampered
 signatures), a recording in progress, deletion, the audit trail, retention
-at start-up, stream listing and recording control with nothing published.
+at start-up, stream listing and recording control with nothing published,
+and a stream's "link" (the uplink's loss before and after repair, bitrate,
+round trip) with a real aiortc publisher.
 Env: MEDRELAY_BIN.
 """
 import base64
@@ -27,6 +29,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from medrelay_harness import HttpError, Server, SetupError, artifact_dir, request  # noqa: E402
+
+PUBLISHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "interop",
+                         "aiortc_whip_publish.py")
 
 failures = 0
 
@@ -439,6 +444,78 @@ def test_streams(api, tok):
           r.header("Allow") == "GET", (r.status, r.header("Allow")))
 
 
+LINK_KEYS = {"loss", "loss_after_repair", "audio_loss", "kbps", "rtt_ms", "recovered", "gave_up",
+             "video_packets", "audio_packets", "window_ms"}
+
+
+def is_fraction(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 1
+
+
+def is_count(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def test_link(art):
+    """A real publisher (aiortc) for 7 s: the stream's "link" (the relay's
+    view of the uplink: loss before and after repair, bitrate, round trip)
+    is null until the first window ends, then numbers of the right types."""
+    srv = Server.start(art, config={"recording": {"policy": "never"}})
+    try:
+        pub_tok = srv.token("ward-l", "clinic", "cart-9")
+        ex = srv.token("ward-l", "expert", "dr-l")
+        pub = subprocess.Popen(["/usr/bin/python3", PUBLISHER, f"{srv.url}/whip/ward-l/cam", pub_tok,
+                                "7"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        api = Api(srv)
+        first, link = None, None
+        deadline = time.time() + 15
+        while time.time() < deadline and pub.poll() is None:
+            r = api.call("GET", "/api/rooms/ward-l/streams/cam", ex)
+            body = r.json() if r.status == 200 else None
+            if body and body.get("published") and first is None:
+                first = body
+            if body and body.get("link"):
+                link = body["link"]
+                break
+            time.sleep(0.25)
+        check("a stream just published has \"link\": null (no window yet)",
+              first is not None and "link" in first and first["link"] is None, first)
+        check("after about 2 s \"link\" is an object with every key",
+              isinstance(link, dict) and set(link) == LINK_KEYS, link)
+        link = link or {}
+        check("link: loss, loss_after_repair, audio_loss are fractions (0..1) or null",
+              all(link.get(k) is None or is_fraction(link.get(k))
+                  for k in ("loss", "loss_after_repair", "audio_loss")), link)
+        check("link: video and audio arrived, so their loss is a number",
+              link.get("video_packets", 0) > 0 and is_fraction(link.get("loss")) and
+              link.get("audio_packets", 0) > 0 and is_fraction(link.get("audio_loss")), link)
+        check("link: loss after repair is not above loss before it",
+              is_fraction(link.get("loss_after_repair")) and
+              link.get("loss_after_repair") <= link.get("loss", 0), link)
+        check("link: kbps is a count above 0 (aiortc sends), window about 2 s",
+              is_count(link.get("kbps")) and link.get("kbps") > 0 and
+              1800 <= link.get("window_ms", 0) <= 2700, link)
+        check("link: recovered, gave_up, packets are counts",
+              all(is_count(link.get(k)) for k in ("recovered", "gave_up", "video_packets",
+                                                   "audio_packets")), link)
+        check("link: rtt_ms is a count or null (unknown)",
+              link.get("rtt_ms") is None or is_count(link.get("rtt_ms")), link)
+        r = api.call("GET", "/api/rooms/ward-l/streams", ex)
+        listed = ((r.json() or {}).get("streams") or [{}])[0]
+        check("the room's listing carries \"link\" too", "link" in listed, listed)
+        try:
+            out, err = pub.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            pub.kill()
+            out, err = pub.communicate()
+        check("aiortc published and left", pub.returncode == 0, out + err[-2000:])
+        log = open(srv.log_path, errors="replace").read()
+        check("no room name in the server's log", "ward-l" not in log, srv.tail(5))
+    finally:
+        problem = srv.stop()
+        check("link server stopped cleanly", problem is None, problem)
+
+
 def test_main(art):
     seed = tempfile.mkdtemp(prefix="medrelay-api-seed-")
     try:
@@ -533,6 +610,7 @@ def main():
     try:
         test_main(artifact_dir("integration", "api"))
         test_retention(artifact_dir("integration", "api-retention"))
+        test_link(artifact_dir("integration", "api-link"))
     except SetupError as e:
         print(f"SETUP FAIL api: {e}", flush=True)
         return 2
