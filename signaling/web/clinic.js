@@ -84,23 +84,33 @@ async function unshare() {
   $('#share').disabled = false;
 }
 
-// The uplink: what the relay reports back (RTCP receiver reports) about our
-// camera stream: bitrate sent, loss, round-trip time.
+// The uplink, from this browser's own statistics of what it publishes:
+// kbit/s sent (audio and video, retransmissions included), the loss and
+// round trip the relay's receiver reports give back (remote-inbound-rtp
+// fractionLost, roundTripTime), and the packets resent per second at the
+// relay's request (retransmittedPacketsSent). Loss here is before repair:
+// what the relay resends is repaired for the experts.
 async function showLink() {
-  let kbps = 0, loss = 0, rtt = null;
+  let kbps = 0, loss = 0, rtt = null, rtx = 0;
   const pubs = room ? [...room.publishers.values()] : [];
   for (const p of pubs) {
     if (!meters.has(p.pc)) meters.set(p.pc, new StatsMeter(p.pc));
     const s = await meters.get(p.pc).sample();
-    for (const o of s.outbound) { kbps += o.kbps; loss = Math.max(loss, o.lossPct || 0); }
+    for (const o of s.outbound) { kbps += o.kbps; loss = Math.max(loss, o.lossPct || 0); rtx += o.rtxPerS || 0; }
     if (s.rttMs !== null) rtt = Math.max(rtt || 0, s.rttMs);
   }
   const q = $('#quality .quality');
-  if (!pubs.length) { q.textContent = '–'; q.className = 'quality'; $('#linkstats').textContent = ''; return; }
+  const line = $('#linkstats');
+  if (!pubs.length) { q.textContent = '–'; q.className = 'quality'; line.textContent = ''; return; }
   const level = loss > 5 || (rtt || 0) > 400 ? 'poor' : loss > 1 || (rtt || 0) > 150 ? 'fair' : 'good';
   q.textContent = t(level);
   q.className = `quality ${level}`;
-  $('#linkstats').textContent = `${t('bitrate')} ${kbps} ${t('kbps')} · ${t('loss')} ${loss}% · ${t('rtt')} ${rtt ?? '–'} ${t('ms')}`;
+  line.textContent = '';
+  line.append(
+    el('span', {id: 'link-kbps', 'data-kbps': kbps, text: `${t('uplink')} ${kbps} ${t('kbps')}`}), ' · ',
+    el('span', {id: 'link-loss', 'data-loss-pct': loss, text: `${t('loss')} ${loss}%`}), ' · ',
+    el('span', {id: 'link-rtx', 'data-rtx': rtx, text: `${t('resent')} ${rtx}/s`}), ' · ',
+    el('span', {id: 'link-rtt', 'data-rtt': rtt ?? '', text: `${t('rtt')} ${rtt ?? '–'} ${t('ms')}`}));
 }
 
 // Tiles are labelled with who publishes them (an expert's talk-back

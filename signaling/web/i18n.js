@@ -19,6 +19,8 @@ const TEXT = {
     removed: 'You were removed from the room', replaced: 'Opened elsewhere', localPreview: 'Local preview',
     audioOnly: 'audio only', role: 'Role', kbps: 'kbit/s', ms: 'ms', published: 'publishing',
     share: 'Share', unshare: 'Stop sharing',
+    uplink: 'Uplink', resent: 'resent', repaired: 'repaired', audio: 'audio',
+    uplinkHelp: 'The publisher\'s uplink as the relay receives it, over the last 2 s: loss before → after repair (retransmissions), bitrate, round trip',
   },
   zh: {
     lang: 'English', token: '令牌', connect: '加入', leave: '离开', pasteToken: '粘贴令牌，或用 #token=… 打开本页',
@@ -36,6 +38,8 @@ const TEXT = {
     removed: '您已被移出房间', replaced: '已在其他位置打开', localPreview: '本地预览',
     audioOnly: '仅音频', role: '角色', kbps: 'kbit/s', ms: '毫秒', published: '发布中',
     share: '共享', unshare: '停止共享',
+    uplink: '上行', resent: '重传', repaired: '已修复', audio: '音频',
+    uplinkHelp: '服务器收到的发布端上行链路（最近 2 秒）：修复前 → 修复后丢包率（重传）、码率、往返时延',
   },
 };
 

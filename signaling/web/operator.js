@@ -1,5 +1,7 @@
 // The broadcast operator's console: the room's streams with live bitrate,
-// loss and RTT (measured on the operator's own subscriber connection), mute,
+// loss and RTT (measured on the operator's own subscriber connection), each
+// publisher's uplink as the relay sees it (loss before and after repair,
+// bitrate, round trip: the REST API's "link", every 2 s), mute,
 // program and recording controls, participants (remove), every room the
 // token covers (REST API), and the room's recordings (signed URLs).
 'use strict';
@@ -10,6 +12,8 @@ let room = null;
 let token = null;
 let lastStats = new Map();
 let rtt = null;
+let links = new Map(); // stream name -> the API's "link" (null: not known yet)
+let polls = 0;
 const tiles = new Tiles($('#grid'));
 
 async function api(method, path) {
@@ -23,6 +27,32 @@ function act(promise) { promise.then(() => render()).catch((e) => setStatus(e.de
 
 function button(i18n, onclick, cls) {
   return el('button', {class: cls || '', 'data-i18n': i18n, text: t(i18n), onclick});
+}
+
+// A fraction as a percentage with one decimal ("–" when unknown).
+function pct(f) { return f === null || f === undefined ? '–' : `${(f * 100).toFixed(1)}%`; }
+
+// The publisher's uplink: "loss 5.2% → 0.1%" (before → after repair), then
+// bitrate and round trip; red when more than 1 % stays lost after repair.
+// Numbers only: no names.
+function uplinkCell(link) {
+  if (!link) return el('td', {class: 'uplink', text: '–'});
+  const after = link.loss_after_repair;
+  const bad = after !== null && after > 0.01;
+  const audio = link.loss === null && link.audio_loss !== null ? ` (${t('audio')})` : '';
+  const loss = link.loss !== null ? link.loss : link.audio_loss;
+  return el('td', {class: `uplink${bad ? ' bad' : ''}`, title: t('uplinkHelp'),
+                   'data-loss': loss ?? '', 'data-loss-after': after ?? '', 'data-kbps': link.kbps},
+    el('span', {class: 'loss', text: `${t('loss')} ${pct(loss)}${link.loss !== null ? ` → ${pct(after)}` : ''}${audio}`}),
+    el('br'),
+    el('span', {class: 'figures', text: `${link.kbps} ${t('kbps')} · ${t('rtt')} ${link.rtt_ms ?? '–'} ${t('ms')}` +
+      (link.recovered || link.gave_up ? ` · ${t('repaired')} ${link.recovered}/${link.recovered + link.gave_up}` : '')}));
+}
+
+async function pollLinks() {
+  if (!room || !room.state) return;
+  const r = await api('GET', `/api/rooms/${encodeURIComponent(room.state.name)}/streams`);
+  links = new Map(r.streams.map((s) => [s.stream, s.link || null]));
 }
 
 function renderStreams() {
@@ -44,6 +74,7 @@ function renderStreams() {
       el('td', {text: live ? `${live.kbps} ${t('kbps')}` : '–'}),
       el('td', {text: live ? `${live.lossPct}%` : '–'}),
       el('td', {text: rtt !== null ? `${rtt} ${t('ms')}` : '–'}),
+      uplinkCell(links.get(s.name)),
       el('td', {}, badges), controls));
     tiles.setRecording(s.name, s.recording);
   }
@@ -96,6 +127,9 @@ async function poll() {
     const s = await tiles.updateStats(room.sub.pc).catch(() => null);
     if (s) { lastStats = s.per; rtt = s.rttMs; }
   }
+  // The relay measures the uplinks over 2 s windows: asking more often
+  // would show the same window twice.
+  if (polls++ % 2 === 0) await pollLinks().catch(() => {});
   renderStreams();
 }
 

@@ -284,8 +284,11 @@ class StatsMeter {
         out.rttMs = Math.round(s.currentRoundTripTime * 1000);
       if (s.type !== 'inbound-rtp' && s.type !== 'outbound-rtp') return;
       const bytes = s.type === 'inbound-rtp' ? s.bytesReceived : s.bytesSent;
+      const rtx = s.retransmittedPacketsSent || 0;
       const prev = this.prev.get(s.id);
       const kbps = prev ? Math.round(((bytes - prev.bytes) * 8) / (s.timestamp - prev.t)) : 0;
+      // Retransmissions per second: what the relay's NACKs cost the uplink.
+      const rtxPerS = prev && s.timestamp > prev.t ? Math.round(((rtx - prev.rtx) * 1000) / (s.timestamp - prev.t)) : 0;
       let lossPct = null;
       if (s.type === 'inbound-rtp') {
         const lost = s.packetsLost || 0, got = s.packetsReceived || 0;
@@ -296,8 +299,8 @@ class StatsMeter {
         if (remote && remote.fractionLost !== undefined) lossPct = Math.round(remote.fractionLost * 1000) / 10;
         if (remote && remote.roundTripTime !== undefined) out.rttMs = Math.round(remote.roundTripTime * 1000);
       }
-      this.prev.set(s.id, {bytes, t: s.timestamp, lost: s.packetsLost || 0, got: s.packetsReceived || 0});
-      const entry = {kind: s.kind, kbps, lossPct, trackId: s.trackIdentifier || null, mid: s.mid || null,
+      this.prev.set(s.id, {bytes, rtx, t: s.timestamp, lost: s.packetsLost || 0, got: s.packetsReceived || 0});
+      const entry = {kind: s.kind, kbps, lossPct, rtxPerS, trackId: s.trackIdentifier || null, mid: s.mid || null,
                      frames: s.framesDecoded, width: s.frameWidth, height: s.frameHeight};
       (s.type === 'inbound-rtp' ? out.inbound : out.outbound).push(entry);
     });

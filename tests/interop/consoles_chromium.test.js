@@ -16,8 +16,12 @@
  *    energy arriving) and video;
  *  - expert B leaves and rejoins and sees the clinic again;
  *  - the operator page (a token for every room, the room in the fragment)
- *    lists the streams and participants, starts a recording of the clinic's
- *    stream (badge and the REST API agree), and stops it;
+ *    lists the streams and participants, shows each publisher's uplink as
+ *    the relay sees it (loss before and after repair, bitrate; red past
+ *    1 % after repair), starts a recording of the clinic's stream (badge
+ *    and the REST API agree), and stops it;
+ *  - the clinic page shows its own uplink (kbit/s, loss, retransmissions,
+ *    round trip) from its browser's statistics;
  *  - the pages never error; screenshots of each console in English and
  *    Chinese are saved: tests/artifacts/interop/consoles_chromium/
  *    {clinic,expert,operator}-{en,zh}.png, at 1366x768.
@@ -217,6 +221,39 @@ h.main('consoles_chromium', async (t) => {
         return rows.every((r) => r.every((x) => x !== '–') && parseInt(r[0], 10) > 0) ? rows : null;
     }, talk), { timeoutMs: 10000 });
     summary.operatorFigures = figures;
+    /* Each publisher's uplink as the relay sees it (the API's "link", loss
+     * before and after repair, bitrate, round trip), every 2 s. */
+    const uplinks = await h.waitFor('the uplink (loss before and after repair) for both streams', () => op.page.evaluate((tk) => {
+        const cells = ['cam', tk].map((s) => document.querySelector(`#streams tr[data-stream="${s}"] td.uplink`));
+        if (!cells.every((c) => c && c.dataset.loss !== undefined && c.dataset.loss !== '' && +c.dataset.kbps > 0))
+            return null;
+        return cells.map((c) => ({ text: c.textContent, loss: +c.dataset.loss, after: +c.dataset.lossAfter,
+                                   kbps: +c.dataset.kbps, bad: c.classList.contains('bad') }));
+    }, talk), { timeoutMs: 10000, describeLast: () => 'no uplink figures' });
+    for (const u of uplinks) {
+        h.assert(/\d+\.\d%/.test(u.text) && u.loss >= 0 && u.loss <= 1 && u.after <= u.loss,
+                 `the operator's uplink cell shows no loss figure: ${JSON.stringify(u)}`);
+        h.assert(/kbit\/s/.test(u.text), `the operator's uplink cell shows no bitrate: ${JSON.stringify(u)}`);
+    }
+    summary.operatorUplinks = uplinks;
+    /* More than 1 % left after repair is shown in red (a made-up window). */
+    const colours = await op.page.evaluate(() => [
+        uplinkCell({ loss: 0.05, loss_after_repair: 0.02, audio_loss: 0, kbps: 900, rtt_ms: 40, recovered: 30, gave_up: 2 }),
+        uplinkCell({ loss: 0.05, loss_after_repair: 0.002, audio_loss: 0, kbps: 900, rtt_ms: null, recovered: 45, gave_up: 0 }),
+    ].map((c) => ({ bad: c.classList.contains('bad'), text: c.textContent })));
+    h.assert(colours[0].bad && !colours[1].bad && /5\.0% → 2\.0%/.test(colours[0].text),
+             `uplink colouring: ${JSON.stringify(colours)}`);
+    /* The clinic's own uplink, from its browser's statistics. */
+    const clinicLink = await h.waitFor('the clinic\'s uplink line', () => clinic.page.evaluate(() => {
+        const k = document.querySelector('#link-kbps'), l = document.querySelector('#link-loss');
+        const x = document.querySelector('#link-rtx'), r = document.querySelector('#link-rtt');
+        if (!k || !l || !x || !r || !(+k.dataset.kbps > 0)) return null;
+        return { text: document.querySelector('#linkstats').textContent, kbps: +k.dataset.kbps,
+                 lossPct: +l.dataset.lossPct, rtx: +x.dataset.rtx };
+    }), { timeoutMs: 10000 });
+    h.assert(/\d+ kbit\/s/.test(clinicLink.text) && /\d+(\.\d+)?%/.test(clinicLink.text) && clinicLink.lossPct >= 0,
+             `the clinic's uplink line: ${JSON.stringify(clinicLink)}`);
+    summary.clinicUplink = clinicLink;
     const people = await op.page.evaluate(() => document.querySelectorAll('#people tr').length);
     h.assert(people === 4, `operator lists ${people} participants, expected 4`);
     await op.page.click('#streams tr[data-stream="cam"] button[data-i18n="startRec"]');
