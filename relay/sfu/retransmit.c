@@ -50,22 +50,26 @@ static bool within_rate(struct mr_receiver *rx, int64_t now)
     return true;
 }
 
-/* Whether this viewer may have packet seq (its numbering) again now;
- * records it if so. */
-static bool may_resend(struct mr_receiver *rx, uint16_t seq, int64_t now)
+/* Whether this viewer may have packet seq (its numbering) again now. */
+static bool may_resend(const struct mr_receiver *rx, uint16_t seq, int64_t now)
+{
+    const struct mr_resent *r = &rx->resent[seq % MR_RESENT_SLOTS];
+    if (!r->at_us || r->seq != seq)
+        return true;
+    int64_t gap = rtt_of(rx) > MIN_RESEND_GAP ? rtt_of(rx) : MIN_RESEND_GAP;
+    return r->count < MR_RESEND_MAX && now - r->at_us >= gap;
+}
+
+static void record_resend(struct mr_receiver *rx, uint16_t seq, int64_t now)
 {
     struct mr_resent *r = &rx->resent[seq % MR_RESENT_SLOTS];
     if (r->at_us && r->seq == seq) {
-        int64_t gap = rtt_of(rx) > MIN_RESEND_GAP ? rtt_of(rx) : MIN_RESEND_GAP;
-        if (r->count >= MR_RESEND_MAX || now - r->at_us < gap)
-            return false;
         r->count++;
     } else {
         r->seq = seq;
         r->count = 1;
     }
     r->at_us = now;
-    return true;
 }
 
 /* How old a packet may be and still help: a viewer's jitter buffer waits
@@ -110,10 +114,12 @@ static void resend(struct mr_peer *sub, struct mr_receiver *rx, const struct mr_
         mr_counter_add(&w->sfu.rtx_missed, 1);
         return;
     }
+    /* A packet resent enough costs the viewer's budget nothing. */
     if (!may_resend(rx, out_seq, now) || !within_rate(rx, now)) {
         mr_counter_add(&w->sfu.rtx_limited, 1);
         return;
     }
+    record_resend(rx, out_seq, now);
     size_t len = write_resend(rx, src, slot, out_seq, w->out_buf, sizeof(w->out_buf));
     if (len && mr_transport_send_rtp(sub->transport, w->out_buf, len, sizeof(w->out_buf)) == 0)
         mr_counter_add(&w->sfu.rtx_out, 1);
