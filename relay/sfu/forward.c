@@ -238,6 +238,10 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     struct mr_source *src = &pub->sources[si];
     if (!mr_repair_on_packet(s, pub, &pkt, rtx))
         return;
+    /* Receive statistics (what reports tell the publisher) are of what
+     * arrived the first time, padding included: loss before repair. */
+    if (!rtx)
+        mr_rtp_rx_stats_update(&src->enc[pkt.enc].rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
     /* Padding-only packets probe the sender's bandwidth; they carry nothing
      * for the receivers. */
     if (pkt.h.payload_len == 0) {
@@ -247,10 +251,6 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
     pkt.payload = buf + pkt.h.header_len;
     if (pkt.h.payload_type == src->codec.red_pt && !red_primary(&pkt, w))
         return;
-    /* Receive statistics (what reports tell the publisher) are of what
-     * arrived the first time: loss before repair. */
-    if (!rtx)
-        mr_rtp_rx_stats_update(&src->enc[pkt.enc].rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
     /* A moderator's mute: nobody hears it, and the recording keeps what
      * the room heard. Receive statistics go on, so reports stay honest. */
     if (s->fwd_muted[src->kind]) {

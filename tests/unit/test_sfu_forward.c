@@ -358,12 +358,12 @@ static void test_drops_counted(void)
     fx_feed(pub, &(struct fx_rtp){.pt = 35, .seq = 1, .ssrc = 0x5555});
     CHECK_INT(w->sfu.drop_unknown_track, 2);
 
-    /* Padding only (a bandwidth probe): nothing to forward, nor counted in
-     * the receive statistics. */
+    /* Padding only (a bandwidth probe): nothing to forward, but it arrived,
+     * so the receive statistics (loss reported to the publisher) count it. */
     fx_feed(pub, &(struct fx_rtp){
                      .pt = PT_VP8, .seq = 1, .ssrc = V_SSRC, .payload = FX_NONE, .padding = 200});
     CHECK_INT(w->sfu.drop_padding, 1);
-    CHECK(!pub->sources[1].enc[0].rx.started);
+    CHECK(pub->sources[1].enc[0].rx.started);
     CHECK_INT(fx_rtp_count(sub), 0);
     CHECK_INT(w->sfu.forwarded, 0);
     CHECK_INT(w->sfu.drop_keyframe_wait, 0);
