@@ -57,7 +57,7 @@ static const struct endpoint endpoints[] = {
 
 void mr_api_respond_json(struct mr_http_request *req, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(body);
     if (!text) {
         mr_http_respond_error(req, 500, "internal", "out of memory");
