@@ -10,6 +10,7 @@
 
 #include <limits.h>
 
+#include "core/bytes.h"
 #include "core/error.h"
 
 #define RTCP_HEADER_LEN 4
@@ -17,11 +18,6 @@
 #define REPORT_BLOCK_LEN 24
 #define FB_HEADER_LEN 12
 #define FIR_ENTRY_LEN 8
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 void mr_rtcp_iter_init(struct mr_rtcp_iter *it, const uint8_t *buf, size_t len)
 {
@@ -121,14 +117,14 @@ static int body_len(const struct mr_rtcp_pkt *pkt, size_t *out)
 static void parse_report_block(const uint8_t *p, struct mr_rtcp_report_block *rb)
 {
     uint32_t lost = (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
-    rb->ssrc = rd32(p);
+    rb->ssrc = mr_rd32(p);
     rb->fraction_lost = p[4];
     /* Sign-extend 24 bits without shifting into the sign bit. */
     rb->cumulative_lost = (lost & 0x800000) ? (int32_t)lost - 0x1000000 : (int32_t)lost;
-    rb->ext_highest_seq = rd32(p + 8);
-    rb->jitter = rd32(p + 12);
-    rb->lsr = rd32(p + 16);
-    rb->dlsr = rd32(p + 20);
+    rb->ext_highest_seq = mr_rd32(p + 8);
+    rb->jitter = mr_rd32(p + 12);
+    rb->lsr = mr_rd32(p + 16);
+    rb->dlsr = mr_rd32(p + 20);
 }
 
 /*
@@ -169,11 +165,11 @@ int mr_rtcp_parse_sr(const struct mr_rtcp_pkt *pkt, struct mr_rtcp_sr *out)
         return MR_EPARSE;
 
     const uint8_t *p = pkt->data + RTCP_HEADER_LEN;
-    out->ssrc = rd32(p);
-    out->ntp = (uint64_t)rd32(p + 4) << 32 | rd32(p + 8);
-    out->rtp_ts = rd32(p + 12);
-    out->packet_count = rd32(p + 16);
-    out->octet_count = rd32(p + 20);
+    out->ssrc = mr_rd32(p);
+    out->ntp = (uint64_t)mr_rd32(p + 4) << 32 | mr_rd32(p + 8);
+    out->rtp_ts = mr_rd32(p + 12);
+    out->packet_count = mr_rd32(p + 16);
+    out->octet_count = mr_rd32(p + 20);
     out->n_reports = count;
     p += 4 + SR_SENDER_INFO_LEN;
     for (unsigned i = 0; i < count; i++)
@@ -202,7 +198,7 @@ int mr_rtcp_parse_rr(const struct mr_rtcp_pkt *pkt, struct mr_rtcp_rr *out)
         return MR_EPARSE;
 
     const uint8_t *p = pkt->data + RTCP_HEADER_LEN;
-    out->ssrc = rd32(p);
+    out->ssrc = mr_rd32(p);
     out->n_reports = count;
     p += 4;
     for (unsigned i = 0; i < count; i++)
@@ -238,8 +234,8 @@ int mr_rtcp_parse_fb(const struct mr_rtcp_pkt *pkt, struct mr_rtcp_fb *out)
 
     out->type = pkt->type;
     out->fmt = pkt->count & 0x1f;
-    out->sender_ssrc = rd32(pkt->data + 4);
-    out->media_ssrc = rd32(pkt->data + 8);
+    out->sender_ssrc = mr_rd32(pkt->data + 4);
+    out->media_ssrc = mr_rd32(pkt->data + 8);
     out->fci = pkt->data + FB_HEADER_LEN;
     out->fci_len = n - FB_HEADER_LEN;
     return MR_OK;
@@ -282,7 +278,7 @@ int mr_rtcp_fir_entry(const struct mr_rtcp_fb *fb, unsigned i, uint32_t *ssrc, u
         return MR_ENOENT;
     const uint8_t *p = fb->fci + (size_t)i * FIR_ENTRY_LEN;
     if (ssrc)
-        *ssrc = rd32(p);
+        *ssrc = mr_rd32(p);
     if (seq_nr)
         *seq_nr = p[4];
     return MR_OK;

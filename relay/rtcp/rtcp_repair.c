@@ -10,6 +10,7 @@
  */
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/error.h"
 #include "rtcp/rtcp.h"
 
@@ -20,28 +21,6 @@
 #define XR_BLOCK_DLRR   5
 #define RRTR_LEN        (XR_HEADER_LEN + 12)
 #define DLRR_ENTRY_LEN  12
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
 
 /*
  * Generic NACK FCI entries, 4 bytes each:
@@ -62,7 +41,7 @@ unsigned mr_rtcp_nack_entry(const struct mr_rtcp_fb *fb, unsigned i, uint16_t se
     if (!fb || ((size_t)i + 1) * NACK_ENTRY_LEN > fb->fci_len)
         return 0;
     const uint8_t *e = fb->fci + (size_t)i * NACK_ENTRY_LEN;
-    uint16_t pid = rd16(e), blp = rd16(e + 2);
+    uint16_t pid = mr_rd16(e), blp = mr_rd16(e + 2);
     unsigned n = 0;
     seqs[n++] = pid;
     for (unsigned b = 0; b < 16; b++)
@@ -91,16 +70,16 @@ int mr_rtcp_write_nack(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t 
         return MR_ENOSPC;
     out[0] = 0x80 | MR_RTCP_RTPFB_NACK;
     out[1] = MR_RTCP_RTPFB;
-    wr16(out + 2, (uint16_t)(len / 4 - 1));
-    wr32(out + 4, sender_ssrc);
-    wr32(out + 8, media_ssrc);
+    mr_wr16(out + 2, (uint16_t)(len / 4 - 1));
+    mr_wr32(out + 4, sender_ssrc);
+    mr_wr32(out + 8, media_ssrc);
     uint8_t *e = out + NACK_HEADER_LEN;
     for (unsigned i = 0; i < n; e += NACK_ENTRY_LEN) {
         uint16_t pid = seqs[i++], blp = 0;
         while (i < n && (uint16_t)(seqs[i] - pid - 1) < 16)
             blp |= (uint16_t)(1u << (uint16_t)(seqs[i++] - pid - 1));
-        wr16(e, pid);
-        wr16(e + 2, blp);
+        mr_wr16(e, pid);
+        mr_wr16(e + 2, blp);
     }
     return (int)len;
 }
@@ -121,13 +100,13 @@ int mr_rtcp_write_xr_rrtr(uint8_t *out, size_t cap, uint32_t ssrc, uint64_t ntp)
         return MR_ENOSPC;
     out[0] = 0x80;
     out[1] = MR_RTCP_XR;
-    wr16(out + 2, RRTR_LEN / 4 - 1);
-    wr32(out + 4, ssrc);
+    mr_wr16(out + 2, RRTR_LEN / 4 - 1);
+    mr_wr32(out + 4, ssrc);
     out[8] = XR_BLOCK_RRTR;
     out[9] = 0;
-    wr16(out + 10, 2);
-    wr32(out + 12, (uint32_t)(ntp >> 32));
-    wr32(out + 16, (uint32_t)ntp);
+    mr_wr16(out + 10, 2);
+    mr_wr32(out + 12, (uint32_t)(ntp >> 32));
+    mr_wr32(out + 16, (uint32_t)ntp);
     return RRTR_LEN;
 }
 
@@ -138,9 +117,9 @@ static int dlrr_find(const uint8_t *b, size_t words, uint32_t ssrc, uint32_t *lr
     if (words % 3 != 0)
         return MR_EPARSE;
     for (size_t off = 0; off < words * 4; off += DLRR_ENTRY_LEN) {
-        if (rd32(b + off) == ssrc) {
-            *lrr = rd32(b + off + 4);
-            *dlrr = rd32(b + off + 8);
+        if (mr_rd32(b + off) == ssrc) {
+            *lrr = mr_rd32(b + off + 4);
+            *dlrr = mr_rd32(b + off + 8);
             return 1;
         }
     }
@@ -169,7 +148,7 @@ int mr_rtcp_xr_find_dlrr(const struct mr_rtcp_pkt *pkt, uint32_t ssrc, uint32_t 
     size_t off = XR_HEADER_LEN;
     while (off + 4 <= len) {
         const uint8_t *b = pkt->data + off;
-        size_t words = rd16(b + 2);
+        size_t words = mr_rd16(b + 2);
         if (off + 4 + words * 4 > len)
             return MR_EPARSE;
         if (b[0] == XR_BLOCK_DLRR) {

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/error.h"
 
 #define RTCP_VERSION_BITS 0x80 /* V=2, P=0 */
@@ -21,26 +22,12 @@
 #define CUM_LOST_MAX 0x7fffff
 #define CUM_LOST_MIN (-0x800000)
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* Common header (RFC 3550 §6.4.1); len is the whole packet, a multiple of 4. */
 static void write_header(uint8_t *p, uint8_t count, uint8_t type, size_t len)
 {
     p[0] = (uint8_t)(RTCP_VERSION_BITS | (count & 0x1f));
     p[1] = type;
-    wr16(p + 2, (uint16_t)(len / 4 - 1));
+    mr_wr16(p + 2, (uint16_t)(len / 4 - 1));
 }
 
 /*
@@ -60,8 +47,8 @@ int mr_rtcp_write_pli(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t m
     if (cap < PLI_LEN)
         return MR_ENOSPC;
     write_header(out, MR_RTCP_PSFB_PLI, MR_RTCP_PSFB, PLI_LEN);
-    wr32(out + 4, sender_ssrc);
-    wr32(out + 8, media_ssrc);
+    mr_wr32(out + 4, sender_ssrc);
+    mr_wr32(out + 8, media_ssrc);
     return PLI_LEN;
 }
 
@@ -87,9 +74,9 @@ int mr_rtcp_write_fir(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t m
     if (cap < FIR_LEN)
         return MR_ENOSPC;
     write_header(out, MR_RTCP_PSFB_FIR, MR_RTCP_PSFB, FIR_LEN);
-    wr32(out + 4, sender_ssrc);
-    wr32(out + 8, 0);
-    wr32(out + 12, media_ssrc);
+    mr_wr32(out + 4, sender_ssrc);
+    mr_wr32(out + 8, 0);
+    mr_wr32(out + 12, media_ssrc);
     out[16] = seq_nr;
     out[17] = out[18] = out[19] = 0;
     return FIR_LEN;
@@ -107,15 +94,15 @@ static void write_report_block(uint8_t *p, const struct mr_rtcp_report_block *rb
         lost = CUM_LOST_MIN;
     uint32_t lost24 = (uint32_t)lost & 0xffffff;
 
-    wr32(p, rb->ssrc);
+    mr_wr32(p, rb->ssrc);
     p[4] = rb->fraction_lost;
     p[5] = (uint8_t)(lost24 >> 16);
     p[6] = (uint8_t)(lost24 >> 8);
     p[7] = (uint8_t)lost24;
-    wr32(p + 8, rb->ext_highest_seq);
-    wr32(p + 12, rb->jitter);
-    wr32(p + 16, rb->lsr);
-    wr32(p + 20, rb->dlsr);
+    mr_wr32(p + 8, rb->ext_highest_seq);
+    mr_wr32(p + 12, rb->jitter);
+    mr_wr32(p + 16, rb->lsr);
+    mr_wr32(p + 20, rb->dlsr);
 }
 
 /* Sender report (RFC 3550 §6.4.1; diagram in rtcp.c): header, sender
@@ -128,12 +115,12 @@ int mr_rtcp_write_sr(uint8_t *out, size_t cap, const struct mr_rtcp_sr *sr)
     if (cap < len)
         return MR_ENOSPC;
     write_header(out, (uint8_t)sr->n_reports, MR_RTCP_SR, len);
-    wr32(out + 4, sr->ssrc);
-    wr32(out + 8, (uint32_t)(sr->ntp >> 32));
-    wr32(out + 12, (uint32_t)sr->ntp);
-    wr32(out + 16, sr->rtp_ts);
-    wr32(out + 20, sr->packet_count);
-    wr32(out + 24, sr->octet_count);
+    mr_wr32(out + 4, sr->ssrc);
+    mr_wr32(out + 8, (uint32_t)(sr->ntp >> 32));
+    mr_wr32(out + 12, (uint32_t)sr->ntp);
+    mr_wr32(out + 16, sr->rtp_ts);
+    mr_wr32(out + 20, sr->packet_count);
+    mr_wr32(out + 24, sr->octet_count);
     for (unsigned i = 0; i < sr->n_reports; i++)
         write_report_block(out + SR_FIXED_LEN + (size_t)i * REPORT_BLOCK_LEN, &sr->reports[i]);
     return (int)len;
@@ -148,7 +135,7 @@ int mr_rtcp_write_rr(uint8_t *out, size_t cap, const struct mr_rtcp_rr *rr)
     if (cap < len)
         return MR_ENOSPC;
     write_header(out, (uint8_t)rr->n_reports, MR_RTCP_RR, len);
-    wr32(out + 4, rr->ssrc);
+    mr_wr32(out + 4, rr->ssrc);
     for (unsigned i = 0; i < rr->n_reports; i++)
         write_report_block(out + RR_FIXED_LEN + (size_t)i * REPORT_BLOCK_LEN, &rr->reports[i]);
     return (int)len;
@@ -188,7 +175,7 @@ int mr_rtcp_write_sdes_cname(uint8_t *out, size_t cap, uint32_t ssrc, const char
         return MR_ENOSPC;
 
     write_header(out, 1, MR_RTCP_SDES, len);
-    wr32(out + 4, ssrc);
+    mr_wr32(out + 4, ssrc);
     out[8] = SDES_CNAME;
     out[9] = (uint8_t)n;
     memcpy(out + 10, cname, n);

@@ -12,6 +12,7 @@
  */
 #include "rtcp/twcc.h"
 
+#include "core/bytes.h"
 #include "core/error.h"
 
 #define RING_MASK        ((uint64_t)MR_TWCC_RING - 1)
@@ -223,18 +224,6 @@ static uint16_t enc_last(const struct chunk_enc *c)
     return enc_one_bit(c);
 }
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    wr16(p, (uint16_t)(v >> 16));
-    wr16(p + 2, (uint16_t)v);
-}
-
 static size_t pad4(size_t n)
 {
     return (n + 3) & ~(size_t)3;
@@ -305,7 +294,7 @@ static void put_chunk(struct fb_build *b, uint16_t v)
 {
     b->n_chunks++;
     if (b->chunk_out) {
-        wr16(b->chunk_out, v);
+        mr_wr16(b->chunk_out, v);
         b->chunk_out += CHUNK_LEN;
     }
 }
@@ -336,7 +325,7 @@ static bool build_add(struct fb_build *b, int64_t arrival_us, size_t cap)
     if (b->delta_out && sym == MR_TWCC_SMALL_DELTA) {
         *b->delta_out++ = (uint8_t)ticks;
     } else if (b->delta_out && sym == MR_TWCC_LARGE_DELTA) {
-        wr16(b->delta_out, (uint16_t)ticks);
+        mr_wr16(b->delta_out, (uint16_t)ticks);
         b->delta_out += 2;
     }
     b->clock_rel += (int64_t)ticks * MR_TWCC_DELTA_TICK_US;
@@ -376,12 +365,12 @@ static void write_frame(uint8_t *out, size_t body, size_t len, const uint32_t ss
 
     out[0] = (uint8_t)(0x80 | (padded ? RTCP_PADDING_BIT : 0) | MR_RTCP_RTPFB_TWCC);
     out[1] = MR_RTCP_RTPFB;
-    wr16(out + 2, (uint16_t)(len / 4 - 1));
-    wr32(out + 4, ssrc[0]);
-    wr32(out + 8, ssrc[1]);
-    wr16(out + 12, base);
-    wr16(out + 14, count);
-    wr32(out + 16, ref24 << 8 | fb_count);
+    mr_wr16(out + 2, (uint16_t)(len / 4 - 1));
+    mr_wr32(out + 4, ssrc[0]);
+    mr_wr32(out + 8, ssrc[1]);
+    mr_wr16(out + 12, base);
+    mr_wr16(out + 14, count);
+    mr_wr32(out + 16, ref24 << 8 | fb_count);
     for (size_t i = body; i < len; i++)
         out[i] = 0;
     if (padded)

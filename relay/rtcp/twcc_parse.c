@@ -13,16 +13,12 @@
 
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/error.h"
 
 #define FCI_FIXED_LEN   8 /* base seq, status count, reference time, fb count */
 #define CHUNK_LEN       2
 #define SYMBOL_RESERVED 3
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
 
 /* Statuses a chunk describes, at most left: a run says how many; a
  * vector holds 14 or 7, of which those past the status count are
@@ -75,7 +71,7 @@ int mr_twcc_parse(const uint8_t *fci, size_t fci_len, struct mr_twcc_fb *out)
         return MR_EINVAL;
     if (fci_len < FCI_FIXED_LEN + CHUNK_LEN)
         return MR_EPARSE;
-    unsigned count = rd16(fci + 2);
+    unsigned count = mr_rd16(fci + 2);
     if (count == 0)
         return MR_EPARSE; /* libwebrtc refuses an empty feedback too */
 
@@ -85,7 +81,7 @@ int mr_twcc_parse(const uint8_t *fci, size_t fci_len, struct mr_twcc_fb *out)
     while (seen < count) {
         if (fci_len - off < CHUNK_LEN)
             return MR_EPARSE;
-        uint16_t c = rd16(fci + off);
+        uint16_t c = mr_rd16(fci + off);
         off += CHUNK_LEN;
         unsigned n = chunk_len(c, count - seen);
         int rc = chunk_tally(c, n, &received, &need);
@@ -103,7 +99,7 @@ int mr_twcc_parse(const uint8_t *fci, size_t fci_len, struct mr_twcc_fb *out)
         return MR_EPARSE;
 
     *out = (struct mr_twcc_fb){
-        .base_seq = rd16(fci),
+        .base_seq = mr_rd16(fci),
         .status_count = (uint16_t)count,
         .ref_time = (uint32_t)fci[4] << 16 | (uint32_t)fci[5] << 8 | fci[6],
         .fb_count = fci[7],
@@ -147,7 +143,7 @@ static int32_t read_delta(struct mr_twcc_iter *it, uint8_t sym)
         ticks = it->delta[0];
         it->delta += 1;
     } else {
-        ticks = rd16(it->delta);
+        ticks = mr_rd16(it->delta);
         if (ticks >= 0x8000)
             ticks -= 0x10000;
         it->delta += 2;
@@ -161,7 +157,7 @@ bool mr_twcc_next(struct mr_twcc_iter *it, struct mr_twcc_status *st)
         return false;
     /* A run of length 0 describes nothing: go on to the next chunk. */
     while (it->in_chunk == 0) {
-        it->chunk_val = rd16(it->chunk);
+        it->chunk_val = mr_rd16(it->chunk);
         it->chunk += CHUNK_LEN;
         it->in_chunk = chunk_len(it->chunk_val, it->left);
         it->pos = 0;

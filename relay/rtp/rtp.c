@@ -6,17 +6,8 @@
  */
 #include "rtp/rtp.h"
 
+#include "core/bytes.h"
 #include "core/error.h"
-
-static uint16_t rd16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /*
  * RFC 3550 §5.1:
@@ -65,9 +56,9 @@ int mr_rtp_parse(const uint8_t *buf, size_t len, struct mr_rtp_header *out)
     out->csrc_count = buf[0] & 0x0f;
     out->marker = buf[1] >> 7;
     out->payload_type = buf[1] & 0x7f;
-    out->seq = rd16(buf + 2);
-    out->timestamp = rd32(buf + 4);
-    out->ssrc = rd32(buf + 8);
+    out->seq = mr_rd16(buf + 2);
+    out->timestamp = mr_rd32(buf + 4);
+    out->ssrc = mr_rd32(buf + 8);
 
     /* size_t arithmetic throughout: len <= 65535 and each addend is bounded,
      * so nothing wraps before it is compared with len. */
@@ -78,8 +69,8 @@ int mr_rtp_parse(const uint8_t *buf, size_t len, struct mr_rtp_header *out)
     if (out->extension) {
         if (hlen + 4 > len)
             return MR_ETRUNC;
-        size_t ext_len = 4 * (size_t)rd16(buf + hlen + 2);
-        out->ext_profile = rd16(buf + hlen);
+        size_t ext_len = 4 * (size_t)mr_rd16(buf + hlen + 2);
+        out->ext_profile = mr_rd16(buf + hlen);
         out->ext_offset = (uint16_t)(hlen + 4);
         if (hlen + 4 + ext_len > len)
             return MR_ETRUNC;
@@ -102,5 +93,5 @@ int mr_rtp_parse(const uint8_t *buf, size_t len, struct mr_rtp_header *out)
 
 uint32_t mr_rtp_csrc(const uint8_t *buf, unsigned i)
 {
-    return rd32(buf + MR_RTP_FIXED_HEADER_LEN + 4 * (size_t)i);
+    return mr_rd32(buf + MR_RTP_FIXED_HEADER_LEN + 4 * (size_t)i);
 }

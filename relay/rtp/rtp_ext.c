@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "core/bytes.h"
 #include "core/error.h"
 
 #define EXT_PROFILE_ONE_BYTE 0xBEDE
@@ -130,20 +131,6 @@ const struct mr_rtp_ext_elem *mr_rtp_ext_find(const struct mr_rtp_ext_list *l, u
     return NULL;
 }
 
-static void wr16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* The one-byte form fits only ids 1-14 with 1-16 data bytes; one element
  * outside that range forces the whole block into the two-byte form, since
  * RFC 8285 §4.1 allows one form per packet. */
@@ -188,17 +175,17 @@ int mr_rtp_write_header(uint8_t *out, size_t cap, const struct mr_rtp_out_header
 
     out[0] = (uint8_t)(2u << 6 | (n_ext > 0 ? 1u << 4 : 0) | h->csrc_count);
     out[1] = (uint8_t)((h->marker ? 0x80 : 0) | h->payload_type);
-    wr16(out + 2, h->seq);
-    wr32(out + 4, h->timestamp);
-    wr32(out + 8, h->ssrc);
+    mr_wr16(out + 2, h->seq);
+    mr_wr32(out + 4, h->timestamp);
+    mr_wr32(out + 8, h->ssrc);
     for (unsigned i = 0; i < h->csrc_count; i++)
-        wr32(out + MR_RTP_FIXED_HEADER_LEN + 4 * (size_t)i, h->csrcs[i]);
+        mr_wr32(out + MR_RTP_FIXED_HEADER_LEN + 4 * (size_t)i, h->csrcs[i]);
     if (n_ext == 0)
         return (int)total;
 
     uint8_t *p = out + hlen;
-    wr16(p, one_byte ? EXT_PROFILE_ONE_BYTE : EXT_PROFILE_TWO_BYTE);
-    wr16(p + 2, (uint16_t)(padded / 4));
+    mr_wr16(p, one_byte ? EXT_PROFILE_ONE_BYTE : EXT_PROFILE_TWO_BYTE);
+    mr_wr16(p + 2, (uint16_t)(padded / 4));
     p += 4;
     for (unsigned i = 0; i < n_ext; i++) {
         if (one_byte) {
