@@ -129,6 +129,10 @@ static void repair(GString *out, const struct mr_worker_pool *pool)
         {"medrelay_retransmissions_missed_total",
          "Packets viewers asked for that were no longer (or never) in the history.",
          offsetof(struct mr_sfu_stats, rtx_missed)},
+        {"medrelay_retransmissions_pending_total",
+         "Packets viewers asked for that the relay had lost too and was asking the publisher "
+         "for: they go out when they arrive.",
+         offsetof(struct mr_sfu_stats, rtx_pending)},
         {"medrelay_retransmissions_limited_total",
          "Viewers' requests refused: over the viewer's rate (a NACK storm) or resent enough.",
          offsetof(struct mr_sfu_stats, rtx_limited)},

@@ -36,6 +36,7 @@ struct mr_side_loop;
     X(nack_in, "nack_in", "packets viewers' NACKs asked for")                            \
     X(rtx_out, "rtx_out", "packets resent to viewers from the history")                   \
     X(rtx_missed, "rtx_missed", "packets viewers asked for that the history lacks")       \
+    X(rtx_pending, "rtx_pending", "asked for while the relay itself waits for them upstream") \
     X(rtx_limited, "rtx_limited", "viewers' requests refused: over their rate, or resent enough") \
     X(nack_out, "nack_out", "packets the relay's NACKs asked publishers for")             \
     X(nack_gave_up, "nack_gave_up", "lost packets given up on (a key frame asked instead)") \

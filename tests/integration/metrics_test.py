@@ -27,7 +27,8 @@ REQUIRED = [
     "medrelay_keyframe_requests_sent_total", "medrelay_worker_streams", "medrelay_worker_peers",
     "medrelay_worker_cpu_seconds_total", "medrelay_nack_packets_received_total",
     "medrelay_retransmitted_packets_total", "medrelay_retransmissions_missed_total",
-    "medrelay_retransmissions_limited_total", "medrelay_nack_packets_sent_total",
+    "medrelay_retransmissions_limited_total", "medrelay_retransmissions_pending_total",
+    "medrelay_nack_packets_sent_total",
     "medrelay_recovered_packets_total", "medrelay_nack_giveups_total",
     "medrelay_recording_lost_packets_total",
 ]
