@@ -164,7 +164,12 @@ bool mr_repair_on_packet(struct mr_stream *s, struct mr_peer *pub, const struct 
         arm_timer(s);
     if (!rtx)
         return true;
-    if (seen != MR_NACK_FILLED) {
+    /* A retransmission newer than anything received fills a hole too: the
+     * original was lost and nothing after it came yet to show the gap (a
+     * frame's last packet, resent by a publisher's redundant-payload
+     * probing before it was asked for). Only one of something already here
+     * is a duplicate. */
+    if (seen == MR_NACK_OLD) {
         mr_counter_add(&st->drop_rtx_duplicate, 1);
         return false;
     }

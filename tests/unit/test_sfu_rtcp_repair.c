@@ -184,6 +184,32 @@ static void test_upstream_gap_nacked_and_recovered(void)
     CHECK_INT(fx_teardown(), 0);
 }
 
+/* A frame's last packet lost, and resent (a publisher's redundant-payload
+ * probing) before the next frame showed the gap: it is the lost packet,
+ * not a duplicate, and nothing is asked for. */
+static void test_retransmission_before_the_gap_shows(void)
+{
+    start();
+    struct mr_peer *sub = watch(expert_rtx);
+    video(100, FX_VP8_KEY);
+    video(101, FX_OPAQUE);
+    retransmit(102, 7000, CAMRTX, 0);
+    video(103, FX_OPAQUE);
+    fx_run_ms(30);
+    CHECK_INT(fx_rtp_count(sub), 4);
+    for (unsigned i = 0; i < 4; i++) {
+        struct fx_out o, first;
+        CHECK(fx_rtp_get(sub, 0, &first));
+        CHECK(fx_rtp_get(sub, i, &o));
+        CHECK_INT((uint16_t)(o.h.seq - first.h.seq), i);
+    }
+    uint16_t seqs[4];
+    CHECK_INT(nacked(seqs, 4), 0);
+    CHECK_INT(w->sfu.drop_rtx_duplicate, 0);
+    CHECK_INT(w->sfu.rtx_recovered, 1);
+    CHECK_INT(fx_teardown(), 0);
+}
+
 /* A packet that never comes: asked for about once per round trip, then
  * given up for one key-frame request. */
 static void test_upstream_give_up(void)
@@ -337,6 +363,7 @@ static void test_rtt_from_xr(void)
     CHECK_INT(fx_teardown(), 0);
 }
 
-MR_TEST_MAIN(MR_TEST(test_upstream_gap_nacked_and_recovered), MR_TEST(test_upstream_give_up),
+MR_TEST_MAIN(MR_TEST(test_upstream_gap_nacked_and_recovered),
+             MR_TEST(test_retransmission_before_the_gap_shows), MR_TEST(test_upstream_give_up),
              MR_TEST(test_viewer_nack_answered_as_rtx), MR_TEST(test_viewer_nack_without_rtx),
              MR_TEST(test_nack_storm_limited), MR_TEST(test_rtt_from_xr))
