@@ -40,7 +40,10 @@
 #define MR_REC_LATENCY_MS       400              /* rtpbin jitter buffers */
 #define MR_REC_STARTUP_WAIT     (2 * GST_SECOND) /* for the first video key frame */
 #define MR_REC_SILENCE_LAG      (500 * GST_MSECOND)
-#define MR_REC_VIDEO_STALL      (3 * GST_SECOND)
+/* Video this far behind the audio has stopped (the camera, not the link):
+ * longer than a 4G handover or a clinic's uplink outage, after which both
+ * tracks resume together and must stay in the same file (issue 15). */
+#define MR_REC_VIDEO_STALL      (10 * GST_SECOND)
 #define MR_REC_CLOSE_GRACE_US   1000000 /* an old segment waits for late audio */
 #define MR_REC_RX_EOS_WAIT_US   2000000
 #define MR_REC_RX_MAX_BYTES     (2u << 20) /* per rx appsrc, before we stop draining */

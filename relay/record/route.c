@@ -9,9 +9,10 @@
  *    with audio alone, and video joins in a new segment.
  *  - Audio is in every file from its first instant: silence stands in until
  *    real audio arrives and in any gap, so the muxer never waits for it.
- *  - A video track that falls 3 s behind the others (camera stopped) is
+ *  - A video track that falls 10 s behind the others (camera stopped) is
  *    ended in the current file; when it comes back with a key frame, a new
- *    segment starts. A video-only file simply pauses.
+ *    segment starts. A shorter gap (an uplink outage, a handover) stays in
+ *    the file. A video-only file simply pauses.
  *  - Size or duration limits cut at the next video key frame (the worker is
  *    asked for one), or at any audio frame when the file has no video.
  *  - After a cut, frames from before it (audio that was a little late) still

@@ -2,9 +2,10 @@
  * Segments and gaps: a recording split by duration (2 s) and one split by
  * size (60 kB) give several files, each playable on its own and starting
  * with a key frame, with their own sidecars (same id, segment 1, 2, ...);
- * video that stops for 4 s ends in the first file and comes back in a second
- * one while audio goes on; audio that stops for 2 s is filled with silence,
- * so the muxer keeps writing and the file stays one piece.
+ * video that stops for 11 s ends in the first file and comes back in a
+ * second one while audio goes on; audio that stops for 2 s is filled with
+ * silence, so the muxer keeps writing and the file stays one piece; a 3 s
+ * outage of both (a clinic's uplink) stays in one file too.
  */
 #include <glob.h>
 
@@ -94,21 +95,29 @@ static void test_segments(void)
 {
     mr_log_init();
     tm_tmpdir(root, sizeof(root), "seg");
-    struct case_ c[4] = {
-        {.room = "by-time"}, {.room = "by-size"}, {.room = "video-gap"}, {.room = "audio-gap"}};
+    struct case_ c[5] = {{.room = "by-time"},
+                         {.room = "by-size"},
+                         {.room = "video-gap"},
+                         {.room = "audio-gap"},
+                         {.room = "outage"}};
     start(&c[0], 2, 0, 5);
     start(&c[1], 0, 60000, 5);
-    start(&c[2], 0, 0, 6);
+    start(&c[2], 0, 0, 13.5);
     start(&c[3], 0, 0, 5);
+    start(&c[4], 0, 0, 6);
+    /* The camera stops for 11 s while the microphone goes on. */
     c[2].v.gap_from_ns = 1500000000LL;
-    c[2].v.gap_to_ns = 5 * 1000000000LL;
+    c[2].v.gap_to_ns = 12500000000LL;
     c[3].a.gap_from_ns = 1500000000LL;
     c[3].a.gap_to_ns = 3500000000LL;
-    struct tm_feed f[4];
-    for (int i = 0; i < 4; i++)
+    /* The clinic's uplink is down for 3 s: both tracks stop and resume. */
+    c[4].a.gap_from_ns = c[4].v.gap_from_ns = 1500000000LL;
+    c[4].a.gap_to_ns = c[4].v.gap_to_ns = 4500000000LL;
+    struct tm_feed f[5];
+    for (int i = 0; i < 5; i++)
         f[i] = c[i].feed;
-    tm_feed_run(f, 4, 0);
-    for (int i = 0; i < 4; i++)
+    tm_feed_run(f, 5, 0);
+    for (int i = 0; i < 5; i++)
         c[i].feed = f[i];
 
     finish(&c[0]);
@@ -126,8 +135,16 @@ static void test_segments(void)
     CHECK_INT(c[2].nfiles, 2);
     if (c[2].nfiles == 2) {
         struct tm_decoded d = tm_decode(c[2].files[0]);
-        CHECK(d.video_end_s < 1.6 && d.audio_end_s > 4.5);
-        CHECK(fabs(c[2].dur[1] - 1) < 0.3);
+        CHECK(d.video_end_s < 1.6 && d.audio_end_s > 12);
+        CHECK(fabs(c[2].dur[1] - 0.5) < 0.3); /* from the key frame at 13 s */
+    }
+
+    /* An outage shorter than the stall: one file, video on both sides. */
+    finish(&c[4]);
+    CHECK_INT(c[4].nfiles, 1);
+    if (c[4].nfiles == 1) {
+        struct tm_decoded o = tm_decode(c[4].files[0]);
+        CHECK(o.video_end_s > 5.8 && o.audio_end_s > 5.8);
     }
 
     finish(&c[3]);
