@@ -54,22 +54,23 @@ static bool within_rate(struct mr_receiver *rx, int64_t now)
 static bool may_resend(const struct mr_receiver *rx, uint16_t seq, int64_t now)
 {
     const struct mr_resent *r = &rx->resent[seq % MR_RESENT_SLOTS];
-    if (!r->at_us || r->seq != seq)
+    if (!r->count || r->seq != seq)
         return true;
     int64_t gap = rtt_of(rx) > MIN_RESEND_GAP ? rtt_of(rx) : MIN_RESEND_GAP;
-    return r->count < MR_RESEND_MAX && now - r->at_us >= gap;
+    int64_t since_ms = (uint32_t)(now / 1000) - r->at_ms;
+    return r->count < MR_RESEND_MAX && since_ms * 1000 >= gap;
 }
 
 static void record_resend(struct mr_receiver *rx, uint16_t seq, int64_t now)
 {
     struct mr_resent *r = &rx->resent[seq % MR_RESENT_SLOTS];
-    if (r->at_us && r->seq == seq) {
+    if (r->count && r->seq == seq) {
         r->count++;
     } else {
         r->seq = seq;
         r->count = 1;
     }
-    r->at_us = now;
+    r->at_ms = (uint32_t)(now / 1000);
 }
 
 /* How old a packet may be and still help: a viewer's jitter buffer waits

@@ -81,9 +81,10 @@ struct mr_source_desc {
 #define MR_RESENT_SLOTS 64
 #define MR_RESEND_MAX   4
 struct mr_resent {
-    uint16_t seq; /* the viewer's sequence number */
-    uint8_t count;
-    int64_t at_us;
+    uint16_t seq;   /* the viewer's sequence number */
+    uint8_t count;  /* 0: the slot is free */
+    uint32_t at_ms; /* when last resent: the monotonic clock in ms, wrapping
+                       (differences only); 8 bytes a slot, 512 a receiver */
 };
 
 /* A subscriber's media section, or a recording's track. The fields the
