@@ -45,7 +45,7 @@ static uint32_t media_ssrc(const struct mr_peer *p)
 static gboolean feedback(gpointer data)
 {
     struct mr_peer *p = data;
-    if (p->dead || mr_transport_state(p->transport) != MR_TRANSPORT_SECURE)
+    if (p->dead || !p->transport || mr_transport_state(p->transport) != MR_TRANSPORT_SECURE)
         return G_SOURCE_CONTINUE;
     int64_t now = mr_clock_mono_us();
     uint8_t buf[FEEDBACK_BUF];

@@ -316,6 +316,7 @@ void mr_peer_destroy(void *data)
     struct mr_peer *p = data;
     p->dead = true;
     stop_deadline(p);
+    mr_congestion_free(p); /* its timer holds p */
     if (p->bundle)
         mr_bundle_free(p);
     else
