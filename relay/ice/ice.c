@@ -122,14 +122,23 @@ static void on_new_candidate(NiceAgent *agent, NiceCandidate *cand, gpointer dat
     g_free(sdp);
 }
 
+#define ICE_STUN_RETRANSMISSIONS 5
+
 static int configure_agent(struct mr_ice *ice, const struct mr_ice_config *cfg)
 {
     NiceAddress addr;
     nice_address_init(&addr);
     if (!cfg->local_ip || !nice_address_set_from_string(&addr, cfg->local_ip))
         return MR_EINVAL;
+    /* A connectivity check's STUN transaction is retransmitted after 0.5,
+     * 1, 2, 4 and 8 s (libnice's default, 3, gives up after ~3.5 s): a
+     * check the peer triggers during a clinic's uplink outage or a 4G
+     * handover must outlive it, or libnice fails the pair and with it the
+     * session (measured: a 3 s outage ended about one publisher in eight).
+     * A dead peer is still found by consent freshness (30 s, RFC 7675)
+     * and the connect deadline. */
     g_object_set(ice->agent, "controlling-mode", cfg->controlling ? TRUE : FALSE, "ice-tcp", FALSE,
-                 "upnp", FALSE, NULL);
+                 "upnp", FALSE, "stun-max-retransmissions", (guint)ICE_STUN_RETRANSMISSIONS, NULL);
     if (cfg->stun_ip && cfg->stun_ip[0])
         g_object_set(ice->agent, "stun-server", cfg->stun_ip, "stun-server-port",
                      (guint)cfg->stun_port, NULL);
