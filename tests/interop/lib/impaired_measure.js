@@ -16,7 +16,16 @@
  * from 100 ms samples of framesDecoded, is an independent check of it (gaps
  * over 300 ms between new frames, including one still open at the end);
  * frozenFraction() is the larger of the two, what the targets are checked on.
+ *
+ * Recordings (issue 15: "recovered packets reach the recording"): the
+ * relay's own counts around a loss window (holesSnapshot, holesDelta): the
+ * video packets lost on the uplink, which is what a recording had as holes
+ * before the relay repaired loss (it forwarded only what arrived), against
+ * the holes the recording has now; and the finished file (recordingFiles).
  */
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
 const h = require('./harness');
 
 /* Adds pages/impaired_probe.js to a page that does not load it itself. */
@@ -254,24 +263,252 @@ async function measureWindow({ expert, clinic = null, srv = null, seconds, settl
     };
 }
 
+/* --- Recordings: holes against the uplink's loss ------------------------------- */
+
+const RECOVERED = 'medrelay_recovered_packets_total';
+const GAVE_UP = 'medrelay_nack_giveups_total';
+
+/* The stream's status (docs/api.md, "Streams"), or null when it is not there. */
+async function streamStatus(srv, room, stream) {
+    const r = await srv.api('GET', `/api/rooms/${room}/streams`);
+    if (r.status !== 200 || !r.json)
+        throw new h.TestFailure(`GET /api/rooms/${room}/streams answered ${r.status}: ${r.body.slice(0, 300)}`);
+    return (r.json.streams || []).find((s) => s.stream === stream) || null;
+}
+
+/*
+ * Starts recording room/stream through the API (the room's policy must be
+ * on-demand or always) and waits until the recorder writes it (state
+ * "recording": it began at a key frame). Resolves the stream's recording
+ * object ({ id, state, segments, lost_packets, ... }).
+ */
+async function startRecording(srv, room, stream, { timeoutMs = 10000 } = {}) {
+    const r = await srv.api('POST', `/api/rooms/${room}/streams/${stream}/recording`);
+    if (r.status !== 200)
+        throw new h.TestFailure(`POST /api/rooms/${room}/streams/${stream}/recording answered ${r.status}: ` +
+                                r.body.slice(0, 300));
+    let last = null;
+    const st = await h.waitFor(`the recording of ${room}/${stream} to be written (state "recording")`, async () => {
+        last = await streamStatus(srv, room, stream);
+        const state = last && last.recording ? last.recording.state : null;
+        return (state === 'recording' || state === 'failed') && last;
+    }, { timeoutMs, intervalMs: 200, describeLast: () => JSON.stringify(last) });
+    if (st.recording.state !== 'recording')
+        throw new h.TestFailure(`the recording of ${room}/${stream} failed: ${JSON.stringify(st.recording)} ` +
+                                `(recording_error ${JSON.stringify(st.recording_error)})`);
+    return st.recording;
+}
+
+/*
+ * Stops it (DELETE); resolves the stream's status as answered, or null when
+ * the stream is gone (its publisher was closed: the recording ended with it).
+ */
+async function stopRecording(srv, room, stream) {
+    const r = await srv.api('DELETE', `/api/rooms/${room}/streams/${stream}/recording`);
+    if (r.status === 404 && r.json && r.json.error === 'stream-not-found')
+        return null;
+    if (r.status !== 200)
+        throw new h.TestFailure(`DELETE /api/rooms/${room}/streams/${stream}/recording answered ${r.status}: ` +
+                                r.body.slice(0, 300));
+    return r.json;
+}
+
+/*
+ * What the relay has counted so far for one stream: its repair counters
+ * (/metrics: lost video packets recovered by retransmissions, and given up
+ * on), the stream's recording (its holes, lost_packets) and link health,
+ * and, when the clinic's page is given, the cumulative loss in the relay's
+ * receiver reports as the clinic received them (remote-inbound-rtp video:
+ * first arrivals only, so loss before repair).
+ */
+async function holesSnapshot({ srv, room, stream, clinic = null }) {
+    const metrics = parseMetrics(await srv.metricsText());
+    const st = await streamStatus(srv, room, stream);
+    const c = clinic ? await snapshot(clinic) : null;
+    const value = (k) => (metrics.has(k) ? metrics.get(k).value : null);
+    return {
+        at: Date.now(),
+        recovered: value(RECOVERED),
+        gaveUp: value(GAVE_UP),
+        recording: st ? st.recording : null,
+        link: st ? st.link : null,
+        reportedLost: c && typeof c.remoteInbound.packetsLost === 'number' ? c.remoteInbound.packetsLost : null,
+    };
+}
+
+/*
+ * Between two holesSnapshot()s: uplinkLost, the video packets lost on the
+ * uplink, which is what a recording lacked before the relay repaired loss
+ * (it recorded what arrived): the relay's receiver statistics (expected -
+ * received, first arrivals only, as its receiver reports give them to the
+ * clinic) when the clinic's page was read, else the relay's repair counters
+ * (recovered + given up, `relayCounted`, always given: the bed does not
+ * reorder, so every loss ends as one of the two); the recording's new holes
+ * (video, audio; audio is not repaired) when the same recording ran
+ * throughout; the recording's id, state and segments at the end.
+ */
+function holesDelta(a, b) {
+    const d = (x, y) => (typeof x === 'number' && typeof y === 'number' ? y - x : null);
+    const ra = a.recording;
+    const rb = b.recording;
+    const same = !!(ra && rb && ra.id === rb.id);
+    const lost = (r, k) => (r && r.lost_packets ? r.lost_packets[k] : null);
+    const recovered = d(a.recovered, b.recovered);
+    const gaveUp = d(a.gaveUp, b.gaveUp);
+    const relayCounted = recovered === null || gaveUp === null ? null : recovered + gaveUp;
+    const reportedLost = d(a.reportedLost, b.reportedLost);
+    return {
+        seconds: round((b.at - a.at) / 1000, 1),
+        uplinkLost: reportedLost !== null ? reportedLost : relayCounted,
+        uplinkLostFrom: reportedLost !== null ? 'receiver reports' : 'recovered + given up',
+        reportedLost,
+        relayCounted,
+        recovered,
+        gaveUp,
+        recordingId: rb ? rb.id : null,
+        sameRecording: same,
+        holesVideo: same ? d(lost(ra, 'video'), lost(rb, 'video')) : null,
+        holesAudio: same ? d(lost(ra, 'audio'), lost(rb, 'audio')) : null,
+        state: rb ? rb.state : null,
+        segments: rb ? rb.segments : null,
+        link: b.link,
+    };
+}
+
+/*
+ * The largest number of recording holes (video) that still counts as
+ * "repaired" for a window in which uplinkLost video packets were lost:
+ * 10 % of them, at least 3. A recording without repair has about
+ * uplinkLost holes, so the bound is met only when retransmissions reach
+ * the recording (the checks also require uplinkLost > 30).
+ */
+function holesBound(uplinkLost) {
+    return Math.max(3, Math.floor(0.1 * uplinkLost));
+}
+
+/* Every file of the record dir (recursively): { path, rel, size }. */
+function listRecordDir(dir) {
+    const out = [];
+    const walk = (d) => {
+        for (const n of fs.readdirSync(d).sort()) {
+            const p = path.join(d, n);
+            const st = fs.statSync(p);
+            if (st.isDirectory())
+                walk(p);
+            else
+                out.push({ path: p, rel: path.relative(dir, p), size: st.size });
+        }
+    };
+    if (fs.existsSync(dir))
+        walk(dir);
+    return out;
+}
+
+/* The media files of recording `id` in the record dir (in progress or finished), by name. */
+function recordingMedia(dir, id) {
+    const re = new RegExp(`_${id.slice(0, 8)}(_\\d+)?(\\.recording)?\\.(webm|mkv)$`);
+    return listRecordDir(dir).filter((f) => re.test(f.rel));
+}
+
+function run(cmd, args, timeoutMs = 60000) {
+    try {
+        return execFileSync(cmd, args, { timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'],
+                                         maxBuffer: 64 << 20 }).toString();
+    } catch (e) {
+        const stderr = e.stderr ? e.stderr.toString().trim().slice(-1000) : '';
+        throw new h.TestFailure(`\`${cmd} ${args.join(' ')}\` failed (${e.status !== undefined ? `status ${e.status}`
+            : e.message})${stderr ? `: ${stderr}` : ''}`);
+    }
+}
+
+/*
+ * One finished media file as players see it: ffprobe's format and streams,
+ * the video decoded to the end (frames read against packets), and the
+ * longest gap between consecutive video packets (where an outage shows).
+ */
+function probeMedia(file) {
+    const probe = JSON.parse(run('ffprobe', ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', file]));
+    const streams = probe.streams || [];
+    const v = streams.find((s) => s.codec_type === 'video');
+    const a = streams.find((s) => s.codec_type === 'audio');
+    const out = {
+        format: probe.format ? probe.format.format_name : null,
+        durationS: probe.format ? round(Number(probe.format.duration), 2) : null,
+        video: v ? `${v.codec_name} ${v.width}x${v.height}` : null,
+        audio: a ? a.codec_name : null,
+        videoPackets: null,
+        videoFramesDecoded: null,
+        longestVideoGapS: null,
+    };
+    if (!v)
+        return out;
+    const counted = JSON.parse(run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-count_frames',
+        '-count_packets', '-show_entries', 'stream=nb_read_frames,nb_read_packets', '-of', 'json', file], 120000));
+    const cs = (counted.streams || [])[0] || {};
+    out.videoPackets = Number(cs.nb_read_packets);
+    out.videoFramesDecoded = Number(cs.nb_read_frames);
+    const pk = JSON.parse(run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries',
+                                          'packet=pts_time', '-of', 'json', file]));
+    const times = (pk.packets || []).map((p) => Number(p.pts_time)).filter(Number.isFinite).sort((x, y) => x - y);
+    let gap = 0;
+    for (let i = 1; i < times.length; i++)
+        gap = Math.max(gap, times[i] - times[i - 1]);
+    out.longestVideoGapS = times.length > 1 ? round(gap, 3) : null;
+    return out;
+}
+
+/*
+ * After a recording was stopped: waits until every file of recording `id`
+ * is complete (GET /api/recordings?recording=ID, newest first), then
+ * probes each file in srv.recordDir. Resolves [{ entry (the API's object),
+ * rel, media (probeMedia) }], in segment order.
+ */
+async function finishedRecording(srv, id, { timeoutMs = 20000 } = {}) {
+    let last = null;
+    const entries = await h.waitFor(`recording ${id} to be complete`, async () => {
+        const r = await srv.api('GET', `/api/recordings?recording=${id}`);
+        last = r;
+        const list = r.status === 200 && r.json ? r.json.recordings || [] : [];
+        return list.length && list.every((e) => e.state !== 'recording') && list;
+    }, { timeoutMs, intervalMs: 250, describeLast: () => (last ? `${last.status} ${last.body.slice(0, 500)}` : '') });
+    const media = recordingMedia(srv.recordDir, id);
+    return entries.slice().sort((x, y) => x.segment - y.segment).map((entry) => {
+        const suffix = entry.segment > 1 ? `_${entry.segment}` : '';
+        const re = new RegExp(`_${id.slice(0, 8)}${suffix}\\.(webm|mkv)$`);
+        const f = media.find((x) => re.test(x.rel));
+        return { entry, rel: f ? f.rel : null, media: f ? probeMedia(f.path) : null };
+    });
+}
+
 const pct = (x) => (x === null || x === undefined ? 'n/a' : `${(100 * x).toFixed(1)} %`);
 const num = (x) => (x === null || x === undefined ? 'n/a' : String(x));
 
-/* Rows { path, impairment, w } (w from measureWindow) as a Markdown table. */
+/*
+ * Rows { path, impairment, w } (w from measureWindow) as a Markdown table.
+ * When any window has w.holes (holesDelta), two more columns: the video
+ * packets lost on the uplink (the relay's count) and the recording's video
+ * holes over the same span; "n/a" where nothing was recorded.
+ */
 function markdownTable(rows) {
     const head = ['path', 'impairment', 'freeze+pause', 'stall', 'fps', 'expert NACKs', 'expert PLIs',
                   'rtx recv', 'clinic rtx sent', 'clinic NACKs in', 'clinic PLI+FIR in', 'send kbit/s',
                   'target kbit/s', 'recv kbit/s', 'limit', 'loss seen'];
+    const withHoles = rows.some((r) => r.w.holes);
+    if (withHoles)
+        head.push('uplink lost', 'recording holes');
     const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
     for (const { path, impairment, w } of rows) {
         const e = w.expert;
         const c = w.clinic || {};
         const pliFir = c.pliCount === undefined ? null : (c.pliCount || 0) + (c.firCount || 0);
-        lines.push(`| ${[path, impairment, pct(e.freezePauseFraction) + (e.noFrames ? ' (no frames)' : ''),
+        const cells = [path, impairment, pct(e.freezePauseFraction) + (e.noFrames ? ' (no frames)' : ''),
             pct(w.stall.stallFraction), num(e.fps), num(e.nackCount), num(e.pliCount),
             num(e.retransmittedPacketsReceived), num(c.retransmittedPacketsSent), num(c.nackCount), num(pliFir),
             num(c.totalSendKbps), num(c.targetKbps), num(e.recvKbps), num(c.qualityLimitationReason),
-            e.lossPct === null ? 'n/a' : `${e.lossPct} %`].join(' | ')} |`);
+            e.lossPct === null ? 'n/a' : `${e.lossPct} %`];
+        if (withHoles)
+            cells.push(num(w.holes && w.holes.uplinkLost), num(w.holes && w.holes.holesVideo));
+        lines.push(`| ${cells.join(' | ')} |`);
     }
     return lines.join('\n');
 }
@@ -279,5 +516,6 @@ function markdownTable(rows) {
 module.exports = {
     installProbe, snapshot, startSampler, takeSamples, stopSampler, measureWindow,
     expertFigures, clinicFigures, stallFigures, frozenFraction, resumeFigures, parseMetrics, metricsDelta,
-    markdownTable,
+    markdownTable, streamStatus, startRecording, stopRecording, holesSnapshot, holesDelta, holesBound,
+    listRecordDir, recordingMedia, probeMedia, finishedRecording,
 };

@@ -26,6 +26,17 @@ function outDir() {
     return dir;
 }
 
+/* The recording's holes against the uplink's loss over one span (impaired_measure.holesDelta). */
+function holesLine(x) {
+    return `uplink lost ${x.uplinkLost} video packets in ${x.seconds} s (from the relay's ${x.uplinkLostFrom}; ` +
+           `its receiver reports: ${x.reportedLost} lost; its repair: ${x.recovered} recovered by retransmission + ` +
+           `${x.gaveUp} given up): ` +
+           `holes without repair would be ~${x.uplinkLost}; recording ${x.recordingId} ` +
+           `(${x.sameRecording ? 'same recording throughout' : 'NOT the same recording throughout'}, ` +
+           `${x.state}, ${x.segments} segment(s)) got ${x.holesVideo} video holes and ${x.holesAudio} audio holes ` +
+           '(audio is not repaired)';
+}
+
 /* One line per window for the log: the figures the targets are about. */
 function windowLine(pathName, impairment, w) {
     const e = w.expert;
@@ -42,6 +53,8 @@ function windowLine(pathName, impairment, w) {
                 `rtx sent ${c.retransmittedPacketsSent}, sent ${c.totalSendKbps} kbit/s (video ${c.sendKbps}, ` +
                 `target ${c.targetKbps}), limited by ${c.qualityLimitationReason}, RTT ${c.rttMs} ms`;
     }
+    if (w.holes)
+        line += `\n  ${holesLine(w.holes)}`;
     return line;
 }
 
@@ -109,4 +122,4 @@ function recorder(t, name) {
     return rec;
 }
 
-module.exports = { recorder };
+module.exports = { recorder, holesLine };

@@ -72,13 +72,17 @@ function socketRequest(socketPath, { method = 'GET', path: p, headers = {}, host
     });
 }
 
-/* The medrelay config for the bed: recording off (CPU for the browsers), the repository's consoles. */
-function relayConfig(tmp) {
+/*
+ * The medrelay config for the bed: the repository's consoles, and the
+ * recording policy (default "never": CPU for the browsers; "on-demand" for a
+ * test that starts and stops recordings through the API).
+ */
+function relayConfig(tmp, recordPolicy = 'never') {
     const webRoot = path.join(h.REPO_ROOT, 'signaling', 'web');
     let ini = '# Written by tests/interop/lib/netbed_stack.js for one test run.\n';
     ini += `[server]\nweb_root = ${webRoot}\n`;
     ini += `[auth]\njwt_secret_file = ${path.join(tmp, 'jwt-secret')}\n`;
-    ini += '[recording]\npolicy = never\n';
+    ini += `[recording]\npolicy = ${recordPolicy}\n`;
     if (process.env.MEDRELAY_TEST_LOG_LEVEL)
         ini += `[log]\nlevel = ${process.env.MEDRELAY_TEST_LOG_LEVEL}\n`;
     return ini;
@@ -87,15 +91,18 @@ function relayConfig(tmp) {
 /*
  * medrelay (MEDRELAY_BIN) in the server namespace on <server addr>:8080,
  * media on the same address. Resolves { url, token(opts), get(path,
- * headers), metricsText(), stop(), describe(), logPath }.
+ * headers), request(method, path, headers), api(method, path) (JSON, with an
+ * operator token for every room), metricsText(), recordDir, stop(),
+ * describe(), logPath }. recordPolicy: the config's [recording] policy.
+ * The temporary folder (record dir included) is removed by stop().
  */
-async function relayIn(t, bed, { readyTimeoutMs = 15000 } = {}) {
+async function relayIn(t, bed, { readyTimeoutMs = 15000, recordPolicy = 'never' } = {}) {
     const bin = h.serverBinary();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medrelay-bed-'));
     const recordDir = path.join(tmp, 'recordings');
     fs.mkdirSync(recordDir);
     const configPath = path.join(tmp, 'medrelay.conf');
-    fs.writeFileSync(configPath, relayConfig(tmp));
+    fs.writeFileSync(configPath, relayConfig(tmp, recordPolicy));
     const secret = crypto.randomBytes(24).toString('hex');
     const host = bed.addr.server;
     const args = ['--config', configPath, '--listen', `${host}:${RELAY_PORT}`, '--media-ip', host,
@@ -119,8 +126,11 @@ async function relayIn(t, bed, { readyTimeoutMs = 15000 } = {}) {
     const srv = {
         url: `http://${host}:${RELAY_PORT}`,
         logPath,
+        recordDir,
         token: (opts) => tokens.mintToken({ bin, secret, configPath, ...opts }),
         get: (p, headers = {}) => socketRequest(sock, { path: p, headers, host: `${host}:${RELAY_PORT}` }),
+        request: (method, p, headers = {}) => socketRequest(sock, { method, path: p, headers,
+                                                                    host: `${host}:${RELAY_PORT}` }),
         describe: () => `--- medrelay ${exited ? `exited (${JSON.stringify(exited)})` : 'running'}; ` +
                         `last lines of ${logPath}:\n${tailFile(logPath, 40)}\n---`,
         stopped: false,
@@ -131,6 +141,15 @@ async function relayIn(t, bed, { readyTimeoutMs = 15000 } = {}) {
         if (r.status !== 200)
             throw new h.TestFailure(`GET /metrics answered ${r.status}: ${r.body.slice(0, 200)}`);
         return r.body;
+    };
+    /* An /api/ request as the operator of every room; resolves { status, json, body }. */
+    srv.api = async (method, p) => {
+        const r = await srv.request(method, p, { Authorization: `Bearer ${operator}` });
+        let json = null;
+        try {
+            json = JSON.parse(r.body);
+        } catch (_) { /* not JSON: the caller reports status and body */ }
+        return { status: r.status, json, body: r.body };
     };
     /* SIGTERM, 5 s, SIGKILL; a crash or a sanitizer report fails the test. */
     srv.stop = async () => {
