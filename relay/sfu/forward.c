@@ -249,7 +249,7 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         return;
     }
     pkt.payload = buf + pkt.h.header_len;
-    if (pkt.h.payload_type == src->codec.red_pt && !red_primary(&pkt, w))
+    if (src->codec.red_pt && pkt.h.payload_type == src->codec.red_pt && !red_primary(&pkt, w))
         return;
     /* A moderator's mute: nobody hears it, and the recording keeps what
      * the room heard. Receive statistics go on, so reports stay honest. */

@@ -44,6 +44,19 @@ static void add_gap(struct mr_nack_list *l, uint16_t from, unsigned count, int64
         };
 }
 
+static int find(const struct mr_nack_list *l, uint16_t seq)
+{
+    for (unsigned i = 0; i < l->n; i++)
+        if (l->entries[i].seq == seq)
+            return (int)i;
+    return -1;
+}
+
+bool mr_nack_missing(const struct mr_nack_list *l, uint16_t seq)
+{
+    return find(l, seq) >= 0;
+}
+
 enum mr_nack_seen mr_nack_on_packet(struct mr_nack_list *l, uint16_t seq, int64_t now_us,
                                     unsigned *gave_up)
 {
@@ -74,13 +87,11 @@ enum mr_nack_seen mr_nack_on_packet(struct mr_nack_list *l, uint16_t seq, int64_
         l->highest = seq;
         return MR_NACK_IN_ORDER;
     }
-    for (unsigned i = 0; i < l->n; i++) {
-        if (l->entries[i].seq == seq) {
-            remove_at(l, i);
-            return MR_NACK_FILLED;
-        }
-    }
-    return MR_NACK_OLD;
+    int i = find(l, seq);
+    if (i < 0)
+        return MR_NACK_OLD;
+    remove_at(l, (unsigned)i);
+    return MR_NACK_FILLED;
 }
 
 void mr_nack_keyframe(struct mr_nack_list *l, uint16_t seq)

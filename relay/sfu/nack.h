@@ -63,6 +63,8 @@ void mr_nack_keyframe(struct mr_nack_list *l, uint16_t seq);
  * given up now. */
 unsigned mr_nack_due(struct mr_nack_list *l, int64_t now_us, int64_t rtt_us, uint16_t *out,
                      unsigned max, unsigned *gave_up);
+/* Whether seq is on the list (missing and still asked for). */
+bool mr_nack_missing(const struct mr_nack_list *l, uint16_t seq);
 static inline bool mr_nack_pending(const struct mr_nack_list *l)
 {
     return l->n > 0;

@@ -102,14 +102,6 @@ static size_t write_resend(struct mr_receiver *rx, const struct mr_source *src,
     return n > 0 ? (size_t)n : 0;
 }
 
-static bool upstream_pending(const struct mr_nack_list *l, uint16_t seq)
-{
-    for (unsigned i = 0; i < l->n; i++)
-        if (l->entries[i].seq == seq)
-            return true;
-    return false;
-}
-
 /* One requested packet (the viewer's sequence number). */
 static void resend(struct mr_peer *sub, struct mr_receiver *rx, const struct mr_source *src,
                    uint16_t out_seq, int64_t now)
@@ -122,7 +114,7 @@ static void resend(struct mr_peer *sub, struct mr_receiver *rx, const struct mr_
     if (!slot) {
         /* Lost upstream too, and asked for there: it reaches the viewer
          * as soon as the publisher's retransmission does. */
-        bool pending = upstream_pending(&src->enc[rx->encoding].nack, in_seq);
+        bool pending = mr_nack_missing(&src->enc[rx->encoding].nack, in_seq);
         mr_counter_add(pending ? &w->sfu.rtx_pending : &w->sfu.rtx_missed, 1);
         return;
     }
