@@ -70,7 +70,7 @@ static void on_state_changed(NiceAgent *agent, guint stream_id, guint component_
         return;
     }
     /* The direct path follows libnice's pair only while the component is
-     * usable: leaving CONNECTED/READY (consent lost, a restart) stops it. */
+     * usable: leaving CONNECTED/READY (a failure, a restart) stops it. */
     if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY)
         refresh_direct(ice);
     else
@@ -135,10 +135,11 @@ static int configure_agent(struct mr_ice *ice, const struct mr_ice_config *cfg)
      * check the peer triggers during a clinic's uplink outage or a 4G
      * handover must outlive it, or libnice fails the pair and with it the
      * session (measured: a 3 s outage ended about one publisher in eight).
-     * A dead peer is still found by consent freshness (30 s, RFC 7675)
-     * and the connect deadline. */
+     * Keepalives are connectivity checks (answered, so libnice fails a
+     * pair after 50 s without an answer), not indications. */
     g_object_set(ice->agent, "controlling-mode", cfg->controlling ? TRUE : FALSE, "ice-tcp", FALSE,
-                 "upnp", FALSE, "stun-max-retransmissions", (guint)ICE_STUN_RETRANSMISSIONS, NULL);
+                 "upnp", FALSE, "stun-max-retransmissions", (guint)ICE_STUN_RETRANSMISSIONS,
+                 "keepalive-conncheck", TRUE, NULL);
     if (cfg->stun_ip && cfg->stun_ip[0])
         g_object_set(ice->agent, "stun-server", cfg->stun_ip, "stun-server-port",
                      (guint)cfg->stun_port, NULL);
@@ -164,9 +165,9 @@ int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct 
     ice->rcvbuf = cfg->rcvbuf;
     ice->state = MR_ICE_NEW;
     mr_ice_direct_clear(&ice->direct);
-    ice->agent = nice_agent_new_full(
-        ctx, NICE_COMPATIBILITY_RFC5245,
-        NICE_AGENT_OPTION_ICE_TRICKLE | NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+    /* No NICE_AGENT_OPTION_CONSENT_FRESHNESS: see ice.h. */
+    ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
+                                     NICE_AGENT_OPTION_ICE_TRICKLE);
     if (!ice->agent) {
         free(ice);
         return MR_ENOMEM;

@@ -9,11 +9,16 @@
  * reflexive candidate when a STUN server is configured.
  *
  * Failure (MR_ICE_FAILED), as libnice 0.1.21 decides it:
- *  - consent freshness (RFC 7675) is on: a consent check goes out on the
- *    selected pair every 4-6 s (5 s +-20 %), and consent is lost 10 s after
- *    the last answer (libnice's NICE_AGENT_TIMER_CONSENT_TIMEOUT, shorter
- *    than the RFC's 30 s). A peer that vanishes therefore fails 4-10 s
- *    after it went silent, well inside the contract's "about 30 s";
+ *  - libnice's consent freshness (RFC 7675) is off. In 0.1.21 it sends
+ *    one check every 4-6 s, never retransmits it, and fails the pair 10 s
+ *    after the last answer (NICE_AGENT_TIMER_CONSENT_TIMEOUT, a third of
+ *    the RFC's 30 s): one or two checks lost on a lossy uplink ended
+ *    sessions that carried media well (about half of those through a 3 s
+ *    outage). Keepalive connectivity checks go out at the same pace
+ *    instead, and libnice fails the pair 50 s after the last answer
+ *    (NICE_AGENT_TIMER_KEEPALIVE_TIMEOUT). A peer that vanishes is found
+ *    sooner, within about 30 s, by the transport's liveness rule
+ *    (transport/liveness.h); the peer's own checks are answered as before;
  *  - connectivity checks that never succeed fail once every pair has
  *    failed (STUN retransmissions from 500 ms, then libnice's 5 s idle
  *    timeout): about 8 s after the peer's candidates arrive;
@@ -54,7 +59,7 @@ enum mr_ice_state {
     MR_ICE_NEW,
     MR_ICE_CHECKING,
     MR_ICE_CONNECTED, /* a pair works; media may flow */
-    MR_ICE_FAILED,    /* checks failed or consent expired */
+    MR_ICE_FAILED,    /* checks failed, or keepalives unanswered for 50 s */
 };
 
 struct mr_ice_ops {

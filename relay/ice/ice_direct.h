@@ -7,8 +7,8 @@
  * wrapping at about a tenth of the relay's CPU per forwarded packet.
  *
  * It is only a cache of libnice's own choice: refreshed when libnice selects
- * a pair, cleared whenever the component leaves CONNECTED/READY (so consent
- * loss, RFC 7675, still stops the media at once) and on ICE restart. TCP and
+ * a pair, cleared whenever the component leaves CONNECTED/READY (so a failed
+ * pair still stops the media at once) and on ICE restart. TCP and
  * TURN pairs have no plain socket (nice_agent_get_selected_socket gives
  * NULL) and keep using nice_agent_send.
  *

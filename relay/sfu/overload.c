@@ -20,10 +20,12 @@
  * The backlog alone is not enough. libnice reads a publisher's socket until
  * it is empty, in one dispatch of the worker's main context; while that
  * lasts nothing else on the worker runs: not the side loop (the viewers'
- * consent checks, RTCP, DTLS), not the publisher's own consent timers. A
+ * consent checks, RTCP, DTLS), not the publisher's own ICE timers. A
  * worker that falls behind by a little keeps the backlog under the
- * threshold and that one dispatch going for seconds, and libnice (0.1.21)
- * gives up on a peer after 10 s without a consent answer. So the worker
+ * threshold and that one dispatch going for seconds, and a peer whose
+ * checks go unanswered gives up on the relay (Chromium after 30 s without
+ * a consent answer; libnice 0.1.21, when consent freshness was on here,
+ * after 10 s). So the worker
  * also sheds while its current turn has lasted over STALL_US with datagrams
  * still waiting (the turn clock, worker.c), and keeps shedding until the
  * turn ends: the rest of the backlog is read cheaply and everything that
@@ -43,7 +45,7 @@
 #define SHED_ABOVE (256 * 1024)
 /* Half a second without a turn for the viewers' events: longer than the
  * fan-out of a key frame to several hundred viewers, far shorter than the
- * 10 s after which libnice declares consent lost. */
+ * seconds after which a peer's unanswered consent checks end its session. */
 #define STALL_US (500 * 1000)
 
 /* The worker's current turn has kept everything else waiting too long. */

@@ -265,6 +265,7 @@ static int create_transport(struct mr_peer *p)
                  * only receive RTCP. */
                 .rcvbuf = p->kind == MR_SESSION_PUBLISH ? PUBLISHER_RCVBUF : 0,
             },
+        .silence_ms = MR_PEER_SILENCE_S * 1000,
     };
     int rc = mr_transport_new(&tc, &transport_ops, p, &p->transport);
     if (rc == 0 && p->plan)

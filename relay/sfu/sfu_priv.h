@@ -35,6 +35,10 @@
 /* A WHIP or WHEP peer not secure this long after it was created has failed
  * (one that never sends a candidate is never failed by ICE). */
 #define MR_PEER_CONNECT_S 30
+/* A secure peer that owes packets and has sent none that authenticated
+ * this long is dead (transport/liveness.h): ARCHITECTURE.md's "dead peers
+ * are detected within about 30 s". */
+#define MR_PEER_SILENCE_S 30
 
 struct mr_relay;
 

@@ -11,6 +11,7 @@
 #include "ice/ice_uring.h"
 #include "rtp/demux.h"
 #include "srtp/srtp.h"
+#include "transport/liveness.h"
 #include "transport/sendq.h"
 #include "transport/transport_batch.h"
 
@@ -42,6 +43,10 @@ struct mr_transport {
     struct mr_srtp *srtp;
     const struct mr_dtls_identity *identity;
     GSource *dtls_timer;
+    GSource *live_timer; /* looks at liveness while SECURE (silence_ms > 0) */
+    struct mr_liveness live;
+    unsigned silence_ms;
+    char live_why[64]; /* the reason handed to ops->state, kept alive */
     enum mr_transport_state state;
     enum mr_dtls_role role;
     bool remote_set;
@@ -59,12 +64,56 @@ struct mr_transport {
     struct mr_sendq_link qlink;
 };
 
+static void stop_source(GSource **s)
+{
+    if (*s) {
+        g_source_destroy(*s);
+        g_source_unref(*s);
+        *s = NULL;
+    }
+}
+
+static void start_liveness(struct mr_transport *t);
+
 static void set_state(struct mr_transport *t, enum mr_transport_state st, const char *why)
 {
     if (t->state == st || t->state == MR_TRANSPORT_FAILED || t->state == MR_TRANSPORT_CLOSED)
         return;
     t->state = st;
+    if (st == MR_TRANSPORT_SECURE)
+        start_liveness(t);
+    else if (st == MR_TRANSPORT_FAILED || st == MR_TRANSPORT_CLOSED)
+        stop_source(&t->live_timer);
     t->ops->state(t->user, st, why);
+}
+
+/* --- Liveness (liveness.h) ---------------------------------------------- */
+
+static gboolean live_tick(gpointer data)
+{
+    struct mr_transport *t = data;
+    const struct mr_transport_stats *s = &t->stats;
+    if (!mr_liveness_check(&t->live, s->rtp_in + s->rtcp_in, s->rtp_in, s->rtp_out,
+                           mr_clock_mono_us(), (int64_t)t->silence_ms * 1000))
+        return G_SOURCE_CONTINUE;
+    snprintf(t->live_why, sizeof(t->live_why), "nothing authenticated from the peer for %u s",
+             (t->silence_ms + 500) / 1000);
+    set_state(t, MR_TRANSPORT_FAILED, t->live_why); /* destroys this source */
+    return G_SOURCE_REMOVE;
+}
+
+static void start_liveness(struct mr_transport *t)
+{
+    if (!t->silence_ms || t->live_timer)
+        return;
+    const struct mr_transport_stats *s = &t->stats;
+    mr_liveness_start(&t->live, s->rtp_in + s->rtcp_in, s->rtp_out, mr_clock_mono_us());
+    /* 15 looks per limit: the verdict comes within about limit + 2 looks
+     * (30 s + 4 s for the relay's peers). */
+    unsigned every = t->silence_ms / 15;
+    t->live_timer = g_timeout_source_new(every < 50 ? 50 : every > 5000 ? 5000 : every);
+    g_source_set_callback(t->live_timer, live_tick, t, NULL);
+    g_source_attach(t->live_timer, t->ctx);
 }
 
 /* --- DTLS retransmission timer ------------------------------------------ */
@@ -83,11 +132,7 @@ static gboolean dtls_timer_fired(gpointer data)
 
 static void arm_dtls_timer(struct mr_transport *t)
 {
-    if (t->dtls_timer) {
-        g_source_destroy(t->dtls_timer);
-        g_source_unref(t->dtls_timer);
-        t->dtls_timer = NULL;
-    }
+    stop_source(&t->dtls_timer);
     int64_t us = mr_dtls_timeout_us(t->dtls);
     if (us < 0)
         return;
@@ -295,7 +340,8 @@ static void ice_state(void *user, enum mr_ice_state st)
         break;
     case MR_ICE_FAILED:
         set_state(t, MR_TRANSPORT_FAILED,
-                  t->ice_connected ? "ICE consent lost" : "ICE connectivity checks failed");
+                  t->ice_connected ? "ICE keepalive checks unanswered"
+                                   : "ICE connectivity checks failed");
         break;
     case MR_ICE_NEW:
         break;
@@ -340,6 +386,7 @@ int mr_transport_new(const struct mr_transport_config *cfg, const struct mr_tran
     t->fingerprint = mr_dtls_identity_fingerprint(cfg->identity);
     t->log_rl = (struct mr_ratelimit)MR_RATELIMIT_INIT(1000000, 5);
     t->identity = cfg->identity;
+    t->silence_ms = cfg->silence_ms;
     t->qlink = (struct mr_sendq_link)MR_SENDQ_LINK_INIT;
     rc = mr_ice_new(cfg->ctx, &cfg->ice, &ice_ops, t, &t->ice);
     if (rc < 0) {
@@ -354,10 +401,8 @@ void mr_transport_free(struct mr_transport *t)
 {
     if (!t)
         return;
-    if (t->dtls_timer) {
-        g_source_destroy(t->dtls_timer);
-        g_source_unref(t->dtls_timer);
-    }
+    stop_source(&t->dtls_timer);
+    stop_source(&t->live_timer);
     if (t->sendq)
         mr_sendq_flush_one(t->sendq, &t->qlink);
     mr_ice_free(t->ice);

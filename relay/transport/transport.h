@@ -28,7 +28,7 @@ enum mr_transport_state {
     MR_TRANSPORT_NEW,
     MR_TRANSPORT_CONNECTING, /* ICE checks or DTLS handshake under way */
     MR_TRANSPORT_SECURE,     /* SRTP keys installed: media may flow */
-    MR_TRANSPORT_FAILED,     /* ICE failed, consent lost, or DTLS failed */
+    MR_TRANSPORT_FAILED,     /* ICE or DTLS failed, or the peer fell silent */
     MR_TRANSPORT_CLOSED,     /* the peer sent close_notify */
 };
 
@@ -51,6 +51,10 @@ struct mr_transport_config {
     struct mr_transport_stats *aggregate;
     const struct mr_dtls_identity *identity; /* borrowed, outlives the transport */
     struct mr_ice_config ice;                /* strings borrowed during _new */
+    /* Once SECURE, the transport fails (state FAILED) when the peer owes
+     * packets and has sent nothing that authenticated for this long
+     * (liveness.h); 0: never. The relay's peers use MR_PEER_SILENCE_S. */
+    unsigned silence_ms;
 };
 
 /* What the other side told us in its SDP. */

@@ -2,7 +2,7 @@
  * What WHIP and WHEP remember of their sessions, so that DELETE is
  * idempotent (ARCHITECTURE.md §1): a session that has already ended (the
  * client closed DTLS before its DELETE, as some WHIP clients do, its ICE
- * failed or consent expired, a reconnect of the same publisher replaced it,
+ * failed or it fell silent, a reconnect of the same publisher replaced it,
  * or an earlier DELETE ended it) is answered like a live one for a while,
  * with the same authorization: the identity that opened it (sub and role)
  * or an operator of its room. That needs its room and owner after the

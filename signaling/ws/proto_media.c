@@ -353,7 +353,7 @@ static void make_offer(struct client *c, bool fresh)
         rc = mr_relay_room_sub_update(c->p->relay, c->sub.session, &req, subscriber_offered, c,
                                       &c->sub.ticket, detail, sizeof(detail));
     if (rc == MR_ENOENT && !fresh) {
-        /* The relay closed the old connection (ICE or consent failed): the
+        /* The relay closed the old connection (ICE failed, the peer fell silent): the
          * client gets a new one. */
         c->sub.session[0] = '\0';
         c->sub.awaiting_answer = false;

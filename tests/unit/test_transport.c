@@ -259,7 +259,8 @@ struct pair {
     struct peer *a, *b;
 };
 
-static bool pair_new(struct pair *p)
+/* B judges A's liveness with this limit (0: never). */
+static bool pair_new_with(struct pair *p, unsigned b_silence_ms)
 {
     memset(p, 0, sizeof(*p));
     p->a = calloc(1, sizeof(*p->a));
@@ -282,9 +283,15 @@ static bool pair_new(struct pair *p)
     };
     struct mr_transport_config cb = ca;
     cb.ice.controlling = false;
+    cb.silence_ms = b_silence_ms;
     CHECK_INT(mr_transport_new(&ca, &ops, p->a, &p->a->t), MR_OK);
     CHECK_INT(mr_transport_new(&cb, &ops, p->b, &p->b->t), MR_OK);
     return p->a->t && p->b->t;
+}
+
+static bool pair_new(struct pair *p)
+{
+    return pair_new_with(p, 0);
 }
 
 /* Frees both transports outside any callback, then keeps the loop running
@@ -610,5 +617,85 @@ static void test_send_queue_io_uring(void)
     send_queue_case(true);
 }
 
+/* --- Liveness (transport/liveness.h) ------------------------------------- */
+
+#define SILENCE_MS 600
+
+/* Runs the pair for ms in 50 ms steps: B sends A an RTP packet each step
+ * when b_feeds, A sends B a PLI every other step when a_reports and an RTP
+ * packet each step when a_sends. Returns the milliseconds until B failed,
+ * or -1 if it did not. */
+static int run_traffic(struct pair *p, int ms, bool b_feeds, bool a_reports, bool a_sends)
+{
+    struct peer *a = p->a, *b = p->b;
+    gint64 start = g_get_monotonic_time();
+    for (unsigned step = 0; step * 50 < (unsigned)ms; step++) {
+        uint8_t buf[PKT_MAX + MR_SRTP_MAX_OVERHEAD];
+        if (b_feeds && b->state == MR_TRANSPORT_SECURE) {
+            size_t n = build_rtp(buf, PKT_MAX, step % N_RTP, 0xbbbb0002);
+            CHECK_INT(mr_transport_send_rtp(b->t, buf, n, sizeof(buf)), MR_OK);
+        }
+        if (a_sends) {
+            size_t n = build_rtp(buf, PKT_MAX, step % N_RTP, 0xaaaa0001);
+            CHECK_INT(mr_transport_send_rtp(a->t, buf, n, sizeof(buf)), MR_OK);
+        }
+        if (a_reports && step % 2 == 0) {
+            build_pli(buf, 0xaaaa0001, 0xbbbb0002);
+            CHECK_INT(mr_transport_send_rtcp(a->t, buf, 12, sizeof(buf)), MR_OK);
+        }
+        run_for(p->ctx, 50);
+        if (b->state == MR_TRANSPORT_FAILED)
+            return (int)((g_get_monotonic_time() - start) / 1000);
+    }
+    return -1;
+}
+
+static bool connect_secure(struct pair *p)
+{
+    connect_pair(p, false);
+    CHECK(run_until(p->ctx, both_secure, p->a, p->b));
+    return p->a->state == MR_TRANSPORT_SECURE && p->b->state == MR_TRANSPORT_SECURE;
+}
+
+/* A viewer (A) fed by B stays while it reports, however long; once its
+ * reports stop while B still feeds it, B fails it about SILENCE_MS later
+ * (two looks of SILENCE_MS/15 late at most, plus the loop's slack). */
+static void test_silent_viewer_fails(void)
+{
+    struct pair p;
+    if (!pair_new_with(&p, SILENCE_MS) || !connect_secure(&p))
+        goto out;
+    CHECK_INT(run_traffic(&p, 3 * SILENCE_MS, true, true, false), -1);
+    CHECK_INT(p.b->state, MR_TRANSPORT_SECURE);
+    int took = run_traffic(&p, 5 * SILENCE_MS, true, false, false);
+    printf("# silent viewer failed after %d ms (limit %d)\n", took, SILENCE_MS);
+    CHECK(took >= SILENCE_MS - 100);
+    CHECK(took <= SILENCE_MS + 2 * SILENCE_MS / 15 + 300);
+    CHECK(p.b->why && strstr(p.b->why, "nothing authenticated from the peer") != NULL);
+    /* A, which judges nothing, is still secure. */
+    CHECK_INT(p.a->state, MR_TRANSPORT_SECURE);
+out:
+    pair_free(&p);
+}
+
+/* A peer fed nothing and sending nothing owes nothing and stays; once it
+ * has sent media (a publisher) and stops, B fails it. */
+static void test_silent_sender_fails(void)
+{
+    struct pair p;
+    if (!pair_new_with(&p, SILENCE_MS) || !connect_secure(&p))
+        goto out;
+    CHECK_INT(run_traffic(&p, 4 * SILENCE_MS, false, false, false), -1);
+    CHECK_INT(run_traffic(&p, 2 * SILENCE_MS, false, false, true), -1);
+    CHECK_INT(p.b->state, MR_TRANSPORT_SECURE);
+    int took = run_traffic(&p, 5 * SILENCE_MS, false, false, false);
+    printf("# silent sender failed after %d ms (limit %d)\n", took, SILENCE_MS);
+    CHECK(took >= SILENCE_MS - 100);
+    CHECK(took <= SILENCE_MS + 2 * SILENCE_MS / 15 + 300);
+out:
+    pair_free(&p);
+}
+
 MR_TEST_MAIN(MR_TEST(test_media_both_ways), MR_TEST(test_wrong_fingerprint),
-             MR_TEST(test_send_queue), MR_TEST(test_send_queue_io_uring))
+             MR_TEST(test_send_queue), MR_TEST(test_send_queue_io_uring),
+             MR_TEST(test_silent_viewer_fails), MR_TEST(test_silent_sender_fails))
