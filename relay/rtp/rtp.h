@@ -175,4 +175,17 @@ int mr_rtp_rtx_wrap(uint8_t *out, size_t cap, const uint8_t *pkt, size_t header_
  * Returns 0 or MR_EPARSE. */
 int mr_rtp_red_primary(const uint8_t *payload, size_t len, size_t *off, size_t *primary_len);
 
+/* A redundant block: an earlier frame, ts_offset samples before the
+ * packet's own, at payload[off..off+len). */
+struct mr_rtp_red_block {
+    uint8_t pt;
+    uint16_t ts_offset;
+    size_t off, len;
+};
+/* The same, with the redundant blocks too, oldest first: how many there
+ * are in *n_blocks, the first max of them in blocks. Returns 0 or
+ * MR_EPARSE. */
+int mr_rtp_red_split(const uint8_t *payload, size_t len, struct mr_rtp_red_block *blocks,
+                     unsigned max, unsigned *n_blocks, size_t *off, size_t *primary_len);
+
 #endif

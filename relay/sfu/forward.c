@@ -174,22 +174,78 @@ void mr_forward_to_sink(struct mr_sink *sink, const struct mr_fwd_packet *const 
 
 /* The recording is one more receiver: rewritten like a subscriber's, its
  * packets go into the recorder's ring instead of a socket. */
+static bool record_one(struct mr_rec_tap *tap, struct mr_receiver *dst,
+                       const struct mr_source *src, const struct mr_fwd_packet *pkt,
+                       struct mr_worker *w)
+{
+    size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
+    if (!len)
+        return false;
+    if (!mr_recording_push(tap->rec, (unsigned)(dst - tap->receivers), MR_RECORD_RTP, w->out_buf,
+                           len, pkt->now_us)) {
+        mr_counter_add(&w->sfu.drop_record, 1);
+        return false;
+    }
+    dst->packets_out++;
+    dst->octets_out += pkt->h.payload_len;
+    return true;
+}
+
+/* Redundant blocks looked at per RED packet (Chromium sends one or two). */
+#define RED_RECOVER_MAX 4
+
+/*
+ * Audio is not retransmitted: a packet the clinic's uplink lost reaches
+ * the viewers as the next packet's RED redundancy (or Opus FEC), and the
+ * recording takes it from there too, so the file has no hole where the
+ * room heard the audio. Block k of n (oldest first) is the frame of the
+ * packet n - k before this one; recovered frames go in ahead of the
+ * primary, in order. A packet that arrives late after all is the same
+ * sequence number to the recorder, which keeps one.
+ */
+static void record_red_recovered(struct mr_rec_tap *tap, struct mr_receiver *dst,
+                                 const struct mr_source *src, const struct mr_fwd_packet *pkt,
+                                 struct mr_worker *w)
+{
+    const struct mr_rewrite *rw = &dst->rw;
+    if (!rw->sent || !rw->bound || rw->src_ssrc != pkt->h.ssrc)
+        return;
+    uint16_t gap = (uint16_t)(pkt->h.seq - (uint16_t)(rw->last_seq - rw->seq_delta));
+    if (gap < 2 || gap > RED_RECOVER_MAX + 1)
+        return;
+    struct mr_rtp_red_block b[RED_RECOVER_MAX];
+    unsigned n;
+    size_t off, primary_len;
+    if (mr_rtp_red_split(pkt->payload, pkt->h.payload_len, b, RED_RECOVER_MAX, &n, &off,
+                         &primary_len) < 0)
+        return;
+    for (unsigned d = gap - 1u; d >= 1; d--) {
+        if (d > n || n - d >= RED_RECOVER_MAX)
+            continue;
+        const struct mr_rtp_red_block *blk = &b[n - d];
+        if (blk->pt != src->codec.pt || !blk->len || !blk->ts_offset)
+            continue;
+        struct mr_fwd_packet lost = *pkt;
+        lost.h.seq = (uint16_t)(pkt->h.seq - d);
+        lost.h.timestamp = pkt->h.timestamp - blk->ts_offset;
+        lost.h.marker = false;
+        lost.payload = pkt->payload + blk->off;
+        lost.h.payload_len = blk->len;
+        lost.red_off = lost.red_len = 0;
+        if (record_one(tap, dst, src, &lost, w))
+            mr_counter_add(&w->sfu.red_recovered, 1);
+    }
+}
+
 static void record(struct mr_rec_tap *tap, const struct mr_source *src,
                    const struct mr_fwd_packet *pkt, struct mr_worker *w)
 {
     struct mr_receiver *dst = receiver_for(tap->receivers, tap->n_receivers, pkt);
     if (!dst)
         return;
-    size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
-    if (!len)
-        return;
-    if (!mr_recording_push(tap->rec, (unsigned)(dst - tap->receivers), MR_RECORD_RTP, w->out_buf,
-                           len, pkt->now_us)) {
-        mr_counter_add(&w->sfu.drop_record, 1);
-        return;
-    }
-    dst->packets_out++;
-    dst->octets_out += pkt->h.payload_len;
+    if (pkt->red_len)
+        record_red_recovered(tap, dst, src, pkt, w);
+    record_one(tap, dst, src, pkt, w);
 }
 
 /*

@@ -141,6 +141,10 @@ static void repair(GString *out, const struct mr_worker_pool *pool)
         {"medrelay_recovered_packets_total",
          "Lost packets recovered from publishers' retransmissions.",
          offsetof(struct mr_sfu_stats, rtx_recovered)},
+        {"medrelay_recording_red_recovered_packets_total",
+         "Audio packets lost on publishers' links and recorded from the RED redundancy of the "
+         "next.",
+         offsetof(struct mr_sfu_stats, red_recovered)},
         {"medrelay_nack_giveups_total",
          "Lost packets given up on (a key frame was asked for instead).",
          offsetof(struct mr_sfu_stats, nack_gave_up)},

@@ -41,6 +41,7 @@ struct mr_side_loop;
     X(nack_out, "nack_out", "packets the relay's NACKs asked publishers for")             \
     X(nack_gave_up, "nack_gave_up", "lost packets given up on (a key frame asked instead)") \
     X(rtx_recovered, "rtx_recovered", "lost packets recovered from publishers' retransmissions") \
+    X(red_recovered, "red_recovered", "lost audio packets recorded from the next one's RED")    \
     X(drop_rtx_duplicate, "rtx_duplicate", "retransmissions of packets already received")  \
     X(drop_rtx_malformed, "rtx_malformed", "RTX shorter than its OSN, or of no known stream")
 

@@ -1,7 +1,8 @@
 /*
  * Fuzz target for relay/rtp: demux, header parsing, extension listing and
- * lookup, key-frame detection, and a parse/write/parse round trip whose
- * results must agree (abort() marks a broken property as a crash).
+ * lookup, key-frame detection, RED (RFC 2198) splitting, and a
+ * parse/write/parse round trip whose results must agree (abort() marks a
+ * broken property as a crash).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -64,9 +65,32 @@ static void round_trip(const uint8_t *data, const struct mr_rtp_header *h,
     }
 }
 
+/* The input as a RED payload: every block lies inside it, in order, and
+ * the primary is what mr_rtp_red_primary finds. */
+static void red(const uint8_t *data, size_t size)
+{
+    struct mr_rtp_red_block b[4];
+    unsigned n = 0;
+    size_t off = 0, len = 0, off2 = 0, len2 = 0;
+    int rc = mr_rtp_red_split(data, size, b, 4, &n, &off, &len);
+    check(rc == mr_rtp_red_primary(data, size, &off2, &len2));
+    if (rc != 0)
+        return;
+    check(off == off2 && len == len2 && off + len == size && off >= 4 * (size_t)n + 1);
+    size_t end = 4 * (size_t)n + 1;
+    for (unsigned i = 0; i < n && i < 4; i++) {
+        check(b[i].off == end && b[i].off + b[i].len <= off);
+        check(b[i].pt < 128 && b[i].ts_offset < (1u << 14));
+        end += b[i].len;
+    }
+    if (n <= 4)
+        check(end == off);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     (void)mr_demux_classify(data, size);
+    red(data, size);
     (void)mr_rtp_vp8_is_keyframe(data, size);
     (void)mr_rtp_h264_is_keyframe(data, size);
 
