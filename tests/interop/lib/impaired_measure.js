@@ -267,6 +267,7 @@ async function measureWindow({ expert, clinic = null, srv = null, seconds, settl
 
 const RECOVERED = 'medrelay_recovered_packets_total';
 const GAVE_UP = 'medrelay_nack_giveups_total';
+const RED_RECOVERED = 'medrelay_recording_red_recovered_packets_total';
 
 /* The stream's status (docs/api.md, "Streams"), or null when it is not there. */
 async function streamStatus(srv, room, stream) {
@@ -330,9 +331,12 @@ async function holesSnapshot({ srv, room, stream, clinic = null }) {
         at: Date.now(),
         recovered: value(RECOVERED),
         gaveUp: value(GAVE_UP),
+        redRecovered: value(RED_RECOVERED),
         recording: st ? st.recording : null,
         link: st ? st.link : null,
         reportedLost: c && typeof c.remoteInbound.packetsLost === 'number' ? c.remoteInbound.packetsLost : null,
+        reportedLostAudio: c && c.remoteInboundAudio && typeof c.remoteInboundAudio.packetsLost === 'number'
+            ? c.remoteInboundAudio.packetsLost : null,
     };
 }
 
@@ -343,9 +347,12 @@ async function holesSnapshot({ srv, room, stream, clinic = null }) {
  * received, first arrivals only, as its receiver reports give them to the
  * clinic) when the clinic's page was read, else the relay's repair counters
  * (recovered + given up, `relayCounted`, always given: the bed does not
- * reorder, so every loss ends as one of the two); the recording's new holes
- * (video, audio; audio is not repaired) when the same recording ran
- * throughout; the recording's id, state and segments at the end.
+ * reorder, so every loss ends as one of the two); uplinkLostAudio, the audio
+ * packets lost (the relay's receiver reports, when the clinic's page was
+ * read), and redRecovered, those the recording took from RED redundancy
+ * (audio is not retransmitted); the recording's new holes (video, audio)
+ * when the same recording ran throughout; the recording's id, state and
+ * segments at the end.
  */
 function holesDelta(a, b) {
     const d = (x, y) => (typeof x === 'number' && typeof y === 'number' ? y - x : null);
@@ -365,6 +372,8 @@ function holesDelta(a, b) {
         relayCounted,
         recovered,
         gaveUp,
+        uplinkLostAudio: d(a.reportedLostAudio, b.reportedLostAudio),
+        redRecovered: d(a.redRecovered, b.redRecovered),
         recordingId: rb ? rb.id : null,
         sameRecording: same,
         holesVideo: same ? d(lost(ra, 'video'), lost(rb, 'video')) : null,

@@ -34,7 +34,7 @@ function holesLine(x) {
            `holes without repair would be ~${x.uplinkLost}; recording ${x.recordingId} ` +
            `(${x.sameRecording ? 'same recording throughout' : 'NOT the same recording throughout'}, ` +
            `${x.state}, ${x.segments} segment(s)) got ${x.holesVideo} video holes and ${x.holesAudio} audio holes ` +
-           '(audio is not repaired)';
+           `(audio: ${x.uplinkLostAudio} lost on the uplink, ${x.redRecovered} recorded from RED redundancy)`;
 }
 
 /* One line per window for the log: the figures the targets are about. */

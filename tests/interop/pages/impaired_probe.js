@@ -46,7 +46,8 @@
     }
 
     async function snapshot() {
-        const out = { at: Date.now(), inbound: {}, outbound: {}, audioOut: {}, pair: {}, remoteInbound: {} };
+        const out = { at: Date.now(), inbound: {}, outbound: {}, audioOut: {}, pair: {}, remoteInbound: {},
+                      remoteInboundAudio: {} };
         const report = await window.rawStats();
         let pairId = '';
         report.forEach((s) => {
@@ -58,6 +59,8 @@
                 collect(out.audioOut, s, AUDIO_OUT_SUM, []);
             else if (s.type === 'remote-inbound-rtp' && s.kind === 'video')
                 collect(out.remoteInbound, s, ['packetsLost'], ['fractionLost', 'roundTripTime']);
+            else if (s.type === 'remote-inbound-rtp' && s.kind === 'audio')
+                collect(out.remoteInboundAudio, s, ['packetsLost'], []);
             else if (s.type === 'transport' && s.selectedCandidatePairId)
                 pairId = s.selectedCandidatePairId;
         });
