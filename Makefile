@@ -19,9 +19,8 @@ run: build
 	@scripts/run.sh
 
 # The whole CTest suite: unit, fuzz-corpus replay, integration and interop
-# (headless Chromium, aiortc). Long runs (soak, fuzzing, the impaired-network
-# tests: see tests/interop/CMakeLists.txt for why the short one is out for
-# now) are not included.
+# (headless Chromium, aiortc) and the short impaired-network test. Long runs
+# (soak, fuzzing, the impaired-network sweep) are not included.
 test: build
 	@scripts/deps.sh test
 	@cd $(BUILD_DIR) && ctest --output-on-failure -LE 'soak|fuzz-long|bench-smoke|impaired-long' $(CTEST_ARGS)
@@ -39,7 +38,7 @@ test-asan:
 # clinic and expert through medrelay and peer to peer, 30 s windows at 0-10 %
 # uplink and downlink loss, and an aiortc publisher; about 10 minutes. The
 # table goes to tests/artifacts/impaired/impaired_sweep.md. The short variant
-# (impaired.chromium) runs here too for now.
+# (label impaired) is part of `make test`.
 test-impaired: build
 	@scripts/deps.sh test
 	@cd $(BUILD_DIR) && ctest --output-on-failure -L '^impaired-long$$' $(CTEST_ARGS)
