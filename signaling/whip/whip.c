@@ -109,15 +109,20 @@ static void pending_cancel(void *user)
 
 /* --- What WHIP and WHEP remember of their sessions (sessions.h) ----------- */
 
-static void record_of(const char *id, const struct mr_session_info *info,
+/* False for an id longer than a session id (the relay never holds one). */
+static bool record_of(const char *id, const struct mr_session_info *info,
                       struct mr_whip_session *out)
 {
+    size_t n = strlen(id);
+    if (n >= sizeof(out->id))
+        return false;
     *out = (struct mr_whip_session){.kind = info->kind};
-    snprintf(out->id, sizeof(out->id), "%s", id);
+    memcpy(out->id, id, n + 1);
     snprintf(out->room, sizeof(out->room), "%s", info->room);
     snprintf(out->stream, sizeof(out->stream), "%s", info->stream);
     snprintf(out->sub, sizeof(out->sub), "%s", info->sub);
     snprintf(out->role, sizeof(out->role), "%s", info->role);
+    return true;
 }
 
 static void info_of(const struct mr_whip_session *rec, struct mr_session_info *out)
@@ -136,9 +141,8 @@ static void remember(struct mr_whip *w, const char *id)
 {
     struct mr_session_info info;
     struct mr_whip_session rec;
-    if (mr_relay_session_info(w->relay, id, &info) < 0)
+    if (mr_relay_session_info(w->relay, id, &info) < 0 || !record_of(id, &info, &rec))
         return;
-    record_of(id, &info, &rec);
     if (mr_whip_sessions_add(w->sessions, &rec) < 0)
         mr_log_warn(HTTP, "session %.8s: out of memory; a DELETE after it ends will be 404", id);
 }
@@ -386,8 +390,7 @@ static void handle_delete(struct mr_http_request *req, void *user)
         /* Replaces the live record its POST left, or adds one for a
          * session the room protocol opened under these names. */
         struct mr_whip_session rec;
-        record_of(id, &info, &rec);
-        if (mr_whip_sessions_add(w->sessions, &rec) == 0)
+        if (record_of(id, &info, &rec) && mr_whip_sessions_add(w->sessions, &rec) == 0)
             mr_whip_sessions_end(w->sessions, id, mr_clock_mono_us());
     }
     mr_http_respond(req, 200, NULL, NULL, 0, NULL, 0);
