@@ -657,9 +657,19 @@ static bool connect_secure(struct pair *p)
     return p->a->state == MR_TRANSPORT_SECURE && p->b->state == MR_TRANSPORT_SECURE;
 }
 
+/* B failed A took ms after A's last packet could have come: about
+ * SILENCE_MS (two looks of SILENCE_MS/15 late at most, plus the loop's
+ * slack), for silence. */
+static void check_failed_in_time(const struct pair *p, int took, const char *who)
+{
+    printf("# silent %s failed after %d ms (limit %d)\n", who, took, SILENCE_MS);
+    CHECK(took >= SILENCE_MS - 100);
+    CHECK(took <= SILENCE_MS + 2 * SILENCE_MS / 15 + 300);
+    CHECK(p->b->why && strstr(p->b->why, "nothing authenticated from the peer") != NULL);
+}
+
 /* A viewer (A) fed by B stays while it reports, however long; once its
- * reports stop while B still feeds it, B fails it about SILENCE_MS later
- * (two looks of SILENCE_MS/15 late at most, plus the loop's slack). */
+ * reports stop while B still feeds it, B fails it about SILENCE_MS later. */
 static void test_silent_viewer_fails(void)
 {
     struct pair p;
@@ -667,11 +677,7 @@ static void test_silent_viewer_fails(void)
         goto out;
     CHECK_INT(run_traffic(&p, 3 * SILENCE_MS, true, true, false), -1);
     CHECK_INT(p.b->state, MR_TRANSPORT_SECURE);
-    int took = run_traffic(&p, 5 * SILENCE_MS, true, false, false);
-    printf("# silent viewer failed after %d ms (limit %d)\n", took, SILENCE_MS);
-    CHECK(took >= SILENCE_MS - 100);
-    CHECK(took <= SILENCE_MS + 2 * SILENCE_MS / 15 + 300);
-    CHECK(p.b->why && strstr(p.b->why, "nothing authenticated from the peer") != NULL);
+    check_failed_in_time(&p, run_traffic(&p, 5 * SILENCE_MS, true, false, false), "viewer");
     /* A, which judges nothing, is still secure. */
     CHECK_INT(p.a->state, MR_TRANSPORT_SECURE);
 out:
@@ -688,10 +694,7 @@ static void test_silent_sender_fails(void)
     CHECK_INT(run_traffic(&p, 4 * SILENCE_MS, false, false, false), -1);
     CHECK_INT(run_traffic(&p, 2 * SILENCE_MS, false, false, true), -1);
     CHECK_INT(p.b->state, MR_TRANSPORT_SECURE);
-    int took = run_traffic(&p, 5 * SILENCE_MS, false, false, false);
-    printf("# silent sender failed after %d ms (limit %d)\n", took, SILENCE_MS);
-    CHECK(took >= SILENCE_MS - 100);
-    CHECK(took <= SILENCE_MS + 2 * SILENCE_MS / 15 + 300);
+    check_failed_in_time(&p, run_traffic(&p, 5 * SILENCE_MS, false, false, false), "sender");
 out:
     pair_free(&p);
 }
