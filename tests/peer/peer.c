@@ -43,10 +43,13 @@ double mr_tp_uniform(uint64_t *state)
 void mr_tp_reset_track(struct mr_tp_track *t, enum mr_media_kind kind, const char *mid)
 {
     uint32_t *buckets = t->lat.buckets; /* kept: allocated once per slot */
+    struct mr_tp_sent *history = t->history;
     memset(t, 0, sizeof(*t));
     t->lat.buckets = buckets;
     if (buckets)
         memset(buckets, 0, (LAT_BUCKETS + 1) * sizeof(*buckets));
+    t->history = history;
+    mr_tp_history_clear(t);
     t->st.kind = kind;
     snprintf(t->st.mid, sizeof(t->st.mid), "%s", mid);
     t->clock_rate = kind == MR_MEDIA_AUDIO ? 48000 : 90000;
@@ -55,6 +58,9 @@ void mr_tp_reset_track(struct mr_tp_track *t, enum mr_media_kind kind, const cha
     t->seq = (uint16_t)mr_random_u32();
     t->ts_base = mr_random_u32();
     t->rng = (uint64_t)nonzero_random() << 32 | nonzero_random();
+    t->st.rtx_ssrc = nonzero_random();
+    t->rtx_seq = (uint16_t)mr_random_u32();
+    t->loss_rng = (uint64_t)nonzero_random() << 32 | nonzero_random();
     mr_rtp_rx_stats_init(&t->rx, t->clock_rate);
 }
 
@@ -85,6 +91,7 @@ static void apply_defaults(struct mr_test_peer_config *c)
 int mr_test_peer_new(const struct mr_test_peer_config *cfg, struct mr_test_peer **out)
 {
     if (!cfg || !cfg->ctx || !out || (cfg->no_audio && cfg->no_video) ||
+        !(cfg->send_loss_pct >= 0 && cfg->send_loss_pct <= 100) ||
         (cfg->identity && cfg->srtp_profiles) ||
         (cfg->video_codec != MR_CODEC_NONE && cfg->video_codec != MR_CODEC_VP8 &&
          cfg->video_codec != MR_CODEC_H264))
@@ -146,8 +153,10 @@ void mr_test_peer_free(struct mr_test_peer *p)
     stop_source(&p->rtcp_timer);
     mr_transport_free(p->t);
     mr_dtls_identity_free(p->own_identity);
-    for (unsigned i = 0; i < MR_TEST_PEER_MAX_TRACKS; i++)
+    for (unsigned i = 0; i < MR_TEST_PEER_MAX_TRACKS; i++) {
         free(p->tracks[i].lat.buckets);
+        free(p->tracks[i].history);
+    }
     free(p);
 }
 
@@ -164,6 +173,8 @@ void mr_test_peer_close(struct mr_test_peer *p)
 static void on_rtp(void *user, uint8_t *buf, size_t len)
 {
     struct mr_test_peer *p = user;
+    if (p->cfg.rtp_tap)
+        p->cfg.rtp_tap(p->cfg.rtp_tap_arg, buf, len);
     if (p->cfg.role == MR_TEST_SUBSCRIBER)
         mr_tp_receive_rtp(p, buf, len);
     else

@@ -20,6 +20,13 @@
  * every 20 ms. A sender report per track every rtcp_interval_ms. When the
  * loop was blocked for a while, the peer does not burst to catch up: like a
  * capturer that dropped frames, it skips to the present.
+ *
+ * Loss repair, as a browser does it: a publisher keeps its last
+ * MR_TEST_PEER_HISTORY video packets per track and answers generic NACKs
+ * (RFC 4585 §6.2.1) with the packets it still has: as RTX (RFC 4588) when
+ * the answer kept the RTX format it offers (with an FID group), else again
+ * on the media SSRC. A subscriber that negotiated RTX (answerer mode)
+ * unwraps retransmissions and counts them as the packets they carry.
  */
 #ifndef MR_TEST_PEER_H
 #define MR_TEST_PEER_H
@@ -35,6 +42,9 @@
 #include "transport/transport.h"
 
 #define MR_TEST_PEER_MAX_TRACKS 8
+/* Video packets a publisher keeps per track to answer NACKs (about 3.5 s
+ * at 2.5 Mbit/s): as many as the relay's own history. */
+#define MR_TEST_PEER_HISTORY 1024
 
 enum mr_test_peer_role { MR_TEST_PUBLISHER, MR_TEST_SUBSCRIBER };
 
@@ -73,6 +83,19 @@ struct mr_test_peer_config {
     bool manual_start;                       /* a publisher waits for
                                                 mr_test_peer_start_media instead
                                                 of starting when secure */
+    bool no_rtx;                             /* a publisher offers no RTX format:
+                                                NACKed packets go again on their
+                                                own SSRC */
+    double send_loss_pct;                    /* a publisher drops this share of
+                                                its RTP packets (originals and
+                                                resends, audio and video) at
+                                                random instead of sending them,
+                                                as a lossy uplink would; never
+                                                RTCP, STUN or DTLS [0] */
+    /* Tests: every RTP packet the peer receives, decrypted, before its
+     * checks (borrowed; called on the peer's context). NULL: none. */
+    void (*rtp_tap)(void *arg, const uint8_t *pkt, size_t len);
+    void *rtp_tap_arg;
 };
 
 /*
@@ -134,6 +157,8 @@ struct mr_test_track_stats {
     uint64_t sent_frames;
     uint64_t sent_keyframes;
     uint64_t srs_sent;
+    uint8_t rtx_pt;    /* negotiated RTX format (RFC 4588) for pt, 0: none */
+    uint32_t rtx_ssrc; /* a publisher's RTX SSRC (offered in an FID group) */
 
     /* Receiving (subscriber). */
     uint32_t remote_ssrc;    /* a=ssrc of the remote description, 0: none */
@@ -167,6 +192,7 @@ struct mr_test_track_stats {
     int64_t switch_ts_step;
     int64_t switch_gap_us;
     uint64_t srs_received;
+    uint64_t rtx_packets;   /* retransmissions received (RTX, unwrapped) */
     int64_t sr_max_skew_us; /* worst distance between an SR's RTP time and
                                the RTP time of the received media then */
     struct mr_test_latency latency;
@@ -185,6 +211,13 @@ struct mr_test_peer_stats {
     uint64_t keyframes_on_request; /* key frames sent to answer PLI/FIR */
     /* RTCP sent. */
     uint64_t plis_sent, rrs_sent;
+    /* Loss repair (publisher): generic NACKs received, the packets they
+     * named, those sent again (from the history of the last
+     * MR_TEST_PEER_HISTORY video packets; as RTX when negotiated), those
+     * no longer (or never) in it; and the RTP packets cfg.send_loss_pct
+     * dropped. */
+    uint64_t nacks_received, nacked_packets, resent_packets, resend_missed;
+    uint64_t send_dropped;
     uint64_t rtp_unmatched;              /* RTP for none of our sections */
     struct mr_transport_stats transport; /* SRTP errors, drops, ... */
 };
@@ -192,9 +225,9 @@ struct mr_test_peer_stats {
 struct mr_test_peer;
 
 /* Creates a peer (no transport yet: that comes with the offer or answer).
- * Returns 0, MR_EINVAL (no context, nothing to send or receive, SRTP
- * profiles for a borrowed identity or unknown to OpenSSL), MR_ENOMEM or
- * MR_ECRYPTO. */
+ * Returns 0, MR_EINVAL (no context, nothing to send or receive, a loss
+ * outside 0-100 %, SRTP profiles for a borrowed identity or unknown to
+ * OpenSSL), MR_ENOMEM or MR_ECRYPTO. */
 int mr_test_peer_new(const struct mr_test_peer_config *cfg, struct mr_test_peer **out);
 
 /* Frees the peer at once: no DTLS close_notify, no DELETE. To the relay this
@@ -217,7 +250,9 @@ enum mr_test_peer_role mr_test_peer_role(const struct mr_test_peer *p);
  * packetization-mode 1 42e01f pt 102), the mid header extension, nack / nack
  * pli / ccm fir / goog-remb / transport-cc feedback and the transport-cc
  * extension (a relay must leave out what it does not honour); a=ssrc and
- * a=msid for a publisher. *offer is malloc'd, NUL-terminated.
+ * a=msid for a publisher, and unless cfg.no_rtx its RTX formats (VP8 97,
+ * H.264 103, apt= the codec) and SSRC (a=ssrc-group:FID). *offer is
+ * malloc'd, NUL-terminated.
  * Returns 0, MR_ESTATE (called twice), MR_EIO (gathering failed), MR_ENOMEM.
  */
 int mr_test_peer_create_offer(struct mr_test_peer *p, char **offer, size_t *len);

@@ -23,6 +23,8 @@
 #define PT_OPUS     111
 #define PT_VP8      96
 #define PT_H264     102
+#define PT_VP8_RTX  97 /* RFC 4588 formats of VP8 and H.264, as Chromium numbers them */
+#define PT_H264_RTX 103
 #define EXT_ID_TWCC 3
 #define EXT_ID_MID  4
 #define EXT_ID_ALVL 1 /* ssrc-audio-level, offered with MR_TEST_CLIENT_EXT */
@@ -38,6 +40,14 @@ struct mr_tp_window {
     bool started;
     uint32_t high;                      /* highest counter seen */
     uint64_t bits[COUNTER_WINDOW / 64]; /* bit c % COUNTER_WINDOW: seen */
+};
+
+/* One sent video packet, as it was before SRTP (len 0: empty). */
+#define HISTORY_SLOT 1280
+struct mr_tp_sent {
+    uint16_t seq;
+    uint16_t len;
+    uint8_t data[HISTORY_SLOT];
 };
 
 struct mr_tp_track {
@@ -64,6 +74,13 @@ struct mr_tp_track {
     bool ssrc_acked;      /* a report block named our SSRC: no more mid */
     uint64_t rng;         /* frame and packet sizes */
     int64_t next_sr_us;   /* when this track's next SR is due */
+    /* Loss repair (peer_repair.c): the last MR_TEST_PEER_HISTORY video
+     * packets sent, slot seq % MR_TEST_PEER_HISTORY (allocated once, on
+     * the track's first packet, kept across resets like lat.buckets);
+     * the RTX stream's next sequence number; cfg.send_loss_pct's draws. */
+    struct mr_tp_sent *history;
+    uint16_t rtx_seq;
+    uint64_t loss_rng;
 
     /* Receiving. */
     bool have_seq;
@@ -111,6 +128,12 @@ struct mr_test_peer {
     uint64_t plis_received, firs_received, rrs_received, srs_received;
     uint64_t keyframes_on_request;
     uint64_t plis_sent, rrs_sent;
+    uint64_t nacks_received, nacked_packets, resent_packets, resend_missed;
+    uint64_t send_dropped;
+    /* The remote side's latest XR Receiver Reference Time (RFC 3611 §4.4),
+     * answered with DLRR in the next SR; rrtr_us 0: none to answer. */
+    uint32_t rrtr_ssrc, rrtr_lrr;
+    int64_t rrtr_us;
     uint64_t rtp_unmatched;
 };
 
@@ -131,11 +154,32 @@ void mr_tp_media_stop(struct mr_test_peer *p);
 void mr_tp_send_sender_reports(struct mr_test_peer *p, int64_t now_us);
 /* MR_TEST_CLIENT_RTCP: the SRs that are due by now_us, per track. */
 void mr_tp_send_due_sender_reports(struct mr_test_peer *p, int64_t now_us);
-/* RTCP to a sender: receiver reports, PLI, FIR. */
+/* RTCP to a sender: receiver reports, PLI, FIR, NACK. */
 void mr_tp_sender_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len);
+/* The video track sending on ssrc, or NULL. */
+struct mr_tp_track *mr_tp_video_track(struct mr_test_peer *p, uint32_t ssrc);
+
+/* peer_repair.c (publisher): loss repair and injected loss */
+/* Sends an RTP packet written into buf (room for SRTP up to cap): keeps a
+ * video packet in the track's history first, then drops it instead of
+ * sending it with probability cfg.send_loss_pct. */
+void mr_tp_send_media(struct mr_test_peer *p, struct mr_tp_track *t, uint8_t *buf, size_t len,
+                      size_t cap);
+/* A generic NACK (RFC 4585 §6.2.1) for one of our video SSRCs: sends again
+ * what the history still holds. */
+void mr_tp_on_nack(struct mr_test_peer *p, const struct mr_rtcp_fb *fb);
+/* Forgets the history (the allocation stays). */
+void mr_tp_history_clear(struct mr_tp_track *t);
+/* An XR packet: remembers its Receiver Reference Time block, if any. */
+void mr_tp_on_xr(struct mr_test_peer *p, const struct mr_rtcp_pkt *pkt, int64_t now_us);
+/* Writes an XR DLRR packet from ssrc answering the last RRTR (once), into
+ * out; returns its length, 0 when there is nothing to answer, or
+ * MR_ENOSPC. */
+int mr_tp_write_dlrr(struct mr_test_peer *p, uint32_t ssrc, uint8_t *out, size_t cap,
+                     int64_t now_us);
 
 /* peer_recv.c (subscriber) */
-void mr_tp_receive_rtp(struct mr_test_peer *p, const uint8_t *buf, size_t len);
+void mr_tp_receive_rtp(struct mr_test_peer *p, uint8_t *buf, size_t len);
 /* RTCP to a receiver: sender reports. */
 void mr_tp_receiver_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len);
 void mr_tp_send_receiver_reports(struct mr_test_peer *p, int64_t now_us);

@@ -207,8 +207,8 @@ static bool is_keyframe(const struct mr_tp_track *t, const uint8_t *payload, siz
 }
 
 /* The track a packet belongs to: by its mid extension, else by SSRC, else
- * by a payload type only one track uses. mid_ok tells whether the packet
- * carried the track's mid. */
+ * by a payload type (media or RTX) only one track uses. mid_ok tells
+ * whether the packet carried the track's mid. */
 static struct mr_tp_track *find_track(struct mr_test_peer *p, const uint8_t *buf,
                                       const struct mr_rtp_header *h, bool *mid_ok)
 {
@@ -234,7 +234,7 @@ static struct mr_tp_track *find_track(struct mr_test_peer *p, const uint8_t *buf
             continue;
         if (h->ssrc == t->st.remote_ssrc || (t->st.rx_ssrcs && h->ssrc == t->last_ssrc))
             return t;
-        if (h->payload_type == t->st.pt) {
+        if (h->payload_type == t->st.pt || (t->st.rtx_pt && h->payload_type == t->st.rtx_pt)) {
             by_pt = t;
             n_pt++;
         }
@@ -242,7 +242,28 @@ static struct mr_tp_track *find_track(struct mr_test_peer *p, const uint8_t *buf
     return n_pt == 1 ? by_pt : NULL;
 }
 
-void mr_tp_receive_rtp(struct mr_test_peer *p, const uint8_t *buf, size_t len)
+/* A retransmission (RFC 4588) on the track's RTX format is unwrapped in
+ * place into the packet it carries, on the media SSRC, and checked as that
+ * packet. Returns false for a malformed one (counted as unmatched). */
+static bool unwrap_rtx(struct mr_test_peer *p, struct mr_tp_track *t, uint8_t **buf, size_t *len,
+                       struct mr_rtp_header *h)
+{
+    if (!t->st.rtx_pt || h->payload_type != t->st.rtx_pt)
+        return true;
+    uint8_t *orig;
+    uint32_t ssrc = t->st.rx_ssrcs ? t->last_ssrc : t->st.remote_ssrc;
+    int n = mr_rtp_rtx_unwrap(*buf, *len, h, t->st.pt, ssrc, &orig);
+    if (n < 0 || mr_rtp_parse(orig, (size_t)n, h) < 0) {
+        p->rtp_unmatched++;
+        return false;
+    }
+    *buf = orig;
+    *len = (size_t)n;
+    t->st.rtx_packets++;
+    return true;
+}
+
+void mr_tp_receive_rtp(struct mr_test_peer *p, uint8_t *buf, size_t len)
 {
     struct mr_rtp_header h;
     bool mid_ok;
@@ -253,6 +274,8 @@ void mr_tp_receive_rtp(struct mr_test_peer *p, const uint8_t *buf, size_t len)
         p->rtp_unmatched++;
         return;
     }
+    if (!unwrap_rtx(p, t, &buf, &len, &h))
+        return;
     struct mr_test_track_stats *st = &t->st;
     const uint8_t *payload = buf + h.header_len;
     st->packets++;

@@ -17,7 +17,16 @@
 
 static const char *const video_fb[] = {"goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"};
 
-static void put_video_codec(GString *s, uint8_t pt)
+/* The RTX format a publisher offers for a video payload type (RFC 4588
+ * §8.6), 0: none (cfg.no_rtx, or a subscriber, which never NACKs). */
+static uint8_t offered_rtx(const struct mr_test_peer *p, uint8_t pt)
+{
+    if (p->cfg.role != MR_TEST_PUBLISHER || p->cfg.no_rtx)
+        return 0;
+    return pt == PT_VP8 ? PT_VP8_RTX : PT_H264_RTX;
+}
+
+static void put_video_codec(GString *s, uint8_t pt, uint8_t rtx)
 {
     if (pt == PT_VP8)
         g_string_append_printf(s, "a=rtpmap:%u VP8/90000\r\n", pt);
@@ -30,6 +39,8 @@ static void put_video_codec(GString *s, uint8_t pt)
                                "a=fmtp:%u level-asymmetry-allowed=1;packetization-mode=1;"
                                "profile-level-id=42e01f\r\n",
                                pt);
+    if (rtx)
+        g_string_append_printf(s, "a=rtpmap:%u rtx/90000\r\na=fmtp:%u apt=%u\r\n", rtx, rtx, pt);
 }
 
 /* The video payload types in preference order: a publisher's codec first. */
@@ -65,6 +76,21 @@ static void put_transport(GString *s, struct mr_test_peer *p, char (*cands)[MR_I
                            mr_transport_fingerprint(p->t));
 }
 
+/* A publisher's SSRC, and its RTX SSRC in an FID group (RFC 5576 §4.2,
+ * RFC 4588 §8.1), as Chromium writes them. */
+static void put_ssrcs(GString *s, const struct mr_test_peer *p, const struct mr_tp_track *t,
+                      bool rtx)
+{
+    uint32_t ssrcs[2] = {t->st.ssrc, t->st.rtx_ssrc};
+    if (rtx)
+        g_string_append_printf(s, "a=ssrc-group:FID %u %u\r\n", ssrcs[0], ssrcs[1]);
+    for (unsigned i = 0; i < (rtx ? 2u : 1u); i++) {
+        g_string_append_printf(s, "a=ssrc:%u cname:%s\r\n", ssrcs[i], p->cname);
+        g_string_append_printf(s, "a=ssrc:%u msid:%s %s-%s\r\n", ssrcs[i], p->msid_stream,
+                               t->st.kind == MR_MEDIA_AUDIO ? "audio" : "video", t->st.mid);
+    }
+}
+
 static void put_section(GString *s, struct mr_test_peer *p, const struct mr_tp_track *t,
                         uint16_t port, char (*cands)[MR_ICE_CANDIDATE_MAX], unsigned n_cands)
 {
@@ -72,8 +98,11 @@ static void put_section(GString *s, struct mr_test_peer *p, const struct mr_tp_t
     uint8_t pts[2] = {PT_OPUS, 0};
     unsigned n_pts = audio ? 1 : video_pts(p, pts);
     g_string_append_printf(s, "m=%s %u UDP/TLS/RTP/SAVPF", audio ? "audio" : "video", port);
-    for (unsigned i = 0; i < n_pts; i++)
+    for (unsigned i = 0; i < n_pts; i++) {
         g_string_append_printf(s, " %u", pts[i]);
+        if (!audio && offered_rtx(p, pts[i]))
+            g_string_append_printf(s, " %u", offered_rtx(p, pts[i]));
+    }
     g_string_append(s, "\r\n");
     put_transport(s, p, cands, n_cands);
     g_string_append_printf(s, "a=mid:%s\r\n", t->st.mid);
@@ -96,13 +125,10 @@ static void put_section(GString *s, struct mr_test_peer *p, const struct mr_tp_t
                                PT_OPUS, PT_OPUS, PT_OPUS);
     } else {
         for (unsigned i = 0; i < n_pts; i++)
-            put_video_codec(s, pts[i]);
+            put_video_codec(s, pts[i], offered_rtx(p, pts[i]));
     }
-    if (pub) {
-        g_string_append_printf(s, "a=ssrc:%u cname:%s\r\n", t->st.ssrc, p->cname);
-        g_string_append_printf(s, "a=ssrc:%u msid:%s %s-%s\r\n", t->st.ssrc, p->msid_stream,
-                               audio ? "audio" : "video", t->st.mid);
-    }
+    if (pub)
+        put_ssrcs(s, p, t, !audio && offered_rtx(p, pts[0]));
 }
 
 /* The port of the first candidate, for m= lines (JSEP §5.2.1). */
@@ -211,6 +237,20 @@ static int apply_transport(struct mr_test_peer *p, const struct mr_sdp *sdp,
     return 0;
 }
 
+/* The RTX format a section keeps for payload type pt (rtx/90000 with
+ * apt=pt, RFC 4588 §8.6), or 0. */
+static uint8_t rtx_format(const struct mr_sdp_media *m, uint8_t pt)
+{
+    for (unsigned i = 0; i < m->n_codecs; i++) {
+        const struct mr_sdp_codec *k = &m->codecs[i];
+        char apt[8];
+        if (g_ascii_strcasecmp(k->name, "rtx") == 0 && k->clock_rate == 90000 &&
+            mr_sdp_fmtp_param(k->fmtp, "apt", apt, sizeof(apt)) == 0 && atoi(apt) == pt)
+            return k->pt;
+    }
+    return 0;
+}
+
 static void read_answer_section(struct mr_tp_track *t, const struct mr_sdp_media *m)
 {
     t->st.accepted = m && m->port != 0 && m->dir != MR_DIR_INACTIVE && m->n_codecs > 0;
@@ -220,6 +260,7 @@ static void read_answer_section(struct mr_tp_track *t, const struct mr_sdp_media
     t->st.codec = mr_codec_id_from_name(c->name);
     t->st.pt = c->pt;
     t->st.answer_fb = c->fb;
+    t->st.rtx_pt = t->st.kind == MR_MEDIA_VIDEO ? rtx_format(m, c->pt) : 0;
     t->clock_rate = c->clock_rate ? c->clock_rate : t->clock_rate;
     mr_rtp_rx_stats_init(&t->rx, t->clock_rate);
     t->st.answer_extmaps = m->n_extmaps;
@@ -305,6 +346,7 @@ static void answer_section(struct mr_test_peer *p, const struct mr_sdp_media *m,
         am->dir = p->cfg.role == MR_TEST_SUBSCRIBER ? MR_DIR_RECVONLY : MR_DIR_SENDONLY;
         if (p->cfg.role == MR_TEST_PUBLISHER) {
             am->ssrc = known->st.ssrc;
+            am->rtx_ssrc = known->st.rtx_pt ? known->st.rtx_ssrc : 0;
             snprintf(am->cname, sizeof(am->cname), "%s", p->cname);
         }
         return;
@@ -315,6 +357,9 @@ static void answer_section(struct mr_test_peer *p, const struct mr_sdp_media *m,
     t->st.codec = codec.id;
     t->st.pt = codec.pt;
     t->st.answer_fb = codec.fb;
+    /* The answer keeps the offer's RTX format (mr_negotiate_fill_answer). */
+    struct mr_sdp_codec rtx;
+    t->st.rtx_pt = mr_negotiate_rtx_sdp(&codec, &rtx) ? codec.rtx_pt : 0;
     t->st.mid_ext_id = ext.id[MR_RTP_EXT_MID];
     t->level_ext_id = ext.id[MR_RTP_EXT_AUDIO_LEVEL];
     t->st.answer_extmaps = am->n_extmaps;
@@ -327,6 +372,7 @@ static void answer_section(struct mr_test_peer *p, const struct mr_sdp_media *m,
     }
     am->dir = MR_DIR_SENDONLY;
     am->ssrc = t->st.ssrc;
+    am->rtx_ssrc = t->st.rtx_pt ? t->st.rtx_ssrc : 0;
     snprintf(am->cname, sizeof(am->cname), "%s", p->cname);
     snprintf(am->msid_stream, sizeof(am->msid_stream), "%s", p->msid_stream);
     snprintf(am->msid_track, sizeof(am->msid_track), "%s-%s",

@@ -1,6 +1,6 @@
 /*
  * Publishing: synthetic video frames and Opus packets on a media clock,
- * sender reports, and key frames on request.
+ * sender reports, key frames on request, and NACKs handed to peer_repair.c.
  *
  * Unit u of a track (a frame, or a 20 ms audio packet) is due at
  * start + u * interval and carries RTP timestamp base + u * ticks, so RTP
@@ -114,14 +114,15 @@ static struct mr_test_probe next_probe(struct mr_tp_track *t)
 }
 
 /* Sends one packet already written into buf; counts it as sent even when
- * the socket refused it (the transport counts send errors), so that a
- * receiver sees such a loss as loss. */
+ * the socket refused it (the transport counts send errors) or
+ * cfg.send_loss_pct dropped it, so that a receiver sees such a loss as
+ * loss. */
 static void send_packet(struct mr_test_peer *p, struct mr_tp_track *t, uint8_t *buf, int hlen,
                         int plen)
 {
     if (hlen < 0 || plen < 0)
         return;
-    mr_transport_send_rtp(p->t, buf, (size_t)(hlen + plen), MR_TRANSPORT_BUF);
+    mr_tp_send_media(p, t, buf, (size_t)(hlen + plen), MR_TRANSPORT_BUF);
     t->st.sent_packets++;
     t->st.sent_bytes += (uint64_t)plen;
 }
@@ -357,7 +358,8 @@ void mr_tp_media_stop(struct mr_test_peer *p)
 
 /* --- RTCP ------------------------------------------------------------------ */
 
-/* One track's SR and SDES CNAME, in one compound packet. */
+/* One track's SR and SDES CNAME, in one compound packet, with a DLRR
+ * when an XR RRTR is waiting for its answer. */
 static void send_sender_report(struct mr_test_peer *p, struct mr_tp_track *t, int64_t now_us,
                                uint64_t ntp)
 {
@@ -374,7 +376,10 @@ static void send_sender_report(struct mr_test_peer *p, struct mr_tp_track *t, in
     int n = mr_rtcp_write_sr(buf, RTCP_MAX, &sr);
     int m =
         n < 0 ? n : mr_rtcp_write_sdes_cname(buf + n, RTCP_MAX - (size_t)n, t->st.ssrc, p->cname);
-    if (m > 0 && mr_transport_send_rtcp(p->t, buf, (size_t)(n + m), sizeof(buf)) == 0)
+    int x = m < 0
+                ? m
+                : mr_tp_write_dlrr(p, t->st.ssrc, buf + n + m, RTCP_MAX - (size_t)(n + m), now_us);
+    if (x >= 0 && mr_transport_send_rtcp(p->t, buf, (size_t)(n + m + x), sizeof(buf)) == 0)
         t->st.srs_sent++;
 }
 
@@ -418,7 +423,7 @@ void mr_tp_send_due_sender_reports(struct mr_test_peer *p, int64_t now_us)
     }
 }
 
-static struct mr_tp_track *video_track_by_ssrc(struct mr_test_peer *p, uint32_t ssrc)
+struct mr_tp_track *mr_tp_video_track(struct mr_test_peer *p, uint32_t ssrc)
 {
     for (unsigned i = 0; i < p->n_tracks; i++)
         if (p->tracks[i].st.kind == MR_MEDIA_VIDEO && p->tracks[i].st.ssrc == ssrc)
@@ -442,7 +447,7 @@ static void on_feedback(struct mr_test_peer *p, const struct mr_rtcp_pkt *pkt)
         return;
     if (fb.fmt == MR_RTCP_PSFB_PLI) {
         p->plis_received++;
-        request_keyframe(video_track_by_ssrc(p, fb.media_ssrc));
+        request_keyframe(mr_tp_video_track(p, fb.media_ssrc));
     } else if (fb.fmt == MR_RTCP_PSFB_FIR) {
         p->firs_received++;
         int n = mr_rtcp_fir_count(&fb);
@@ -450,7 +455,7 @@ static void on_feedback(struct mr_test_peer *p, const struct mr_rtcp_pkt *pkt)
             uint32_t ssrc;
             uint8_t seq;
             if (mr_rtcp_fir_entry(&fb, (unsigned)i, &ssrc, &seq) == 0)
-                request_keyframe(video_track_by_ssrc(p, ssrc));
+                request_keyframe(mr_tp_video_track(p, ssrc));
         }
     }
 }
@@ -482,6 +487,12 @@ void mr_tp_sender_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len)
                 ack_ssrcs(p, sr.reports, sr.n_reports);
         } else if (pkt.type == MR_RTCP_PSFB) {
             on_feedback(p, &pkt);
+        } else if (pkt.type == MR_RTCP_XR) {
+            mr_tp_on_xr(p, &pkt, mr_clock_mono_us());
+        } else if (pkt.type == MR_RTCP_RTPFB) {
+            struct mr_rtcp_fb fb;
+            if (mr_rtcp_parse_fb(&pkt, &fb) == 0 && fb.fmt == MR_RTCP_RTPFB_NACK)
+                mr_tp_on_nack(p, &fb);
         }
     }
 }

@@ -29,6 +29,11 @@ void mr_test_peer_stats(const struct mr_test_peer *p, struct mr_test_peer_stats 
     out->keyframes_on_request = p->keyframes_on_request;
     out->plis_sent = p->plis_sent;
     out->rrs_sent = p->rrs_sent;
+    out->nacks_received = p->nacks_received;
+    out->nacked_packets = p->nacked_packets;
+    out->resent_packets = p->resent_packets;
+    out->resend_missed = p->resend_missed;
+    out->send_dropped = p->send_dropped;
     out->rtp_unmatched = p->rtp_unmatched;
 }
 
@@ -42,10 +47,12 @@ static void json_sender(GString *s, const struct mr_test_track_stats *t)
 {
     g_string_append_printf(s,
                            ",\"ssrc\":%u,\"sent_packets\":%llu,\"sent_bytes\":%llu,"
-                           "\"sent_frames\":%llu,\"sent_keyframes\":%llu,\"srs_sent\":%llu",
+                           "\"sent_frames\":%llu,\"sent_keyframes\":%llu,\"srs_sent\":%llu,"
+                           "\"rtx_pt\":%u,\"rtx_ssrc\":%u",
                            t->ssrc, (unsigned long long)t->sent_packets,
                            (unsigned long long)t->sent_bytes, (unsigned long long)t->sent_frames,
-                           (unsigned long long)t->sent_keyframes, (unsigned long long)t->srs_sent);
+                           (unsigned long long)t->sent_keyframes, (unsigned long long)t->srs_sent,
+                           t->rtx_pt, t->rtx_pt ? t->rtx_ssrc : 0);
 }
 
 static void json_receiver(GString *s, const struct mr_test_track_stats *t)
@@ -56,7 +63,7 @@ static void json_receiver(GString *s, const struct mr_test_track_stats *t)
         "\"keyframes\":%llu,\"before_keyframe\":%llu,\"lost\":%llu,\"duplicates\":%llu,"
         "\"reordered\":%llu,\"seq_jumps\":%llu,\"ts_backwards\":%llu,\"pt_mismatch\":%llu,"
         "\"mid_mismatch\":%llu,\"probe_missing\":%llu,\"sources\":%u,\"srs_received\":%llu,"
-        "\"sr_max_skew_us\":%lld,"
+        "\"rtx_packets\":%llu,\"sr_max_skew_us\":%lld,"
         "\"latency_us\":{\"n\":%llu,\"p50\":%lld,\"p99\":%lld,\"max\":%lld}",
         t->rx_ssrc, t->rx_ssrcs, t->rx_pt, (unsigned long long)t->packets,
         (unsigned long long)t->bytes, (unsigned long long)t->keyframes,
@@ -65,8 +72,9 @@ static void json_receiver(GString *s, const struct mr_test_track_stats *t)
         (unsigned long long)t->seq_jumps, (unsigned long long)t->ts_backwards,
         (unsigned long long)t->pt_mismatch, (unsigned long long)t->mid_mismatch,
         (unsigned long long)t->probe_missing, t->sources, (unsigned long long)t->srs_received,
-        (long long)t->sr_max_skew_us, (unsigned long long)t->latency.n,
-        (long long)t->latency.p50_us, (long long)t->latency.p99_us, (long long)t->latency.max_us);
+        (unsigned long long)t->rtx_packets, (long long)t->sr_max_skew_us,
+        (unsigned long long)t->latency.n, (long long)t->latency.p50_us,
+        (long long)t->latency.p99_us, (long long)t->latency.max_us);
 }
 
 char *mr_test_peer_stats_json(const struct mr_test_peer *p)
@@ -84,11 +92,14 @@ char *mr_test_peer_stats_json(const struct mr_test_peer *p)
         s,
         ",\"rtcp\":{\"plis_received\":%llu,\"firs_received\":%llu,\"rrs_received\":%llu,"
         "\"srs_received\":%llu,\"keyframes_on_request\":%llu,\"plis_sent\":%llu,"
-        "\"rrs_sent\":%llu}",
+        "\"rrs_sent\":%llu,\"nacks_received\":%llu,\"nacked_packets\":%llu,"
+        "\"resent_packets\":%llu,\"resend_missed\":%llu,\"send_dropped\":%llu}",
         (unsigned long long)st.plis_received, (unsigned long long)st.firs_received,
         (unsigned long long)st.rrs_received, (unsigned long long)st.srs_received,
         (unsigned long long)st.keyframes_on_request, (unsigned long long)st.plis_sent,
-        (unsigned long long)st.rrs_sent);
+        (unsigned long long)st.rrs_sent, (unsigned long long)st.nacks_received,
+        (unsigned long long)st.nacked_packets, (unsigned long long)st.resent_packets,
+        (unsigned long long)st.resend_missed, (unsigned long long)st.send_dropped);
     g_string_append_printf(
         s,
         ",\"transport\":{\"rtp_in\":%llu,\"rtp_out\":%llu,\"srtp_errors\":%llu,"

@@ -105,7 +105,7 @@ static void test_offer(void)
         CHECK_INT(m->setup, MR_SETUP_ACTPASS);
         CHECK_INT(m->dir, MR_DIR_SENDONLY);
         CHECK_INT(m->fingerprint_len, 32);
-        CHECK(m->n_candidates >= 1 && m->n_ssrcs == 1 && m->ice_ufrag[0]);
+        CHECK(m->n_candidates >= 1 && m->n_ssrcs == i + 1 && m->ice_ufrag[0]);
         struct mr_codec c;
         CHECK_INT(mr_negotiate_publish_codec(m, &c), 0);
         CHECK_INT(c.id, i == 0 ? MR_CODEC_OPUS : MR_CODEC_VP8);
@@ -114,8 +114,16 @@ static void test_offer(void)
         mr_negotiate_ext_ids(m, &ext);
         CHECK_INT(ext.id[MR_RTP_EXT_MID], 4);
     }
-    CHECK_INT(sdp->media[1].n_codecs, 2);
+    /* VP8 and H.264, each with its RTX format and the RTX SSRC in an FID
+     * group, which the relay's negotiation pairs. */
+    CHECK_INT(sdp->media[1].n_codecs, 4);
     CHECK(sdp->media[1].codecs[0].fb & MR_FB_NACK_PLI);
+    CHECK_INT(sdp->media[1].n_ssrcs, 2);
+    CHECK_INT(sdp->media[1].n_fid, 1);
+    struct mr_codec vc;
+    CHECK_INT(mr_negotiate_publish_codec(&sdp->media[1], &vc), 0);
+    CHECK_INT(vc.rtx_pt, 97);
+    CHECK_INT(sdp->media[1].fid[0][0], sdp->media[1].ssrcs[0].ssrc);
     free(sdp);
     free(offer);
     mr_test_peer_free(p);
