@@ -4,7 +4,8 @@
 #
 #   scripts/bench.sh [--target medrelay|janus] [--janus-srtp system|openssl]
 #                    [--janus-loops N] [--loopback] [--sweep N,N,...] [--out DIR]
-#                    [--clients MODE,MODE,...] [-- medrelay-bench options]
+#                    [--clients MODE,MODE,...] [--pub-loss PCT,PCT,...]
+#                    [-- medrelay-bench options]
 #
 # By default the server and the benchmark run in two network namespaces
 # joined by a veth pair (server 10.77.0.1, peers 10.77.0.2), the path
@@ -32,6 +33,11 @@
 # synthetic,real: the peers as before, and as the browsers measured by
 # tests/bench/clients), alternating within each round so that a drift of
 # the machine touches both; the CSV's client column tells them apart.
+# --pub-loss runs each publisher-leg loss in turn (e.g. 0,2: the publishers
+# drop 0 %, then 2 % of their RTP at random, which the server repairs with
+# NACK and RTX; medrelay-bench --pub-loss), alternating within each round
+# and client mode, each on a server of its own; the label (reports, CSV,
+# plot) gets -publoss<PCT>.
 # Other options go to medrelay-bench (see --help there), e.g.
 #   scripts/bench.sh -- --subs 50 --seconds 20
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
@@ -51,6 +57,7 @@ janus_srtp=system
 janus_loops=0
 sweep=""
 clients=""
+pub_loss=""
 out=tests/artifacts/bench
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -63,7 +70,8 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift ;;
         --) shift; break ;;
         --clients) clients=$2; shift ;;
-        -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --pub-loss) pub_loss=$2; shift ;;
+        -h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
@@ -84,6 +92,9 @@ case "$target" in
     *) echo "bench.sh: unknown target $target" >&2; exit 1 ;;
 esac
 [ -x "$BENCH" ] || { echo "bench.sh: $BENCH is missing: run make first" >&2; exit 1; }
+for l in ${pub_loss//,/ }; do
+    [[ $l =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "bench.sh: --pub-loss takes percentages: $pub_loss" >&2; exit 1; }
+done
 mkdir -p "$out"
 
 # --- Clean-up, whatever happens ---------------------------------------------
@@ -241,14 +252,24 @@ start_server() {
 label=$mode
 [ "$target" = janus ] && [ "$janus_srtp" = openssl ] && label=$mode-srtp-openssl
 [ "$target" = janus ] && [ "$janus_loops" -gt 0 ] && label=$label-loops$janus_loops
+# A run's label: with --pub-loss, the loss too, so that each has its own
+# report, and its own series in the CSV and plot.
+run_label() {
+    echo "$label${1:+-publoss$1}"
+}
 # One run of medrelay-bench against a server started for it; its status.
+#   run_bench LOSS [medrelay-bench options]   (LOSS "": no --pub-loss)
 run_bench() {
+    local loss=$1 rl
+    shift
+    rl=$(run_label "$loss")
     start_server
-    local args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$label")
+    local args=("${target_args[@]}" --pid "$server_pid" --local-ip "$cli_ip" --label "$rl")
+    [ -z "$loss" ] || args+=(--pub-loss "$loss")
     local st
     set +e
     "${in_cli[@]}" "$BENCH" "${args[@]}" "$@" "${bench_opts[@]}" |
-        tee -a "$out/bench-$target-$label.txt"
+        tee -a "$out/bench-$target-$rl.txt"
     st=${PIPESTATUS[0]}
     set -e
     kill -0 "$server_pid" 2>/dev/null || { echo "bench.sh: $target died during the run" >&2; st=1; }
@@ -271,7 +292,15 @@ while [ $# -gt 0 ]; do
     bench_opts+=("$1")
     shift
 done
-rm -f "$out/bench-$target-$label.txt"
+# The client modes and losses to run in turn; one empty value each when
+# not given (medrelay-bench's defaults).
+IFS=, read -r -a modes <<<"$clients"
+IFS=, read -r -a losses <<<"$pub_loss"
+[ ${#modes[@]} -gt 0 ] || modes=("")
+[ ${#losses[@]} -gt 0 ] || losses=("")
+for l in "${losses[@]}"; do
+    rm -f "$out/bench-$target-$(run_label "$l").txt"
+done
 status=0
 if [ -n "$sweep" ]; then
     # A fresh server for every run: a server keeps the memory earlier runs
@@ -282,17 +311,19 @@ if [ -n "$sweep" ]; then
     rm -f "$csv"
     for n in ${sweep//,/ }; do
         for r in $(seq "$rounds"); do
-            for c in ${clients//,/ } ""; do
-                [ -n "$c" ] || [ -z "$clients" ] || continue
-                run_bench --subs "$n" --rounds 1 --first-round "$r" --csv "$csv" \
-                    ${c:+--client "$c"} || status=1
+            for c in "${modes[@]}"; do
+                for l in "${losses[@]}"; do
+                    run_bench "$l" --subs "$n" --rounds 1 --first-round "$r" --csv "$csv" \
+                        ${c:+--client "$c"} || status=1
+                done
             done
         done
     done
 else
-    for c in ${clients//,/ } ""; do
-        [ -n "$c" ] || [ -z "$clients" ] || continue
-        run_bench ${c:+--client "$c"} || status=1
+    for c in "${modes[@]}"; do
+        for l in "${losses[@]}"; do
+            run_bench "$l" ${c:+--client "$c"} || status=1
+        done
     done
 fi
 

@@ -184,6 +184,7 @@ static int new_peer(struct run *r, GMainContext *ctx, bool publisher, const char
         .fps = o->fps,
         .pacing_pct = o->pacing_pct,
         .client = o->client,
+        .send_loss_pct = publisher ? o->pub_loss_pct : 0,
         /* Publishers start sending when every subscriber is set up: a
          * loop that sets up peers cannot batch its wake-ups, and media
          * arriving meanwhile would slow set-up down more the more
@@ -542,42 +543,54 @@ static void p50_max(double *v, unsigned n, double *p50, double *max)
     *max = v[n - 1];
 }
 
-static void sum_subscribers(struct run *r, struct mr_bench_result *res)
+/* One subscriber's delivery over the window, added to res; its loss
+ * (signed) added to *lost_video and *lost_audio. */
+static void sum_delivery(const struct sub *s, struct mr_bench_result *res, int64_t *lost_video,
+                         int64_t *lost_audio)
 {
-    res->cipher[0] = '\0';
-    for (unsigned i = 0; i < r->n_subs; i++) {
-        const struct sub *s = &r->subs[i];
-        if (!s->ok)
-            continue;
-        res->subs_ok++;
-        uint64_t lost = 0;
-        for (unsigned k = 0; k < s->end.n_tracks; k++) {
-            const struct mr_test_track_stats *a = &s->start.tracks[k], *b = &s->end.tracks[k];
-            res->forwarded += b->packets - a->packets;
-            lost += b->lost - a->lost;
-            res->seq_jumps += b->seq_jumps - a->seq_jumps;
-        }
-        res->srtp_errors += s->end.transport.srtp_errors - s->start.transport.srtp_errors;
-        res->lost += lost;
-        res->subs_with_loss += lost > 0;
-        if (lost > res->worst_sub_lost)
-            res->worst_sub_lost = lost;
-        if (!res->cipher[0])
-            snprintf(res->cipher, sizeof(res->cipher), "%s", s->end.srtp_profile);
-        else if (strcmp(res->cipher, s->end.srtp_profile) != 0)
-            snprintf(res->cipher, sizeof(res->cipher), "mixed");
+    int64_t lost = 0;
+    for (unsigned k = 0; k < s->end.n_tracks; k++) {
+        const struct mr_test_track_stats *a = &s->start.tracks[k], *b = &s->end.tracks[k];
+        /* Signed: a loss pending at the start may have been repaired since. */
+        int64_t d = (int64_t)(b->lost - a->lost);
+        res->forwarded += b->packets - a->packets;
+        lost += d;
+        *(b->kind == MR_MEDIA_VIDEO ? lost_video : lost_audio) += d;
+        res->seq_jumps += b->seq_jumps - a->seq_jumps;
     }
+    res->srtp_errors += s->end.transport.srtp_errors - s->start.transport.srtp_errors;
+    res->subs_with_loss += lost > 0;
+    if (lost > (int64_t)res->worst_sub_lost)
+        res->worst_sub_lost = (uint64_t)lost;
+    if (!res->cipher[0])
+        snprintf(res->cipher, sizeof(res->cipher), "%s", s->end.srtp_profile);
+    else if (strcmp(res->cipher, s->end.srtp_profile) != 0)
+        snprintf(res->cipher, sizeof(res->cipher), "mixed");
+}
+
+/* What the publishers sent, dropped (--pub-loss) and resent on NACKs. */
+static void sum_publishers(struct run *r, struct mr_bench_result *res)
+{
     for (unsigned i = 0; i < r->o->publishers; i++) {
-        const struct mr_test_peer_stats *e = &r->pubs[i].end;
+        const struct mr_test_peer_stats *a = &r->pubs[i].start, *e = &r->pubs[i].end;
         if (e->state != MR_TRANSPORT_SECURE && !res->failure[0])
             snprintf(res->failure, sizeof(res->failure),
                      "publisher %u lost during the run (%s): the figures are not valid", i,
                      e->state_why[0] ? e->state_why : "transport not secure");
+        for (unsigned k = 0; k < e->n_tracks; k++)
+            res->pub_sent += e->tracks[k].sent_packets - a->tracks[k].sent_packets;
+        res->pub_dropped += e->send_dropped - a->send_dropped;
+        res->pub_nacks += e->nacks_received - a->nacks_received;
+        res->pub_nacked += e->nacked_packets - a->nacked_packets;
+        res->pub_resent += e->resent_packets - a->resent_packets;
+        res->pub_resend_missed += e->resend_missed - a->resend_missed;
     }
-    for (unsigned i = 0; i < r->o->publishers; i++)
-        for (unsigned k = 0; k < r->pubs[i].end.n_tracks; k++)
-            res->pub_sent +=
-                r->pubs[i].end.tracks[k].sent_packets - r->pubs[i].start.tracks[k].sent_packets;
+}
+
+/* Transit latency: the latency subscribers' (each by its join place, and
+ * together), and the bulk subscribers'. */
+static void sum_latency(struct run *r, struct mr_bench_result *res)
+{
     struct mr_test_peer **lat = calloc(r->n_subs ? r->n_subs : 1, sizeof(*lat));
     struct mr_test_peer **bulk = calloc(r->n_subs ? r->n_subs : 1, sizeof(*bulk));
     unsigned n_lat = 0, n_bulk = 0;
@@ -601,10 +614,33 @@ static void sum_subscribers(struct run *r, struct mr_bench_result *res)
     free(bulk);
 }
 
+static uint64_t at_least_zero(int64_t v)
+{
+    return v > 0 ? (uint64_t)v : 0;
+}
+
+static void sum_subscribers(struct run *r, struct mr_bench_result *res)
+{
+    int64_t lost_video = 0, lost_audio = 0;
+    res->cipher[0] = '\0';
+    for (unsigned i = 0; i < r->n_subs; i++) {
+        if (!r->subs[i].ok)
+            continue;
+        res->subs_ok++;
+        sum_delivery(&r->subs[i], res, &lost_video, &lost_audio);
+    }
+    res->lost_video = at_least_zero(lost_video);
+    res->lost_audio = at_least_zero(lost_audio);
+    res->lost = at_least_zero(lost_video + lost_audio);
+    sum_publishers(r, res);
+    sum_latency(r, res);
+}
+
 /* Server-side readings at one end of the window. */
 struct reading {
     int64_t t_us;
-    double cpu_s, bench_cpu_s, forwarded;
+    double cpu_s, bench_cpu_s;
+    struct mr_bench_server_counters srv; /* each < 0: not known */
     struct mr_bench_udp server_udp, bench_udp;
 };
 
@@ -615,9 +651,15 @@ static void take_reading(const struct mr_bench_options *o, pid_t pid, struct rea
     mr_bench_proc_cpu(getpid(), &x->bench_cpu_s);
     mr_bench_proc_udp(pid, &x->server_udp);
     mr_bench_proc_udp(getpid(), &x->bench_udp);
-    x->forwarded = -1;
-    if (o->target->forwarded_packets && o->target->forwarded_packets(&o->tc, &x->forwarded) < 0)
-        x->forwarded = -1;
+    x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1};
+    if (o->target->counters && o->target->counters(&o->tc, &x->srv) < 0)
+        x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1};
+}
+
+/* b - a of a server counter, < 0 when either is not known. */
+static double counter_delta(double a, double b)
+{
+    return a >= 0 && b >= 0 ? b - a : -1;
 }
 
 static void compute(struct run *r, const struct reading *a, const struct reading *b,
@@ -626,8 +668,10 @@ static void compute(struct run *r, const struct reading *a, const struct reading
     res->window_s = (double)(b->t_us - a->t_us) / 1e6;
     res->server_cpu_s = b->cpu_s - a->cpu_s;
     sum_subscribers(r, res);
-    res->server_forwarded =
-        a->forwarded >= 0 && b->forwarded >= 0 ? b->forwarded - a->forwarded : -1;
+    res->server_forwarded = counter_delta(a->srv.forwarded, b->srv.forwarded);
+    res->server_nack_sent = counter_delta(a->srv.nack_sent, b->srv.nack_sent);
+    res->server_recovered = counter_delta(a->srv.recovered, b->srv.recovered);
+    res->server_gave_up = counter_delta(a->srv.gave_up, b->srv.gave_up);
     res->cpu_us_per_pkt = res->forwarded ? res->server_cpu_s * 1e6 / (double)res->forwarded : 0;
     res->pps = res->window_s > 0 ? (double)res->forwarded / res->window_s : 0;
     res->server_cpu_pct = res->window_s > 0 ? 100.0 * res->server_cpu_s / res->window_s : 0;
@@ -790,7 +834,11 @@ int main(int argc, char **argv)
     char room[64];
     for (unsigned s = 0, run = 1; s < o.n_subs; s++) {
         for (unsigned round = o.first_round; round < o.first_round + o.rounds; round++, run++) {
-            struct mr_bench_result res = {.round = round, .server_forwarded = -1};
+            struct mr_bench_result res = {.round = round,
+                                          .server_forwarded = -1,
+                                          .server_nack_sent = -1,
+                                          .server_recovered = -1,
+                                          .server_gave_up = -1};
             /* Rooms of their own for each run (PREFIX-r<run>-<stream>), so
              * that nothing a previous run left (a session in its grace
              * period, a room pinned to a worker) carries over. */

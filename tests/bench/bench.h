@@ -34,6 +34,7 @@ struct mr_bench_options {
     unsigned fps;          /* [30] */
     unsigned pacing_pct;   /* publishers pace frames at this % of the bitrate, 0: bursts [0] */
     unsigned client;       /* MR_TEST_CLIENT_* bits (tests/peer/peer.h) [0] */
+    double pub_loss_pct;   /* publishers drop this % of their RTP at random [0] */
     char client_name[24];  /* for the reports: synthetic, real, or the bits ("sizes+rtcp") */
     const char *srtp;      /* OpenSSL DTLS-SRTP profile names offered */
     const char *local_ip;  /* the peers' host candidates [127.0.0.1] */
@@ -72,6 +73,17 @@ struct mr_bench_result {
         struct mr_test_latency video;
     } lat_places[MR_BENCH_MAX_LAT];
     uint64_t pub_sent; /* packets the publishers sent */
+    /* Loss repair on the publishers' leg: the RTP packets --pub-loss
+     * dropped, the NACKs the publishers received, the packets those named,
+     * sent again, or no longer had; the server's own counts of packets it
+     * asked for, recovered and gave up on (< 0: not known). */
+    uint64_t pub_dropped, pub_nacks, pub_nacked, pub_resent, pub_resend_missed;
+    double server_nack_sent, server_recovered, server_gave_up;
+    /* Subscribers' loss (probe counters never received, per kind). A
+     * repair in flight at either end of the window counts -1 (lost before
+     * it, recovered in it) or +1 (lost in it, recovered after); the sums
+     * are clamped at 0. */
+    uint64_t lost_video, lost_audio;
     uint64_t lost, seq_jumps, srtp_errors, worst_sub_lost;
     unsigned subs_with_loss;
     uint64_t server_rcvbuf_errors, bench_rcvbuf_errors, server_sndbuf_errors;

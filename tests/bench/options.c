@@ -36,6 +36,10 @@ const char mr_bench_usage[] =
     "                           rates, a frame's packets spread over ~0.3 ms), or some\n"
     "                           of real's parts: sizes, ext, rtcp, spread\n"
     "                           joined by '+' (e.g. sizes+rtcp)\n"
+    "  --pub-loss PCT           publishers drop PCT % of their RTP packets (audio and\n"
+    "                           video, originals and resends) at random instead of\n"
+    "                           sending them: a lossy publisher leg the server repairs\n"
+    "                           (NACK, RTX); never RTCP, STUN, DTLS, subscribers' [0]\n"
     "  --pacing PCT             spread a frame's packets at PCT % of the video bitrate,\n"
     "                           as a browser's pacer does (250: libwebrtc's 2.5 x);\n"
     "                           0: each frame in one burst, as an encoder hands it over [0]\n"
@@ -74,6 +78,16 @@ static bool parse_list(const char *s, struct mr_bench_options *o)
             !parse_uint(t, 1, MR_BENCH_MAX_SUBS, &o->subs[o->n_subs++]))
             return false;
     return o->n_subs > 0;
+}
+
+static bool parse_pct(const char *s, double *out)
+{
+    char *end;
+    double v = s ? strtod(s, &end) : -1;
+    if (!s || !*s || *end || !(v >= 0 && v <= 100))
+        return false;
+    *out = v;
+    return true;
 }
 
 static bool parse_label(const char *s, char *out, size_t cap)
@@ -176,6 +190,8 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
                (o->pacing_pct == 0 || o->pacing_pct >= 100);
     else if (strcmp(f, "--client") == 0)
         return parse_client(v, o);
+    else if (strcmp(f, "--pub-loss") == 0)
+        return parse_pct(v, &o->pub_loss_pct);
     else if (strcmp(f, "--srtp") == 0)
         return parse_srtp(v, &o->srtp);
     else if (strcmp(f, "--local-ip") == 0)

@@ -16,6 +16,45 @@ static double loss_pct(const struct mr_bench_result *r)
     return total ? 100.0 * (double)r->lost / (double)total : 0.0;
 }
 
+static double pct(uint64_t part, uint64_t whole)
+{
+    return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* The publishers' leg: what --pub-loss dropped, the NACKs the publishers
+ * answered, and the server's own account of its repair. */
+static void print_repair(FILE *f, const struct mr_bench_options *o, const struct mr_bench_result *r)
+{
+    char what[64];
+    snprintf(what, sizeof(what), "publisher leg (--pub-loss %g %%)", o->pub_loss_pct);
+    fprintf(f, "  %-34s %llu of %llu RTP packets dropped (%.2f %%)\n", what,
+            (unsigned long long)r->pub_dropped, (unsigned long long)(r->pub_sent + r->pub_resent),
+            pct(r->pub_dropped, r->pub_sent + r->pub_resent));
+    fprintf(f, "  %-34s %llu NACKs for %llu packets: %llu resent, %llu no longer kept\n",
+            "publishers' NACKs received", (unsigned long long)r->pub_nacks,
+            (unsigned long long)r->pub_nacked, (unsigned long long)r->pub_resent,
+            (unsigned long long)r->pub_resend_missed);
+    if (r->server_nack_sent >= 0)
+        fprintf(f, "  %-34s asked for %.0f, recovered %.0f, gave up on %.0f\n", "server's repair",
+                r->server_nack_sent, r->server_recovered, r->server_gave_up);
+}
+
+/* The repair figures as JSON members (each followed by a comma). */
+static void json_repair(FILE *f, const struct mr_bench_options *o, const struct mr_bench_result *r)
+{
+    fprintf(f,
+            "\"pub_loss_pct\":%g,\"publisher_dropped\":%llu,\"publisher_nacks_received\":%llu,"
+            "\"publisher_nacked_packets\":%llu,\"publisher_resent\":%llu,"
+            "\"publisher_resend_missed\":%llu,\"server_nack_packets_sent\":%.0f,"
+            "\"server_recovered_packets\":%.0f,\"server_nack_giveups\":%.0f,"
+            "\"lost_video\":%llu,\"lost_audio\":%llu,",
+            o->pub_loss_pct, (unsigned long long)r->pub_dropped, (unsigned long long)r->pub_nacks,
+            (unsigned long long)r->pub_nacked, (unsigned long long)r->pub_resent,
+            (unsigned long long)r->pub_resend_missed, r->server_nack_sent, r->server_recovered,
+            r->server_gave_up, (unsigned long long)r->lost_video,
+            (unsigned long long)r->lost_audio);
+}
+
 /* Video latency of each latency subscriber, by its place in the join order. */
 static void print_places(FILE *f, const struct mr_bench_result *r)
 {
@@ -86,8 +125,11 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
     fprintf(f, "  %-34s p50 %.3f  p99 %.3f  max %.3f ms  (bulk subscribers, +<= %u us batching)\n",
             "", ms(r->lat_bulk_video.p50_us), ms(r->lat_bulk_video.p99_us),
             ms(r->lat_bulk_video.max_us), o->tick_us);
-    fprintf(f, "  %-34s %llu packets (%.4f %%), %u subscribers with loss, worst %llu\n", "loss",
-            (unsigned long long)r->lost, loss_pct(r), r->subs_with_loss,
+    fprintf(f,
+            "  %-34s %llu packets (%.4f %%; video %llu, audio %llu), %u subscribers with loss, "
+            "worst %llu\n",
+            "loss", (unsigned long long)r->lost, loss_pct(r), (unsigned long long)r->lost_video,
+            (unsigned long long)r->lost_audio, r->subs_with_loss,
             (unsigned long long)r->worst_sub_lost);
     fprintf(f, "  %-34s %llu sequence jumps, %llu SRTP errors\n", "",
             (unsigned long long)r->seq_jumps, (unsigned long long)r->srtp_errors);
@@ -95,6 +137,7 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
             "UDP receive-buffer drops", (unsigned long long)r->server_rcvbuf_errors,
             (unsigned long long)r->bench_rcvbuf_errors,
             (unsigned long long)r->server_sndbuf_errors);
+    print_repair(f, o, r);
     fprintf(f, "  %-34s p50 %.0f  max %.0f ms  (%u late joiners)\n", "subscribe to first key frame",
             r->kf_p50_ms, r->kf_max_ms, r->kf_n);
 }
@@ -134,6 +177,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
             (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
             o->pacing_pct, o->bulk_nice, o->client_name);
+    json_repair(f, o, r);
     json_places(f, r);
     fprintf(f, "\"valid\":%s}\n", r->failure[0] ? "false" : "true");
     fflush(f);
@@ -151,15 +195,16 @@ int mr_bench_append_csv(const char *path, const struct mr_bench_options *o,
         fprintf(f, "target,label,publishers,subscribers,connected,round,cipher,cpu_us_per_packet,"
                    "forwarded_pps,server_cpu_pct,rss_before_kib,rss_end_kib,rss_per_sub_kib,"
                    "lat_video_p50_us,lat_video_p99_us,lat_video_max_us,lat_audio_p99_us,"
-                   "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms,valid,client\n");
+                   "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms,valid,client,"
+                   "pub_loss_pct\n");
     fprintf(f,
             "%s,%s,%u,%u,%u,%u,%s,%.4f,%.1f,%.2f,%llu,%llu,%.2f,%lld,%lld,%lld,%lld,%.5f,%.1f,%.1f,"
-            "%d,%s\n",
+            "%d,%s,%g\n",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, r->cipher,
             r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, (unsigned long long)r->rss_before_kib,
             (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
             (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
             (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms, !r->failure[0],
-            o->client_name);
+            o->client_name, o->pub_loss_pct);
     return fclose(f) == 0 ? 0 : MR_EIO;
 }

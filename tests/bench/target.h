@@ -35,6 +35,14 @@ struct mr_bench_target_config {
 
 struct mr_bench_session; /* one publisher or subscriber's signaling state */
 
+/* Cumulative counts a server publishes; < 0: not known. */
+struct mr_bench_server_counters {
+    double forwarded; /* RTP packets sent to subscribers */
+    double nack_sent; /* packets its NACKs asked publishers for */
+    double recovered; /* lost packets recovered from publishers' retransmissions */
+    double gave_up;   /* lost packets given up on (a key frame asked instead) */
+};
+
 struct mr_bench_target_ops {
     const char *name;
     /*
@@ -54,11 +62,11 @@ struct mr_bench_target_ops {
      * frees s; the peer stays with the caller. NULL s is allowed. */
     void (*close)(const struct mr_bench_target_config *cfg, struct mr_bench_session *s);
     /*
-     * The server's own count of RTP packets it forwarded (a cross-check of
-     * what the subscribers counted), or MR_ENOTSUP when the server does not
-     * publish one. May be NULL.
+     * The server's own counters (a cross-check of what the peers counted),
+     * each < 0 when the server does not publish it; returns 0 or an MR_E*
+     * code (nothing read). May be NULL.
      */
-    int (*forwarded_packets)(const struct mr_bench_target_config *cfg, double *out);
+    int (*counters)(const struct mr_bench_target_config *cfg, struct mr_bench_server_counters *out);
 };
 
 extern const struct mr_bench_target_ops mr_bench_target_medrelay;

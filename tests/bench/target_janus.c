@@ -271,5 +271,5 @@ const struct mr_bench_target_ops mr_bench_target_janus = {
     .open_publisher = open_publisher,
     .open_subscriber = open_subscriber,
     .close = close_session,
-    .forwarded_packets = NULL,
+    .counters = NULL,
 };

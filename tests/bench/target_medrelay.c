@@ -59,8 +59,17 @@ static void close_session(const struct mr_bench_target_config *cfg, struct mr_be
     free(s);
 }
 
-/* One sample of GET /metrics (an operator token, or loopback). */
-static int forwarded_packets(const struct mr_bench_target_config *cfg, double *out)
+/* The value of an unlabelled sample in a Prometheus text body, or -1. */
+static double sample(const char *body, const char *name)
+{
+    char needle[96];
+    snprintf(needle, sizeof(needle), "\n%s ", name);
+    const char *p = body ? strstr(body, needle) : NULL;
+    return p ? strtod(p + strlen(needle), NULL) : -1;
+}
+
+/* One reading of GET /metrics (an operator token, or loopback). */
+static int counters(const struct mr_bench_target_config *cfg, struct mr_bench_server_counters *out)
 {
     char host[64], path[MR_TEST_HTTP_URL_MAX], auth[1100], err[128];
     uint16_t port;
@@ -73,11 +82,12 @@ static int forwarded_packets(const struct mr_bench_target_config *cfg, double *o
     if (mr_test_http_request(host, port, "GET", "/metrics", cfg->metrics_token ? headers : NULL,
                              NULL, 0, HTTP_TIMEOUT_MS, &r, err, sizeof(err)) < 0)
         return MR_EIO;
-    static const char sample[] = "\nmedrelay_rtp_forwarded_packets_total ";
-    const char *p = r.status == 200 && r.body ? strstr(r.body, sample) : NULL;
-    int rc = p ? 0 : r.status == 200 ? MR_ENOENT : MR_EPERM;
-    if (p)
-        *out = strtod(p + strlen(sample), NULL);
+    const char *body = r.status == 200 ? r.body : NULL;
+    out->forwarded = sample(body, "medrelay_rtp_forwarded_packets_total");
+    out->nack_sent = sample(body, "medrelay_nack_packets_sent_total");
+    out->recovered = sample(body, "medrelay_recovered_packets_total");
+    out->gave_up = sample(body, "medrelay_nack_giveups_total");
+    int rc = r.status != 200 ? MR_EPERM : out->forwarded < 0 ? MR_ENOENT : 0;
     mr_test_http_response_cleanup(&r);
     return rc;
 }
@@ -87,5 +97,5 @@ const struct mr_bench_target_ops mr_bench_target_medrelay = {
     .open_publisher = open_publisher,
     .open_subscriber = open_subscriber,
     .close = close_session,
-    .forwarded_packets = forwarded_packets,
+    .counters = counters,
 };
