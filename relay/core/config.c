@@ -35,6 +35,8 @@ static const struct key_def keys[] = {
     {"auth", "jwt_secret_file", KEY_STRING, FIELD(jwt_secret_file), 0, 0},
     {"auth", "max_token_ttl", KEY_UINT, FIELD(max_token_ttl_s), 60, 31536000},
     {"media", "ip", KEY_IPADDR, FIELD(media_ip), 0, 0},
+    {"media", "announce_ip", KEY_IPADDR, FIELD(announce_ip), 1 /* may be empty */, 0},
+    {"media", "ice_tcp", KEY_BOOL, FIELD(ice_tcp), 0, 0},
     {"media", "udp_port_min", KEY_U16, FIELD(udp_port_min), 1, 65535},
     {"media", "udp_port_max", KEY_U16, FIELD(udp_port_max), 1, 65535},
     {"media", "stun_server", KEY_STRING, FIELD(stun_server), 0, 0},
@@ -75,6 +77,7 @@ void mr_config_defaults(struct mr_config *cfg)
     strcpy(cfg->media_ip, "127.0.0.1");
     cfg->udp_port_min = 20000;
     cfg->udp_port_max = 40000;
+    cfg->ice_tcp = true;
     cfg->stun_port = 3478;
     cfg->workers = 0;
     cfg->viewer_grace_s = 30;
@@ -299,6 +302,10 @@ static int apply_key(struct mr_config *cfg, const struct key_def *k, const char 
     case KEY_IPADDR: {
         struct in_addr a4;
         struct in6_addr a6;
+        if (k->min && value[0] == '\0') {
+            *(char *)(base + k->offset) = '\0';
+            return 0;
+        }
         if (strlen(value) >= k->size ||
             (inet_pton(AF_INET, value, &a4) != 1 && inet_pton(AF_INET6, value, &a6) != 1)) {
             snprintf(why, why_len, "expected a numeric IPv4 or IPv6 address");
@@ -481,6 +488,12 @@ out:
 
 int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len)
 {
+    if (cfg->announce_ip[0] && (strchr(cfg->announce_ip, ':') != NULL) !=
+                                   (strchr(cfg->media_ip, ':') != NULL)) {
+        snprintf(err, err_len, "[media] announce_ip (%s) and ip (%s) are not of one family",
+                 cfg->announce_ip, cfg->media_ip);
+        return MR_EINVAL;
+    }
     if (cfg->udp_port_min > cfg->udp_port_max) {
         snprintf(err, err_len, "[media] udp_port_min (%u) is above udp_port_max (%u)",
                  cfg->udp_port_min, cfg->udp_port_max);

@@ -37,8 +37,12 @@ struct mr_config {
 
     /* [media] */
     char media_ip[64];
-    uint16_t udp_port_min;
+    /* Written into candidates instead of media_ip when the relay sits
+     * behind a 1:1 NAT (it still binds media_ip); empty: media_ip. */
+    char announce_ip[64];
+    uint16_t udp_port_min; /* the media ports, for UDP and ICE-TCP alike */
     uint16_t udp_port_max;
+    bool ice_tcp; /* also passive ICE-TCP candidates (RFC 6544) */
     char stun_server[256]; /* host name or address; empty: none */
     uint16_t stun_port;
     unsigned workers; /* 0: one per online CPU */

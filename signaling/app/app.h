@@ -15,6 +15,7 @@ struct mr_cli {
     const char *config_path;  /* NULL: embedded defaults only */
     const char *listen;
     const char *media_ip;
+    const char *announce_ip;
     const char *record_dir;
     /* token */
     bool token;

@@ -5,7 +5,8 @@
 #include "core/error.h"
 
 static const char usage[] =
-    "usage: medrelay [--config FILE] [--listen HOST:PORT] [--media-ip IP] [--record-dir DIR]\n"
+    "usage: medrelay [--config FILE] [--listen HOST:PORT] [--media-ip IP] [--announce-ip IP]\n"
+    "                [--record-dir DIR]\n"
     "       medrelay token [--config FILE] --room ROOM --role ROLE [--name SUB] "
     "[--ttl SECONDS]\n"
     "       medrelay --version | --help\n"
@@ -13,6 +14,7 @@ static const char usage[] =
     "  --config FILE       configuration file (see configs/medrelay.conf)\n"
     "  --listen HOST:PORT  where HTTP and WebSocket are served (default 127.0.0.1:8080)\n"
     "  --media-ip IP       address ICE gathers host candidates on (default 127.0.0.1)\n"
+    "  --announce-ip IP    address written into candidates instead (behind a 1:1 NAT)\n"
     "  --record-dir DIR    where recordings go (default ./recordings)\n"
     "\n"
     "  token               print an access token signed with the configured secret\n"
@@ -34,6 +36,7 @@ struct flag {
 static const struct flag flags[] = {
     {"--config", CLI_FIELD(config_path), false}, {"--listen", CLI_FIELD(listen), false},
     {"--media-ip", CLI_FIELD(media_ip), false},  {"--record-dir", CLI_FIELD(record_dir), false},
+    {"--announce-ip", CLI_FIELD(announce_ip), false},
     {"--room", CLI_FIELD(room), true},           {"--role", CLI_FIELD(role), true},
     {"--name", CLI_FIELD(name), true},           {"--ttl", CLI_FIELD(ttl), true},
 };
@@ -121,6 +124,7 @@ int mr_cli_load_config(const struct mr_cli *cli, struct mr_config *cfg)
     }
     if (override(cfg, "server", "listen", "--listen", cli->listen) < 0 ||
         override(cfg, "media", "ip", "--media-ip", cli->media_ip) < 0 ||
+        override(cfg, "media", "announce_ip", "--announce-ip", cli->announce_ip) < 0 ||
         override(cfg, "recording", "dir", "--record-dir", cli->record_dir) < 0)
         return -1;
     if (mr_config_validate(cfg, err, sizeof(err)) < 0) {
