@@ -11,12 +11,14 @@
 
 struct mr_ice {
     NiceAgent *agent;
+    NiceAddress announce; /* its family is 0 when there is none */
     guint stream_id;
     GMainContext *ctx;
     const struct mr_ice_ops *ops;
     void *user;
     enum mr_ice_state state;
     bool gathering_done;
+    bool tcp_pair; /* the selected pair is ICE-TCP */
     struct mr_ice_direct direct; /* the selected UDP pair's socket (ice_direct.h) */
     int rcvbuf;                  /* asked for on that socket; 0: the system's */
 };
@@ -87,9 +89,9 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
     struct mr_ice *ice = data;
     (void)stream_id;
     (void)component_id;
-    (void)local;
     (void)remote;
     (void)agent;
+    ice->tcp_pair = local->transport != NICE_CANDIDATE_TRANSPORT_UDP;
     if (ice->state == MR_ICE_CONNECTED)
         refresh_direct(ice);
 }
@@ -105,6 +107,29 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
     ice->ops->gathered(ice->user);
 }
 
+/* A local candidate as the peer should see it, "candidate:..." (no "a=")
+ * in out; false when it does not fit. Behind a 1:1 NAT a host candidate
+ * carries the announced address, with its own port: the NAT forwards that
+ * port to this one. */
+static bool candidate_line(struct mr_ice *ice, const NiceCandidate *cand, char *out)
+{
+    NiceCandidate *c = nice_candidate_copy(cand);
+    if (ice->announce.s.addr.sa_family && c->type == NICE_CANDIDATE_TYPE_HOST) {
+        guint port = nice_address_get_port(&c->addr);
+        c->addr = ice->announce;
+        nice_address_set_port(&c->addr, port);
+        c->base_addr = c->addr; /* or libnice writes the bound one as raddr */
+    }
+    gchar *sdp = nice_agent_generate_local_candidate_sdp(ice->agent, c);
+    nice_candidate_free(c);
+    /* libnice writes "a=candidate:..."; callers want the value only. */
+    bool ok = sdp && g_str_has_prefix(sdp, "a=") && strlen(sdp + 2) < MR_ICE_CANDIDATE_MAX;
+    if (ok)
+        memcpy(out, sdp + 2, strlen(sdp + 2) + 1);
+    g_free(sdp);
+    return ok;
+}
+
 /* Host candidates are bound inside nice_agent_gather_candidates, before it
  * returns (and so are in every SDP written after mr_ice_gather); only the
  * ones that need a network round trip arrive later and are worth telling
@@ -112,14 +137,13 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
 static void on_new_candidate(NiceAgent *agent, NiceCandidate *cand, gpointer data)
 {
     struct mr_ice *ice = data;
+    char line[MR_ICE_CANDIDATE_MAX];
+    (void)agent;
     if (!ice->ops->candidate || (cand->type != NICE_CANDIDATE_TYPE_SERVER_REFLEXIVE &&
                                  cand->type != NICE_CANDIDATE_TYPE_RELAYED))
         return;
-    gchar *sdp = nice_agent_generate_local_candidate_sdp(agent, cand);
-    /* libnice writes "a=candidate:..."; callers want the value only. */
-    if (sdp && g_str_has_prefix(sdp, "a=") && strlen(sdp + 2) < MR_ICE_CANDIDATE_MAX)
-        ice->ops->candidate(ice->user, sdp + 2);
-    g_free(sdp);
+    if (candidate_line(ice, cand, line))
+        ice->ops->candidate(ice->user, line);
 }
 
 #define ICE_STUN_RETRANSMISSIONS 5
@@ -137,9 +161,15 @@ static int configure_agent(struct mr_ice *ice, const struct mr_ice_config *cfg)
      * session (measured: a 3 s outage ended about one publisher in eight).
      * Keepalives are connectivity checks (answered, so libnice fails a
      * pair after 50 s without an answer), not indications. */
-    g_object_set(ice->agent, "controlling-mode", cfg->controlling ? TRUE : FALSE, "ice-tcp", FALSE,
-                 "upnp", FALSE, "stun-max-retransmissions", (guint)ICE_STUN_RETRANSMISSIONS,
-                 "keepalive-conncheck", TRUE, NULL);
+    g_object_set(ice->agent, "controlling-mode", cfg->controlling ? TRUE : FALSE, "ice-tcp",
+                 cfg->tcp ? TRUE : FALSE, "upnp", FALSE, "stun-max-retransmissions",
+                 (guint)ICE_STUN_RETRANSMISSIONS, "keepalive-conncheck", TRUE, NULL);
+    /* libnice refuses to turn both off; only a test asks for TCP alone. */
+    if (cfg->tcp && cfg->no_udp)
+        g_object_set(ice->agent, "ice-udp", FALSE, NULL);
+    if (cfg->announce_ip && cfg->announce_ip[0] &&
+        !nice_address_set_from_string(&ice->announce, cfg->announce_ip))
+        return MR_EINVAL;
     if (cfg->stun_ip && cfg->stun_ip[0])
         g_object_set(ice->agent, "stun-server", cfg->stun_ip, "stun-server-port",
                      (guint)cfg->stun_port, NULL);
@@ -165,6 +195,7 @@ int mr_ice_new(GMainContext *ctx, const struct mr_ice_config *cfg, const struct 
     ice->rcvbuf = cfg->rcvbuf;
     ice->state = MR_ICE_NEW;
     mr_ice_direct_clear(&ice->direct);
+    nice_address_init(&ice->announce);
     /* No NICE_AGENT_OPTION_CONSENT_FRESHNESS: see ice.h. */
     ice->agent = nice_agent_new_full(ctx, NICE_COMPATIBILITY_RFC5245,
                                      NICE_AGENT_OPTION_ICE_TRICKLE);
@@ -223,15 +254,9 @@ unsigned mr_ice_local_candidates(struct mr_ice *ice, char (*lines)[MR_ICE_CANDID
 {
     GSList *cands = nice_agent_get_local_candidates(ice->agent, ice->stream_id, 1);
     unsigned n = 0;
-    for (GSList *i = cands; i && n < max; i = i->next) {
-        gchar *sdp = nice_agent_generate_local_candidate_sdp(ice->agent, i->data);
-        /* libnice writes "a=candidate:..."; callers want the value only. */
-        if (sdp && g_str_has_prefix(sdp, "a=")) {
-            snprintf(lines[n], MR_ICE_CANDIDATE_MAX, "%s", sdp + 2);
+    for (GSList *i = cands; i && n < max; i = i->next)
+        if (candidate_line(ice, i->data, lines[n]))
             n++;
-        }
-        g_free(sdp);
-    }
     g_slist_free_full(cands, (GDestroyNotify)nice_candidate_free);
     return n;
 }
@@ -264,7 +289,12 @@ int mr_ice_add_remote_candidate(struct mr_ice *ice, const char *line)
     if (!c)
         return MR_ENOTSUP; /* mDNS names, unknown transports */
     int rc = MR_ENOTSUP;
-    if (c->component_id == 1 && c->transport == NICE_CANDIDATE_TRANSPORT_UDP) {
+    /* TCP candidates (RFC 6544: active, passive, simultaneous-open) only
+     * when ICE-TCP is on; libnice pairs them with its own of the
+     * matching kind. */
+    gboolean tcp = FALSE;
+    g_object_get(ice->agent, "ice-tcp", &tcp, NULL);
+    if (c->component_id == 1 && (c->transport == NICE_CANDIDATE_TRANSPORT_UDP || tcp)) {
         GSList one = {.data = c, .next = NULL};
         rc = nice_agent_set_remote_candidates(ice->agent, ice->stream_id, 1, &one) > 0 ? 0
                                                                                       : MR_ENOTSUP;
@@ -287,7 +317,16 @@ int mr_ice_send(struct mr_ice *ice, const uint8_t *buf, size_t len)
     gint n = nice_agent_send(ice->agent, ice->stream_id, 1, (guint)len, (const gchar *)buf);
     if (n == (gint)len)
         return 0;
+    /* On a TCP pair libnice drops a datagram (returns 0) while earlier
+     * ones still wait for the connection to drain. */
+    if (n == 0 && ice->tcp_pair && ice->state == MR_ICE_CONNECTED)
+        return MR_EBUSY;
     return ice->state == MR_ICE_CONNECTED ? MR_EIO : MR_EAGAIN;
+}
+
+bool mr_ice_on_tcp(const struct mr_ice *ice)
+{
+    return ice->tcp_pair;
 }
 
 unsigned mr_ice_send_batch(struct mr_ice *ice, const struct iovec *iov, unsigned n)
@@ -328,6 +367,21 @@ static const char *type_name(NiceCandidateType t)
     return "?";
 }
 
+static const char *transport_name(NiceCandidateTransport t)
+{
+    switch (t) {
+    case NICE_CANDIDATE_TRANSPORT_UDP:
+        return "udp";
+    case NICE_CANDIDATE_TRANSPORT_TCP_ACTIVE:
+        return "tcp-active";
+    case NICE_CANDIDATE_TRANSPORT_TCP_PASSIVE:
+        return "tcp-passive";
+    case NICE_CANDIDATE_TRANSPORT_TCP_SO:
+        return "tcp-so";
+    }
+    return "?";
+}
+
 void mr_ice_describe_pair(struct mr_ice *ice, char *out, size_t cap)
 {
     NiceCandidate *local = NULL, *remote = NULL;
@@ -337,6 +391,7 @@ void mr_ice_describe_pair(struct mr_ice *ice, char *out, size_t cap)
     char la[NICE_ADDRESS_STRING_LEN], ra[NICE_ADDRESS_STRING_LEN];
     nice_address_to_string(&local->addr, la);
     nice_address_to_string(&remote->addr, ra);
-    snprintf(out, cap, "udp %s:%u -> %s:%u (%s/%s)", la, nice_address_get_port(&local->addr), ra,
-             nice_address_get_port(&remote->addr), type_name(local->type), type_name(remote->type));
+    snprintf(out, cap, "%s %s:%u -> %s:%u (%s/%s)", transport_name(local->transport), la,
+             nice_address_get_port(&local->addr), ra, nice_address_get_port(&remote->addr),
+             type_name(local->type), type_name(remote->type));
 }

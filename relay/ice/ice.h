@@ -53,6 +53,14 @@ struct mr_ice_config {
      * system's). A publisher's socket must hold a key frame's burst while
      * its worker is busy fanning the previous packets out. */
     int rcvbuf;
+    /* Written into the host candidates instead of local_ip (the relay
+     * behind a 1:1 NAT); NULL or "": local_ip. */
+    const char *announce_ip;
+    /* ICE-TCP (RFC 6544) as well: passive (and active) host candidates on
+     * the same port range, and the peer's TCP candidates accepted. */
+    bool tcp;
+    /* UDP candidates; false only to test ICE-TCP alone. */
+    bool no_udp;
 };
 
 enum mr_ice_state {
@@ -109,16 +117,20 @@ int mr_ice_restart(struct mr_ice *ice, const char *remote_ufrag, const char *rem
 int mr_ice_restart_local(struct mr_ice *ice);
 
 /* Adds one remote candidate from a "candidate:..." line. Candidates the
- * agent cannot use (TCP, mDNS names, other components, unparseable) are
- * skipped: returns MR_ENOTSUP for those, 0 when added. */
+ * agent cannot use (TCP without ICE-TCP, mDNS names, other components,
+ * unparseable) are skipped: returns MR_ENOTSUP for those, 0 when added. */
 int mr_ice_add_remote_candidate(struct mr_ice *ice, const char *line);
 
 /* The peer has sent all its candidates (a=end-of-candidates). */
 void mr_ice_remote_gathering_done(struct mr_ice *ice);
 
 /* Sends one datagram on the selected pair. Returns 0, MR_EAGAIN when no pair
- * is selected yet or the socket buffer is full, or MR_EIO. */
+ * is selected yet or the socket buffer is full, MR_EBUSY when a TCP pair
+ * dropped it (earlier datagrams still wait to drain: libnice never queues
+ * a datagram behind them), or MR_EIO. */
 int mr_ice_send(struct mr_ice *ice, const uint8_t *buf, size_t len);
+/* Whether the selected pair is ICE-TCP. */
+bool mr_ice_on_tcp(const struct mr_ice *ice);
 
 /* Most datagrams mr_ice_send_batch takes in one call. */
 #define MR_ICE_BATCH_MAX 32

@@ -74,6 +74,7 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"unknown_protocol", false, offsetof(struct mr_transport_stats, unknown_in)},
         {"too_many_ssrcs", false, offsetof(struct mr_transport_stats, dropped_ssrc)},
         {"send_error", false, offsetof(struct mr_transport_stats, send_errors)},
+        {"tcp_backlog", false, offsetof(struct mr_transport_stats, tcp_dropped)},
         {"parse", true, offsetof(struct mr_sfu_stats, drop_parse)},
         {"unknown_track", true, offsetof(struct mr_sfu_stats, drop_unknown_track)},
         {"padding", true, offsetof(struct mr_sfu_stats, drop_padding)},

@@ -264,6 +264,8 @@ static int create_transport(struct mr_peer *p)
                  * them, where the system's default holds ~90. Subscribers
                  * only receive RTCP. */
                 .rcvbuf = p->kind == MR_SESSION_PUBLISH ? PUBLISHER_RCVBUF : 0,
+                .announce_ip = cfg->announce_ip,
+                .tcp = cfg->ice_tcp,
             },
         .silence_ms = MR_PEER_SILENCE_S * 1000,
     };

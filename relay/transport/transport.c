@@ -505,6 +505,10 @@ static int send_protected(struct mr_transport *t, uint8_t *buf, size_t len, size
     if (rc < 0)
         return rc;
     rc = mr_ice_send(t->ice, buf, len);
+    if (rc == MR_EBUSY) {
+        COUNT(t, tcp_dropped, 1);
+        return rc;
+    }
     if (rc < 0) {
         COUNT(t, send_errors, 1);
         return rc;
@@ -535,7 +539,11 @@ void mr_transport_count_queued(struct mr_transport *t, unsigned n, unsigned sent
 {
     COUNT(t, rtp_out, sent);
     COUNT(t, bytes_out, bytes);
-    if (sent < n)
+    /* On a TCP pair the rest of a batch is dropped once one datagram is:
+     * the connection is still draining (mr_ice_send). */
+    if (sent < n && mr_ice_on_tcp(t->ice))
+        COUNT(t, tcp_dropped, n - sent);
+    else if (sent < n)
         COUNT(t, send_errors, n - sent);
 }
 

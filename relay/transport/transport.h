@@ -77,6 +77,7 @@ struct mr_transport_stats {
     uint64_t unknown_in;   /* neither DTLS nor RTP/RTCP, or malformed */
     uint64_t dropped_ssrc; /* from an SSRC past the per-peer limit */
     uint64_t send_errors;
+    uint64_t tcp_dropped;  /* not sent: an ICE-TCP connection still draining */
 };
 
 struct mr_transport;
