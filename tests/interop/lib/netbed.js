@@ -15,6 +15,7 @@
  *   await bed.setRate('clinic-up', '1mbit')
  *   const at = await bed.setOutage('clinic-up', true)   ms since the epoch
  *   await bed.clear()                      every impairment off
+ *   await bed.setFilter('clinic-up', ['meta l4proto udp drop'])   a firewall's rules (nft)
  *   bed.spawn(ns, cmd, args)               a child inside a namespace
  *   await bed.destroy()                    idempotent; also runs on exit
  *
@@ -256,6 +257,28 @@ class NetBed {
         this.log(`netbed: ${name} rate ${rate ? `${rate} (tbf burst ${burst} latency ${latency})` : 'uncapped'}`);
     }
 
+    /*
+     * A firewall on a link: nft rules (statements of a netdev egress chain,
+     * e.g. 'meta l4proto udp drop') in a table of their own, kept through
+     * clear(); [] removes them. Packets are dropped silently, as by a
+     * hospital firewall, never refused to the sender.
+     */
+    async setFilter(name, rules) {
+        const l = this.link(name);
+        const table = `mrblk_${l.dev.replace(/[^A-Za-z0-9]/g, '_')}`;
+        let script = `add table netdev ${table}\ndelete table netdev ${table}\n`;
+        if (rules.length) {
+            script += `table netdev ${table} {\n  chain eg {\n` +
+                      `    type filter hook egress device "${l.dev}" priority -10; policy accept;\n` +
+                      rules.map((r) => `    ${r}\n`).join('') + '  }\n}\n';
+        }
+        const file = path.join(this.tmpDir, `${name}.filter.nft`);
+        fs.writeFileSync(file, script);
+        await this.exec(l.ns, 'nft', ['-f', file]);
+        this.state[name].filter = rules.slice();
+        this.log(`netbed: ${name} filter ${rules.length ? rules.join('; ') : 'off'}`);
+    }
+
     /* Every impairment off. */
     async clear() {
         for (const name of Object.keys(this.state)) {
@@ -281,6 +304,8 @@ class NetBed {
                 parts.push('outage');
             if (s.rate)
                 parts.push(`rate ${s.rate}`);
+            if (s.filter && s.filter.length)
+                parts.push(`filter ${s.filter.join('; ')}`);
             if (parts.length)
                 out[name] = parts.join(', ');
         }

@@ -93,10 +93,11 @@ function relayConfig(tmp, recordPolicy = 'never') {
  * media on the same address. Resolves { url, token(opts), get(path,
  * headers), request(method, path, headers), api(method, path) (JSON, with an
  * operator token for every room), metricsText(), recordDir, stop(),
- * describe(), logPath }. recordPolicy: the config's [recording] policy.
+ * describe(), logPath }. recordPolicy: the config's [recording] policy;
+ * extraArgs: more command-line flags (e.g. --announce-ip).
  * The temporary folder (record dir included) is removed by stop().
  */
-async function relayIn(t, bed, { readyTimeoutMs = 15000, recordPolicy = 'never' } = {}) {
+async function relayIn(t, bed, { readyTimeoutMs = 15000, recordPolicy = 'never', extraArgs = [] } = {}) {
     const bin = h.serverBinary();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medrelay-bed-'));
     const recordDir = path.join(tmp, 'recordings');
@@ -106,7 +107,7 @@ async function relayIn(t, bed, { readyTimeoutMs = 15000, recordPolicy = 'never' 
     const secret = crypto.randomBytes(24).toString('hex');
     const host = bed.addr.server;
     const args = ['--config', configPath, '--listen', `${host}:${RELAY_PORT}`, '--media-ip', host,
-                  '--record-dir', recordDir];
+                  '--record-dir', recordDir, ...extraArgs];
     const logPath = path.join(t.dir, 'medrelay.log');
     const logFd = fs.openSync(logPath, 'w');
     t.log(`starting medrelay in ${bed.ns.server}: ${bin} ${args.join(' ')}`);
