@@ -94,6 +94,8 @@ static void on_selected_pair(NiceAgent *agent, guint stream_id, guint component_
     ice->tcp_pair = local->transport != NICE_CANDIDATE_TRANSPORT_UDP;
     if (ice->state == MR_ICE_CONNECTED)
         refresh_direct(ice);
+    if (ice->ops->pair)
+        ice->ops->pair(ice->user);
 }
 
 static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
@@ -380,6 +382,18 @@ static const char *transport_name(NiceCandidateTransport t)
         return "tcp-so";
     }
     return "?";
+}
+
+void mr_ice_pair_info(struct mr_ice *ice, struct mr_ice_pair_info *out)
+{
+    NiceCandidate *local = NULL, *remote = NULL;
+    *out = (struct mr_ice_pair_info){0};
+    if (!nice_agent_get_selected_pair(ice->agent, ice->stream_id, 1, &local, &remote))
+        return;
+    out->known = true;
+    out->tcp = local->transport != NICE_CANDIDATE_TRANSPORT_UDP;
+    out->relayed = local->type == NICE_CANDIDATE_TYPE_RELAYED ||
+                   remote->type == NICE_CANDIDATE_TYPE_RELAYED;
 }
 
 void mr_ice_describe_pair(struct mr_ice *ice, char *out, size_t cap)

@@ -83,6 +83,8 @@ struct mr_ice_ops {
      * never reported here; nor are peer-reflexive ones, which RFC 8445
      * §7.2.5.3.1 keeps from being signaled. */
     void (*candidate)(void *user, const char *line);
+    /* Optional: libnice selected another pair (mr_ice_pair_info). */
+    void (*pair)(void *user);
 };
 
 struct mr_ice;
@@ -131,6 +133,14 @@ void mr_ice_remote_gathering_done(struct mr_ice *ice);
 int mr_ice_send(struct mr_ice *ice, const uint8_t *buf, size_t len);
 /* Whether the selected pair is ICE-TCP. */
 bool mr_ice_on_tcp(const struct mr_ice *ice);
+
+/* How the selected pair connects, for the operator. */
+struct mr_ice_pair_info {
+    bool known;   /* a pair is selected */
+    bool tcp;     /* ICE-TCP (else UDP) */
+    bool relayed; /* either end is a TURN relay candidate */
+};
+void mr_ice_pair_info(struct mr_ice *ice, struct mr_ice_pair_info *out);
 
 /* Most datagrams mr_ice_send_batch takes in one call. */
 #define MR_ICE_BATCH_MAX 32

@@ -35,6 +35,23 @@ static void on_rtcp(void *user, uint8_t *buf, size_t len)
         mr_rtcp_from_subscriber(p, buf, len);
 }
 
+/* How the peer is connected now, for the operator (conn_shared). */
+static void share_conn(struct mr_peer *p)
+{
+    struct mr_ice_pair_info info;
+    mr_transport_pair_info(p->transport, &info);
+    int v = (info.known ? MR_PEER_CONN_KNOWN : 0) | (info.tcp ? MR_PEER_CONN_TCP : 0) |
+            (info.relayed ? MR_PEER_CONN_RELAYED : 0);
+    __atomic_store_n(&p->conn_shared, v, __ATOMIC_RELAXED);
+}
+
+static void on_pair(void *user)
+{
+    struct mr_peer *p = user;
+    if (!p->dead && p->transport)
+        share_conn(p);
+}
+
 static void log_secure(struct mr_peer *p)
 {
     char pair[160];
@@ -83,6 +100,7 @@ static void on_state(void *user, enum mr_transport_state st, const char *why)
         p->secure_us = mr_clock_mono_us();
         stop_deadline(p);
         log_secure(p);
+        share_conn(p);
         if (p->bundle)
             mr_bundle_attach_all(p);
         else
@@ -166,6 +184,7 @@ static const struct mr_transport_ops transport_ops = {
     .state = on_state,
     .gathered = on_gathered,
     .candidate = on_candidate,
+    .pair = on_pair,
 };
 
 /* --- Set-up ------------------------------------------------------------- */

@@ -313,6 +313,31 @@ typedef void (*mr_stream_status_fn)(const struct mr_stream_status *st, void *use
 void mr_relay_each_stream(struct mr_relay *relay, const char *room, mr_stream_status_fn fn,
                           void *user);
 
+/* What the API shows of a media session: who, what, and how it is
+ * connected (for the operator: clinics behind firewalls come in over
+ * ICE-TCP or through TURN). */
+enum mr_session_path { MR_PATH_UNKNOWN, MR_PATH_UDP, MR_PATH_TCP };
+struct mr_session_status {
+    char id[9];                   /* the first 8 characters, as in logs */
+    enum mr_session_kind kind;
+    bool room_subscription;       /* the room protocol's one subscriber
+                                     connection (stream is "") */
+    char stream[MR_NAME_MAX + 1];
+    char sub[MR_SUB_MAX + 1];
+    char role[MR_ROLE_NAME_MAX + 1];
+    enum mr_session_path path;    /* the selected ICE pair; UNKNOWN until
+                                     one is */
+    bool relayed;                 /* through a TURN server */
+    int32_t rtt_ms;               /* the relay's latest measure; -1: unknown */
+};
+
+typedef void (*mr_session_status_fn)(const struct mr_session_status *st, void *user);
+
+/* Calls fn for every media session of room (WHIP, WHEP, and room
+ * connections), sorted by sub, role and id. */
+void mr_relay_each_session(struct mr_relay *relay, const char *room, mr_session_status_fn fn,
+                           void *user);
+
 /* Appends the relay's metrics in the Prometheus text format to out. */
 void mr_relay_metrics(struct mr_relay *relay, GString *out);
 

@@ -210,4 +210,5 @@ void mr_repair_on_xr(struct mr_peer *pub, const struct mr_rtcp_pkt *pkt)
     /* Smoothed a little (RFC 6298's 1/8), so that one late report does
      * not stretch every retry. */
     pub->rtt_us = pub->rtt_us > 0 ? pub->rtt_us + (rtt - pub->rtt_us) / 8 : rtt;
+    mr_peer_share_rtt(pub, pub->rtt_us);
 }

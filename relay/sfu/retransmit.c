@@ -166,6 +166,7 @@ static void on_report_block(struct mr_peer *sub, const struct mr_rtcp_report_blo
     if (rtt < 0)
         rtt = 0;
     rx->rtt_us = rx->rtt_us > 0 ? rx->rtt_us + (rtt - rx->rtt_us) / 8 : rtt;
+    mr_peer_share_rtt(sub, rx->rtt_us);
 }
 
 void mr_retransmit_on_rr(struct mr_peer *sub, const struct mr_rtcp_pkt *pkt, int64_t now)

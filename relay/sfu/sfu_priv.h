@@ -98,7 +98,23 @@ struct mr_peer {
     struct mr_twcc_rx *twcc;
     GSource *twcc_timer;
     uint8_t twcc_ext_id;
+
+    /* Written by the worker, read by the control thread (relaxed atomics):
+     * how the peer is connected, for the operator (session_status.c). */
+    int conn_shared;       /* MR_PEER_CONN_* */
+    int64_t rtt_shared_us; /* its latest round trip; 0: unknown */
 };
+
+#define MR_PEER_CONN_KNOWN   1 /* a pair is selected */
+#define MR_PEER_CONN_TCP     2
+#define MR_PEER_CONN_RELAYED 4 /* through TURN */
+
+/* Publishes a round trip the worker measured (a publisher's from RTCP XR,
+ * a viewer's from its receiver reports). */
+static inline void mr_peer_share_rtt(struct mr_peer *p, int64_t rtt_us)
+{
+    __atomic_store_n(&p->rtt_shared_us, rtt_us > 0 ? rtt_us : 1, __ATOMIC_RELAXED);
+}
 
 /* A recording seen from the worker: receivers like a subscriber's (bound
  * to the publisher's sources, rewritten, gated on key frames), whose packets

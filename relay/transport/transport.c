@@ -361,7 +361,15 @@ static void ice_candidate(void *user, const char *line)
         t->ops->candidate(t->user, line);
 }
 
+static void ice_pair(void *user)
+{
+    struct mr_transport *t = user;
+    if (t->ops->pair)
+        t->ops->pair(t->user);
+}
+
 static const struct mr_ice_ops ice_ops = {
+    .pair = ice_pair,
     .recv = ice_recv,
     .state = ice_state,
     .gathered = ice_gathered,
@@ -600,6 +608,11 @@ const char *mr_transport_dtls_version(const struct mr_transport *t)
 void mr_transport_describe_pair(struct mr_transport *t, char *out, size_t cap)
 {
     mr_ice_describe_pair(t->ice, out, cap);
+}
+
+void mr_transport_pair_info(struct mr_transport *t, struct mr_ice_pair_info *out)
+{
+    mr_ice_pair_info(t->ice, out);
 }
 
 int mr_transport_rx_queued(struct mr_transport *t, int *limit)

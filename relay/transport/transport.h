@@ -42,6 +42,8 @@ struct mr_transport_ops {
     /* Optional: a local candidate found after mr_transport_gather returned
      * (see struct mr_ice_ops.candidate). */
     void (*candidate)(void *user, const char *line);
+    /* Optional: the selected ICE pair changed (mr_transport_pair_info). */
+    void (*pair)(void *user);
 };
 
 struct mr_transport_config {
@@ -134,6 +136,7 @@ const char *mr_transport_srtp_profile(const struct mr_transport *t);
 const char *mr_transport_dtls_cipher(const struct mr_transport *t);
 const char *mr_transport_dtls_version(const struct mr_transport *t);
 void mr_transport_describe_pair(struct mr_transport *t, char *out, size_t cap);
+void mr_transport_pair_info(struct mr_transport *t, struct mr_ice_pair_info *out);
 /* How far behind its reader is: bytes queued unread in the kernel for the
  * selected UDP pair (about twice the datagrams' size) and the buffer's
  * limit in *limit; -1 when unknown (TCP, TURN, not connected). */

@@ -39,6 +39,7 @@ static const struct endpoint endpoints[] = {
     {MR_HTTP_GET, "streams", ACCESS_ALL_ROOMS, false, mr_api_list_all_streams},
     {MR_HTTP_GET, "rooms/:room/streams", ACCESS_ROOM, false, mr_api_list_streams},
     {MR_HTTP_GET, "rooms/:room/streams/:stream", ACCESS_ROOM, false, mr_api_get_stream},
+    {MR_HTTP_GET, "rooms/:room/sessions", ACCESS_OPERATOR_ROOM, false, mr_api_list_sessions},
     {MR_HTTP_POST, "rooms/:room/streams/:stream/recording", ACCESS_OPERATOR_ROOM, true,
      mr_api_start_stream},
     {MR_HTTP_DELETE, "rooms/:room/streams/:stream/recording", ACCESS_OPERATOR_ROOM, false,
@@ -288,15 +289,15 @@ void mr_api_routes(struct mr_api *api, struct mr_http_route *out)
     /* clang-format off */
     const struct mr_http_route routes[MR_API_ROUTES] = {
         {MR_HTTP_GET,    "api",   2, 6, false, check_api,          handle_api,          api,
-         api_methods, NULL},
+         api_methods, NULL, NULL},
         {MR_HTTP_POST,   "api",   2, 6, true,  check_api,          handle_api,          api,
-         api_methods, NULL},
+         api_methods, NULL, NULL},
         {MR_HTTP_DELETE, "api",   2, 6, false, check_api,          handle_api,          api,
-         api_methods, NULL},
+         api_methods, NULL, NULL},
         {MR_HTTP_GET,    "media", 3, 3, false, mr_api_media_check, mr_api_media_handle, api,
-         NULL,        NULL},
+         NULL,        NULL, NULL},
         {MR_HTTP_HEAD,   "media", 3, 3, false, mr_api_media_check, mr_api_media_handle, api,
-         NULL,        NULL},
+         NULL,        NULL, NULL},
     };
     /* clang-format on */
     memcpy(out, routes, sizeof(routes));

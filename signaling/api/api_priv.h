@@ -46,6 +46,9 @@ void mr_api_stop_stream(struct api_call *c);
 void mr_api_start_room(struct api_call *c);
 void mr_api_stop_room(struct api_call *c);
 
+/* sessions.c */
+void mr_api_list_sessions(struct api_call *c);
+
 /* recordings.c */
 void mr_api_list_recordings(struct api_call *c);
 void mr_api_get_recording(struct api_call *c);

@@ -2,8 +2,10 @@
 // loss and RTT (measured on the operator's own subscriber connection), each
 // publisher's uplink as the relay sees it (loss before and after repair,
 // bitrate, round trip: the REST API's "link", every 2 s), mute,
-// program and recording controls, participants (remove), every room the
-// token covers (REST API), and the room's recordings (signed URLs).
+// program and recording controls, participants (remove) and how each of
+// their media connections reaches the relay (UDP, TCP, TURN; round trip:
+// the REST API's sessions, every 2 s), every room the token covers (REST
+// API), and the room's recordings (signed URLs).
 'use strict';
 
 /* global $, el, t, startConsole, Tiles, setStatus */
@@ -13,6 +15,7 @@ let token = null;
 let lastStats = new Map();
 let rtt = null;
 let links = new Map(); // stream name -> the API's "link" (null: not known yet)
+let sessions = []; // the API's sessions of the room
 let polls = 0;
 const tiles = new Tiles($('#grid'));
 
@@ -51,8 +54,27 @@ function uplinkCell(link) {
 
 async function pollLinks() {
   if (!room || !room.state) return;
-  const r = await api('GET', `/api/rooms/${encodeURIComponent(room.state.name)}/streams`);
+  const name = encodeURIComponent(room.state.name);
+  const r = await api('GET', `/api/rooms/${name}/streams`);
   links = new Map(r.streams.map((s) => [s.stream, s.link || null]));
+  sessions = (await api('GET', `/api/rooms/${name}/sessions`)).sessions;
+}
+
+// One media connection: "UDP 31 ms", "TCP 48 ms", "TURN/TCP –" (what the
+// stream is, for a publisher). Red for TURN or TCP: workable, but the
+// clinic's network is worth a look.
+function connectionText(s) {
+  const c = s.connection;
+  const how = c.transport === null ? '…' : `${c.relayed ? `${t('relayed')}/` : ''}${c.transport.toUpperCase()}`;
+  return `${s.kind === 'publish' ? `${s.stream} ` : ''}${how} ${c.rtt_ms ?? '–'} ${t('ms')}`;
+}
+
+function connectionCell(list) {
+  const odd = list.some((s) => s.connection.relayed || s.connection.transport === 'tcp');
+  return el('td', {class: `connection${odd ? ' bad' : ''}`, title: t('connectionHelp'),
+                   'data-transports': list.map((s) => s.connection.transport).join(' '),
+                   'data-relayed': list.some((s) => s.connection.relayed) ? '1' : '0'},
+    ...list.map((s, i) => [i ? el('br') : null, el('span', {text: connectionText(s)})]).flat());
 }
 
 function renderStreams() {
@@ -83,11 +105,20 @@ function renderStreams() {
 function renderPeople() {
   const tb = $('#people tbody');
   tb.innerHTML = '';
+  const owner = (s) => `${s.role}\n${s.sub}`;
+  const left = new Set(sessions);
   for (const p of (room && room.state ? room.state.participants : [])) {
     const me = room.me && p.id === room.me.id;
-    tb.append(el('tr', {}, el('td', {text: `${p.sub}${me ? ' ★' : ''}`}), el('td', {text: p.role}),
+    const mine = sessions.filter((s) => owner(s) === owner(p));
+    mine.forEach((s) => left.delete(s));
+    tb.append(el('tr', {'data-sub': p.sub}, el('td', {text: `${p.sub}${me ? ' ★' : ''}`}), el('td', {text: p.role}),
+      connectionCell(mine),
       el('td', {}, me ? null : button('remove', () => act(room.remove(p.id)), 'danger'))));
   }
+  // WHIP and WHEP clients (encoders, players) are not room participants.
+  for (const s of left)
+    tb.append(el('tr', {'data-sub': s.sub}, el('td', {text: s.sub}), el('td', {text: `${s.role} · ${t('otherSessions')}`}),
+      connectionCell([s]), el('td', {})));
 }
 
 async function renderRooms() {
@@ -131,6 +162,7 @@ async function poll() {
   // would show the same window twice.
   if (polls++ % 2 === 0) await pollLinks().catch(() => {});
   renderStreams();
+  renderPeople();
 }
 
 startConsole({

@@ -9,8 +9,9 @@ Checks: listing with filters and room restrictions, roles, metadata without
 paths, signed download URLs (issue, GET, HEAD, ranges, expired and tampered
 signatures), a recording in progress, deletion, the audit trail, retention
 at start-up, stream listing and recording control with nothing published,
-and a stream's "link" (the uplink's loss before and after repair, bitrate,
-round trip) with a real aiortc publisher.
+a stream's "link" (the uplink's loss before and after repair, bitrate,
+round trip) and the room's sessions (how each is connected) with a real
+aiortc publisher.
 Env: MEDRELAY_BIN.
 """
 import base64
@@ -503,6 +504,7 @@ def test_link(art):
         r = api.call("GET", "/api/rooms/ward-l/streams", ex)
         listed = ((r.json() or {}).get("streams") or [{}])[0]
         check("the room's listing carries \"link\" too", "link" in listed, listed)
+        check_sessions(api, srv)
         try:
             out, err = pub.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -514,6 +516,29 @@ def test_link(art):
     finally:
         problem = srv.stop()
         check("link server stopped cleanly", problem is None, problem)
+
+
+def check_sessions(api, srv):
+    """GET /api/rooms/{room}/sessions with the aiortc publisher connected:
+    operators only; its one session, how it is connected."""
+    r = api.call("GET", "/api/rooms/ward-l/sessions", srv.token("ward-l", "expert", "dr-l"))
+    check("sessions: an expert is refused (403)", r.status == 403, r.brief())
+    r = api.call("GET", "/api/rooms/ward-l/sessions", srv.token("ward-l", "operator", "op-l"))
+    body = r.json() if r.status == 200 else {}
+    sessions = body.get("sessions") or []
+    check("sessions: the operator gets the room's one session",
+          r.status == 200 and body.get("room") == "ward-l" and len(sessions) == 1, r.brief())
+    s = sessions[0] if sessions else {}
+    check("sessions: the publisher, its stream and identity, an 8-character id",
+          s.get("kind") == "publish" and s.get("stream") == "cam" and s.get("sub") == "cart-9" and
+          s.get("role") == "clinic" and len(s.get("id", "")) == 8, s)
+    conn = s.get("connection") or {}
+    check("sessions: connected over UDP, not relayed, rtt_ms a count or null",
+          conn.get("transport") == "udp" and conn.get("relayed") is False and
+          (conn.get("rtt_ms") is None or is_count(conn.get("rtt_ms"))), conn)
+    r = api.call("GET", "/api/rooms/ward-empty/sessions", srv.token("ward-empty", "operator", "op-e"))
+    check("sessions: a room with none lists none",
+          r.status == 200 and (r.json() or {}).get("sessions") == [], r.brief())
 
 
 def test_main(art):

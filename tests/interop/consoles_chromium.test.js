@@ -256,6 +256,17 @@ h.main('consoles_chromium', async (t) => {
     summary.clinicUplink = clinicLink;
     const people = await op.page.evaluate(() => document.querySelectorAll('#people tr').length);
     h.assert(people === 4, `operator lists ${people} participants, expected 4`);
+    /* How each participant's connections reach the relay (the API's
+     * sessions): the clinic publishes its camera over UDP, not relayed,
+     * with a round trip once the relay has measured one. */
+    const conn = await h.waitFor('the clinic\'s connection in the participants', () => op.page.evaluate(() => {
+        const td = document.querySelector('#people tr[data-sub="township-7"] td.connection');
+        return td && /cam UDP \d+ ms/.test(td.textContent)
+            ? { text: td.textContent, transports: td.dataset.transports, relayed: td.dataset.relayed } : null;
+    }), { timeoutMs: 10000, describeLast: () => 'no "cam UDP <rtt> ms" in the clinic\'s row' });
+    h.assert(conn.relayed === '0' && conn.transports.split(' ').every((x) => x === 'udp'),
+             `the clinic's connections: ${JSON.stringify(conn)}`);
+    summary.operatorConnection = conn;
     await op.page.click('#streams tr[data-stream="cam"] button[data-i18n="startRec"]');
     await h.waitFor('the recording badge', () => op.page.evaluate(() =>
         !!document.querySelector('#streams tr[data-stream="cam"] .badge.rec')));
