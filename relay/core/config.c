@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "core/name.h"
 
-enum key_type { KEY_BOOL, KEY_POLICY, KEY_ROOM_POLICIES, KEY_STRING, KEY_U16, KEY_UINT, KEY_SIZE, KEY_HOSTPORT, KEY_IPADDR, KEY_LOGSPEC };
+enum key_type { KEY_BOOL, KEY_POLICY, KEY_ROOM_POLICIES, KEY_STRING, KEY_U16, KEY_UINT, KEY_SIZE, KEY_HOSTPORT, KEY_IPADDR, KEY_LOGSPEC, KEY_TURN_URLS };
 
 struct key_def {
     const char *section;
@@ -61,6 +61,10 @@ static const struct key_def keys[] = {
     {"rooms", "ws_max_message", KEY_SIZE, FIELD(ws_max_message), 4096, 16UL << 20},
     {"rooms", "ws_max_queue", KEY_SIZE, FIELD(ws_max_queue), 65536, 256UL << 20},
     {"log", "level", KEY_LOGSPEC, FIELD(log_level), 0, 0},
+    {"turn", "urls", KEY_TURN_URLS, FIELD(turn_urls), 0, 0},
+    {"turn", "secret", KEY_STRING, FIELD(turn_secret), 0, 0},
+    {"turn", "secret_file", KEY_STRING, FIELD(turn_secret_file), 0, 0},
+    {"turn", "ttl", KEY_UINT, FIELD(turn_ttl_s), 60, 604800},
 };
 
 void mr_config_defaults(struct mr_config *cfg)
@@ -93,7 +97,16 @@ void mr_config_defaults(struct mr_config *cfg)
     cfg->ban_seconds = 600;
     cfg->ws_max_message = 64 * 1024;
     cfg->ws_max_queue = 1024 * 1024;
+    cfg->turn_ttl_s = 86400;
     strcpy(cfg->log_level, "info");
+}
+
+bool mr_config_has_turn(const struct mr_config *cfg)
+{
+    for (unsigned i = 0; i < cfg->n_turn_urls; i++)
+        if (cfg->turn_urls[i].relay)
+            return true;
+    return false;
 }
 
 bool mr_config_host_is_loopback(const char *host)
@@ -218,6 +231,148 @@ enum mr_record_policy mr_config_record_policy(const struct mr_config *cfg, const
     return (enum mr_record_policy)l.policy;
 }
 
+/* --- [turn] urls ---------------------------------------------------------- */
+
+/* A DNS name (RFC 1123 labels of letters, digits and '-') or an IPv4
+ * address; a name of digits and dots only must be an IPv4 address. */
+static bool host_name_ok(const char *h, size_t n)
+{
+    char buf[256];
+    struct in_addr a4;
+    if (n == 0 || n > 253)
+        return false;
+    memcpy(buf, h, n);
+    buf[n] = '\0';
+    if (strspn(buf, "0123456789.") == n)
+        return inet_pton(AF_INET, buf, &a4) == 1;
+    for (const char *label = buf; *label;) {
+        size_t len = strcspn(label, ".");
+        if (len == 0 || len > 63 || label[0] == '-' || label[len - 1] == '-')
+            return false;
+        label += len;
+        if (*label == '.' && *++label == '\0')
+            return false;
+    }
+    return true;
+}
+
+/* The host of a STUN/TURN URL at *p (an IP-literal "[v6]", an IPv4 address
+ * or a DNS name); moves *p past it. */
+static bool take_host(const char **p)
+{
+    const char *s = *p;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        char v6[64];
+        struct in6_addr a6;
+        size_t n = close ? (size_t)(close - s - 1) : 0;
+        if (!close || n == 0 || n >= sizeof(v6))
+            return false;
+        memcpy(v6, s + 1, n);
+        v6[n] = '\0';
+        if (inet_pton(AF_INET6, v6, &a6) != 1)
+            return false;
+        *p = close + 1;
+        return true;
+    }
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+    if (!host_name_ok(s, n))
+        return false;
+    *p = s + n;
+    return true;
+}
+
+/*
+ * One URL, RFC 7064 §3.1 (stun:, stuns:) and RFC 7065 §3.1 (turn:, turns:):
+ *   scheme ":" host [ ":" port ] [ "?transport=" ( "udp" / "tcp" ) ]
+ * the query for TURN only. turns: is TURN over TLS, so its transport is
+ * tcp (browsers have no TURN over DTLS). Browsers take these URLs as they
+ * are, so anything else (a "//", a user name, a path) is refused here
+ * rather than by every client.
+ */
+static int bad_url(char *why, size_t why_len, const char *u, const char *reason)
+{
+    snprintf(why, why_len, "\"%.60s\": %s", u, reason);
+    return MR_EINVAL;
+}
+
+static int check_turn_url(const char *u, bool *relay, char *why, size_t why_len)
+{
+    static const struct {
+        const char *name;
+        bool relay, secure;
+    } schemes[] = {{"stun:", false, false}, {"stuns:", false, true},
+                   {"turn:", true, false},  {"turns:", true, true}};
+    const char *p = NULL;
+    bool secure = false;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]) && !p; i++) {
+        size_t n = strlen(schemes[i].name);
+        if (strncmp(u, schemes[i].name, n) == 0) {
+            p = u + n;
+            *relay = schemes[i].relay;
+            secure = schemes[i].secure;
+        }
+    }
+    if (!p)
+        return bad_url(why, why_len, u, "expected a turn:, turns:, stun: or stuns: URL");
+    if (p[0] == '/')
+        return bad_url(why, why_len, u, "no \"//\" after the scheme (turn:HOST:PORT)");
+    if (strchr(p, '@'))
+        return bad_url(why, why_len, u, "no user name in the URL (medrelay makes credentials)");
+    if (!take_host(&p))
+        return bad_url(why, why_len, u, "expected a host name or address after the scheme");
+    if (*p == ':') {
+        size_t n = strspn(p + 1, "0123456789");
+        unsigned long port = n > 0 && n <= 5 ? strtoul(p + 1, NULL, 10) : 0;
+        if (port == 0 || port > 65535)
+            return bad_url(why, why_len, u, "the port must be a number from 1 to 65535");
+        p += 1 + n;
+    }
+    if (*p == '?' && *relay) {
+        bool udp = strcmp(p, "?transport=udp") == 0, tcp = strcmp(p, "?transport=tcp") == 0;
+        if (udp && secure)
+            return bad_url(why, why_len, u, "turns: is TURN over TLS: its transport is tcp");
+        if (!udp && !tcp)
+            return bad_url(why, why_len, u, "the only query is ?transport=udp or ?transport=tcp");
+        return 0;
+    }
+    if (*p)
+        return bad_url(why, why_len, u, *relay ? "only ?transport=udp|tcp may follow the port"
+                                               : "nothing may follow the port");
+    return 0;
+}
+
+/* "url, url, ...": replaces cfg's list, or leaves it as it was on an error. */
+static int parse_turn_urls(struct mr_config *cfg, const char *value, char *why, size_t why_len)
+{
+    struct mr_turn_url list[MR_TURN_URLS_MAX];
+    unsigned n = 0;
+    const char *p = value;
+    for (;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        size_t len = strcspn(p, ","), item = len;
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (n == MR_TURN_URLS_MAX || len >= MR_TURN_URL_MAX) {
+            snprintf(why, why_len, n == MR_TURN_URLS_MAX ? "at most %d URLs" : "a URL longer than %d bytes",
+                     n == MR_TURN_URLS_MAX ? MR_TURN_URLS_MAX : MR_TURN_URL_MAX - 1);
+            return MR_EINVAL;
+        }
+        memcpy(list[n].url, p, len);
+        list[n].url[len] = '\0';
+        if (check_turn_url(list[n].url, &list[n].relay, why, why_len) < 0)
+            return MR_EINVAL;
+        n++;
+        p += item;
+    }
+    memcpy(cfg->turn_urls, list, n * sizeof(list[0]));
+    cfg->n_turn_urls = n;
+    return 0;
+}
+
 static int parse_ulong(const char *value, unsigned long min, unsigned long max, unsigned long *out)
 {
     char *end;
@@ -314,6 +469,8 @@ static int apply_key(struct mr_config *cfg, const struct key_def *k, const char 
         strcpy(base + k->offset, value);
         return 0;
     }
+    case KEY_TURN_URLS:
+        return parse_turn_urls(cfg, value, why, why_len);
     case KEY_LOGSPEC: {
         enum mr_log_level parsed[MR_LOG_SUB_COUNT];
         if (strlen(value) >= k->size ||
@@ -486,6 +643,33 @@ out:
     return rc;
 }
 
+/* A TURN server needs coturn's secret to make credentials with, and a
+ * secret nothing uses is a mistake too (a URL left out). */
+static int validate_turn(const struct mr_config *cfg, char *err, size_t err_len)
+{
+    size_t slen = strlen(cfg->turn_secret);
+    bool secret = slen > 0 || cfg->turn_secret_file[0];
+    if (mr_config_has_turn(cfg) && !secret) {
+        snprintf(err, err_len, "[turn] urls names a TURN server but neither secret nor "
+                 "secret_file is set (coturn's static-auth-secret)");
+        return MR_EINVAL;
+    }
+    if (!mr_config_has_turn(cfg) && secret) {
+        snprintf(err, err_len, "[turn] a secret is set but urls names no turn: or turns: server");
+        return MR_EINVAL;
+    }
+    if (slen > 0 && cfg->turn_secret_file[0]) {
+        snprintf(err, err_len, "[turn] secret and secret_file are both set; keep one");
+        return MR_EINVAL;
+    }
+    if (slen > 0 && slen < MR_TURN_SECRET_MIN) {
+        snprintf(err, err_len, "[turn] secret: must be at least %d bytes long (got %zu)",
+                 MR_TURN_SECRET_MIN, slen);
+        return MR_EINVAL;
+    }
+    return 0;
+}
+
 int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len)
 {
     if (cfg->announce_ip[0] && (strchr(cfg->announce_ip, ':') != NULL) !=
@@ -509,5 +693,5 @@ int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len)
                  MR_JWT_SECRET_MIN, slen);
         return MR_EINVAL;
     }
-    return 0;
+    return validate_turn(cfg, err, err_len);
 }

@@ -18,6 +18,21 @@
 #define MR_JWT_SECRET_MIN 32
 #define MR_JWT_SECRET_MAX 512
 
+/* [turn]: coturn's static-auth-secret (the bytes of the string; a short
+ * one is refused, HMAC-SHA1 keys should not be shorter than its output). */
+#define MR_TURN_SECRET_MIN 20
+#define MR_TURN_SECRET_MAX 512
+#define MR_TURN_URLS_MAX 8
+#define MR_TURN_URL_MAX 256
+
+/* One [turn] urls entry, validated and kept as written: "stun:" or "stuns:"
+ * (RFC 7064), "turn:" or "turns:" (RFC 7065), host, optional port, and for
+ * TURN an optional "?transport=udp" or "?transport=tcp". */
+struct mr_turn_url {
+    char url[MR_TURN_URL_MAX];
+    bool relay; /* turn: or turns:, which need credentials */
+};
+
 struct mr_config {
     /* [server] */
     char listen_host[256];
@@ -68,6 +83,14 @@ struct mr_config {
     size_t ws_max_queue;        /* bytes queued to a slow client before it
                                    is disconnected */
 
+    /* [turn]: time-limited TURN REST credentials for clients (coturn's
+     * use-auth-secret); see docs/turn.md */
+    struct mr_turn_url turn_urls[MR_TURN_URLS_MAX];
+    unsigned n_turn_urls;
+    char turn_secret[MR_TURN_SECRET_MAX + 1];   /* never logged */
+    char turn_secret_file[MR_CONFIG_PATH_MAX];
+    unsigned turn_ttl_s; /* credential lifetime, capped by the token's exp */
+
     /* [log] */
     char log_level[256];
 };
@@ -105,8 +128,13 @@ int mr_config_load_string(struct mr_config *cfg, const char *name, const char *t
 int mr_config_set(struct mr_config *cfg, const char *section, const char *key, const char *value,
                   char *err, size_t err_len);
 
-/* Cross-field checks (port range order, ...). Returns 0 or MR_EINVAL. */
+/* Cross-field checks (port range order, a [turn] server without a secret,
+ * ...). Returns 0 or MR_EINVAL. */
 int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len);
+
+/* True when [turn] names a TURN server (turn: or turns:): credentials are
+ * then handed out, and a secret is required. */
+bool mr_config_has_turn(const struct mr_config *cfg);
 
 /* Splits "host:port" or "[v6]:port". Returns 0 or MR_EINVAL. */
 int mr_config_split_hostport(const char *s, char *host, size_t host_len, uint16_t *port);

@@ -33,6 +33,11 @@ static void test_defaults(void)
     CHECK_INT(cfg.viewer_grace_s, 30);
     CHECK_STR(cfg.record_dir, "./recordings");
     CHECK_STR(cfg.log_level, "info");
+    CHECK_INT(cfg.n_turn_urls, 0);
+    CHECK_STR(cfg.turn_secret, "");
+    CHECK_STR(cfg.turn_secret_file, "");
+    CHECK_INT(cfg.turn_ttl_s, 86400);
+    CHECK(!mr_config_has_turn(&cfg));
     /* The defaults are a valid configuration on their own. */
     CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), 0);
     /* An empty file changes nothing. */
@@ -324,6 +329,126 @@ static void test_validate(void)
     CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), 0);
 }
 
+/* [turn]: the URL list as the brief's example writes it, each kept as
+ * written, and the keys that go with it. */
+static void test_turn(void)
+{
+    struct mr_config cfg;
+    char err[512] = "";
+    mr_config_defaults(&cfg);
+    static const char text[] =
+        "[turn]\n"
+        "urls = turn:turn.example.org:3478?transport=udp, turns:turn.example.org:443?transport=tcp,"
+        "turn:192.0.2.7?transport=tcp ,stun:turn.example.org, turn:[2001:db8::7]:3478,,\n"
+        "secret_file = /etc/medrelay/turn-secret\n"
+        "ttl = 3600\n";
+    CHECK_INT(mr_config_load_string(&cfg, "x.conf", text, err, sizeof(err)), 0);
+    CHECK_STR(err, "");
+    CHECK_INT(cfg.n_turn_urls, 5);
+    CHECK_STR(cfg.turn_urls[0].url, "turn:turn.example.org:3478?transport=udp");
+    CHECK(cfg.turn_urls[0].relay);
+    CHECK_STR(cfg.turn_urls[1].url, "turns:turn.example.org:443?transport=tcp");
+    CHECK(cfg.turn_urls[1].relay);
+    CHECK_STR(cfg.turn_urls[2].url, "turn:192.0.2.7?transport=tcp");
+    CHECK_STR(cfg.turn_urls[3].url, "stun:turn.example.org");
+    CHECK(!cfg.turn_urls[3].relay);
+    CHECK_STR(cfg.turn_urls[4].url, "turn:[2001:db8::7]:3478");
+    CHECK_STR(cfg.turn_secret_file, "/etc/medrelay/turn-secret");
+    CHECK_INT(cfg.turn_ttl_s, 3600);
+    CHECK(mr_config_has_turn(&cfg));
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), 0);
+    /* An empty list turns TURN off again (and then the secret is an error). */
+    CHECK_INT(mr_config_set(&cfg, "turn", "urls", "", err, sizeof(err)), 0);
+    CHECK_INT(cfg.n_turn_urls, 0);
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), MR_EINVAL);
+    CHECK_STR(err, "[turn] a secret is set but urls names no turn: or turns: server");
+    /* STUN only needs no secret. */
+    cfg.turn_secret_file[0] = '\0';
+    CHECK_INT(mr_config_set(&cfg, "turn", "urls", "stun:stun.example.org:3478", err, sizeof(err)), 0);
+    CHECK(!mr_config_has_turn(&cfg));
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), 0);
+}
+
+/* Each bad URL is refused with the URL and the reason; the list is left as
+ * it was. */
+static void test_turn_errors(void)
+{
+    static const struct {
+        const char *urls, *msg;
+    } cases[] = {
+        {"http://turn.example.org", "\"http://turn.example.org\": expected a turn:, turns:, stun: or stuns: URL"},
+        {"TURN:turn.example.org", "\"TURN:turn.example.org\": expected a turn:, turns:, stun: or stuns: URL"},
+        {"turn.example.org:3478", "\"turn.example.org:3478\": expected a turn:, turns:, stun: or stuns: URL"},
+        {"turn://turn.example.org", "\"turn://turn.example.org\": no \"//\" after the scheme (turn:HOST:PORT)"},
+        {"turn:user@turn.example.org", "\"turn:user@turn.example.org\": no user name in the URL (medrelay makes credentials)"},
+        {"turn:", "\"turn:\": expected a host name or address after the scheme"},
+        {"turn::3478", "\"turn::3478\": expected a host name or address after the scheme"},
+        {"turn:-bad.example.org", "\"turn:-bad.example.org\": expected a host name or address after the scheme"},
+        {"turn:a..b", "\"turn:a..b\": expected a host name or address after the scheme"},
+        {"turn:999.1.1.1", "\"turn:999.1.1.1\": expected a host name or address after the scheme"},
+        {"turn:[::1", "\"turn:[::1\": expected a host name or address after the scheme"},
+        {"turn:[not-v6]", "\"turn:[not-v6]\": expected a host name or address after the scheme"},
+        {"turn:x:0", "\"turn:x:0\": the port must be a number from 1 to 65535"},
+        {"turn:x:65536", "\"turn:x:65536\": the port must be a number from 1 to 65535"},
+        {"turn:x:", "\"turn:x:\": the port must be a number from 1 to 65535"},
+        {"turn:x:123456", "\"turn:x:123456\": the port must be a number from 1 to 65535"},
+        {"turn:x?transport=sctp", "\"turn:x?transport=sctp\": the only query is ?transport=udp or ?transport=tcp"},
+        {"turn:x?transport=udp&x=1", "\"turn:x?transport=udp&x=1\": the only query is ?transport=udp or ?transport=tcp"},
+        {"turns:x:443?transport=udp", "\"turns:x:443?transport=udp\": turns: is TURN over TLS: its transport is tcp"},
+        {"turn:x:3478/path", "\"turn:x:3478/path\": only ?transport=udp|tcp may follow the port"},
+        {"turn:x y", "\"turn:x y\": only ?transport=udp|tcp may follow the port"},
+        {"stun:x?transport=udp", "\"stun:x?transport=udp\": nothing may follow the port"},
+        {"turn:a, turn:b, turn:c, turn:d, turn:e, turn:f, turn:g, turn:h, turn:i", "at most 8 URLs"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct mr_config cfg;
+        char err[512] = "", want[512];
+        mr_config_defaults(&cfg);
+        CHECK_INT(mr_config_set(&cfg, "turn", "urls", "stun:kept.example.org", err, sizeof(err)), 0);
+        CHECK_INT(mr_config_set(&cfg, "turn", "urls", cases[i].urls, err, sizeof(err)), MR_EINVAL);
+        snprintf(want, sizeof(want), "[turn] urls: %s", cases[i].msg);
+        CHECK_STR(err, want);
+        CHECK_INT(cfg.n_turn_urls, 1);
+        CHECK_STR(cfg.turn_urls[0].url, "stun:kept.example.org");
+    }
+    /* Too long for one URL; and the ttl's range. */
+    char text[600], err[512];
+    struct mr_config cfg;
+    mr_config_defaults(&cfg);
+    snprintf(text, sizeof(text), "[turn]\nurls = turn:%0300d\n", 0);
+    CHECK_INT(mr_config_load_string(&cfg, "x.conf", text, err, sizeof(err)), MR_EINVAL);
+    CHECK_STR(err, "x.conf:2: [turn] urls: a URL longer than 255 bytes");
+    CHECK_INT(mr_config_load_string(&cfg, "x.conf", "[turn]\nttl = 59\n", err, sizeof(err)), MR_EINVAL);
+    CHECK_STR(err, "x.conf:2: [turn] ttl: expected an integer from 60 to 604800");
+    CHECK_INT(mr_config_load_string(&cfg, "x.conf", "[turn]\nttl = 604801\n", err, sizeof(err)), MR_EINVAL);
+    CHECK_INT(mr_config_load_string(&cfg, "x.conf", "[turn]\nttl = 60\n", err, sizeof(err)), 0);
+}
+
+/* A TURN server needs the secret: exactly one of secret and secret_file,
+ * and an inline one of at least 20 bytes. The messages never quote it. */
+static void test_turn_validate(void)
+{
+    struct mr_config cfg;
+    char err[256] = "";
+    mr_config_defaults(&cfg);
+    CHECK_INT(mr_config_set(&cfg, "turn", "urls", "turn:turn.example.org:3478", err, sizeof(err)), 0);
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), MR_EINVAL);
+    CHECK_STR(err, "[turn] urls names a TURN server but neither secret nor secret_file is set "
+                   "(coturn's static-auth-secret)");
+    CHECK_INT(mr_config_set(&cfg, "turn", "secret", "short-secret-19bytes", err, sizeof(err)), 0);
+    cfg.turn_secret[19] = '\0';
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), MR_EINVAL);
+    CHECK_STR(err, "[turn] secret: must be at least 20 bytes long (got 19)");
+    CHECK(strstr(err, "short-secret") == NULL);
+    CHECK_INT(mr_config_set(&cfg, "turn", "secret", "twenty-byte-secret-!", err, sizeof(err)), 0);
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), 0);
+    CHECK_INT(mr_config_set(&cfg, "turn", "secret_file", "/etc/medrelay/turn", err, sizeof(err)), 0);
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), MR_EINVAL);
+    CHECK_STR(err, "[turn] secret and secret_file are both set; keep one");
+    cfg.turn_secret[0] = '\0';
+    CHECK_INT(mr_config_validate(&cfg, err, sizeof(err)), 0);
+}
+
 static void test_split_hostport(void)
 {
     static const struct {
@@ -444,4 +569,5 @@ static void test_record_policy(void)
 
 MR_TEST_MAIN(MR_TEST(test_record_policy), MR_TEST(test_defaults), MR_TEST(test_full_string), MR_TEST(test_full_file),
              MR_TEST(test_errors), MR_TEST(test_overlong), MR_TEST(test_set),
-             MR_TEST(test_validate), MR_TEST(test_split_hostport), MR_TEST(test_loopback))
+             MR_TEST(test_validate), MR_TEST(test_split_hostport), MR_TEST(test_loopback),
+             MR_TEST(test_turn), MR_TEST(test_turn_errors), MR_TEST(test_turn_validate))
