@@ -13,7 +13,8 @@
  * cancel hook runs and the request must not be touched again).
  * OPTIONS (a CORS preflight, or a WHIP client asking) is answered by the
  * server itself, before any route: 204 with the methods the routes for
- * that path answer (cors.c).
+ * that path answer (cors.c), and for a request that is not a preflight
+ * whatever the routes' options hooks add (WHIP's ICE servers).
  */
 #ifndef MR_HTTP_HTTP_H
 #define MR_HTTP_HTTP_H
@@ -57,6 +58,8 @@ struct mr_http_request {
     char peer_addr[64];           /* the client's IP address */
     bool proxied;                 /* Forwarded, X-Forwarded-For, X-Real-IP or
                                      Via: it came through a proxy */
+    bool cors_preflight;          /* OPTIONS with Access-Control-Request-Method:
+                                     a browser's CORS preflight */
     long long content_length;     /* -1 when absent */
     char *body;                   /* NUL-terminated; NULL before the body */
     size_t body_len;
@@ -92,6 +95,10 @@ struct mr_http_route {
      * (POST) or Accept-Patch (PATCH, RFC 5789 §3.1). NULL: none. */
     unsigned (*methods)(const struct mr_http_request *req, void *user);
     const char *accepts;
+    /* For OPTIONS that is not a CORS preflight (a WHIP client asking, RFC
+     * 9725 §4.6), optional: may add headers to the 204 the server writes,
+     * with mr_http_add_header. It cannot change the status or answer. */
+    void (*options)(struct mr_http_request *req, void *user);
 };
 
 #define MR_HTTP_METHOD_BIT(m) (1u << (m))
@@ -119,6 +126,11 @@ void mr_http_server_set_ws(struct mr_http_server *srv, const struct mr_ws_handle
 void mr_http_respond(struct mr_http_request *req, int status, const char *content_type,
                      const char *body, size_t len, const struct mr_http_header *headers,
                      unsigned n_headers);
+
+/* Adds a header to the answer the server writes itself for an OPTIONS
+ * request; for a route's options hook only (other answers take their
+ * headers in mr_http_respond). */
+void mr_http_add_header(struct mr_http_request *req, const char *name, const char *value);
 
 /* Answers with {"error": code, "detail": detail} and the given status. */
 void mr_http_respond_error(struct mr_http_request *req, int status, const char *code,

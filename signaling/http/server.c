@@ -82,6 +82,11 @@ void mr_http_respond(struct mr_http_request *req, int status, const char *conten
         lws_callback_on_writable(r->wsi);
 }
 
+void mr_http_add_header(struct mr_http_request *req, const char *name, const char *value)
+{
+    mr_http_header_add((struct http_req *)req, name, value);
+}
+
 static void respond_error_with(struct mr_http_request *req, int status, const char *code,
                                const char *detail, const struct mr_http_header *headers,
                                unsigned n_headers)
@@ -401,6 +406,8 @@ static int read_request(struct lws *wsi, struct http_req *r, const char **why)
                      lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_X_REAL_IP) > 0 ||
                      lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_VIA) > 0 ||
                      lws_hdr_custom_length(wsi, "forwarded:", 10) > 0;
+    r->pub.cors_preflight = r->pub.method == MR_HTTP_OPTIONS &&
+                            lws_hdr_custom_length(wsi, "access-control-request-method:", 30) > 0;
     return read_framing(wsi, r, why);
 }
 
@@ -469,6 +476,20 @@ static void methods_text(unsigned mask, char *out, size_t cap)
             n += (size_t)snprintf(out + n, cap - n, "%s%s", n ? ", " : "", names[order[i]]);
 }
 
+/* RFC 9725 §4.6: an OPTIONS that is not a CORS preflight may get the ICE
+ * servers (Link headers) from the routes of its path; a preflight never
+ * does (it carries no token, and a browser does not show it to scripts). */
+static void options_hooks(struct http_req *r)
+{
+    const struct mr_http_request *req = &r->pub;
+    for (unsigned i = 0; i < r->srv->n_routes && req->n_segments > 0 && !req->cors_preflight; i++) {
+        const struct mr_http_route *rt = &r->srv->routes[i];
+        if (rt->options && strcmp(rt->prefix, req->segments[0]) == 0 &&
+            req->n_segments >= rt->min_segments && req->n_segments <= rt->max_segments)
+            rt->options(&r->pub, rt->user);
+    }
+}
+
 /* OPTIONS: a CORS preflight (or a WHIP client asking what the endpoint
  * takes: RFC 9725 wants Accept-Post in the answer), answered before any route and without a token,
  * which a preflight never carries. */
@@ -486,6 +507,7 @@ static void preflight(struct http_req *r)
         mr_http_header_add(r, "Accept-Post", accept_post);
     if (accept_patch)
         mr_http_header_add(r, "Accept-Patch", accept_patch);
+    options_hooks(r);
     lws_callback_on_writable(r->wsi);
 }
 
