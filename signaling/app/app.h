@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "auth/bearer.h"
+#include "auth/turn_cred.h"
 #include "core/config.h"
 
 #define MR_VERSION MEDRELAY_VERSION /* from CMakeLists.txt */
@@ -45,10 +46,22 @@ int mr_cli_load_config(const struct mr_cli *cli, struct mr_config *cfg);
 int mr_secret_load(const struct mr_config *cfg, bool may_create, struct mr_auth_key *key,
                    bool *created, char *err, size_t err_len);
 
+/*
+ * Sets up turn from [turn]: its URLs and ttl, and, when a TURN server is
+ * named, coturn's secret from [turn] secret or the file [turn] secret_file
+ * (trailing newline ignored; a warning when others may read it). Refuses a
+ * secret shorter than MR_TURN_SECRET_MIN bytes. Without [turn] urls, turn
+ * hands out nothing. Returns 0, or MR_ENOENT / MR_EIO / MR_EINVAL with a
+ * message in err that never quotes the secret.
+ */
+int mr_turn_load(const struct mr_config *cfg, struct mr_turn *turn, char *err, size_t err_len);
+
 /* `medrelay token`: prints one token on stdout. Returns the exit status. */
 int mr_token_command(const struct mr_cli *cli, const struct mr_config *cfg);
 
-/* The server. Returns the exit status. */
-int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key);
+/* The server; turn: the ICE servers handed to clients (mr_turn_load).
+ * Returns the exit status. */
+int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key,
+                  const struct mr_turn *turn);
 
 #endif

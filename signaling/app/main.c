@@ -8,6 +8,22 @@
 #include "core/error.h"
 #include "core/log.h"
 
+/* What [turn] hands out, for the operator; the URLs are not secret, the
+ * secret and the credentials never appear. */
+static void log_turn(const struct mr_turn *turn)
+{
+    unsigned relays = 0;
+    for (unsigned i = 0; i < turn->n_urls; i++)
+        relays += turn->urls[i].relay;
+    if (!mr_turn_enabled(turn))
+        return;
+    for (unsigned i = 0; i < turn->n_urls; i++)
+        mr_log_info(AUTH, "ICE server for clients: %s", turn->urls[i].url);
+    if (relays)
+        mr_log_info(AUTH, "TURN credentials for clients: coturn REST scheme, valid %u s at most "
+                    "and never past the caller's token", turn->ttl_s);
+}
+
 int main(int argc, char **argv)
 {
     struct mr_cli cli;
@@ -51,7 +67,15 @@ int main(int argc, char **argv)
     }
     if (created)
         mr_log_info(AUTH, "created a new token secret in %s (mode 0600)", cfg.jwt_secret_file);
-    rc = mr_server_run(&cfg, &key);
+    struct mr_turn turn;
+    if (mr_turn_load(&cfg, &turn, err, sizeof(err)) < 0) {
+        fprintf(stderr, "medrelay: %s\n", err);
+        explicit_bzero(&key, sizeof(key));
+        return 1;
+    }
+    log_turn(&turn);
+    rc = mr_server_run(&cfg, &key, &turn);
     explicit_bzero(&key, sizeof(key));
+    explicit_bzero(&turn, sizeof(turn));
     return rc;
 }

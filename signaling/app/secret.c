@@ -32,9 +32,12 @@ static int set_key(struct mr_auth_key *key, const char *value, size_t len, const
     return 0;
 }
 
-static int read_secret_file(const char *path, struct mr_auth_key *key, char *err, size_t err_len)
+/* Reads a secret file into buf (up to cap bytes; a trailing newline is not
+ * part of the secret) and warns when others may read it. Returns 0,
+ * MR_ENOENT when it does not exist, or MR_EIO / MR_EINVAL with err set. */
+static int read_secret_bytes(const char *path, char *buf, size_t cap, size_t *len, char *err,
+                             size_t err_len)
 {
-    char buf[1024];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return errno == ENOENT ? MR_ENOENT : MR_EIO;
@@ -42,16 +45,31 @@ static int read_secret_file(const char *path, struct mr_auth_key *key, char *err
     if (fstat(fd, &st) == 0 && (st.st_mode & 0077))
         mr_log_warn(AUTH, "secret file %s is readable by others (mode %03o); chmod 600 it",
                     path, st.st_mode & 0777);
-    ssize_t n = read(fd, buf, sizeof(buf));
+    ssize_t n = read(fd, buf, cap);
+    char more;
+    bool longer = n == (ssize_t)cap && read(fd, &more, 1) == 1;
     close(fd);
     if (n < 0) {
         snprintf(err, err_len, "%s: cannot read: %s", path, strerror(errno));
         return MR_EIO;
     }
-    size_t len = (size_t)n;
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-        len--;
-    int rc = set_key(key, buf, len, path, err, err_len);
+    if (longer) {
+        snprintf(err, err_len, "%s: the secret is longer than %zu bytes", path, cap);
+        return MR_EINVAL;
+    }
+    *len = (size_t)n;
+    while (*len > 0 && (buf[*len - 1] == '\n' || buf[*len - 1] == '\r'))
+        (*len)--;
+    return 0;
+}
+
+static int read_secret_file(const char *path, struct mr_auth_key *key, char *err, size_t err_len)
+{
+    char buf[1024];
+    size_t len;
+    int rc = read_secret_bytes(path, buf, sizeof(buf), &len, err, err_len);
+    if (rc == 0)
+        rc = set_key(key, buf, len, path, err, err_len);
     explicit_bzero(buf, sizeof(buf));
     return rc;
 }
@@ -117,4 +135,41 @@ int mr_secret_load(const struct mr_config *cfg, bool may_create, struct mr_auth_
              "no token secret is configured (set MEDRELAY_JWT_SECRET, [auth] jwt_secret or "
              "[auth] jwt_secret_file); without one the server listens on loopback only");
     return MR_ENOENT;
+}
+
+int mr_turn_load(const struct mr_config *cfg, struct mr_turn *turn, char *err, size_t err_len)
+{
+    char buf[MR_TURN_SECRET_MAX + 2];
+    size_t len = strlen(cfg->turn_secret);
+    const char *source = "[turn] secret";
+    memset(turn, 0, sizeof(*turn));
+    turn->urls = cfg->turn_urls;
+    turn->n_urls = cfg->n_turn_urls;
+    turn->ttl_s = cfg->turn_ttl_s;
+    if (!mr_config_has_turn(cfg))
+        return 0;
+    if (len > 0) {
+        memcpy(buf, cfg->turn_secret, len);
+    } else {
+        source = cfg->turn_secret_file;
+        int rc = read_secret_bytes(source, buf, MR_TURN_SECRET_MAX, &len, err, err_len);
+        if (rc < 0) {
+            if (rc == MR_ENOENT || (rc == MR_EIO && !err[0]))
+                snprintf(err, err_len, "[turn] secret_file %s: cannot open: %s", source,
+                         strerror(rc == MR_ENOENT ? ENOENT : errno));
+            explicit_bzero(buf, sizeof(buf));
+            return rc;
+        }
+    }
+    int rc = 0;
+    if (len < MR_TURN_SECRET_MIN) {
+        snprintf(err, err_len, "the TURN secret from %s is %zu bytes; it must be at least %d",
+                 source, len, MR_TURN_SECRET_MIN);
+        rc = MR_EINVAL;
+    } else {
+        memcpy(turn->secret, buf, len);
+        turn->secret_len = len;
+    }
+    explicit_bzero(buf, sizeof(buf));
+    return rc;
 }

@@ -115,7 +115,8 @@ static gboolean on_signal(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
+int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key,
+                  const struct mr_turn *turn)
 {
     struct server s = {.key = key, .cfg = cfg};
     struct mr_http_server *http = NULL;
@@ -149,8 +150,9 @@ int mr_server_run(const struct mr_config *cfg, const struct mr_auth_key *key)
         goto out;
     }
     s.rooms = rooms;
+    mr_room_proto_set_turn(rooms, turn);
     whip = (struct mr_whip){.cfg = cfg, .relay = s.relay, .key = key, .admit = admit_http,
-                            .admit_user = rooms};
+                            .admit_user = rooms, .turn = turn};
     rc = mr_whip_init(&whip);
     if (rc < 0) {
         mr_log_error(CORE, "cannot start WHIP and WHEP: %s", mr_strerror(rc));

@@ -85,7 +85,61 @@ struct pending {
     struct mr_whip *w;
     struct mr_http_request *req;
     uint64_t ticket;
+    bool has_cred;                /* cred holds the caller's TURN credentials */
+    struct mr_turn_cred cred;
 };
+
+/* --- ICE servers (RFC 9725 §4.6) ------------------------------------------ */
+
+/* Link header values for the ICE servers, one per URL, into links (n of
+ * MR_TURN_URLS_MAX); TURN URLs only with credentials (cred NULL: left out).
+ * Returns how many. Credentials never go to the log. */
+static unsigned ice_server_links(const struct mr_turn *turn, const struct mr_turn_cred *cred,
+                                 char links[][MR_TURN_LINK_MAX])
+{
+    unsigned n = 0;
+    for (unsigned i = 0; turn && i < turn->n_urls && i < MR_TURN_URLS_MAX; i++) {
+        if (turn->urls[i].relay && !cred)
+            continue;
+        if (mr_turn_link_value(&turn->urls[i], cred, links[n], MR_TURN_LINK_MAX) > 0)
+            n++;
+    }
+    return n;
+}
+
+/* The caller's credentials for the POST's answer (none when [turn] names
+ * no TURN server, or the token has no time left). */
+static void take_credentials(struct pending *p, const struct mr_claims *claims)
+{
+    p->has_cred = mr_turn_for_claims(p->w->turn, claims, (int64_t)time(NULL), &p->cred) == 0;
+}
+
+/*
+ * OPTIONS that is not a CORS preflight, from a client that wants its ICE
+ * servers before it makes its offer (RFC 9725 §4.6 allows it for WebRTC
+ * stacks that cannot change them later). Only a token that may POST here
+ * gets them; anything else gets the plain 204 (OPTIONS is never refused).
+ */
+static void options_ice_servers(struct mr_http_request *req, void *user)
+{
+    struct mr_whip *w = user;
+    struct mr_claims claims;
+    struct mr_turn_cred cred;
+    char why[128];
+    char links[MR_TURN_URLS_MAX][MR_TURN_LINK_MAX];
+    int64_t now = (int64_t)time(NULL);
+    if (!mr_turn_enabled(w->turn) || req->n_segments != 3 || !names_ok(req) ||
+        mr_auth_bearer(w->key, req->authorization, now, &claims, why, sizeof(why)) < 0 ||
+        !mr_claims_cover_room(&claims, req->segments[1]) ||
+        (is_whip(req) && !mr_role_can_publish(claims.role)))
+        return;
+    bool has_cred = mr_turn_for_claims(w->turn, &claims, now, &cred) == 0;
+    unsigned n = ice_server_links(w->turn, has_cred ? &cred : NULL, links);
+    for (unsigned i = 0; i < n; i++)
+        mr_http_add_header(req, "Link", links[i]);
+    explicit_bzero(&cred, sizeof(cred));
+    explicit_bzero(links, sizeof(links));
+}
 
 /* A request waiting for the relay; answers 500 itself when out of memory. */
 static struct pending *new_pending(struct mr_whip *w, struct mr_http_request *req)
@@ -100,11 +154,17 @@ static struct pending *new_pending(struct mr_whip *w, struct mr_http_request *re
     return p;
 }
 
+static void pending_free(struct pending *p)
+{
+    explicit_bzero(&p->cred, sizeof(p->cred));
+    free(p);
+}
+
 static void pending_cancel(void *user)
 {
     struct pending *p = user;
     mr_relay_cancel(p->w->relay, p->ticket);
-    free(p);
+    pending_free(p);
 }
 
 /* --- What WHIP and WHEP remember of their sessions (sessions.h) ----------- */
@@ -209,21 +269,26 @@ static void session_opened(const struct mr_session_result *res, void *user)
     struct mr_http_request *req = p->req;
     if (res->err < 0) {
         mr_http_respond_err(req, res->err, res->detail);
-        free(p);
+        pending_free(p);
         return;
     }
     char location[512], etag[48];
+    char links[MR_TURN_URLS_MAX][MR_TURN_LINK_MAX];
     snprintf(location, sizeof(location), "/%s/%s/%s/%s", req->segments[0], req->segments[1],
              req->segments[2], res->session_id);
     snprintf(etag, sizeof(etag), "\"%.40s\"", res->ice_ufrag ? res->ice_ufrag : "");
-    struct mr_http_header headers[3] = {
+    struct mr_http_header headers[3 + MR_TURN_URLS_MAX] = {
         {"Location", location},
         {"ETag", etag},
         {"Accept-Patch", "application/trickle-ice-sdpfrag"},
     };
-    mr_http_respond(req, 201, "application/sdp", res->answer, res->answer_len, headers, 3);
+    unsigned n = ice_server_links(p->w->turn, p->has_cred ? &p->cred : NULL, links);
+    for (unsigned i = 0; i < n; i++)
+        headers[3 + i] = (struct mr_http_header){"Link", links[i]};
+    mr_http_respond(req, 201, "application/sdp", res->answer, res->answer_len, headers, 3 + n);
+    explicit_bzero(links, sizeof(links));
     remember(p->w, res->session_id);
-    free(p);
+    pending_free(p);
 }
 
 static void handle_post(struct mr_http_request *req, void *user)
@@ -250,6 +315,7 @@ static void handle_post(struct mr_http_request *req, void *user)
     struct pending *p = new_pending(w, req);
     if (!p)
         return;
+    take_credentials(p, &claims);
     struct mr_session_request sr = {
         .kind = is_whip(req) ? MR_SESSION_PUBLISH : MR_SESSION_SUBSCRIBE,
         .room = req->segments[1],
@@ -261,7 +327,7 @@ static void handle_post(struct mr_http_request *req, void *user)
     };
     int rc = mr_relay_open(w->relay, &sr, session_opened, p, &p->ticket, detail, sizeof(detail));
     if (rc < 0) {
-        free(p);
+        pending_free(p);
         mr_http_respond_err(req, rc, detail);
         return;
     }
@@ -418,7 +484,8 @@ void mr_whip_routes(struct mr_whip *w, struct mr_http_route *out)
                                               .check = check_post,
                                               .handle = handle_post,
                                               .user = w,
-                                              .accepts = posts[k].accepts};
+                                              .accepts = posts[k].accepts,
+                                              .options = k == 0 ? options_ice_servers : NULL};
         out[n++] = (struct mr_http_route){.method = MR_HTTP_PATCH,
                                           .prefix = prefixes[i],
                                           .min_segments = 4,

@@ -7,11 +7,20 @@
  *                                        has ended already (sessions.h)
  * Each request is checked in the contract's order (names, token, content
  * type, size, body, state) and turned into a call on the relay.
+ *
+ * ICE servers (RFC 9725 §4.6): with [turn] configured, a 201 carries one
+ * "Link: <url>; rel="ice-server"" header per URL, TURN ones with the
+ * caller's credentials (username, credential, credential-type="password";
+ * auth/turn_cred.h). An OPTIONS on /wh?p/{room}/{stream} that is not a
+ * CORS preflight and carries a token that may POST there gets the same
+ * headers, for clients that must know their ICE servers before they make
+ * the offer; any other OPTIONS gets none (and is still answered 204).
  */
 #ifndef MR_WHIP_WHIP_H
 #define MR_WHIP_WHIP_H
 
 #include "auth/bearer.h"
+#include "auth/turn_cred.h"
 #include "core/config.h"
 #include "http/http.h"
 #include "sfu/relay.h"
@@ -28,6 +37,9 @@ struct mr_whip {
     int (*admit)(void *user, enum mr_session_kind kind, const char *room, char *detail,
                  size_t detail_len);
     void *admit_user;
+    /* ICE servers handed to clients; NULL or without URLs: none. Borrowed,
+     * outlives the routes. */
+    const struct mr_turn *turn;
     /* Set by mr_whip_init. */
     struct mr_whip_sessions *sessions; /* what DELETE remembers */
     guint sweep;                       /* GLib source of the sweep */

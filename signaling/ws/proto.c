@@ -230,6 +230,34 @@ static bool check_join(struct client *c, json_t *msg, json_t *re, const char **r
     return true;
 }
 
+/*
+ * The "iceServers" of "joined", as RTCConfiguration takes them: the STUN
+ * URLs in one RTCIceServer without credentials, the TURN URLs in another
+ * with the member's TURN credentials (never longer-lived than its token).
+ * NULL when [turn] names nothing; the TURN entry is left out when the token
+ * has no time left for credentials.
+ */
+static json_t *ice_servers(struct client *c)
+{
+    const struct mr_turn *t = c->p->turn;
+    struct mr_turn_cred cred;
+    if (!mr_turn_enabled(t))
+        return NULL;
+    bool has_cred = mr_turn_for_claims(t, &c->claims, (int64_t)time(NULL), &cred) == 0;
+    json_t *stun = json_array(), *turn = json_array(), *out = json_array();
+    for (unsigned i = 0; i < t->n_urls; i++)
+        json_array_append_new(t->urls[i].relay ? turn : stun, json_string(t->urls[i].url));
+    if (json_array_size(stun) > 0)
+        json_array_append_new(out, json_pack("{s:O}", "urls", stun));
+    if (has_cred)
+        json_array_append_new(out, json_pack("{s:O, s:s, s:s}", "urls", turn, "username",
+                                             cred.username, "credential", cred.credential));
+    json_decref(stun);
+    json_decref(turn);
+    explicit_bzero(&cred, sizeof(cred));
+    return out;
+}
+
 static void on_join(struct client *c, json_t *msg, json_t *re)
 {
     const char *room;
@@ -258,6 +286,10 @@ static void on_join(struct client *c, json_t *msg, json_t *re)
     json_t *joined = json_pack("{s:s, s:o, s:o}", "type", "joined", "you",
                                proto_member_json(c->m), "room",
                                proto_room_state(c->p, c->m->room));
+    json_t *servers = ice_servers(c);
+    if (joined && servers)
+        json_object_set(joined, "iceServers", servers);
+    json_decref(servers);
     if (joined && re)
         json_object_set(joined, "re", re);
     proto_send(c, joined);
@@ -513,6 +545,11 @@ void mr_room_proto_free(struct mr_room_proto *p)
     g_ptr_array_free(p->orphans, TRUE);
     mr_rooms_free(p->rooms);
     free(p);
+}
+
+void mr_room_proto_set_turn(struct mr_room_proto *p, const struct mr_turn *turn)
+{
+    p->turn = turn;
 }
 
 const struct mr_ws_handler *mr_room_proto_handler(struct mr_room_proto *p)

@@ -27,6 +27,7 @@ struct mr_room_proto {
     const struct mr_config *cfg;
     struct mr_relay *relay;
     const struct mr_auth_key *key;
+    const struct mr_turn *turn;   /* ICE servers for "joined"; NULL: none */
     struct mr_rooms *rooms;
     struct mr_ws_handler handler;
     GPtrArray *clients;       /* struct client *, every connection */

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "auth/bearer.h"
+#include "auth/turn_cred.h"
 #include "core/config.h"
 #include "http/ws.h"
 #include "sfu/relay.h"
@@ -24,6 +25,14 @@ struct mr_room_proto;
 
 int mr_room_proto_new(const struct mr_config *cfg, struct mr_relay *relay,
                       const struct mr_auth_key *key, struct mr_room_proto **out);
+/*
+ * The ICE servers the "joined" reply hands out (its "iceServers": RTCIceServer
+ * objects, TURN ones with the member's credentials, auth/turn_cred.h);
+ * borrowed, outlives p. Without it, or without [turn] urls, "joined" has
+ * no "iceServers" key. Call before the loop runs.
+ */
+void mr_room_proto_set_turn(struct mr_room_proto *p, const struct mr_turn *turn);
+
 /* Closes every connection's sessions and frees the protocol. */
 void mr_room_proto_free(struct mr_room_proto *p);
 
