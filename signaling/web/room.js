@@ -22,6 +22,7 @@ class Room {
     this.want = null;              // what subscribe() last asked for
     this.me = null;
     this.state = null;
+    this.iceServers = [];          // from "joined": STUN, and TURN with credentials
     this.closed = false;           // left on purpose, or removed
     this.retryMs = 500;
   }
@@ -44,6 +45,9 @@ class Room {
           if (this.opts.room) msg.room = this.opts.room;
           const joined = await this.request(msg);
           this.me = joined.you;
+          // The server's ICE servers ([turn]): TURN credentials that expire
+          // with the token; every join brings fresh ones.
+          this.iceServers = joined.iceServers || [];
           this.state = joined.room;
           this.retryMs = 500;
           this.status('joined');
@@ -135,12 +139,14 @@ class Room {
     if (msg.type === 'program') st.program = msg.stream;
   }
 
+  pcConfig() { return {bundlePolicy: 'max-bundle', iceServers: this.iceServers}; }
+
   // --- Publishing -----------------------------------------------------------
 
   async publish(stream, media) {
     const old = this.publishers.get(stream);
     if (old) old.pc.close();
-    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    const pc = new RTCPeerConnection(this.pcConfig());
     const entry = {pc, media, remoteSet: false, queued: []};
     this.publishers.set(stream, entry);
     for (const t of media.getTracks()) pc.addTransceiver(t, {direction: 'sendonly', streams: [media]});
@@ -197,7 +203,7 @@ class Room {
 
   newSubscriber() {
     if (this.sub) this.sub.pc.close();
-    const pc = new RTCPeerConnection({bundlePolicy: 'max-bundle'});
+    const pc = new RTCPeerConnection(this.pcConfig());
     const entry = {pc, remoteSet: false, queued: []};
     this.sub = entry;
     pc.ontrack = (e) => {
