@@ -16,7 +16,7 @@ gstreamer1.0-plugins-good gstreamer1.0-plugins-bad"
 TEST_PKGS="chromium python3 python3-aiortc nodejs npm gstreamer1.0-tools \
 gstreamer1.0-plugins-base-apps ffmpeg python3-websocket fonts-noto-cjk \
 python3-gi gir1.2-gstreamer-1.0 gir1.2-gst-plugins-bad-1.0 gstreamer1.0-nice \
-iproute2 nftables"
+iproute2 nftables coturn"
 
 BENCH_PKGS="iproute2 curl gnuplot-nox python3 janus"
 # `deps.sh fuzz` for `make fuzz`: clang, and compiler-rt with libFuzzer's
@@ -50,6 +50,19 @@ if [ -n "$missing" ]; then
         exit 1
     fi
     echo "Installing Debian packages:$missing"
+    case " $missing " in
+        # coturn: the TURN tests (tests/interop/turn_*) start their own
+        # turnserver in a network namespace. Debian's package would enable
+        # and start a system-wide coturn.service on every interface: mask
+        # it first (an administrator's mask, which the package's postinst
+        # leaves alone; without systemd the init script needs
+        # TURNSERVER_ENABLED=1 in /etc/default/coturn, which stays unset).
+        *" coturn "*)
+            if [ ! -e /etc/systemd/system/coturn.service ]; then
+                mkdir -p /etc/systemd/system
+                ln -s /dev/null /etc/systemd/system/coturn.service
+            fi ;;
+    esac
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
     # shellcheck disable=SC2086
