@@ -174,14 +174,19 @@ def check_trickled_sdp(what, sdp, elapsed):
 
 def check_trickled(what, msgs, pc, mid, stream=None, expect_srflx=True):
     lines = [m.get("candidate") for m in msgs]
-    srflx = [l for l in lines if l and " typ srflx" in l]
+    # With ICE-TCP (on by default) libnice also derives TCP srflx
+    # candidates from the same STUN mapping: one UDP srflx, TCP ones beside.
+    srflx = [l for l in lines if l and " typ srflx" in l and " UDP " in l.upper()]
+    tcp_srflx = [l for l in lines if l and " typ srflx" in l and " TCP " in l.upper()]
+    check(f"{what}: TCP srflx candidates carry the same mapping",
+          all(f" {MAPPED_IP} " in l for l in tcp_srflx), tcp_srflx)
     if expect_srflx:
         check(f"{what}: a srflx candidate trickled", len(srflx) == 1, msgs)
         check(f"{what}: srflx is the STUN server's mapping",
               bool(srflx) and f" {MAPPED_IP} " in srflx[0] and " raddr 127.0.0.1 " in srflx[0], srflx)
         check(f"{what}: srflx candidate first", bool(lines) and lines[0] is not None and " typ srflx" in lines[0], lines)
     else:
-        check(f"{what}: no srflx candidate (STUN silent)", not srflx, msgs)
+        check(f"{what}: no srflx candidate (STUN silent)", not srflx and not tcp_srflx, msgs)
     check(f"{what}: no host candidate trickled again",
           not any(l and " typ host" in l for l in lines), lines)
     check(f"{what}: ends with candidate null", bool(msgs) and msgs[-1].get("candidate", 0) is None, msgs)
