@@ -323,6 +323,7 @@
     window.start = start;
     window.restartIce = restartIce;
     window.rawStats = () => state.pc.getStats();
+    window.pcState = () => (state.pc ? state.pc.connectionState : null);
     window.sdp = () => ({ offer: state.offer || '', answer: state.info.answer || '' });
     window.videoCodecs = videoCodecs;
     window.stats = stats;
