@@ -205,7 +205,12 @@ def run_options(s, srv, secret):
                        "does not name Link")
         if ice_links(r):
             raise Fail(f"a CORS preflight must get no ICE servers: {ice_links(r)}")
-    s.check("CORS preflight: 204, Link exposed, no ICE servers", preflight, srv)
+        # Browsers send no token on a preflight; one that did still gets none.
+        r = expect_status(call(srv, "OPTIONS", path, token=clinic, origin="https://console.example.org",
+                               headers={"Access-Control-Request-Method": "POST"}), 204)
+        if ice_links(r):
+            raise Fail(f"a CORS preflight with a token must get no ICE servers: {ice_links(r)}")
+    s.check("CORS preflight: 204, Link exposed, no ICE servers (even with a token)", preflight, srv)
 
     def with_token():
         issued = int(time.time())
