@@ -7,6 +7,8 @@
  *   mr-peer subscribe URL TOKEN [--seconds N] [--count C]
  *   both: [--srtp gcm|aes-cm] (the DTLS-SRTP profile offered; browsers
  *   negotiate aes-cm; default: GCM preferred, AES-CM accepted)
+ *         [--ice udp|tcp] (tcp: ICE-TCP only, as a client whose network
+ *         blocks UDP; default udp)
  *
  * Connects over WHIP (publish) or WHEP (subscribe, C peers in one process),
  * runs for N seconds (or until SIGINT/SIGTERM), DELETEs its sessions and
@@ -36,13 +38,14 @@ struct options {
     unsigned count;
     enum mr_codec_id codec;
     const char *srtp_profiles;
+    bool ice_tcp_only;
 };
 
 static const char usage[] =
     "usage: mr-peer publish URL TOKEN [--seconds N] [--video-kbps K] [--fps F]\n"
     "                                 [--codec vp8|h264] [--keyframe-interval S]\n"
     "       mr-peer subscribe URL TOKEN [--seconds N] [--count C]\n"
-    "       both: [--srtp gcm|aes-cm]\n";
+    "       both: [--srtp gcm|aes-cm] [--ice udp|tcp]\n";
 
 static bool parse_uint(const char *s, unsigned max, unsigned *out)
 {
@@ -71,6 +74,8 @@ static int parse_flag(struct options *o, const char *flag, const char *val)
         ok = (o->srtp_profiles = strcmp(val, "gcm") == 0      ? "SRTP_AEAD_AES_128_GCM"
                                  : strcmp(val, "aes-cm") == 0 ? "SRTP_AES128_CM_SHA1_80"
                                                               : NULL) != NULL;
+    else if (strcmp(flag, "--ice") == 0 && val)
+        ok = (o->ice_tcp_only = strcmp(val, "tcp") == 0) || strcmp(val, "udp") == 0;
     else if (strcmp(flag, "--codec") == 0 && o->publish && val)
         ok = (o->codec = mr_codec_id_from_name(val)) == MR_CODEC_VP8 || o->codec == MR_CODEC_H264;
     else
@@ -124,6 +129,7 @@ static bool connect_one(struct session *s, const struct options *o, GMainContext
         .fps = o->fps,
         .keyframe_interval_ms = o->keyframe_s * 1000,
         .srtp_profiles = o->srtp_profiles,
+        .ice_tcp_only = o->ice_tcp_only,
     };
     int rc = mr_test_peer_new(&cfg, &s->peer);
     if (rc == 0)

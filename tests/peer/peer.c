@@ -252,7 +252,10 @@ int mr_tp_create_transport(struct mr_test_peer *p, bool controlling)
     struct mr_transport_config tc = {
         .ctx = p->cfg.ctx,
         .identity = p->identity,
-        .ice = {.local_ip = p->local_ip, .controlling = controlling},
+        .ice = {.local_ip = p->local_ip,
+                .controlling = controlling,
+                .tcp = p->cfg.ice_tcp_only,
+                .no_udp = p->cfg.ice_tcp_only},
     };
     int rc = mr_transport_new(&tc, &transport_ops, p, &p->t);
     if (rc < 0)
@@ -263,6 +266,36 @@ int mr_tp_create_transport(struct mr_test_peer *p, bool controlling)
     if (!mr_test_loop_until(p->cfg.ctx, is_gathered, p, GATHER_TIMEOUT_MS))
         return MR_EIO;
     return 0;
+}
+
+/*
+ * Whether a local candidate goes to the other side: with cfg.ice_tcp_only,
+ * the tcptype active one only, as Chromium offers where UDP is blocked.
+ * libnice gathers a passive one too (and simultaneous-open ones never);
+ * offered beside the active one, the relay's own active candidate connects
+ * to it and libnice nominates that pair (tcp-active on the relay), a
+ * connection a client behind a firewall would never accept. With the
+ * active one only, the relay's passive candidate takes the connection
+ * (tcp-passive on the relay, peer-reflexive here: the port the kernel
+ * picked).
+ */
+static bool signalled(const struct mr_test_peer *p, const char *line)
+{
+    return !p->cfg.ice_tcp_only || strstr(line, " tcptype active") != NULL;
+}
+
+unsigned mr_tp_local_candidates(struct mr_test_peer *p, char (*lines)[MR_ICE_CANDIDATE_MAX],
+                                unsigned max)
+{
+    unsigned n = p->t ? mr_transport_local_candidates(p->t, lines, max) : 0, k = 0;
+    for (unsigned i = 0; i < n; i++) {
+        if (!signalled(p, lines[i]))
+            continue;
+        if (k != i)
+            memcpy(lines[k], lines[i], MR_ICE_CANDIDATE_MAX);
+        k++;
+    }
+    return k;
 }
 
 enum mr_transport_state mr_test_peer_state(const struct mr_test_peer *p)
@@ -339,7 +372,7 @@ unsigned mr_test_peer_local_candidates(struct mr_test_peer *p, struct mr_sdp_can
                                        unsigned max)
 {
     char lines[MR_TRANSPORT_MAX_CANDIDATES][MR_ICE_CANDIDATE_MAX];
-    unsigned n = p->t ? mr_transport_local_candidates(p->t, lines, MR_TRANSPORT_MAX_CANDIDATES) : 0;
+    unsigned n = mr_tp_local_candidates(p, lines, MR_TRANSPORT_MAX_CANDIDATES);
     unsigned k = 0;
     for (unsigned i = 0; i < n && k < max; i++)
         if (mr_sdp_parse_candidate(lines[i], strlen(lines[i]), &out[k]) == 0)
@@ -354,7 +387,7 @@ int mr_test_peer_local_fragment(struct mr_test_peer *p, char *out, size_t cap)
     char ufrag[MR_ICE_CRED_MAX], pwd[MR_ICE_CRED_MAX];
     char lines[MR_TRANSPORT_MAX_CANDIDATES][MR_ICE_CANDIDATE_MAX];
     mr_transport_local_credentials(p->t, ufrag, pwd);
-    unsigned n = mr_transport_local_candidates(p->t, lines, MR_TRANSPORT_MAX_CANDIDATES);
+    unsigned n = mr_tp_local_candidates(p, lines, MR_TRANSPORT_MAX_CANDIDATES);
     const struct mr_tp_track *t = &p->tracks[0];
     /* RFC 8840 §9: credentials, then the bundled section's mid and candidates. */
     int len = snprintf(out, cap,

@@ -86,6 +86,19 @@ struct mr_test_peer_config {
     bool no_rtx;                             /* a publisher offers no RTX format:
                                                 NACKed packets go again on their
                                                 own SSRC */
+    bool ice_tcp_only;                       /* ICE-TCP (RFC 6544) only, as a
+                                                client whose network blocks UDP:
+                                                no UDP candidate is gathered, and
+                                                offers, answers and trickle
+                                                fragments carry the tcptype active
+                                                candidate only (Chromium's; the
+                                                relay's passive one accepts it) */
+    bool nack;                               /* a subscriber NACKs each gap in its
+                                                video (RFC 4585 generic NACK) once,
+                                                when the packet after it arrives,
+                                                and offers RTX for the repairs, as
+                                                browsers do [off: it only counts
+                                                loss] */
     double send_loss_pct;                    /* a publisher drops this share of
                                                 its RTP packets (originals and
                                                 resends, audio and video) at
@@ -204,6 +217,10 @@ struct mr_test_peer_stats {
     bool was_secure;
     int64_t secure_us; /* monotonic time SECURE was reached */
     char srtp_profile[32];
+    /* The selected ICE pair, e.g. "tcp-active 127.0.0.1:45021 ->
+     * 127.0.0.1:40123 (host/host)" (mr_transport_describe_pair); "" when
+     * none. */
+    char pair[128];
     unsigned n_tracks;
     struct mr_test_track_stats tracks[MR_TEST_PEER_MAX_TRACKS];
     /* RTCP received. */
@@ -218,6 +235,8 @@ struct mr_test_peer_stats {
      * dropped. */
     uint64_t nacks_received, nacked_packets, resent_packets, resend_missed;
     uint64_t send_dropped;
+    /* Subscriber with cfg.nack: NACKs sent and the packets they named. */
+    uint64_t nacks_sent, nack_packets_sent;
     uint64_t rtp_unmatched;              /* RTP for none of our sections */
     struct mr_transport_stats transport; /* SRTP errors, drops, ... */
 };
@@ -303,6 +322,12 @@ bool mr_test_peer_wait_secure(struct mr_test_peer *p, int timeout_ms);
 /* Publisher: starts (or resumes) and stops sending media and SRs. */
 void mr_test_peer_start_media(struct mr_test_peer *p);
 void mr_test_peer_stop_media(struct mr_test_peer *p);
+
+/* Publisher: the next video frame is a key frame of `bytes` bytes (0: the
+ * usual size), sent like any frame (in one burst unless cfg.pacing_pct):
+ * a scene cut, or a key frame asked for at a high bitrate. Returns 0 or
+ * MR_ESTATE (not a publisher, no video track sending). */
+int mr_test_peer_send_keyframe(struct mr_test_peer *p, size_t bytes);
 
 /* Subscriber: sends a PLI for every received video track. Returns 0 or
  * MR_ESTATE (not secure, or no video SSRC known yet). */

@@ -68,6 +68,8 @@ struct mr_tp_track {
     unsigned paced_next, paced_n;
     int64_t paced_due_us, paced_gap_us;
     bool keyframe_requested; /* ... because of a PLI or FIR */
+    size_t next_key_bytes;   /* the next key frame's size, 0: the usual
+                                (mr_test_peer_send_keyframe) */
     int64_t last_keyframe_us;
     /* cfg.client (MR_TEST_CLIENT_*): */
     uint8_t level_ext_id; /* negotiated audio-level id, 0: none */
@@ -88,6 +90,8 @@ struct mr_tp_track {
     uint32_t last_ts;
     uint32_t last_ssrc;
     uint32_t last_key_ts;
+    bool have_high;
+    uint16_t high_seq; /* newest video sequence number (cfg.nack) */
     struct mr_tp_window win;
     struct mr_rtp_rx_stats rx;
     struct mr_tp_latency lat;
@@ -130,6 +134,7 @@ struct mr_test_peer {
     uint64_t plis_sent, rrs_sent;
     uint64_t nacks_received, nacked_packets, resent_packets, resend_missed;
     uint64_t send_dropped;
+    uint64_t nacks_sent, nack_packets_sent;
     /* The remote side's latest XR Receiver Reference Time (RFC 3611 §4.4),
      * answered with DLRR in the next SR; rrtr_us 0: none to answer. */
     uint32_t rrtr_ssrc, rrtr_lrr;
@@ -141,6 +146,10 @@ struct mr_test_peer {
 
 /* peer.c */
 int mr_tp_create_transport(struct mr_test_peer *p, bool controlling);
+/* The local candidates the other side is told of (cfg.ice_tcp_only: the
+ * tcptype active one only), as "candidate:..." lines; how many. */
+unsigned mr_tp_local_candidates(struct mr_test_peer *p, char (*lines)[MR_ICE_CANDIDATE_MAX],
+                                unsigned max);
 struct mr_tp_track *mr_tp_track_by_mid(struct mr_test_peer *p, const char *mid);
 void mr_tp_reset_track(struct mr_tp_track *t, enum mr_media_kind kind, const char *mid);
 

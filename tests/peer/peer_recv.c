@@ -242,6 +242,43 @@ static struct mr_tp_track *find_track(struct mr_test_peer *p, const uint8_t *buf
     return n_pt == 1 ? by_pt : NULL;
 }
 
+/*
+ * cfg.nack: a gap in the relay's video sequence numbers, seen when the
+ * packet after it arrives, is asked for at once, as a browser's receiver
+ * does (RFC 4585 §6.2.1 generic NACK, in a compound packet after an empty
+ * RR), at most NACK_MAX of its newest packets. Once per gap: what the
+ * repair misses too is left to a key-frame request, as a decoder makes
+ * (mr_test_peer_request_keyframe). Older packets (repairs) move nothing.
+ */
+#define NACK_MAX 256
+static void nack_gap(struct mr_test_peer *p, struct mr_tp_track *t, const struct mr_rtp_header *h)
+{
+    if (!p->cfg.nack || t->st.kind != MR_MEDIA_VIDEO)
+        return;
+    uint16_t step = (uint16_t)(h->seq - t->high_seq);
+    if (t->have_high && (step == 0 || step >= 0x8000))
+        return;
+    bool gap = t->have_high && step > 1;
+    t->have_high = true;
+    t->high_seq = h->seq;
+    if (!gap)
+        return;
+    uint16_t seqs[NACK_MAX];
+    unsigned n = step - 1u < NACK_MAX ? step - 1u : NACK_MAX;
+    for (unsigned i = 0; i < n; i++)
+        seqs[i] = (uint16_t)(h->seq - n + i);
+    uint8_t buf[RTCP_MAX + SEND_ROOM];
+    struct mr_rtcp_rr rr = {.ssrc = p->rtcp_ssrc};
+    int k = mr_rtcp_write_rr(buf, RTCP_MAX, &rr);
+    int m = k < 0
+                ? k
+                : mr_rtcp_write_nack(buf + k, RTCP_MAX - (size_t)k, p->rtcp_ssrc, h->ssrc, seqs, n);
+    if (m > 0 && mr_transport_send_rtcp(p->t, buf, (size_t)(k + m), sizeof(buf)) == 0) {
+        p->nacks_sent++;
+        p->nack_packets_sent += n;
+    }
+}
+
 /* A retransmission (RFC 4588) on the track's RTX format is unwrapped in
  * place into the packet it carries, on the media SSRC, and checked as that
  * packet. Returns false for a malformed one (counted as unmatched). */
@@ -285,6 +322,7 @@ void mr_tp_receive_rtp(struct mr_test_peer *p, uint8_t *buf, size_t len)
     if (st->mid_ext_id && !mid_ok)
         st->mid_mismatch++;
     check_header(t, &h);
+    nack_gap(p, t, &h);
     if (is_keyframe(t, payload, h.payload_len)) {
         /* H.264 marks two packets of a key frame (STAP-A, first FU-A). */
         if (!st->first_keyframe_us || h.timestamp != t->last_key_ts)

@@ -17,11 +17,11 @@
 
 static const char *const video_fb[] = {"goog-remb", "transport-cc", "ccm fir", "nack", "nack pli"};
 
-/* The RTX format a publisher offers for a video payload type (RFC 4588
- * §8.6), 0: none (cfg.no_rtx, or a subscriber, which never NACKs). */
+/* The RTX format a peer offers for a video payload type (RFC 4588 §8.6),
+ * 0: none (a publisher with cfg.no_rtx, a subscriber that never NACKs). */
 static uint8_t offered_rtx(const struct mr_test_peer *p, uint8_t pt)
 {
-    if (p->cfg.role != MR_TEST_PUBLISHER || p->cfg.no_rtx)
+    if (p->cfg.role == MR_TEST_PUBLISHER ? p->cfg.no_rtx : !p->cfg.nack)
         return 0;
     return pt == PT_VP8 ? PT_VP8_RTX : PT_H264_RTX;
 }
@@ -146,7 +146,7 @@ int mr_test_peer_create_offer(struct mr_test_peer *p, char **offer, size_t *len)
     if (rc < 0)
         return rc;
     char cands[MR_TRANSPORT_MAX_CANDIDATES][MR_ICE_CANDIDATE_MAX];
-    unsigned n = mr_transport_local_candidates(p->t, cands, MR_TRANSPORT_MAX_CANDIDATES);
+    unsigned n = mr_tp_local_candidates(p, cands, MR_TRANSPORT_MAX_CANDIDATES);
     uint16_t port = first_port(cands, n);
     uint64_t sess = ((uint64_t)mr_random_u32() << 31) ^ mr_random_u32();
     GString *s = g_string_sized_new(4096);
@@ -384,7 +384,7 @@ static int write_answer(struct mr_test_peer *p, struct mr_sdp_answer *a, char **
     char lines[MR_TRANSPORT_MAX_CANDIDATES][MR_ICE_CANDIDATE_MAX];
     struct mr_sdp_candidate cands[MR_TRANSPORT_MAX_CANDIDATES];
     char ufrag[MR_ICE_CRED_MAX], pwd[MR_ICE_CRED_MAX];
-    unsigned n_lines = mr_transport_local_candidates(p->t, lines, MR_TRANSPORT_MAX_CANDIDATES);
+    unsigned n_lines = mr_tp_local_candidates(p, lines, MR_TRANSPORT_MAX_CANDIDATES);
     unsigned n = 0;
     for (unsigned i = 0; i < n_lines; i++)
         if (mr_sdp_parse_candidate(lines[i], strlen(lines[i]), &cands[n]) == 0)

@@ -237,6 +237,10 @@ static void send_frame(struct mr_test_peer *p, struct mr_tp_track *t, int64_t no
         f.size = browser_frame_data(t, f.keyframe, avg);
     else
         f.size = f.keyframe ? avg * KEYFRAME_SCALE : avg;
+    if (f.keyframe && t->next_key_bytes) {
+        f.size = t->next_key_bytes;
+        t->next_key_bytes = 0;
+    }
     if (f.keyframe) {
         t->keyframe_pending = false;
         t->last_keyframe_us = now;
@@ -437,6 +441,22 @@ static void request_keyframe(struct mr_tp_track *t)
         return;
     t->keyframe_pending = true;
     t->keyframe_requested = true;
+}
+
+int mr_test_peer_send_keyframe(struct mr_test_peer *p, size_t bytes)
+{
+    if (p->cfg.role != MR_TEST_PUBLISHER)
+        return MR_ESTATE;
+    int n = 0;
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
+        if (t->st.kind != MR_MEDIA_VIDEO || !sends(t))
+            continue;
+        t->keyframe_pending = true;
+        t->next_key_bytes = bytes;
+        n++;
+    }
+    return n ? 0 : MR_ESTATE;
 }
 
 /* RFC 4585 §6.3.1 PLI and RFC 5104 §4.3.1 FIR: the next frame is a key frame. */

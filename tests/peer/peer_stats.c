@@ -16,6 +16,8 @@ void mr_test_peer_stats(const struct mr_test_peer *p, struct mr_test_peer_stats 
         snprintf(out->srtp_profile, sizeof(out->srtp_profile), "%s",
                  mr_transport_srtp_profile(p->t));
         out->transport = *mr_transport_stats(p->t);
+        /* Reads libnice's selected pair only. */
+        mr_transport_describe_pair((struct mr_transport *)p->t, out->pair, sizeof(out->pair));
     }
     out->n_tracks = p->n_tracks;
     for (unsigned i = 0; i < p->n_tracks; i++) {
@@ -34,6 +36,8 @@ void mr_test_peer_stats(const struct mr_test_peer *p, struct mr_test_peer_stats 
     out->resent_packets = p->resent_packets;
     out->resend_missed = p->resend_missed;
     out->send_dropped = p->send_dropped;
+    out->nacks_sent = p->nacks_sent;
+    out->nack_packets_sent = p->nack_packets_sent;
     out->rtp_unmatched = p->rtp_unmatched;
 }
 
@@ -85,29 +89,33 @@ char *mr_test_peer_stats_json(const struct mr_test_peer *p)
     GString *s = g_string_sized_new(1024);
     g_string_append_printf(s,
                            "{\"name\":\"%s\",\"role\":\"%s\",\"state\":\"%s\",\"why\":\"%s\","
-                           "\"srtp\":\"%s\"",
+                           "\"srtp\":\"%s\",\"pair\":\"%s\"",
                            p->name, pub ? "publisher" : "subscriber", state_name(st.state),
-                           st.state_why, st.srtp_profile);
+                           st.state_why, st.srtp_profile, st.pair);
     g_string_append_printf(
         s,
         ",\"rtcp\":{\"plis_received\":%llu,\"firs_received\":%llu,\"rrs_received\":%llu,"
         "\"srs_received\":%llu,\"keyframes_on_request\":%llu,\"plis_sent\":%llu,"
         "\"rrs_sent\":%llu,\"nacks_received\":%llu,\"nacked_packets\":%llu,"
-        "\"resent_packets\":%llu,\"resend_missed\":%llu,\"send_dropped\":%llu}",
+        "\"resent_packets\":%llu,\"resend_missed\":%llu,\"send_dropped\":%llu,"
+        "\"nacks_sent\":%llu,\"nack_packets_sent\":%llu}",
         (unsigned long long)st.plis_received, (unsigned long long)st.firs_received,
         (unsigned long long)st.rrs_received, (unsigned long long)st.srs_received,
         (unsigned long long)st.keyframes_on_request, (unsigned long long)st.plis_sent,
         (unsigned long long)st.rrs_sent, (unsigned long long)st.nacks_received,
         (unsigned long long)st.nacked_packets, (unsigned long long)st.resent_packets,
-        (unsigned long long)st.resend_missed, (unsigned long long)st.send_dropped);
+        (unsigned long long)st.resend_missed, (unsigned long long)st.send_dropped,
+        (unsigned long long)st.nacks_sent, (unsigned long long)st.nack_packets_sent);
     g_string_append_printf(
         s,
         ",\"transport\":{\"rtp_in\":%llu,\"rtp_out\":%llu,\"srtp_errors\":%llu,"
-        "\"dropped_early\":%llu,\"unknown_in\":%llu,\"send_errors\":%llu,\"rtp_unmatched\":%llu}",
+        "\"dropped_early\":%llu,\"unknown_in\":%llu,\"send_errors\":%llu,\"tcp_dropped\":%llu,"
+        "\"rtp_unmatched\":%llu}",
         (unsigned long long)st.transport.rtp_in, (unsigned long long)st.transport.rtp_out,
         (unsigned long long)st.transport.srtp_errors,
         (unsigned long long)st.transport.dropped_early, (unsigned long long)st.transport.unknown_in,
-        (unsigned long long)st.transport.send_errors, (unsigned long long)st.rtp_unmatched);
+        (unsigned long long)st.transport.send_errors, (unsigned long long)st.transport.tcp_dropped,
+        (unsigned long long)st.rtp_unmatched);
     g_string_append(s, ",\"tracks\":[");
     for (unsigned i = 0; i < st.n_tracks; i++) {
         const struct mr_test_track_stats *t = &st.tracks[i];

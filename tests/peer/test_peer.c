@@ -6,6 +6,7 @@
  * integration tests rely on must come out clean.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "media.h"
@@ -130,6 +131,43 @@ static void test_offer(void)
     g_main_context_unref(ctx);
 }
 
+/* ICE-TCP only (cfg.ice_tcp_only): every candidate of the offer and of the
+ * trickle fragment is TCP with tcptype active, as Chromium's where UDP is
+ * blocked, and the m= lines carry its port (9, the discard port RFC 6544
+ * gives active candidates). A subscriber that NACKs (cfg.nack) offers RTX
+ * beside each video codec. */
+static void test_offer_tcp_only(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct mr_test_peer *p = NULL;
+    struct mr_test_peer_config cfg = {
+        .ctx = ctx, .role = MR_TEST_SUBSCRIBER, .ice_tcp_only = true, .nack = true};
+    CHECK_INT(mr_test_peer_new(&cfg, &p), 0);
+    char *offer = NULL;
+    size_t len = 0;
+    CHECK_INT(mr_test_peer_create_offer(p, &offer, &len), 0);
+    struct mr_sdp *sdp = malloc(sizeof(*sdp));
+    char err[160] = "";
+    CHECK_INT(offer ? mr_sdp_parse(offer, len, sdp, err, sizeof(err)) : MR_EINVAL, 0);
+    for (unsigned i = 0; offer && i < sdp->n_media; i++) {
+        const struct mr_sdp_media *m = &sdp->media[i];
+        CHECK_INT(m->n_candidates, 1);
+        CHECK_INT(m->port, 9);
+        for (unsigned k = 0; k < m->n_candidates; k++) {
+            CHECK_STR(m->candidates[k].transport, "tcp");
+            CHECK_STR(m->candidates[k].tcptype, "active");
+        }
+    }
+    CHECK_INT(sdp->media[1].n_codecs, 4); /* VP8, its RTX, H.264, its RTX */
+    char frag[2048];
+    CHECK(mr_test_peer_local_fragment(p, frag, sizeof(frag)) > 0);
+    CHECK(strstr(frag, " tcptype active") && !strstr(frag, " UDP ") && !strstr(frag, "passive"));
+    free(sdp);
+    free(offer);
+    mr_test_peer_free(p);
+    g_main_context_unref(ctx);
+}
+
 static bool media_done(void *arg)
 {
     struct mr_test_peer **pp = arg;
@@ -222,4 +260,4 @@ static void test_direct_h264(void)
 }
 
 MR_TEST_MAIN(MR_TEST(test_probe), MR_TEST(test_packetizers), MR_TEST(test_offer),
-             MR_TEST(test_direct_vp8), MR_TEST(test_direct_h264))
+             MR_TEST(test_offer_tcp_only), MR_TEST(test_direct_vp8), MR_TEST(test_direct_h264))

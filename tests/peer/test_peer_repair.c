@@ -20,7 +20,8 @@
  * packets and probes in step (sequence = base + probe counter).
  *
  * Also the publisher's answer to an XR Receiver Reference Time (the DLRR
- * the relay reads for its NACK timing), with the relay's own parser.
+ * the relay reads for its NACK timing), with the relay's own parser; and a
+ * subscriber that NACKs what it misses itself (cfg.nack).
  */
 #include <stdlib.h>
 
@@ -165,8 +166,10 @@ static unsigned repair(GMainContext *ctx, struct mr_test_peer *sub, struct tap *
     return first;
 }
 
-/* Connects a publisher dropping 10 % to a subscriber that taps its RTP. */
-static void connect_pair(GMainContext *ctx, bool rtx, struct tap *t, struct mr_test_peer *p[2])
+/* Connects a publisher dropping 10 % to a subscriber that taps its RTP
+ * (and NACKs what it misses itself when nack). */
+static void connect_pair(GMainContext *ctx, bool rtx, bool nack, struct tap *t,
+                         struct mr_test_peer *p[2])
 {
     struct mr_test_peer_config pc = {.ctx = ctx,
                                      .role = MR_TEST_PUBLISHER,
@@ -176,8 +179,12 @@ static void connect_pair(GMainContext *ctx, bool rtx, struct tap *t, struct mr_t
                                      .no_rtx = !rtx,
                                      .send_loss_pct = 10,
                                      .manual_start = true};
-    struct mr_test_peer_config sc = {
-        .ctx = ctx, .role = MR_TEST_SUBSCRIBER, .name = "sub", .rtp_tap = on_tap, .rtp_tap_arg = t};
+    struct mr_test_peer_config sc = {.ctx = ctx,
+                                     .role = MR_TEST_SUBSCRIBER,
+                                     .name = "sub",
+                                     .nack = nack,
+                                     .rtp_tap = on_tap,
+                                     .rtp_tap_arg = t};
     char *offer = NULL, *answer = NULL;
     size_t olen = 0, alen = 0;
     char err[160] = "";
@@ -209,7 +216,7 @@ static void direct_repair(bool rtx)
     GMainContext *ctx = g_main_context_new();
     struct mr_test_peer *p[2] = {NULL, NULL};
     struct tap *t = calloc(1, sizeof(*t));
-    connect_pair(ctx, rtx, t, p);
+    connect_pair(ctx, rtx, false, t, p);
     mr_test_peer_start_media(p[0]);
     CHECK(mr_test_loop_until(ctx, sent_enough, p[0], 10000));
     mr_test_peer_stop_media(p[0]);
@@ -273,6 +280,51 @@ out:
     g_main_context_unref(ctx);
 }
 
+/* A subscriber that NACKs itself (cfg.nack, as a browser): each gap once,
+ * when the packet after it arrives; the publisher resends every packet
+ * named (RTX), and what stays lost is what no NACK could bring back:
+ * resends dropped too, and drops at the very end (no packet after them). */
+static void test_subscriber_nacks(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct mr_test_peer *p[2] = {NULL, NULL};
+    struct tap *t = calloc(1, sizeof(*t));
+    connect_pair(ctx, true, true, t, p);
+    mr_test_peer_start_media(p[0]);
+    CHECK(mr_test_loop_until(ctx, sent_enough, p[0], 10000));
+    mr_test_peer_stop_media(p[0]);
+    mr_test_loop_until(ctx, NULL, NULL, 300);
+    struct mr_test_peer_stats ps, ss;
+    mr_test_peer_stats(p[0], &ps);
+    mr_test_peer_stats(p[1], &ss);
+    const struct mr_test_track_stats *sv = video(&ss);
+    printf("# subscriber NACKs: %llu dropped of %llu sent (resends included); %llu NACKs named "
+           "%llu, %llu resent, %llu came as RTX; %llu lost\n",
+           (unsigned long long)ps.send_dropped, (unsigned long long)video(&ps)->sent_packets,
+           (unsigned long long)ss.nacks_sent, (unsigned long long)ss.nack_packets_sent,
+           (unsigned long long)ps.resent_packets, (unsigned long long)sv->rtx_packets,
+           (unsigned long long)sv->lost);
+    CHECK(ps.send_dropped > 20 && ss.nacks_sent >= 10);
+    CHECK_INT(ps.nacks_received, ss.nacks_sent);
+    CHECK_INT(ps.nacked_packets, ss.nack_packets_sent);
+    CHECK_INT(ps.resent_packets, ps.nacked_packets);
+    CHECK_INT(ps.resend_missed, 0);
+    CHECK(sv->rtx_packets > 0 && sv->rtx_packets <= ps.resent_packets);
+    /* Lost: the resends that did not arrive, and drops after the last
+     * packet. (Not send_dropped - nack_packets_sent: a key frame's burst
+     * at 8 Mbit/s overflows the subscriber's socket buffer now and then,
+     * and those packets are NACKed too.) */
+    uint64_t unanswered = ss.nack_packets_sent - sv->rtx_packets;
+    CHECK(sv->lost >= unanswered && sv->lost <= unanswered + 5);
+    CHECK_INT(sv->duplicates + sv->pt_mismatch + sv->probe_missing, 0);
+    CHECK_INT(t->bad, 0);
+    CHECK_INT(ss.transport.srtp_errors + ss.rtp_unmatched, 0);
+    free(t);
+    mr_test_peer_free(p[0]);
+    mr_test_peer_free(p[1]);
+    g_main_context_unref(ctx);
+}
+
 static void test_dlrr(void)
 {
     GMainContext *ctx = g_main_context_new();
@@ -313,4 +365,5 @@ static void test_repair_plain(void)
     direct_repair(false);
 }
 
-MR_TEST_MAIN(MR_TEST(test_dlrr), MR_TEST(test_repair_rtx), MR_TEST(test_repair_plain))
+MR_TEST_MAIN(MR_TEST(test_dlrr), MR_TEST(test_repair_rtx), MR_TEST(test_repair_plain),
+             MR_TEST(test_subscriber_nacks))
