@@ -40,6 +40,8 @@
 # plot) gets -publoss<PCT>.
 # Other options go to medrelay-bench (see --help there), e.g.
 #   scripts/bench.sh -- --subs 50 --seconds 20
+#   scripts/bench.sh -- --subs 20 --sub-transport tcp   (subscribers over
+#   ICE-TCP only; the label, reports, CSV series and plot line get -subtcp)
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
 # Environment: BUILD_DIR [build], BENCH_ARGS (more medrelay-bench options),
 # MEDRELAY_LOG_LEVEL [warn], MEDRELAY_IO_URING (true or false: the
@@ -71,7 +73,7 @@ while [ $# -gt 0 ]; do
         --) shift; break ;;
         --clients) clients=$2; shift ;;
         --pub-loss) pub_loss=$2; shift ;;
-        -h|--help) sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
@@ -291,6 +293,13 @@ while [ $# -gt 0 ]; do
     fi
     bench_opts+=("$1")
     shift
+done
+# Subscribers over ICE-TCP (medrelay-bench --sub-transport tcp): reports,
+# CSV series and plot lines of their own.
+for ((i = 0; i + 1 < ${#bench_opts[@]}; i++)); do
+    if [ "${bench_opts[i]}" = --sub-transport ] && [ "${bench_opts[i + 1]}" = tcp ]; then
+        label=$label-subtcp
+    fi
 done
 # The client modes and losses to run in turn; one empty value each when
 # not given (medrelay-bench's defaults).

@@ -185,6 +185,7 @@ static int new_peer(struct run *r, GMainContext *ctx, bool publisher, const char
         .pacing_pct = o->pacing_pct,
         .client = o->client,
         .send_loss_pct = publisher ? o->pub_loss_pct : 0,
+        .ice_tcp_only = !publisher && o->sub_tcp,
         /* Publishers start sending when every subscriber is set up: a
          * loop that sets up peers cannot batch its wake-ups, and media
          * arriving meanwhile would slow set-up down more the more
@@ -543,6 +544,20 @@ static void p50_max(double *v, unsigned n, double *p50, double *max)
     *max = v[n - 1];
 }
 
+/* The transport of a subscriber's selected pair ("udp ...", "tcp-active
+ * ...", mr_transport_describe_pair), counted in res. */
+static void count_pair(const char *pair, struct mr_bench_result *res)
+{
+    if (strncmp(pair, "udp ", 4) == 0)
+        res->pairs_udp++;
+    else if (strncmp(pair, "tcp-", 4) == 0)
+        res->pairs_tcp++;
+    else
+        res->pairs_other++;
+    if (!res->pair_example[0])
+        snprintf(res->pair_example, sizeof(res->pair_example), "%s", pair);
+}
+
 /* One subscriber's delivery over the window, added to res; its loss
  * (signed) added to *lost_video and *lost_audio. */
 static void sum_delivery(const struct sub *s, struct mr_bench_result *res, int64_t *lost_video,
@@ -559,6 +574,7 @@ static void sum_delivery(const struct sub *s, struct mr_bench_result *res, int64
         res->seq_jumps += b->seq_jumps - a->seq_jumps;
     }
     res->srtp_errors += s->end.transport.srtp_errors - s->start.transport.srtp_errors;
+    count_pair(s->end.pair, res);
     res->subs_with_loss += lost > 0;
     if (lost > (int64_t)res->worst_sub_lost)
         res->worst_sub_lost = (uint64_t)lost;
@@ -651,9 +667,9 @@ static void take_reading(const struct mr_bench_options *o, pid_t pid, struct rea
     mr_bench_proc_cpu(getpid(), &x->bench_cpu_s);
     mr_bench_proc_udp(pid, &x->server_udp);
     mr_bench_proc_udp(getpid(), &x->bench_udp);
-    x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1};
+    x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1, -1};
     if (o->target->counters && o->target->counters(&o->tc, &x->srv) < 0)
-        x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1};
+        x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1, -1};
 }
 
 /* b - a of a server counter, < 0 when either is not known. */
@@ -672,6 +688,7 @@ static void compute(struct run *r, const struct reading *a, const struct reading
     res->server_nack_sent = counter_delta(a->srv.nack_sent, b->srv.nack_sent);
     res->server_recovered = counter_delta(a->srv.recovered, b->srv.recovered);
     res->server_gave_up = counter_delta(a->srv.gave_up, b->srv.gave_up);
+    res->server_tcp_backlog = counter_delta(a->srv.tcp_backlog, b->srv.tcp_backlog);
     res->cpu_us_per_pkt = res->forwarded ? res->server_cpu_s * 1e6 / (double)res->forwarded : 0;
     res->pps = res->window_s > 0 ? (double)res->forwarded / res->window_s : 0;
     res->server_cpu_pct = res->window_s > 0 ? 100.0 * res->server_cpu_s / res->window_s : 0;
@@ -838,7 +855,8 @@ int main(int argc, char **argv)
                                           .server_forwarded = -1,
                                           .server_nack_sent = -1,
                                           .server_recovered = -1,
-                                          .server_gave_up = -1};
+                                          .server_gave_up = -1,
+                                          .server_tcp_backlog = -1};
             /* Rooms of their own for each run (PREFIX-r<run>-<stream>), so
              * that nothing a previous run left (a session in its grace
              * period, a room pinned to a worker) carries over. */

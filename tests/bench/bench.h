@@ -35,6 +35,7 @@ struct mr_bench_options {
     unsigned pacing_pct;   /* publishers pace frames at this % of the bitrate, 0: bursts [0] */
     unsigned client;       /* MR_TEST_CLIENT_* bits (tests/peer/peer.h) [0] */
     double pub_loss_pct;   /* publishers drop this % of their RTP at random [0] */
+    bool sub_tcp;          /* subscribers (and late joiners) over ICE-TCP only [UDP] */
     char client_name[24];  /* for the reports: synthetic, real, or the bits ("sizes+rtcp") */
     const char *srtp;      /* OpenSSL DTLS-SRTP profile names offered */
     const char *local_ip;  /* the peers' host candidates [127.0.0.1] */
@@ -87,6 +88,13 @@ struct mr_bench_result {
     uint64_t lost, seq_jumps, srtp_errors, worst_sub_lost;
     unsigned subs_with_loss;
     uint64_t server_rcvbuf_errors, bench_rcvbuf_errors, server_sndbuf_errors;
+    /* The subscribers' selected ICE pairs at the end, by transport, and
+     * one of them as an example (mr_transport_describe_pair); the server's
+     * datagrams to ICE-TCP subscribers dropped while their connection
+     * drained, over the window (< 0: not known). */
+    unsigned pairs_udp, pairs_tcp, pairs_other;
+    char pair_example[128];
+    double server_tcp_backlog;
     /* Joining: subscribe (offer) to first key frame, ms. */
     unsigned kf_n;
     double kf_p50_ms, kf_max_ms; /* late joiners, measured alone */

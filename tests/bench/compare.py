@@ -6,7 +6,8 @@
 For each subscriber count, the median over the valid rounds of every figure
 for each target and kind of peers (the CSV's client column: synthetic,
 real, ...; "synthetic" where a CSV predates it; with the loss of the
-publishers' leg when not 0, "real publoss2": bench.sh --pub-loss), and the
+publishers' leg when not 0, "real publoss2": bench.sh --pub-loss; with
+subscribers over ICE-TCP, "real subtcp": --sub-transport tcp), and the
 ratio medrelay / Janus between series of the same kind of peers (below 1:
 medrelay spends less, or waits less). Rounds that lost their publisher are counted apart.
 Every round ran against a server started for it (scripts/bench.sh --sweep),
@@ -43,6 +44,8 @@ def load(path):
             loss = row.get("pub_loss_pct") or "0"
             if loss != "0":
                 client += f" publoss{loss}"
+            if row.get("sub_transport") == "tcp":
+                client += " subtcp"
             runs, ciphers = series.setdefault(client, ({}, set()))
             runs.setdefault(int(row["subscribers"]), []).append(row)
             ciphers.add(row["cipher"])

@@ -40,6 +40,10 @@ const char mr_bench_usage[] =
     "                           video, originals and resends) at random instead of\n"
     "                           sending them: a lossy publisher leg the server repairs\n"
     "                           (NACK, RTX); never RTCP, STUN, DTLS, subscribers' [0]\n"
+    "  --sub-transport udp|tcp  how the subscribers (and late joiners) connect [udp];\n"
+    "                           tcp: ICE-TCP only (RFC 6544), as a client whose\n"
+    "                           network blocks UDP: no UDP candidate, the tcptype\n"
+    "                           active one offered; publishers stay on UDP\n"
     "  --pacing PCT             spread a frame's packets at PCT % of the video bitrate,\n"
     "                           as a browser's pacer does (250: libwebrtc's 2.5 x);\n"
     "                           0: each frame in one burst, as an encoder hands it over [0]\n"
@@ -192,6 +196,8 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
         return parse_client(v, o);
     else if (strcmp(f, "--pub-loss") == 0)
         return parse_pct(v, &o->pub_loss_pct);
+    else if (strcmp(f, "--sub-transport") == 0 && (!strcmp(v, "udp") || !strcmp(v, "tcp")))
+        o->sub_tcp = strcmp(v, "tcp") == 0;
     else if (strcmp(f, "--srtp") == 0)
         return parse_srtp(v, &o->srtp);
     else if (strcmp(f, "--local-ip") == 0)

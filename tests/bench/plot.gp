@@ -6,7 +6,9 @@
 # 8 cpu_us_per_packet, 15 lat_video_p99_us, 21 valid (runs that lost their
 # publisher are left out), 22 client (synthetic, real, ...; absent in CSVs
 # from before it: one line per target/label/client), 23 pub_loss_pct (the
-# label tells losses apart: bench.sh --pub-loss adds -publoss<PCT>).
+# label tells losses apart: bench.sh --pub-loss adds -publoss<PCT>),
+# 24 sub_transport (udp or tcp; bench.sh adds -subtcp to the label),
+# 25 server_tcp_backlog.
 if (!exists("csv")) csv = 'bench.csv'
 if (!exists("png")) png = 'bench.png'
 set datafile separator ','

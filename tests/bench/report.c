@@ -55,6 +55,31 @@ static void json_repair(FILE *f, const struct mr_bench_options *o, const struct 
             (unsigned long long)r->lost_audio);
 }
 
+/* How the subscribers connected: asked for, selected, and the server's
+ * drops to ICE-TCP subscribers. */
+static void print_transport(FILE *f, const struct mr_bench_options *o,
+                            const struct mr_bench_result *r)
+{
+    fprintf(f, "  %-34s %s; selected pairs: %u tcp, %u udp, %u other (e.g. %s)\n",
+            "subscriber transport", o->sub_tcp ? "ICE-TCP only" : "udp", r->pairs_tcp, r->pairs_udp,
+            r->pairs_other, r->pair_example[0] ? r->pair_example : "none");
+    if (r->server_tcp_backlog >= 0)
+        fprintf(f, "  %-34s %.0f  (%.4f %% of the forwarded packets)\n", "server tcp_backlog drops",
+                r->server_tcp_backlog,
+                r->forwarded ? 100.0 * r->server_tcp_backlog / (double)r->forwarded : 0.0);
+}
+
+/* The transport figures as JSON members (each followed by a comma). */
+static void json_transport(FILE *f, const struct mr_bench_options *o,
+                           const struct mr_bench_result *r)
+{
+    fprintf(f,
+            "\"sub_transport\":\"%s\",\"subscriber_pairs\":{\"tcp\":%u,\"udp\":%u,\"other\":%u},"
+            "\"pair_example\":\"%s\",\"server_tcp_backlog_drops\":%.0f,",
+            o->sub_tcp ? "tcp" : "udp", r->pairs_tcp, r->pairs_udp, r->pairs_other, r->pair_example,
+            r->server_tcp_backlog);
+}
+
 /* Video latency of each latency subscriber, by its place in the join order. */
 static void print_places(FILE *f, const struct mr_bench_result *r)
 {
@@ -101,6 +126,7 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
     if (r->failure[0])
         fprintf(f, "  !! %s\n", r->failure);
     fprintf(f, "  %-34s %s\n", "SRTP cipher", r->cipher);
+    print_transport(f, o, r);
     fprintf(f, "  %-34s %.3f us  (%.2f s CPU / %llu packets)\n", "server CPU per forwarded packet",
             r->cpu_us_per_pkt, r->server_cpu_s, (unsigned long long)r->forwarded);
     fprintf(f, "  %-34s %.0f /s   (server CPU %.1f %% of one core; bench %.1f %%)\n",
@@ -178,6 +204,7 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
             o->pacing_pct, o->bulk_nice, o->client_name);
     json_repair(f, o, r);
+    json_transport(f, o, r);
     json_places(f, r);
     fprintf(f, "\"valid\":%s}\n", r->failure[0] ? "false" : "true");
     fflush(f);
@@ -196,15 +223,15 @@ int mr_bench_append_csv(const char *path, const struct mr_bench_options *o,
                    "forwarded_pps,server_cpu_pct,rss_before_kib,rss_end_kib,rss_per_sub_kib,"
                    "lat_video_p50_us,lat_video_p99_us,lat_video_max_us,lat_audio_p99_us,"
                    "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms,valid,client,"
-                   "pub_loss_pct\n");
+                   "pub_loss_pct,sub_transport,server_tcp_backlog\n");
     fprintf(f,
             "%s,%s,%u,%u,%u,%u,%s,%.4f,%.1f,%.2f,%llu,%llu,%.2f,%lld,%lld,%lld,%lld,%.5f,%.1f,%.1f,"
-            "%d,%s,%g\n",
+            "%d,%s,%g,%s,%.0f\n",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, r->cipher,
             r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, (unsigned long long)r->rss_before_kib,
             (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
             (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
             (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms, !r->failure[0],
-            o->client_name, o->pub_loss_pct);
+            o->client_name, o->pub_loss_pct, o->sub_tcp ? "tcp" : "udp", r->server_tcp_backlog);
     return fclose(f) == 0 ? 0 : MR_EIO;
 }

@@ -41,6 +41,8 @@ struct mr_bench_server_counters {
     double nack_sent; /* packets its NACKs asked publishers for */
     double recovered; /* lost packets recovered from publishers' retransmissions */
     double gave_up;   /* lost packets given up on (a key frame asked instead) */
+    /* datagrams to ICE-TCP peers dropped while their connection drained */
+    double tcp_backlog;
 };
 
 struct mr_bench_target_ops {
