@@ -93,17 +93,20 @@ function relayConfig(tmp, recordPolicy = 'never') {
  * media on the same address. Resolves { url, token(opts), get(path,
  * headers), request(method, path, headers), api(method, path) (JSON, with an
  * operator token for every room), metricsText(), recordDir, stop(),
- * describe(), logPath }. recordPolicy: the config's [recording] policy;
- * extraArgs: more command-line flags (e.g. --announce-ip).
+ * describe(), logPath, logText() }. recordPolicy: the config's [recording]
+ * policy; extraArgs: more command-line flags (e.g. --announce-ip);
+ * extraConfig(tmp): more configuration sections (files it needs go in tmp,
+ * the run's scratch folder).
  * The temporary folder (record dir included) is removed by stop().
  */
-async function relayIn(t, bed, { readyTimeoutMs = 15000, recordPolicy = 'never', extraArgs = [] } = {}) {
+async function relayIn(t, bed, { readyTimeoutMs = 15000, recordPolicy = 'never', extraArgs = [],
+                                 extraConfig = null } = {}) {
     const bin = h.serverBinary();
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'medrelay-bed-'));
     const recordDir = path.join(tmp, 'recordings');
     fs.mkdirSync(recordDir);
     const configPath = path.join(tmp, 'medrelay.conf');
-    fs.writeFileSync(configPath, relayConfig(tmp, recordPolicy));
+    fs.writeFileSync(configPath, relayConfig(tmp, recordPolicy) + (extraConfig ? extraConfig(tmp) : ''));
     const secret = crypto.randomBytes(24).toString('hex');
     const host = bed.addr.server;
     const args = ['--config', configPath, '--listen', `${host}:${RELAY_PORT}`, '--media-ip', host,
@@ -127,6 +130,7 @@ async function relayIn(t, bed, { readyTimeoutMs = 15000, recordPolicy = 'never',
     const srv = {
         url: `http://${host}:${RELAY_PORT}`,
         logPath,
+        logText: () => fs.readFileSync(logPath, 'utf8'),
         recordDir,
         token: (opts) => tokens.mintToken({ bin, secret, configPath, ...opts }),
         get: (p, headers = {}) => socketRequest(sock, { path: p, headers, host: `${host}:${RELAY_PORT}` }),
