@@ -90,6 +90,25 @@ class Room {
 
   send(msg) { if (this.ws && this.ws.readyState === 1) this.ws.send(JSON.stringify(msg)); }
 
+  // Whether the WebSocket still reaches the server: a ping answered within
+  // ms. A connection whose network changed (a new address) keeps
+  // "readyState 1" for minutes, its requests going nowhere: it is dropped
+  // here and the room rejoined at once (the server adopts the publications).
+  async alive(ms) {
+    const ws = this.ws;
+    let timer = null;
+    const late = new Promise((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+    const ok = await Promise.race([this.request({type: 'ping'}).then(() => true, () => false), late]);
+    clearTimeout(timer);
+    if (!ok && ws === this.ws && ws.readyState === 1) {
+      ws.onclose = null;
+      ws.onmessage = null;
+      ws.close();
+      this.dropped({code: 4000}, null);
+    }
+    return ok;
+  }
+
   request(msg) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -152,14 +171,26 @@ class Room {
     for (const t of media.getTracks()) pc.addTransceiver(t, {direction: 'sendonly', streams: [media]});
     pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'publisher', stream,
                                           candidate: e.candidate ? e.candidate.candidate : null});
-    // ICE lost (a 4G handover): publish again over a new connection; the
-    // server replaces the old session and viewers resume.
-    this.watchIce(pc, () => this.publishers.get(stream) === entry, () => this.publish(stream, media));
+    // ICE lost (a 4G handover, a new address): restart ICE on the same
+    // session (the stream, its viewers and its recording carry on); if that
+    // does not bring the connection back, publish again over a new one (the
+    // server replaces the old session and viewers resume).
+    this.watchIce(pc, () => this.publishers.get(stream) === entry,
+      () => this.restartPublisherIce(stream, entry), () => this.publish(stream, media));
     await pc.setLocalDescription(await pc.createOffer());
     const answer = await this.request({type: 'publish', stream, sdp: pc.localDescription.sdp});
     await pc.setRemoteDescription({type: 'answer', sdp: answer.sdp});
     this.flushCandidates(entry);
     return pc;
+  }
+
+  // A new offer with new ICE credentials on the same connection; the
+  // server restarts ICE on the same session and answers.
+  async restartPublisherIce(stream, entry) {
+    const pc = entry.pc;
+    await pc.setLocalDescription(await pc.createOffer({iceRestart: true}));
+    const answer = await this.request({type: 'publish', stream, sdp: pc.localDescription.sdp, iceRestart: true});
+    await pc.setRemoteDescription({type: 'answer', sdp: answer.sdp});
   }
 
   async unpublish(stream) {
@@ -170,34 +201,59 @@ class Room {
     await this.request({type: 'unpublish', stream}).catch(() => {});
   }
 
-  // Calls recover() when pc's ICE has failed, or stayed disconnected for
-  // Room.ICE_GRACE_MS (browsers take ~30 s to declare failure; viewers wait 30 s
-  // for a publisher), while current() says pc is still the one in use.
-  // Tries again while the WebSocket is down.
-  watchIce(pc, current, recover) {
+  // While current() says pc is still the one in use: when its ICE goes
+  // disconnected or failed (the network changed), calls iceRestart() after
+  // Room.ICE_RESTART_MS, which restarts ICE on the same session; when that
+  // fails or the connection is still not back Room.ICE_GRACE_MS later
+  // (browsers take ~30 s to declare failure; viewers wait 30 s for a
+  // publisher), calls recover(), which replaces the connection. Tries again
+  // while the WebSocket is down.
+  watchIce(pc, current, iceRestart, recover) {
     let timer = null;
-    const attempt = () => {
+    let restarted = false;
+    const later = (fn, ms) => { timer = setTimeout(fn, ms); };
+    const replace = () => {
       timer = null;
       if (this.closed || !current() || pc.connectionState === 'connected') return;
-      if (!this.ws || this.ws.readyState !== 1) { timer = setTimeout(attempt, 2000); return; }
-      recover().catch(() => { if (current()) timer = setTimeout(attempt, 2000); });
+      if (!this.ws || this.ws.readyState !== 1) { later(replace, 2000); return; }
+      recover().catch(() => { if (current()) later(replace, 2000); });
+    };
+    const gone = () => this.closed || !current() || pc.connectionState === 'connected';
+    const restart = async () => {
+      timer = null;
+      if (gone()) return;
+      // The network change may have killed the WebSocket too: a new one first.
+      if (!this.ws || this.ws.readyState !== 1 || !(await this.alive(Room.WS_PROBE_MS))) {
+        if (!gone()) later(restart, 1000);
+        return;
+      }
+      if (gone() || timer) return;
+      restarted = true;
+      later(replace, Room.ICE_GRACE_MS);
+      iceRestart().catch(() => { if (current()) { clearTimeout(timer); replace(); } });
     };
     pc.onconnectionstatechange = () => {
       const s = pc.connectionState;
-      if (timer && (s === 'connected' || s === 'closed')) { clearTimeout(timer); timer = null; }
+      if (s === 'connected' || s === 'closed') {
+        if (timer) { clearTimeout(timer); timer = null; }
+        restarted = false;
+      }
       if (!timer && (s === 'failed' || s === 'disconnected'))
-        timer = setTimeout(attempt, s === 'failed' ? 1000 : Room.ICE_GRACE_MS);
+        later(restarted ? replace : restart, Room.ICE_RESTART_MS);
     };
   }
 
   // --- Subscribing ------------------------------------------------------------
 
   // want: "*", "program", or an array of stream names.
-  async subscribe(want, restart) {
+  // restart: a new subscriber connection; iceRestart: ICE restarts on the
+  // same one (the server's next offer carries new credentials).
+  async subscribe(want, restart, iceRestart) {
     this.want = want;
     const msg = {type: 'subscribe'};
     if (want !== undefined && want !== null) msg.streams = want;
     if (restart) msg.restart = true;
+    if (iceRestart) msg.iceRestart = true;
     return this.request(msg);
   }
 
@@ -212,7 +268,8 @@ class Room {
     };
     pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'subscriber',
                                           candidate: e.candidate ? e.candidate.candidate : null});
-    this.watchIce(pc, () => this.sub === entry && this.want !== null, () => this.subscribe(this.want, true));
+    this.watchIce(pc, () => this.sub === entry && this.want !== null,
+      () => this.subscribe(this.want, false, true), () => this.subscribe(this.want, true));
     return pc;
   }
 
@@ -328,8 +385,12 @@ function tokenClaims(token) {
   } catch (_) { return null; }
 }
 
-// How long a connection may stay "disconnected" before it is replaced.
+// How long a connection may stay "disconnected" before ICE restarts on it,
+// and how long after that before it is replaced.
+Room.ICE_RESTART_MS = 1000;
 Room.ICE_GRACE_MS = 5000;
+// How long a ping may take before the WebSocket counts as dead.
+Room.WS_PROBE_MS = 1500;
 
 window.Room = Room;
 window.RoomError = RoomError;

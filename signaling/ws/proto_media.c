@@ -39,12 +39,15 @@ static void detach_pub(struct client *c, struct pub *pb)
 static void free_pub(struct pub *pb)
 {
     json_decref(pb->re);
+    json_decref(pb->restart_re);
+    free(pb->answer);
     free(pb);
 }
 
 /* Ends a publication: its relay session (or the opening of one) too. */
 static void close_pub(struct mr_room_proto *p, struct pub *pb)
 {
+    proto_restart_cancel(p, pb);
     if (pb->ticket)
         mr_relay_cancel(p->relay, pb->ticket);
     else if (pb->session[0])
@@ -67,6 +70,7 @@ static void publish_answered(const struct mr_session_result *res, void *user)
         return;
     }
     snprintf(pb->session, sizeof(pb->session), "%s", res->session_id);
+    pb->answer = strndup(res->answer, res->answer_len); /* NULL: no ICE restart later */
     json_t *msg = json_pack("{s:s, s:s, s:s, s:s%}", "type", "answer", "pc", "publisher",
                             "stream", pb->stream, "sdp", res->answer, res->answer_len);
     if (msg && re)
@@ -116,6 +120,10 @@ void on_publish(struct client *c, json_t *msg, json_t *re)
         return;
     }
     struct pub *old = proto_find_pub(c, stream);
+    if (json_is_true(json_object_get(msg, "iceRestart"))) {
+        proto_restart_publisher(c, old, sdp, re);
+        return;
+    }
     if (!old && c->n_pubs == PROTO_MAX_PUBS) {
         proto_error(c, re, "publish", "server-busy", "too many streams published at once");
         return;
@@ -152,6 +160,7 @@ void on_publish(struct client *c, json_t *msg, json_t *re)
     /* Publishing the same stream again (a new connection after ICE
      * failed) replaces the old session, which the relay has closed. */
     if (old) {
+        proto_restart_cancel(c->p, old);
         detach_pub(c, old);
         free_pub(old);
     }

@@ -45,6 +45,10 @@ struct pub {
     char session[MR_SESSION_ID_LEN + 1]; /* "" until the answer */
     uint64_t ticket;                     /* non-zero while opening */
     json_t *re;                          /* the request's id, until answered */
+    char *answer;                        /* the last answer sent (owned), for
+                                            an ICE restart's new one */
+    uint64_t restart_ticket;             /* non-zero while ICE restarts */
+    json_t *restart_re;                  /* that request's id */
 };
 
 /* What the client wants on its subscriber connection. */
@@ -127,6 +131,11 @@ void proto_close_sessions(struct client *c, bool keep_pubs);
 /* The contract's error code for an MR_E* failure: the one table of
  * http/error_code.h, the same code WHIP, WHEP and the API answer. */
 const char *proto_error_code(int err);
+
+/* proto_restart.c: a publisher's ICE restart on its session (a "publish"
+ * with "iceRestart": true and the new offer), and what cancels one. */
+void proto_restart_publisher(struct client *c, struct pub *pb, json_t *sdp, json_t *re);
+void proto_restart_cancel(struct mr_room_proto *p, struct pub *pb);
 
 /* proto_media.c */
 void on_publish(struct client *c, json_t *msg, json_t *re);
