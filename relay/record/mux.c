@@ -239,6 +239,8 @@ void mr_rec_seg_push(struct mr_rec_seg *s, unsigned i, GstBuffer *buf)
     GstClockTime t = GST_BUFFER_PTS(buf) - s->base;
     GstClockTime dur = GST_BUFFER_DURATION_IS_VALID(buf) ? GST_BUFFER_DURATION(buf) : 0;
     bool audio = s->rec->tracks[i].codec->kind == MR_RECORD_AUDIO;
+    if (!s->real_end[i] || t > s->real_end[i] + MR_REC_RUN_GAP)
+        s->run_start[i] = t;
     if (audio) {
         if (t >= s->end[i] + 2 * MR_REC_OPUS_FRAME)
             fill_silence(s, i, t);

@@ -40,10 +40,14 @@
 #define MR_REC_LATENCY_MS       400              /* rtpbin jitter buffers */
 #define MR_REC_STARTUP_WAIT     (2 * GST_SECOND) /* for the first video key frame */
 #define MR_REC_SILENCE_LAG      (500 * GST_MSECOND)
-/* Video this far behind the audio has stopped (the camera, not the link):
- * longer than a 4G handover or a clinic's uplink outage, after which both
- * tracks resume together and must stay in the same file (issue 15). */
+/* Video that has not come while audio kept coming for this long has
+ * stopped (the camera, not the link). An outage of the clinic's link or a
+ * network change stops both tracks: however long it lasts, they resume in
+ * the same file (issues 15 and 16), unless the audio then goes on alone
+ * this long. */
 #define MR_REC_VIDEO_STALL      (10 * GST_SECOND)
+/* A track's frames further apart than this start a new run (an outage). */
+#define MR_REC_RUN_GAP          GST_SECOND
 #define MR_REC_CLOSE_GRACE_US   1000000 /* an old segment waits for late audio */
 #define MR_REC_RX_EOS_WAIT_US   2000000
 #define MR_REC_RX_MAX_BYTES     (2u << 20) /* per rx appsrc, before we stop draining */
@@ -164,6 +168,8 @@ struct mr_rec_seg {
     bool need_key[MR_RECORD_MAX_TRACKS];         /* video: drop until a key frame */
     GstClockTime end[MR_RECORD_MAX_TRACKS];      /* file time after the last buffer */
     GstClockTime real_end[MR_RECORD_MAX_TRACKS]; /* ... of the last non-filler */
+    GstClockTime run_start[MR_RECORD_MAX_TRACKS]; /* where its current run of
+                                                    real frames began */
     GstClockTime max_end;                        /* latest real media in the file */
     GstClockTime base;                           /* rx running time of file time 0 */
     GstClockTime cut;                            /* rx time where the successor starts */

@@ -347,6 +347,22 @@ void mr_rec_route_pull(struct mr_recording *rec)
         }
 }
 
+/* How long audio has come without video track v: since v's last frame or
+ * since the audio's own run began (after an outage of both), the later. */
+static GstClockTime audio_alone(const struct mr_recording *rec, const struct mr_rec_seg *s,
+                                unsigned v)
+{
+    GstClockTime alone = 0;
+    for (unsigned a = 0; a < rec->p.n_tracks; a++) {
+        if (is_video(rec, a) || !s->real_end[a])
+            continue;
+        GstClockTime from = MAX(s->real_end[v], s->run_start[a]);
+        if (s->real_end[a] > from && s->real_end[a] - from > alone)
+            alone = s->real_end[a] - from;
+    }
+    return alone;
+}
+
 /* Keeps every pad of the current file moving: silence for quiet audio, the
  * end for video that stopped. */
 static void keep_flowing(struct mr_recording *rec, struct mr_rec_seg *s)
@@ -356,7 +372,7 @@ static void keep_flowing(struct mr_recording *rec, struct mr_rec_seg *s)
             continue;
         if (!is_video(rec, i) && s->max_end > MR_REC_SILENCE_LAG)
             mr_rec_seg_fill(s, i, s->max_end - MR_REC_SILENCE_LAG);
-        if (is_video(rec, i) && s->max_end > s->real_end[i] + MR_REC_VIDEO_STALL) {
+        if (is_video(rec, i) && audio_alone(rec, s, i) > MR_REC_VIDEO_STALL) {
             mr_log_info(RECORD, "rec %s: video track %u stopped; segment %u goes on without it",
                         rec->id, i, s->n);
             mr_rec_seg_end_track(s, i);

@@ -4,8 +4,9 @@
  * with a key frame, with their own sidecars (same id, segment 1, 2, ...);
  * video that stops for 11 s ends in the first file and comes back in a
  * second one while audio goes on; audio that stops for 2 s is filled with
- * silence, so the muxer keeps writing and the file stays one piece; a 3 s
- * outage of both (a clinic's uplink) stays in one file too.
+ * silence, so the muxer keeps writing and the file stays one piece; an
+ * outage of both (a clinic's uplink, a network change), of 3 s or of 11.5 s
+ * (longer than the video stall), stays in one file too.
  */
 #include <glob.h>
 
@@ -95,16 +96,18 @@ static void test_segments(void)
 {
     mr_log_init();
     tm_tmpdir(root, sizeof(root), "seg");
-    struct case_ c[5] = {{.room = "by-time"},
+    struct case_ c[6] = {{.room = "by-time"},
                          {.room = "by-size"},
                          {.room = "video-gap"},
                          {.room = "audio-gap"},
-                         {.room = "outage"}};
+                         {.room = "outage"},
+                         {.room = "long-outage"}};
     start(&c[0], 2, 0, 5);
     start(&c[1], 0, 60000, 5);
     start(&c[2], 0, 0, 13.5);
     start(&c[3], 0, 0, 5);
     start(&c[4], 0, 0, 6);
+    start(&c[5], 0, 0, 13.5);
     /* The camera stops for 11 s while the microphone goes on. */
     c[2].v.gap_from_ns = 1500000000LL;
     c[2].v.gap_to_ns = 12500000000LL;
@@ -113,11 +116,14 @@ static void test_segments(void)
     /* The clinic's uplink is down for 3 s: both tracks stop and resume. */
     c[4].a.gap_from_ns = c[4].v.gap_from_ns = 1500000000LL;
     c[4].a.gap_to_ns = c[4].v.gap_to_ns = 4500000000LL;
-    struct tm_feed f[5];
-    for (int i = 0; i < 5; i++)
+    /* A clinic that changed networks: 11.5 s without anything. */
+    c[5].a.gap_from_ns = c[5].v.gap_from_ns = 1500000000LL;
+    c[5].a.gap_to_ns = c[5].v.gap_to_ns = 13000000000LL;
+    struct tm_feed f[6];
+    for (int i = 0; i < 6; i++)
         f[i] = c[i].feed;
-    tm_feed_run(f, 5, 0);
-    for (int i = 0; i < 5; i++)
+    tm_feed_run(f, 6, 0);
+    for (int i = 0; i < 6; i++)
         c[i].feed = f[i];
 
     finish(&c[0]);
@@ -145,6 +151,15 @@ static void test_segments(void)
     if (c[4].nfiles == 1) {
         struct tm_decoded o = tm_decode(c[4].files[0]);
         CHECK(o.video_end_s > 5.8 && o.audio_end_s > 5.8);
+    }
+
+    /* Longer than the video stall, but audio and video stopped together:
+     * one file, video on both sides of the gap. */
+    finish(&c[5]);
+    CHECK_INT(c[5].nfiles, 1);
+    if (c[5].nfiles == 1) {
+        struct tm_decoded o = tm_decode(c[5].files[0]);
+        CHECK(o.video_end_s > 13.3 && o.audio_end_s > 13.3);
     }
 
     finish(&c[3]);
