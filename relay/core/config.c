@@ -36,6 +36,7 @@ static const struct key_def keys[] = {
     {"auth", "max_token_ttl", KEY_UINT, FIELD(max_token_ttl_s), 60, 31536000},
     {"media", "ip", KEY_IPADDR, FIELD(media_ip), 0, 0},
     {"media", "announce_ip", KEY_IPADDR, FIELD(announce_ip), 1 /* may be empty */, 0},
+    {"media", "ipv6", KEY_IPADDR, FIELD(media_ipv6), 1 /* may be empty */, 0},
     {"media", "ice_tcp", KEY_BOOL, FIELD(ice_tcp), 0, 0},
     {"media", "udp_port_min", KEY_U16, FIELD(udp_port_min), 1, 65535},
     {"media", "udp_port_max", KEY_U16, FIELD(udp_port_max), 1, 65535},
@@ -676,6 +677,10 @@ int mr_config_validate(const struct mr_config *cfg, char *err, size_t err_len)
                                    (strchr(cfg->media_ip, ':') != NULL)) {
         snprintf(err, err_len, "[media] announce_ip (%s) and ip (%s) are not of one family",
                  cfg->announce_ip, cfg->media_ip);
+        return MR_EINVAL;
+    }
+    if (cfg->media_ipv6[0] && !strchr(cfg->media_ipv6, ':')) {
+        snprintf(err, err_len, "[media] ipv6 (%s) is not an IPv6 address", cfg->media_ipv6);
         return MR_EINVAL;
     }
     if (cfg->udp_port_min > cfg->udp_port_max) {

@@ -55,6 +55,10 @@ struct mr_config {
     /* Written into candidates instead of media_ip when the relay sits
      * behind a 1:1 NAT (it still binds media_ip); empty: media_ip. */
     char announce_ip[64];
+    /* A second address ICE gathers host candidates on, IPv6, for clients
+     * that have IPv6 (the relay binds it and announces it as it is);
+     * empty: none. */
+    char media_ipv6[64];
     uint16_t udp_port_min; /* the media ports, for UDP and ICE-TCP alike */
     uint16_t udp_port_max;
     bool ice_tcp; /* also passive ICE-TCP candidates (RFC 6544) */

@@ -116,7 +116,8 @@ static void on_gathering_done(NiceAgent *agent, guint stream_id, gpointer data)
 static bool candidate_line(struct mr_ice *ice, const NiceCandidate *cand, char *out)
 {
     NiceCandidate *c = nice_candidate_copy(cand);
-    if (ice->announce.s.addr.sa_family && c->type == NICE_CANDIDATE_TYPE_HOST) {
+    if (ice->announce.s.addr.sa_family && c->type == NICE_CANDIDATE_TYPE_HOST &&
+        c->addr.s.addr.sa_family == ice->announce.s.addr.sa_family) {
         guint port = nice_address_get_port(&c->addr);
         c->addr = ice->announce;
         nice_address_set_port(&c->addr, port);
@@ -177,6 +178,13 @@ static int configure_agent(struct mr_ice *ice, const struct mr_ice_config *cfg)
                      (guint)cfg->stun_port, NULL);
     if (!nice_agent_add_local_address(ice->agent, &addr))
         return MR_EINVAL;
+    if (cfg->local_ip6 && cfg->local_ip6[0]) {
+        NiceAddress addr6;
+        nice_address_init(&addr6);
+        if (!nice_address_set_from_string(&addr6, cfg->local_ip6) ||
+            !nice_agent_add_local_address(ice->agent, &addr6))
+            return MR_EINVAL;
+    }
     ice->stream_id = nice_agent_add_stream(ice->agent, 1);
     if (ice->stream_id == 0)
         return MR_ENOMEM;

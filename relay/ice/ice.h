@@ -44,6 +44,7 @@
 
 struct mr_ice_config {
     const char *local_ip;     /* host candidates are gathered here only */
+    const char *local_ip6;    /* and here (an IPv6 address); NULL or "": not */
     uint16_t port_min;        /* 0: any port */
     uint16_t port_max;
     const char *stun_ip;      /* numeric address or NULL */
@@ -53,8 +54,8 @@ struct mr_ice_config {
      * system's). A publisher's socket must hold a key frame's burst while
      * its worker is busy fanning the previous packets out. */
     int rcvbuf;
-    /* Written into the host candidates instead of local_ip (the relay
-     * behind a 1:1 NAT); NULL or "": local_ip. */
+    /* Written into the host candidates of local_ip's family instead of
+     * the bound address (the relay behind a 1:1 NAT); NULL or "": none. */
     const char *announce_ip;
     /* ICE-TCP (RFC 6544) as well: passive (and active) host candidates on
      * the same port range, and the peer's TCP candidates accepted. */

@@ -270,6 +270,7 @@ static int create_transport(struct mr_peer *p)
         .ice =
             {
                 .local_ip = cfg->media_ip,
+                .local_ip6 = cfg->media_ipv6,
                 .port_min = cfg->udp_port_min,
                 .port_max = cfg->udp_port_max,
                 .stun_ip = mr_relay_stun_ip(p->relay),

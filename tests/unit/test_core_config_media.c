@@ -1,7 +1,7 @@
 /*
  * relay/core/config.c for issue 16's [media] keys: announce_ip (an
  * address or empty, the same family as ip, and its --announce-ip
- * override) and ice_tcp (on by default).
+ * override), ipv6 (an IPv6 address or empty) and ice_tcp (on by default).
  */
 #include "core/config.h"
 #include "core/error.h"
@@ -49,6 +49,19 @@ static void test_announce_ip(void)
     CHECK_STR(cfg.announce_ip, "198.51.100.9");
 }
 
+static void test_ipv6(void)
+{
+    struct mr_config cfg;
+    char err[256];
+    mr_config_defaults(&cfg);
+    CHECK_STR(cfg.media_ipv6, "");
+    CHECK_INT(load(&cfg, "[media]\nip = 10.0.0.5\nipv6 = 2001:db8::5\n", err, sizeof(err)), 0);
+    CHECK_STR(cfg.media_ipv6, "2001:db8::5");
+    CHECK_INT(load(&cfg, "[media]\nipv6 = 10.0.0.6\n", err, sizeof(err)), MR_EINVAL);
+    CHECK(strstr(err, "ipv6") && strstr(err, "IPv6"));
+    CHECK_INT(load(&cfg, "[media]\nipv6 = relay6.example.org\n", err, sizeof(err)), MR_EINVAL);
+}
+
 static void test_ice_tcp(void)
 {
     struct mr_config cfg;
@@ -61,4 +74,5 @@ static void test_ice_tcp(void)
     CHECK(strstr(err, "ice_tcp") != NULL);
 }
 
-MR_TEST_MAIN(MR_TEST(test_defaults), MR_TEST(test_announce_ip), MR_TEST(test_ice_tcp))
+MR_TEST_MAIN(MR_TEST(test_defaults), MR_TEST(test_announce_ip), MR_TEST(test_ipv6),
+             MR_TEST(test_ice_tcp))

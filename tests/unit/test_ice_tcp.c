@@ -7,6 +7,9 @@
  *  - with an announced address every host candidate carries it (with the
  *    bound port), never the bound address; server-reflexive and the
  *    peer's candidates are untouched;
+ *  - an agent with an IPv6 address beside its IPv4 one offers host
+ *    candidates on both, the announced address replacing the IPv4 one
+ *    only, and a client that has IPv6 only connects to it over IPv6;
  *  - two agents that may use TCP only connect over a TCP pair and carry
  *    datagrams both ways, intact and in order (RFC 4571 framing): a client
  *    that offers only an active candidate (as Chromium) connects to the
@@ -76,6 +79,12 @@ static bool both_gathered(struct side *a, struct side *b)
 static bool both_connected(struct side *a, struct side *b)
 {
     return a->state == MR_ICE_CONNECTED && b->state == MR_ICE_CONNECTED;
+}
+
+static bool relay_got_one(struct side *a, struct side *b)
+{
+    (void)b;
+    return a->rx >= 1;
 }
 
 static bool all_received(struct side *a, struct side *b)
@@ -198,4 +207,41 @@ out:
     g_main_context_unref(ctx);
 }
 
-MR_TEST_MAIN(MR_TEST(test_candidates), MR_TEST(test_tcp_only_pair))
+static void test_ipv6(void)
+{
+    GMainContext *ctx = g_main_context_new();
+    struct side relay = {.name = "relay"}, client = {.name = "client"};
+    struct mr_ice_config rc = {.local_ip = "127.0.0.1", .local_ip6 = "::1",
+                               .announce_ip = "203.0.113.7"};
+    struct mr_ice_config cc = {.local_ip = "::1", .controlling = true};
+    CHECK_INT(mr_ice_new(ctx, &rc, &ops, &relay, &relay.ice), MR_OK);
+    CHECK_INT(mr_ice_new(ctx, &cc, &ops, &client, &client.ice), MR_OK);
+    if (!relay.ice || !client.ice)
+        goto out;
+    CHECK_INT(mr_ice_gather(relay.ice), MR_OK);
+    CHECK_INT(mr_ice_gather(client.ice), MR_OK);
+    CHECK(run_until(ctx, both_gathered, &relay, &client));
+    printf("# IPv4 and IPv6, announcing 203.0.113.7:\n");
+    CHECK_INT(count_with(relay.ice, " UDP ", " 203.0.113.7 "), 1);
+    CHECK_INT(count_with(relay.ice, " UDP ", " ::1 "), 1);
+    CHECK_INT(count_with(relay.ice, "127.0.0.1", NULL), 0);
+    exchange(&relay, &client, NULL);
+    exchange(&client, &relay, NULL);
+    CHECK(run_until(ctx, both_connected, &relay, &client));
+    char pair[256];
+    mr_ice_describe_pair(relay.ice, pair, sizeof(pair));
+    printf("# relay's pair: %s\n", pair);
+    CHECK(strncmp(pair, "udp ::1:", 8) == 0);
+    uint8_t buf[100];
+    memset(buf, 0, sizeof(buf));
+    CHECK_INT(mr_ice_send(client.ice, buf, 100), 0);
+    CHECK(run_until(ctx, relay_got_one, &relay, &client));
+out:
+    mr_ice_free(relay.ice);
+    mr_ice_free(client.ice);
+    while (g_main_context_iteration(ctx, FALSE))
+        ;
+    g_main_context_unref(ctx);
+}
+
+MR_TEST_MAIN(MR_TEST(test_candidates), MR_TEST(test_ipv6), MR_TEST(test_tcp_only_pair))
