@@ -32,7 +32,11 @@
  *      from an authenticated OPTIONS) publishes over TURN: its nominated
  *      pair is relay/tcp, the expert decodes its video;
  *  (e) the firewall dropped the clinic's other attempts (its counters), and
- *      coturn's secret is nowhere in medrelay's log.
+ *      coturn's secret is nowhere in medrelay's log;
+ *  (f) the same demo page publishing from the expert's namespace over plain
+ *      UDP, watched over the same 8 s as (b)'s relayed stream: the relayed
+ *      one is as smooth (freeze fraction at most 1 point more, frame rate
+ *      at most 2 frames/s less).
  *
  * Prints one JSON line with the figures. Needs root, nftables, coturn
  * (scripts/deps.sh test). Artifacts: tests/artifacts/interop/turn_coturn_chromium/
@@ -181,6 +185,24 @@ async function demoPublishes(t, { srv, coturn, clinic, expertPage, consolePage, 
     return page;
 }
 
+/* (f) The demo publisher over plain UDP beside (b)'s, through TURN over TCP. */
+async function turnAgainstUdp(t, { srv, expert, expertPage, summary }) {
+    const page = await expert.newPage('demo-udp');
+    await page.goto(`${srv.url}/#token=${encodeURIComponent(srv.token({ room: ROOM, role: 'clinic', name: 'cart-udp' }))}`);
+    await page.fill('#room', ROOM);
+    await page.fill('#stream', 'cam-udp');
+    const clicked = Date.now();
+    await page.click('#publish');
+    await expertDecodes(expertPage, 'cam-udp', clicked, 'the UDP stream');
+    await h.sleep(3000);
+    const [turn, udp] = await Promise.all([smoothness(expertPage, 'cam2'), smoothness(expertPage, 'cam-udp')]);
+    summary.turnVsUdp = { turn, udp };
+    t.log(`(f) the same publisher through TURN/TCP ${JSON.stringify(turn)}, over UDP ${JSON.stringify(udp)}`);
+    h.assert(turn.freezeFraction <= udp.freezeFraction + 0.01 && turn.fps >= udp.fps - 2,
+             `through TURN/TCP ${JSON.stringify(turn)} against UDP ${JSON.stringify(udp)}: expected as smooth ` +
+             '(freeze fraction at most 1 point more, at most 2 frames/s less)');
+}
+
 /* Gathers with the given ICE servers only (relay policy): candidates and errors. */
 async function gatherWith(page, iceServers) {
     return page.evaluate(async (servers) => {
@@ -276,9 +298,10 @@ h.main('turn_coturn_chromium', async (t) => {
     summary.chromium = clinic.version;
     const expertPage = await openConsole(expert, srv, 'expert.html',
                                          srv.token({ room: ROOM, role: 'expert', name: 'dr-li' }), 'expert');
-    const ctx = { t, bed, srv, coturn, clinic, expertPage, turnSecret, summary };
+    const ctx = { t, bed, srv, coturn, clinic, expert, expertPage, turnSecret, summary };
     ctx.consolePage = await consolePublishes(t, ctx);
     await demoPublishes(t, ctx);
+    await turnAgainstUdp(t, ctx);
     await badCredentials(t, ctx);
     await aiortcPublishes(t, ctx);
     summary.firewall = await fw.counters();
