@@ -105,20 +105,39 @@ static unsigned count_with(struct mr_ice *ice, const char *needle, const char *a
     return k;
 }
 
+/* Creates both agents with their configurations and gathers; false when
+ * either could not be made. */
+static bool open_pair(GMainContext *ctx, struct side *a, const struct mr_ice_config *ac,
+                      struct side *b, const struct mr_ice_config *bc)
+{
+    CHECK_INT(mr_ice_new(ctx, ac, &ops, a, &a->ice), MR_OK);
+    CHECK_INT(mr_ice_new(ctx, bc, &ops, b, &b->ice), MR_OK);
+    if (!a->ice || !b->ice)
+        return false;
+    CHECK_INT(mr_ice_gather(a->ice), MR_OK);
+    CHECK_INT(mr_ice_gather(b->ice), MR_OK);
+    CHECK(run_until(ctx, both_gathered, a, b));
+    return true;
+}
+
+static void close_pair(GMainContext *ctx, struct side *a, struct side *b)
+{
+    mr_ice_free(a->ice);
+    mr_ice_free(b->ice);
+    while (g_main_context_iteration(ctx, FALSE))
+        ;
+    g_main_context_unref(ctx);
+}
+
 static void test_candidates(void)
 {
     GMainContext *ctx = g_main_context_new();
     struct side s = {.name = "relay"}, t = {.name = "plain"};
     struct mr_ice_config cfg = {.local_ip = "127.0.0.1", .port_min = 41000, .port_max = 41999,
                                 .tcp = true, .announce_ip = "203.0.113.7"};
-    CHECK_INT(mr_ice_new(ctx, &cfg, &ops, &s, &s.ice), MR_OK);
     struct mr_ice_config plain = {.local_ip = "127.0.0.1"};
-    CHECK_INT(mr_ice_new(ctx, &plain, &ops, &t, &t.ice), MR_OK);
-    if (!s.ice || !t.ice)
+    if (!open_pair(ctx, &s, &cfg, &t, &plain))
         goto out;
-    CHECK_INT(mr_ice_gather(s.ice), MR_OK);
-    CHECK_INT(mr_ice_gather(t.ice), MR_OK);
-    CHECK(run_until(ctx, both_gathered, &s, &t));
     printf("# with ICE-TCP, announcing 203.0.113.7:\n");
     CHECK_INT(count_with(s.ice, " UDP ", " 203.0.113.7 "), 1);
     CHECK_INT(count_with(s.ice, " TCP ", "tcptype passive"), 1);
@@ -137,11 +156,7 @@ static void test_candidates(void)
     /* Garbage stays refused either way. */
     CHECK_INT(mr_ice_add_remote_candidate(s.ice, "candidate:1 1 TCP x"), MR_ENOTSUP);
 out:
-    mr_ice_free(s.ice);
-    mr_ice_free(t.ice);
-    while (g_main_context_iteration(ctx, FALSE))
-        ;
-    g_main_context_unref(ctx);
+    close_pair(ctx, &s, &t);
 }
 
 /* Each side takes the other's credentials and candidates, as signalling
@@ -167,13 +182,8 @@ static void test_tcp_only_pair(void)
     struct mr_ice_config rc = {.local_ip = "127.0.0.1", .tcp = true, .no_udp = true};
     struct mr_ice_config cc = rc;
     cc.controlling = true;
-    CHECK_INT(mr_ice_new(ctx, &rc, &ops, &relay, &relay.ice), MR_OK);
-    CHECK_INT(mr_ice_new(ctx, &cc, &ops, &client, &client.ice), MR_OK);
-    if (!relay.ice || !client.ice)
+    if (!open_pair(ctx, &relay, &rc, &client, &cc))
         goto out;
-    CHECK_INT(mr_ice_gather(relay.ice), MR_OK);
-    CHECK_INT(mr_ice_gather(client.ice), MR_OK);
-    CHECK(run_until(ctx, both_gathered, &relay, &client));
     /* The client offers its active candidate only, as Chromium does, so
      * the relay's passive one takes the connection. */
     exchange(&relay, &client, NULL);
@@ -200,11 +210,7 @@ static void test_tcp_only_pair(void)
     CHECK_INT(client.rx, N_DGRAMS);
     CHECK_INT(relay.rx_bad + client.rx_bad, 0);
 out:
-    mr_ice_free(relay.ice);
-    mr_ice_free(client.ice);
-    while (g_main_context_iteration(ctx, FALSE))
-        ;
-    g_main_context_unref(ctx);
+    close_pair(ctx, &relay, &client);
 }
 
 static void test_ipv6(void)
@@ -214,13 +220,8 @@ static void test_ipv6(void)
     struct mr_ice_config rc = {.local_ip = "127.0.0.1", .local_ip6 = "::1",
                                .announce_ip = "203.0.113.7"};
     struct mr_ice_config cc = {.local_ip = "::1", .controlling = true};
-    CHECK_INT(mr_ice_new(ctx, &rc, &ops, &relay, &relay.ice), MR_OK);
-    CHECK_INT(mr_ice_new(ctx, &cc, &ops, &client, &client.ice), MR_OK);
-    if (!relay.ice || !client.ice)
+    if (!open_pair(ctx, &relay, &rc, &client, &cc))
         goto out;
-    CHECK_INT(mr_ice_gather(relay.ice), MR_OK);
-    CHECK_INT(mr_ice_gather(client.ice), MR_OK);
-    CHECK(run_until(ctx, both_gathered, &relay, &client));
     printf("# IPv4 and IPv6, announcing 203.0.113.7:\n");
     CHECK_INT(count_with(relay.ice, " UDP ", " 203.0.113.7 "), 1);
     CHECK_INT(count_with(relay.ice, " UDP ", " ::1 "), 1);
@@ -237,11 +238,7 @@ static void test_ipv6(void)
     CHECK_INT(mr_ice_send(client.ice, buf, 100), 0);
     CHECK(run_until(ctx, relay_got_one, &relay, &client));
 out:
-    mr_ice_free(relay.ice);
-    mr_ice_free(client.ice);
-    while (g_main_context_iteration(ctx, FALSE))
-        ;
-    g_main_context_unref(ctx);
+    close_pair(ctx, &relay, &client);
 }
 
 MR_TEST_MAIN(MR_TEST(test_candidates), MR_TEST(test_ipv6), MR_TEST(test_tcp_only_pair))
