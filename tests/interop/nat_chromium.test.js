@@ -122,7 +122,9 @@ h.main('nat_chromium', async (t) => {
         const s = await m.snapshot(p);
         return s.outbound.packetsSent > 0;
     });
-    const clinicPair = await selectedPair(pub);
+    /* getStats may name the selected pair a moment after media flows. */
+    const clinicPair = await h.waitFor('the clinic\'s selected pair', () => selectedPair(pub),
+                                       { timeoutMs: 5000, intervalMs: 100 }).catch(() => null);
     t.log(`clinic: sending ${pubMs} ms after its POST; pair ${JSON.stringify(clinicPair)}`);
     check(!!clinicPair && clinicPair.local.protocol === 'tcp' && clinicPair.remote.address === ANNOUNCED &&
           pubMs <= CONNECT_MS,
@@ -135,7 +137,8 @@ h.main('nat_chromium', async (t) => {
         kind: 'whep', url: `${srv.url}/whep/${ROOM}/${STREAM}`,
         token: srv.token({ room: ROOM, role: 'expert', name: 'expert-1' }),
     }, "the expert's first decoded frame", async (p) => (await m.snapshot(p)).inbound.framesDecoded > 0);
-    const expertPair = await selectedPair(view);
+    const expertPair = await h.waitFor('the expert\'s selected pair', () => selectedPair(view),
+                                       { timeoutMs: 5000, intervalMs: 100 }).catch(() => null);
     t.log(`expert: first frame ${viewMs} ms after its POST; pair ${JSON.stringify(expertPair)}`);
     check(!!expertPair && expertPair.local.protocol === 'udp' && expertPair.remote.address === ANNOUNCED &&
           viewMs <= CONNECT_MS,

@@ -123,7 +123,7 @@ h.main('netchange_console_chromium', async (t) => {
 
     const back = await h.waitFor('the clinic console to restart ICE and connect again', async () => {
         const s = await clinicPc(cp);
-        return s && s.restarts > 0 && s.state === 'connected' ? s : null;
+        return s && s.restarts > 0 && s.state === 'connected' && s.local ? s : null;
     }, { timeoutMs: 30000, intervalMs: 100 });
     const restartedMs = back.restartedAt - movedAt;
     /* The expert's picture moving again: frames decoded growing by over 10 in a second. */
