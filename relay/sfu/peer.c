@@ -287,7 +287,7 @@ static int create_transport(struct mr_peer *p)
                 .announce_ip = cfg->announce_ip,
                 .tcp = cfg->ice_tcp,
             },
-        .silence_ms = MR_PEER_SILENCE_S * 1000,
+        .liveness = p->worker->liveness,
     };
     int rc = mr_transport_new(&tc, &transport_ops, p, &p->transport);
     if (rc == 0 && p->plan)

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "sfu/burst.h"
+#include "sfu/sfu_priv.h"
 #include "sfu/side_loop.h"
 
 /*
@@ -67,6 +68,8 @@ static gpointer worker_main(gpointer data)
     w->burst = NULL;
     mr_sendq_free(w->sendq);
     w->sendq = NULL;
+    mr_transport_watch_free(w->liveness);
+    w->liveness = NULL;
     mr_side_loop_free(w->side);
     w->side = NULL;
     g_source_destroy(w->turn_clock);
@@ -94,8 +97,10 @@ int mr_worker_pool_new(unsigned n, bool io_uring, struct mr_worker_pool **out)
         w->ctx = g_main_context_new();
         w->loop = g_main_loop_new(w->ctx, FALSE);
         if (mr_sendq_new(w->ctx, io_uring, &w->sendq) < 0 || mr_burst_new(w, &w->burst) < 0 ||
-            mr_side_loop_new(w->ctx, &w->side) < 0) {
+            mr_side_loop_new(w->ctx, &w->side) < 0 ||
+            mr_transport_watch_new(w->ctx, MR_PEER_SILENCE_S * 1000, &w->liveness) < 0) {
             /* Only the threads already running are stopped by _free. */
+            mr_side_loop_free(w->side);
             mr_burst_free(w->burst);
             mr_sendq_free(w->sendq);
             g_main_loop_unref(w->loop);

@@ -69,6 +69,9 @@ struct mr_worker {
      * (transport/sendq.h). */
     struct mr_burst *burst;
     struct mr_sendq *sendq;
+    /* Looks at the liveness of all its peers' transports, main and side
+     * context alike (transport/watch.h). */
+    struct mr_transport_watch *liveness;
     /* Where subscribers' agents live, out of the publishers' way
      * (side_loop.h). */
     struct mr_side_loop *side;

@@ -14,6 +14,7 @@
 #include "transport/liveness.h"
 #include "transport/sendq.h"
 #include "transport/transport_batch.h"
+#include "transport/watch.h"
 
 /* Adds to this transport's counters and to the shared ones of its worker. */
 #define COUNT(t, field, n)                                               \
@@ -43,9 +44,10 @@ struct mr_transport {
     struct mr_srtp *srtp;
     const struct mr_dtls_identity *identity;
     GSource *dtls_timer;
-    GSource *live_timer; /* looks at liveness while SECURE (silence_ms > 0) */
+    /* Liveness: looked at by the watch while SECURE (if there is one). */
+    struct mr_transport_watch *watch;
+    struct mr_watch_link live_link;
     struct mr_liveness live;
-    unsigned silence_ms;
     char live_why[64]; /* the reason handed to ops->state, kept alive */
     enum mr_transport_state state;
     enum mr_dtls_role role;
@@ -83,37 +85,32 @@ static void set_state(struct mr_transport *t, enum mr_transport_state st, const 
     if (st == MR_TRANSPORT_SECURE)
         start_liveness(t);
     else if (st == MR_TRANSPORT_FAILED || st == MR_TRANSPORT_CLOSED)
-        stop_source(&t->live_timer);
+        mr_watch_unlink(t->watch, &t->live_link);
     t->ops->state(t->user, st, why);
 }
 
 /* --- Liveness (liveness.h) ---------------------------------------------- */
 
-static gboolean live_tick(gpointer data)
+static void live_look(struct mr_watch_link *l)
 {
-    struct mr_transport *t = data;
+    struct mr_transport *t = (struct mr_transport *)((char *)l - offsetof(struct mr_transport, live_link));
     const struct mr_transport_stats *s = &t->stats;
+    unsigned limit_ms = mr_transport_watch_limit_ms(t->watch);
     if (!mr_liveness_check(&t->live, s->rtp_in + s->rtcp_in, s->rtp_in, s->rtp_out,
-                           mr_clock_mono_us(), (int64_t)t->silence_ms * 1000))
-        return G_SOURCE_CONTINUE;
+                           mr_clock_mono_us(), (int64_t)limit_ms * 1000))
+        return;
     snprintf(t->live_why, sizeof(t->live_why), "nothing authenticated from the peer for %u s",
-             (t->silence_ms + 500) / 1000);
-    set_state(t, MR_TRANSPORT_FAILED, t->live_why); /* destroys this source */
-    return G_SOURCE_REMOVE;
+             (limit_ms + 500) / 1000);
+    set_state(t, MR_TRANSPORT_FAILED, t->live_why); /* unlinks it */
 }
 
 static void start_liveness(struct mr_transport *t)
 {
-    if (!t->silence_ms || t->live_timer)
+    if (!t->watch || t->live_link.linked)
         return;
     const struct mr_transport_stats *s = &t->stats;
     mr_liveness_start(&t->live, s->rtp_in + s->rtcp_in, s->rtp_out, mr_clock_mono_us());
-    /* 15 looks per limit: the verdict comes within about limit + 2 looks
-     * (30 s + 4 s for the relay's peers). */
-    unsigned every = t->silence_ms / 15;
-    t->live_timer = g_timeout_source_new(every < 50 ? 50 : every > 5000 ? 5000 : every);
-    g_source_set_callback(t->live_timer, live_tick, t, NULL);
-    g_source_attach(t->live_timer, t->ctx);
+    mr_watch_link(t->watch, &t->live_link);
 }
 
 /* --- DTLS retransmission timer ------------------------------------------ */
@@ -394,7 +391,8 @@ int mr_transport_new(const struct mr_transport_config *cfg, const struct mr_tran
     t->fingerprint = mr_dtls_identity_fingerprint(cfg->identity);
     t->log_rl = (struct mr_ratelimit)MR_RATELIMIT_INIT(1000000, 5);
     t->identity = cfg->identity;
-    t->silence_ms = cfg->silence_ms;
+    t->watch = cfg->liveness;
+    t->live_link.look = live_look;
     t->qlink = (struct mr_sendq_link)MR_SENDQ_LINK_INIT;
     rc = mr_ice_new(cfg->ctx, &cfg->ice, &ice_ops, t, &t->ice);
     if (rc < 0) {
@@ -410,7 +408,8 @@ void mr_transport_free(struct mr_transport *t)
     if (!t)
         return;
     stop_source(&t->dtls_timer);
-    stop_source(&t->live_timer);
+    if (t->watch)
+        mr_watch_unlink(t->watch, &t->live_link);
     if (t->sendq)
         mr_sendq_flush_one(t->sendq, &t->qlink);
     mr_ice_free(t->ice);

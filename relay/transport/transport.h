@@ -17,6 +17,7 @@
 
 #include "dtls/dtls.h"
 #include "ice/ice.h"
+#include "transport/watch.h"
 
 /* Largest datagram accepted or sent, and the buffer size for packets handed
  * to callbacks (room for SRTP overhead when re-protecting). */
@@ -54,9 +55,10 @@ struct mr_transport_config {
     const struct mr_dtls_identity *identity; /* borrowed, outlives the transport */
     struct mr_ice_config ice;                /* strings borrowed during _new */
     /* Once SECURE, the transport fails (state FAILED) when the peer owes
-     * packets and has sent nothing that authenticated for this long
-     * (liveness.h); 0: never. The relay's peers use MR_PEER_SILENCE_S. */
-    unsigned silence_ms;
+     * packets and has sent nothing that authenticated for the watch's limit
+     * (liveness.h, watch.h); NULL: never. Borrowed, outlives the
+     * transport. The relay's peers use their worker's (MR_PEER_SILENCE_S). */
+    struct mr_transport_watch *liveness;
 };
 
 /* What the other side told us in its SDP. */

@@ -257,6 +257,7 @@ struct pair {
     GMainContext *ctx;
     struct mr_dtls_identity *id;
     struct peer *a, *b;
+    struct mr_transport_watch *watch; /* B's liveness, when judged */
 };
 
 /* B judges A's liveness with this limit (0: never). */
@@ -283,7 +284,10 @@ static bool pair_new_with(struct pair *p, unsigned b_silence_ms)
     };
     struct mr_transport_config cb = ca;
     cb.ice.controlling = false;
-    cb.silence_ms = b_silence_ms;
+    if (b_silence_ms) {
+        CHECK_INT(mr_transport_watch_new(p->ctx, b_silence_ms, &p->watch), MR_OK);
+        cb.liveness = p->watch;
+    }
     CHECK_INT(mr_transport_new(&ca, &ops, p->a, &p->a->t), MR_OK);
     CHECK_INT(mr_transport_new(&cb, &ops, p->b, &p->b->t), MR_OK);
     return p->a->t && p->b->t;
@@ -316,6 +320,7 @@ static void pair_free(struct pair *p)
         CHECK_INT(p->a->calls_after_free, 0);
     if (p->b)
         CHECK_INT(p->b->calls_after_free, 0);
+    mr_transport_watch_free(p->watch);
     mr_dtls_identity_free(p->id);
     if (p->ctx)
         g_main_context_unref(p->ctx);
