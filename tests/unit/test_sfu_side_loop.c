@@ -9,7 +9,9 @@
  *    turn and are handled together in it, not one turn each;
  *  - a descriptor closed and reused under the same number is watched after
  *    a kick (what mr_worker_call does), not a second later;
- *  - idle, it does not spin.
+ *  - idle, it does not spin;
+ *  - contexts handed out in turn are turned apart: an event in one does not
+ *    make GLib walk the others' sources.
  */
 #include <fcntl.h>
 #include <glib-unix.h>
@@ -251,5 +253,70 @@ static void test_idle(void)
     teardown(&f);
 }
 
+/* A source that counts GLib's visits (prepare) to its context. */
+struct counting {
+    GSource base;
+    int prepares;
+};
+
+static gboolean counting_prepare(GSource *base, gint *timeout)
+{
+    ((struct counting *)base)->prepares++;
+    *timeout = -1;
+    return FALSE;
+}
+
+static gboolean counting_dispatch(GSource *base, GSourceFunc cb, gpointer data)
+{
+    (void)base;
+    (void)cb;
+    (void)data;
+    return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs counting_funcs = {.prepare = counting_prepare, .dispatch = counting_dispatch};
+
+static void test_shards_apart(void)
+{
+    struct fixture f;
+    setup(&f);
+    GMainContext *other = mr_side_loop_context(f.l);
+    CHECK(other != f.side);
+    struct counting *quiet = (struct counting *)g_source_new(&counting_funcs, sizeof(*quiet));
+    struct counting *busy = (struct counting *)g_source_new(&counting_funcs, sizeof(*busy));
+    g_source_attach(&quiet->base, other);
+    g_source_attach(&busy->base, f.side);
+    int sv[2];
+    CHECK_INT(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
+    struct hits h = {0};
+    GSource *src = watch(f.side, sv[0], &h);
+    mr_side_loop_kick(f.l);
+    settle(f.main_ctx);
+
+    int quiet0 = quiet->prepares, busy0 = busy->prepares;
+    for (int i = 0; i < 20; i++) {
+        CHECK_INT(send(sv[1], "x", 1, 0), 1);
+        run_until(f.main_ctx, &h.n, i + 1, 1000);
+        int never = 0;
+        run_until(f.main_ctx, &never, 1, 2 * MR_SIDE_LOOP_INTERVAL_US / 1000);
+    }
+    CHECK_INT(h.n, 20);
+    printf("  20 events in one context: %d turns of it, %d of the other\n",
+           busy->prepares - busy0, quiet->prepares - quiet0);
+    CHECK(busy->prepares - busy0 >= 20);
+    /* The other turns only for its once-a-second refresh. */
+    CHECK(quiet->prepares - quiet0 <= 2);
+
+    g_source_destroy(src);
+    g_source_unref(src);
+    g_source_destroy(&quiet->base);
+    g_source_unref(&quiet->base);
+    g_source_destroy(&busy->base);
+    g_source_unref(&busy->base);
+    close(sv[0]);
+    close(sv[1]);
+    teardown(&f);
+}
+
 MR_TEST_MAIN(MR_TEST(test_socket_and_timer), MR_TEST(test_coalescing),
-             MR_TEST(test_reused_descriptor), MR_TEST(test_idle))
+             MR_TEST(test_reused_descriptor), MR_TEST(test_idle), MR_TEST(test_shards_apart))
