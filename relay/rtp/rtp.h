@@ -140,6 +140,11 @@ enum mr_rtp_ext_kind {
     /* http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01,
      * the sequence number transport-wide feedback reports (rtcp/twcc.h) */
     MR_RTP_EXT_TRANSPORT_CC,
+    /* urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id and
+     * ...:repaired-rtp-stream-id (RFC 8852): which simulcast layer (rid) a
+     * packet, or a retransmission, belongs to */
+    MR_RTP_EXT_RID,
+    MR_RTP_EXT_RRID,
     MR_RTP_EXT_KIND_COUNT
 };
 

@@ -207,6 +207,8 @@ static const char *const ext_uris[MR_RTP_EXT_KIND_COUNT] = {
     [MR_RTP_EXT_AUDIO_LEVEL] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level",
     [MR_RTP_EXT_TRANSPORT_CC] =
         "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+    [MR_RTP_EXT_RID] = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+    [MR_RTP_EXT_RRID] = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
 };
 
 enum mr_rtp_ext_kind mr_rtp_ext_kind_from_uri(const char *uri)

@@ -280,9 +280,15 @@ void mr_negotiate_publish_ext_ids(const struct mr_sdp_media *m, const struct mr_
                                   struct mr_ext_ids *out)
 {
     mr_negotiate_ext_ids(m, out);
-    for (unsigned i = 0; m && c && (c->fb & MR_FB_TWCC) && i < m->n_extmaps; i++)
-        if (mr_rtp_ext_kind_from_uri(m->extmaps[i].uri) == MR_RTP_EXT_TRANSPORT_CC)
-            out->id[MR_RTP_EXT_TRANSPORT_CC] = m->extmaps[i].id;
+    for (unsigned i = 0; m && i < m->n_extmaps; i++) {
+        enum mr_rtp_ext_kind k = mr_rtp_ext_kind_from_uri(m->extmaps[i].uri);
+        /* The layers' names, where the section sends simulcast by rid. */
+        bool take = (k == MR_RTP_EXT_TRANSPORT_CC && c && (c->fb & MR_FB_TWCC)) ||
+                    ((k == MR_RTP_EXT_RID || k == MR_RTP_EXT_RRID) && m->kind == MR_MEDIA_VIDEO &&
+                     m->n_sim_send > 0);
+        if (take)
+            out->id[k] = m->extmaps[i].id;
+    }
 }
 
 bool mr_negotiate_ext_honoured(enum mr_media_kind kind, enum mr_rtp_ext_kind ext)

@@ -131,6 +131,19 @@ void mr_negotiate_ext_ids(const struct mr_sdp_media *m, struct mr_ext_ids *out);
 void mr_negotiate_publish_ext_ids(const struct mr_sdp_media *m, const struct mr_codec *c,
                                   struct mr_ext_ids *out);
 
+/*
+ * The simulcast layers (RFC 8853) a publisher's section will send, with
+ * codec c and the extension ids ext negotiated: the streams of its
+ * a=simulcast send list (the first of each alternative list) whose a=rid
+ * lines allow c, at most max, in the offer's order, into out. 0 (one plain
+ * stream) for audio, without the rid extension, or with fewer than two.
+ * Returns the count, or MR_EPARSE (detail says why) when the list names a
+ * rid that no a=rid send line defines.
+ */
+int mr_negotiate_simulcast(const struct mr_sdp_media *m, const struct mr_codec *c,
+                           const struct mr_ext_ids *ext, struct mr_sdp_sim_stream *out,
+                           unsigned max, char *detail, size_t dlen);
+
 /* Fills an answer section's codec, feedback and extmap lists from the
  * negotiated codec and extension ids. */
 void mr_negotiate_fill_answer(struct mr_sdp_answer_media *am, const struct mr_codec *c,

@@ -28,6 +28,10 @@
 #define MR_SDP_FMTP_MAX 255
 #define MR_SDP_ICE_MAX 256    /* ufrag/pwd bytes (RFC 8839 §5.4: 4-256 / 22-256) */
 #define MR_SDP_FPR_MAX 64     /* digest bytes (sha-512) */
+#define MR_SDP_MAX_RIDS 8     /* a=rid lines per section; more is an error */
+#define MR_SDP_RID_MAX 16     /* rid-id bytes; longer is an error (libwebrtc's
+                                 rids are one to a few characters) */
+#define MR_SDP_RID_PTS 8      /* pt= values kept per rid */
 
 enum mr_media_kind { MR_MEDIA_AUDIO, MR_MEDIA_VIDEO, MR_MEDIA_APPLICATION, MR_MEDIA_OTHER };
 
@@ -78,6 +82,25 @@ struct mr_sdp_ssrc {
     char msid[128];       /* "stream track" from a=ssrc:N msid:, or "" */
 };
 
+/* A restriction identifier (RFC 8851): one RTP stream of a section, named
+ * by the rtp-stream-id header extension. */
+struct mr_sdp_rid {
+    char id[MR_SDP_RID_MAX + 1];
+    bool send;             /* "send" (the offerer sends it), else "recv" */
+    unsigned n_pts;        /* pt=: the formats it may use; 0: any */
+    uint8_t pts[MR_SDP_RID_PTS];
+    uint32_t max_width;    /* 0: not given */
+    uint32_t max_height;
+    uint32_t max_fps;
+};
+
+/* One stream of an a=simulcast list (RFC 8853 §5.1): the first rid of an
+ * alternative list ("1,2" offers 1 or 2; the relay takes the first). */
+struct mr_sdp_sim_stream {
+    char rid[MR_SDP_RID_MAX + 1];
+    bool paused;           /* "~": announced but not sent for now */
+};
+
 struct mr_sdp_media {
     enum mr_media_kind kind;
     char kind_name[16];   /* the m= line's media type as written */
@@ -92,7 +115,11 @@ struct mr_sdp_media {
     enum mr_direction dir;
     bool rtcp_mux;
     bool rtcp_rsize;
-    bool simulcast;       /* a=simulcast present (answered without it) */
+    bool simulcast;       /* a=simulcast present */
+    unsigned n_rids;      /* a=rid lines, in order */
+    struct mr_sdp_rid rids[MR_SDP_MAX_RIDS];
+    unsigned n_sim_send;  /* a=simulcast:send streams, in order */
+    struct mr_sdp_sim_stream sim_send[MR_SDP_MAX_RIDS];
     unsigned n_codecs;
     struct mr_sdp_codec codecs[MR_SDP_MAX_CODECS]; /* m= line order */
     unsigned n_extmaps;
@@ -154,6 +181,9 @@ int mr_sdp_parse_candidate(const char *value, size_t len, struct mr_sdp_candidat
  * blank-containing field. */
 int mr_sdp_write_candidate(const struct mr_sdp_candidate *c, char *out, size_t cap);
 
+/* The rid of a section by id; NULL when absent. */
+const struct mr_sdp_rid *mr_sdp_media_rid(const struct mr_sdp_media *m, const char *id);
+
 /* Looks up a codec by payload type; NULL when absent. */
 const struct mr_sdp_codec *mr_sdp_media_codec(const struct mr_sdp_media *m, uint8_t pt);
 
@@ -187,6 +217,7 @@ int mr_sdp_parse_frag(const char *text, size_t len, struct mr_sdp_frag *out, cha
 
 #define MR_SDP_ANSWER_MAX_CODECS 4
 #define MR_SDP_ANSWER_MAX_EXTMAPS 8
+#define MR_SDP_ANSWER_MAX_RIDS 4
 
 /* One media section of an answer, in the offer's order. */
 struct mr_sdp_answer_media {
@@ -204,6 +235,10 @@ struct mr_sdp_answer_media {
     char cname[64];
     char msid_stream[64];
     char msid_track[64];
+    /* For a publisher's simulcast section: the layers accepted, each
+     * answered a=rid:<id> recv, and a=simulcast:recv in this order. */
+    unsigned n_rids;
+    struct mr_sdp_sim_stream rids[MR_SDP_ANSWER_MAX_RIDS];
 };
 
 struct mr_sdp_answer {

@@ -262,12 +262,6 @@ static int attr_bundle_only(struct mr_sdp_pctx *c, struct mr_sdp_span v)
     return 0;
 }
 
-static int attr_simulcast(struct mr_sdp_pctx *c, struct mr_sdp_span v)
-{
-    c->cur->simulcast = true;
-    return 0;
-}
-
 /* --- Media: codecs (RFC 8866 §6.6, §6.15; RFC 4585 §4.2) ------------------ */
 
 /* a=rtpmap:<pt> <encoding name>/<clock rate>[/<channels>] */
@@ -466,7 +460,8 @@ static const struct {
     {"msid", AT_MEDIA, attr_msid},
     {"rtcp-mux", AT_MEDIA, attr_rtcp_mux},
     {"rtcp-rsize", AT_MEDIA, attr_rtcp_rsize},
-    {"simulcast", AT_MEDIA, attr_simulcast},
+    {"simulcast", AT_MEDIA, mr_sdp_attr_simulcast},
+    {"rid", AT_MEDIA, mr_sdp_attr_rid},
     {"bundle-only", AT_MEDIA, attr_bundle_only},
     {"rtpmap", AT_MEDIA, attr_rtpmap},
     {"fmtp", AT_MEDIA, attr_fmtp},

@@ -91,6 +91,10 @@ struct mr_sdp_pctx {
     struct mr_sdp_media sess;
 };
 
+/* a=rid and a=simulcast (sdp_simulcast.c). */
+int mr_sdp_attr_rid(struct mr_sdp_pctx *c, struct mr_sdp_span v);
+int mr_sdp_attr_simulcast(struct mr_sdp_pctx *c, struct mr_sdp_span v);
+
 /* Handles one a= line of the session (c->in_media false) or the current
  * media section. Unknown attributes return 0. */
 int mr_sdp_attr_dispatch(struct mr_sdp_pctx *c, struct mr_sdp_span name, struct mr_sdp_span value);

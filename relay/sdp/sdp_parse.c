@@ -494,3 +494,11 @@ int mr_sdp_fmtp_param(const char *fmtp, const char *name, char *out, size_t cap)
     }
     return MR_ENOENT;
 }
+
+const struct mr_sdp_rid *mr_sdp_media_rid(const struct mr_sdp_media *m, const char *id)
+{
+    for (unsigned i = 0; m && id && i < m->n_rids; i++)
+        if (strcmp(m->rids[i].id, id) == 0)
+            return &m->rids[i];
+    return NULL;
+}

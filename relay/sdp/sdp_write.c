@@ -194,6 +194,19 @@ static void put_candidates(struct wbuf *w, const struct mr_sdp_candidate *cands,
         put(w, "a=end-of-candidates\r\n");
 }
 
+/* RFC 8851/8853: the layers the relay receives. */
+static void put_simulcast(struct wbuf *w, const struct mr_sdp_answer_media *am)
+{
+    if (am->n_rids == 0)
+        return;
+    for (unsigned i = 0; i < am->n_rids; i++)
+        put(w, "a=rid:%s recv\r\n", am->rids[i].rid);
+    put(w, "a=simulcast:recv ");
+    for (unsigned i = 0; i < am->n_rids; i++)
+        put(w, "%s%s%s", i ? ";" : "", am->rids[i].paused ? "~" : "", am->rids[i].rid);
+    put(w, "\r\n");
+}
+
 static void put_accepted(struct wbuf *w, const struct mr_sdp_answer *a,
                          const struct mr_sdp_answer_media *am, bool first)
 {
@@ -217,6 +230,7 @@ static void put_accepted(struct wbuf *w, const struct mr_sdp_answer *a,
         put(w, "a=extmap:%u %s\r\n", (unsigned)am->extmaps[i].id, am->extmaps[i].uri);
     put_codecs(w, am);
     put_source(w, am);
+    put_simulcast(w, am);
     if (first)
         put_candidates(w, a->candidates, a->n_candidates, a->end_of_candidates);
 }
@@ -258,6 +272,11 @@ static bool media_valid(const struct mr_sdp_answer_media *am)
             return false;
     for (unsigned i = 0; i < am->n_extmaps; i++)
         if (am->extmaps[i].id == 0 || !WORD_OK(am->extmaps[i].uri, false))
+            return false;
+    if (am->n_rids > MR_SDP_ANSWER_MAX_RIDS)
+        return false;
+    for (unsigned i = 0; i < am->n_rids; i++)
+        if (!WORD_OK(am->rids[i].rid, false) || strpbrk(am->rids[i].rid, ";,~"))
             return false;
     if (am->ssrc == 0)
         return true;

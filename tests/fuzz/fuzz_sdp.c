@@ -1,8 +1,9 @@
 /*
  * Fuzz target for relay/sdp: every parser on the raw input, and for inputs
  * that parse as a description, the whole answer path (negotiation, writing)
- * with one property checked: an answer the relay writes always parses back
- * with the same number of sections. The input is copied into an exact-size
+ * with properties checked: an answer the relay writes always parses back
+ * with the same number of sections, and a publisher's simulcast layers as
+ * answered (a=rid recv only, no send list). The input is copied into an exact-size
  * heap block so that ASan sees any read past its length.
  */
 #include <stdint.h>
@@ -67,7 +68,16 @@ static void build_answer(uint8_t flavour)
             am->rejected = true;
             continue;
         }
-        mr_negotiate_ext_ids(m, &ids);
+        if (flavour & 1) {
+            /* A publisher's layers, answered as the relay will once it
+             * forwards them (a=rid recv, a=simulcast:recv). */
+            char detail[160];
+            mr_negotiate_publish_ext_ids(m, &c, &ids);
+            int n = mr_negotiate_simulcast(m, &c, &ids, am->rids, 3, detail, sizeof(detail));
+            am->n_rids = n > 0 ? (unsigned)n : 0;
+        } else {
+            mr_negotiate_ext_ids(m, &ids);
+        }
         mr_negotiate_fill_answer(am, &c, &ids);
         am->dir = flavour & 1 ? MR_DIR_RECVONLY : MR_DIR_SENDONLY;
         am->ssrc = flavour & 1 ? 0 : 1000 + i;
@@ -89,6 +99,18 @@ static void check_round_trip(uint8_t flavour)
         back.n_media != offer.n_media) {
         fprintf(stderr, "written answer does not parse back: %s\n%s", err, out);
         abort();
+    }
+    for (unsigned i = 0; i < offer.n_media; i++) {
+        const struct mr_sdp_answer_media *am = &answer.media[i];
+        if (!am->rejected && back.media[i].n_sim_send != 0) {
+            fprintf(stderr, "the relay's answer sends simulcast:\n%s", out);
+            abort();
+        }
+        if (!am->rejected && back.media[i].n_rids != am->n_rids) {
+            fprintf(stderr, "answered %u rids, parsed back %u:\n%s", am->n_rids,
+                    back.media[i].n_rids, out);
+            abort();
+        }
     }
 }
 

@@ -326,7 +326,74 @@ static void test_fill_answer(void)
     free(s);
 }
 
+/* The layers of a publisher's simulcast section (RFC 8853): Chromium's
+ * q;h;f with the rid extension, and the ways an offer narrows them. */
+static void test_simulcast_layers(void)
+{
+    struct mr_sdp *s = parse_file("chromium_whip_simulcast.sdp");
+    const struct mr_sdp_media *v = &s->media[1];
+    struct mr_codec c;
+    struct mr_ext_ids ext;
+    struct mr_sdp_sim_stream out[3];
+    char detail[160] = "";
+    CHECK_INT(mr_negotiate_publish_codec(v, &c), 0);
+    mr_negotiate_publish_ext_ids(v, &c, &ext);
+    CHECK_INT(ext.id[MR_RTP_EXT_RID], 10);
+    CHECK_INT(ext.id[MR_RTP_EXT_RRID], 11);
+    CHECK_INT(mr_negotiate_simulcast(v, &c, &ext, out, 3, detail, sizeof(detail)), 3);
+    CHECK_STR(out[0].rid, "q");
+    CHECK_STR(out[2].rid, "f");
+    /* At most max, in the offer's order. */
+    CHECK_INT(mr_negotiate_simulcast(v, &c, &ext, out, 2, detail, sizeof(detail)), 2);
+    CHECK_STR(out[1].rid, "h");
+    /* Without the rid extension, or on audio: one plain stream. */
+    struct mr_ext_ids none = ext;
+    none.id[MR_RTP_EXT_RID] = 0;
+    CHECK_INT(mr_negotiate_simulcast(v, &c, &none, out, 3, detail, sizeof(detail)), 0);
+    CHECK_INT(mr_negotiate_simulcast(&s->media[0], &c, &ext, out, 3, detail, sizeof(detail)),
+              0);
+    /* No rid extension is read where the section sends no simulcast. */
+    struct mr_codec ac;
+    CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &ac), 0);
+    mr_negotiate_publish_ext_ids(&s->media[0], &ac, &none);
+    CHECK_INT(none.id[MR_RTP_EXT_RID], 0);
+    free(s);
+
+    /* pt= restrictions leave out the layers that cannot use the codec;
+     * one layer left is no simulcast. */
+    s = parse_text(HEAD "m=video 9 UDP/TLS/RTP/SAVPF 96 98\r\na=mid:0\r\n"
+                        "a=rtpmap:96 VP8/90000\r\na=rtpmap:98 VP9/90000\r\n"
+                        "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+                        "a=rid:a send pt=98\r\na=rid:b send pt=96,98\r\na=rid:c send\r\n"
+                        "a=simulcast:send a;b;c\r\n");
+    CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &c), 0);
+    mr_negotiate_publish_ext_ids(&s->media[0], &c, &ext);
+    CHECK_INT(mr_negotiate_simulcast(&s->media[0], &c, &ext, out, 3, detail, sizeof(detail)), 2);
+    CHECK_STR(out[0].rid, "b");
+    CHECK_STR(out[1].rid, "c");
+    free(s);
+    s = parse_text(HEAD "m=video 9 UDP/TLS/RTP/SAVPF 96 98\r\na=mid:0\r\n"
+                        "a=rtpmap:96 VP8/90000\r\na=rtpmap:98 VP9/90000\r\n"
+                        "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+                        "a=rid:a send pt=98\r\na=rid:b send\r\na=simulcast:send a;b\r\n");
+    CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &c), 0);
+    mr_negotiate_publish_ext_ids(&s->media[0], &c, &ext);
+    CHECK_INT(mr_negotiate_simulcast(&s->media[0], &c, &ext, out, 3, detail, sizeof(detail)), 0);
+    free(s);
+
+    /* A list naming a rid no a=rid send line defines is refused. */
+    s = parse_text(HEAD "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:v\r\na=rtpmap:96 VP8/90000\r\n"
+                        "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
+                        "a=rid:a send\r\na=rid:b recv\r\na=simulcast:send a;b\r\n");
+    CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &c), 0);
+    mr_negotiate_publish_ext_ids(&s->media[0], &c, &ext);
+    CHECK_INT(mr_negotiate_simulcast(&s->media[0], &c, &ext, out, 3, detail, sizeof(detail)),
+              MR_EPARSE);
+    CHECK(strstr(detail, "names rid 'b'") != NULL);
+    free(s);
+}
+
 MR_TEST_MAIN(MR_TEST(test_names), MR_TEST(test_whip_chromium), MR_TEST(test_whip_aiortc),
              MR_TEST(test_whep_chromium), MR_TEST(test_whep_from_aiortc_h264),
              MR_TEST(test_h264_compatibility), MR_TEST(test_publish_refusals),
-             MR_TEST(test_fill_answer))
+             MR_TEST(test_fill_answer), MR_TEST(test_simulcast_layers))

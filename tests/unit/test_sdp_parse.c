@@ -249,6 +249,21 @@ static void test_chromium_simulcast(void)
     CHECK_INT(s->media[1].n_ssrcs, 0);
     CHECK_INT(s->media[0].n_ssrcs, 1);
     CHECK_INT(pt_by_name(&s->media[1], "VP8"), 96);
+    /* a=rid:q send, h, f and a=simulcast:send q;h;f */
+    const struct mr_sdp_media *v = &s->media[1];
+    CHECK_INT(v->n_rids, 3);
+    CHECK_INT(v->n_sim_send, 3);
+    static const char *const ids[] = {"q", "h", "f"};
+    for (unsigned i = 0; i < 3 && v->n_rids == 3 && v->n_sim_send == 3; i++) {
+        CHECK_STR(v->rids[i].id, ids[i]);
+        CHECK(v->rids[i].send);
+        CHECK_INT(v->rids[i].n_pts, 0);
+        CHECK_STR(v->sim_send[i].rid, ids[i]);
+        CHECK(!v->sim_send[i].paused);
+    }
+    CHECK(mr_sdp_media_rid(v, "h") == &v->rids[1]);
+    CHECK(mr_sdp_media_rid(v, "x") == NULL);
+    CHECK_INT(s->media[0].n_rids, 0);
     free(s);
 }
 
@@ -748,8 +763,85 @@ static void test_fmtp_param(void)
     CHECK_STR(v, "");
 }
 
+/* RFC 8851 and 8853 forms: restrictions, paused streams, alternatives,
+ * both directions. */
+static void test_rid_simulcast_forms(void)
+{
+    static const char text[] =
+        HEAD VIDEO "a=mid:0\r\n"
+        "a=rid:lo send pt=96,97;max-width=320;max-height=180;max-fps=15;depend=x;unknown\r\n"
+        "a=rid:Mid_1 send\r\n"
+        "a=rid:hi-2 send max-br=2000000\r\n"
+        "a=rid:r recv\r\n"
+        "a=simulcast:recv r send lo;Mid_1,hi-2;~hi-2\r\n";
+    struct mr_sdp *s = sdp_new();
+    char err[128] = "";
+    CHECK_INT(mr_sdp_parse(text, strlen(text), s, err, sizeof(err)), 0);
+    const struct mr_sdp_media *m = &s->media[0];
+    CHECK_INT(m->n_rids, 4);
+    CHECK_INT(m->rids[0].n_pts, 2);
+    CHECK_INT(m->rids[0].pts[1], 97);
+    CHECK_INT((int)m->rids[0].max_width, 320);
+    CHECK_INT((int)m->rids[0].max_height, 180);
+    CHECK_INT((int)m->rids[0].max_fps, 15);
+    CHECK_STR(m->rids[1].id, "Mid_1");
+    CHECK_INT((int)m->rids[2].max_width, 0);
+    CHECK(!m->rids[3].send);
+    CHECK(m->simulcast);
+    /* The first of each alternative list, the send direction only. */
+    CHECK_INT(m->n_sim_send, 3);
+    CHECK_STR(m->sim_send[0].rid, "lo");
+    CHECK_STR(m->sim_send[1].rid, "Mid_1");
+    CHECK_STR(m->sim_send[2].rid, "hi-2");
+    CHECK(!m->sim_send[1].paused);
+    CHECK(m->sim_send[2].paused);
+    free(s);
+}
+
+/* Refused with a reason: rids outside the grammar, too many, duplicates,
+ * simulcast lists that do not parse. */
+static void test_rid_simulcast_broken(void)
+{
+    static const struct {
+        const char *what, *line, *why;
+    } cases[] = {
+        {"rid with a dot", "a=rid:a.b send\r\n", "a=rid id"},
+        {"rid of 17 bytes", "a=rid:abcdefghijklmnopq send\r\n", "a=rid id"},
+        {"rid without direction", "a=rid:q\r\n", "direction"},
+        {"rid direction both", "a=rid:q both\r\n", "direction"},
+        {"rid twice", "a=rid:q send\r\na=rid:q send\r\n", "same id"},
+        {"rid pt not a number", "a=rid:q send pt=x\r\n", "pt="},
+        {"rid pt 128", "a=rid:q send pt=128\r\n", "pt="},
+        {"rid limit not a number", "a=rid:q send max-width=wide\r\n", "limit"},
+        {"nine rids",
+         "a=rid:a send\r\na=rid:b send\r\na=rid:c send\r\na=rid:d send\r\na=rid:e send\r\n"
+         "a=rid:f send\r\na=rid:g send\r\na=rid:h send\r\na=rid:i send\r\n",
+         "more than 8"},
+        {"simulcast without direction", "a=simulcast:q;h\r\n", "direction"},
+        {"simulcast direction only", "a=simulcast:send\r\n", "without streams"},
+        {"simulcast empty stream", "a=simulcast:send q;;h\r\n", "empty stream"},
+        {"simulcast empty alternative", "a=simulcast:send q,\r\n", "empty stream"},
+        {"simulcast trailing semicolon", "a=simulcast:send q;\r\n", "empty stream"},
+        {"simulcast bad rid", "a=simulcast:send q;h!\r\n", "a=simulcast rid"},
+        {"simulcast lone tilde", "a=simulcast:send ~\r\n", "a=simulcast rid"},
+        {"simulcast send twice", "a=simulcast:send q recv r send h\r\n", "twice"},
+        {"second simulcast", "a=simulcast:send q\r\na=simulcast:send h\r\n", "second"},
+        {"nine streams", "a=simulcast:send a;b;c;d;e;f;g;h;i\r\n", "more than 8"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024], err[128] = "";
+        snprintf(text, sizeof(text), HEAD VIDEO "a=mid:0\r\n%s", cases[i].line);
+        int rc = parse_str(text, err, sizeof(err));
+        if (rc != MR_EPARSE || !strstr(err, cases[i].why))
+            fprintf(stderr, "  %s: rc %d, \"%s\"\n", cases[i].what, rc, err);
+        CHECK_INT(rc, MR_EPARSE);
+        CHECK(strstr(err, cases[i].why) != NULL);
+    }
+}
+
 MR_TEST_MAIN(MR_TEST(test_chromium_whip), MR_TEST(test_chromium_whep),
-             MR_TEST(test_chromium_simulcast), MR_TEST(test_chromium_sendrecv),
+             MR_TEST(test_chromium_simulcast), MR_TEST(test_rid_simulcast_forms),
+             MR_TEST(test_rid_simulcast_broken), MR_TEST(test_chromium_sendrecv),
              MR_TEST(test_aiortc), MR_TEST(test_gst_webrtcbin_maxbundle),
              MR_TEST(test_session_level_inherited),
              MR_TEST(test_lenient_forms), MR_TEST(test_caps_keep_first), MR_TEST(test_broken),

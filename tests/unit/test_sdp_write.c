@@ -537,7 +537,43 @@ static void test_whip_bundle_only(void)
     free(s);
 }
 
+/* The writer's simulcast lines (for when the relay answers layers): one
+ * a=rid recv per layer and a=simulcast:recv with the paused ones marked;
+ * the answer parses back to the same layers. */
+static void test_simulcast_lines(void)
+{
+    struct mr_sdp *offer = parse_file("chromium_whip_simulcast.sdp");
+    static struct mr_sdp_answer a;
+    build_whip(&a, offer);
+    struct mr_sdp_answer_media *am = &a.media[1];
+    static const char *const ids[] = {"q", "h", "f"};
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(am->rids[i].rid, sizeof(am->rids[i].rid), "%s", ids[i]);
+        am->rids[i].paused = i == 2;
+    }
+    am->n_rids = 3;
+    int len;
+    char *text = write_answer(&a, &len);
+    CHECK(has_line(text, "a=rid:q recv"));
+    CHECK(has_line(text, "a=rid:f recv"));
+    CHECK(has_line(text, "a=simulcast:recv q;h;~f"));
+    struct mr_sdp *s = calloc(1, sizeof(*s));
+    char err[128] = "";
+    CHECK_INT(mr_sdp_parse(text, (size_t)len, s, err, sizeof(err)), 0);
+    CHECK_INT(s->media[1].n_rids, 3);
+    CHECK(!s->media[1].rids[0].send);
+    CHECK(!s->media[0].simulcast);
+    free(s);
+    free(text);
+    /* A rid that would break the list is refused. */
+    snprintf(am->rids[1].rid, sizeof(am->rids[1].rid), "h;x");
+    char buf[8192];
+    CHECK_INT(mr_sdp_write_answer(&a, buf, sizeof(buf)), MR_EINVAL);
+    free(offer);
+}
+
 MR_TEST_MAIN(MR_TEST(test_whip_chromium), MR_TEST(test_whip_aiortc),
              MR_TEST(test_whip_sendrecv_and_simulcast), MR_TEST(test_whep_chromium),
              MR_TEST(test_rejected_sections), MR_TEST(test_no_space), MR_TEST(test_invalid_answers),
-             MR_TEST(test_write_candidate), MR_TEST(test_whip_bundle_only))
+             MR_TEST(test_write_candidate), MR_TEST(test_whip_bundle_only),
+             MR_TEST(test_simulcast_lines))
