@@ -98,8 +98,8 @@ class Contract:
             self.errors_seen.append((f"{method} {path}", r))
         return r
 
-    def expect_error(self, r, status, codes):
-        """status and {"error": one of codes, "detail": str}."""
+    def expect_error(self, r, status, codes, detail_has=None):
+        """status and {"error": one of codes, "detail": str} (containing detail_has)."""
         codes = (codes,) if isinstance(codes, str) else tuple(codes)
         if r.status != status:
             raise Fail(f"expected {status} {'/'.join(codes)}, got {r.brief()}")
@@ -108,6 +108,8 @@ class Contract:
             raise Fail(f"status {status} is right but the body is not {{\"error\": str, \"detail\": str}}: {r.brief()}")
         if j["error"] not in codes:
             raise Fail(f"status {status} is right but error is {j['error']!r}, expected {' or '.join(codes)}")
+        if detail_has and detail_has not in j["detail"]:
+            raise Fail(f"the detail {j['detail']!r} does not say {detail_has!r}")
 
     def expect_status(self, r, statuses, what=""):
         statuses = (statuses,) if isinstance(statuses, int) else tuple(statuses)
@@ -551,13 +553,19 @@ def run(c, art_dir):
             c.call("DELETE", c.session_path(r.header("Location"), post), token=t_clinic_a)
 
     def no_simulcast(answer):
-        found = [x for x in answer.decode(errors="replace").splitlines() if x.startswith(("a=simulcast", "a=rid"))]
+        found = [x for x in answer.decode(errors="replace").splitlines()
+                 if x.startswith(("a=simulcast", "a=rid")) or "rtp-stream-id" in x]
         if found:
             raise Fail(f"the answer negotiates simulcast: {found}")
     c.check("WHIP with a sendrecv offer → 201, answered recvonly",
             lambda: answered("chromium_sendrecv.sdp", "sendrecv-cam", "recvonly"))
     c.check("WHIP with a simulcast offer → 201, answered without simulcast",
             lambda: answered("chromium_whip_simulcast.sdp", "simulcast-cam", "recvonly", no_simulcast))
+    c.check("WHIP with a simulcast list naming an undefined rid → 400 bad-sdp naming it",
+            lambda: c.expect_error(c.call("POST", f"/whip/{ROOM}/simulcast-bad", token=t_clinic_a, ctype=SDP,
+                                          body=read_sdp("chromium_whip_simulcast.sdp").replace(
+                                              b"a=simulcast:send q;h;f", b"a=simulcast:send q;h;x")),
+                                   400, "bad-sdp", "'x'"))
     c.check("WHIP with an aiortc offer → 201",
             lambda: answered("aiortc_whip_sendonly.sdp", "aiortc-cam", "recvonly"))
     c.check("WHIP offering only unknown codecs → 400 unsupported-codec",
