@@ -45,7 +45,9 @@
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
 # Environment: BUILD_DIR [build], BENCH_ARGS (more medrelay-bench options),
 # MEDRELAY_LOG_LEVEL [warn], MEDRELAY_IO_URING (true or false: the
-# server's [media] io_uring; unset: its default), JANUS_DEBUG_LEVEL [3].
+# server's [media] io_uring; unset: its default), MEDRELAY_ICE_TCP (true or
+# false: the server's [media] ice_tcp; unset: its default), JANUS_DEBUG_LEVEL
+# [3].
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -73,7 +75,7 @@ while [ $# -gt 0 ]; do
         --) shift; break ;;
         --clients) clients=$2; shift ;;
         --pub-loss) pub_loss=$2; shift ;;
-        -h|--help) sed -n '2,48p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) break ;;
     esac
     shift
@@ -188,9 +190,12 @@ start_medrelay() {
         echo "room_viewers = 0"
         echo "[log]"
         echo "level = ${MEDRELAY_LOG_LEVEL:-warn}"
+        echo "[media]"
         if [ -n "${MEDRELAY_IO_URING:-}" ]; then
-            echo "[media]"
             echo "io_uring = $MEDRELAY_IO_URING"
+        fi
+        if [ -n "${MEDRELAY_ICE_TCP:-}" ]; then
+            echo "ice_tcp = $MEDRELAY_ICE_TCP"
         fi
     } >"$tmp/medrelay.conf"
     local role tokens=()
