@@ -42,14 +42,16 @@
 #define VP8_M 0x80
 #define VP8_P 0x01
 
-bool mr_rtp_vp8_is_keyframe(const uint8_t *payload, size_t len)
+/* Where the VP8 payload header starts (past the descriptor) in the first
+ * packet of a frame's first partition, or 0 when this is not one. */
+static size_t vp8_header_at(const uint8_t *payload, size_t len)
 {
     if (!payload || len < 1)
-        return false;
+        return 0;
     uint8_t d = payload[0];
     /* Only the first partition's first packet carries the payload header. */
     if (!(d & VP8_S) || (d & VP8_PID) != 0)
-        return false;
+        return 0;
 
     size_t i = 1;
     if (d & VP8_X) {
@@ -66,9 +68,28 @@ bool mr_rtp_vp8_is_keyframe(const uint8_t *payload, size_t len)
         if (x & (VP8_T | VP8_K))
             i++;
     }
-    if (i >= len)
+    return i < len ? i : 0;
+}
+
+bool mr_rtp_vp8_is_keyframe(const uint8_t *payload, size_t len)
+{
+    size_t i = vp8_header_at(payload, len);
+    return i && (payload[i] & VP8_P) == 0;
+}
+
+/* RFC 6386 §9.1: a key frame's 3-byte tag, the start code 9d 01 2a, then
+ * width and height, 14 bits each (little-endian, 2 bits of scaling). */
+bool mr_rtp_vp8_keyframe_size(const uint8_t *payload, size_t len, uint16_t *w, uint16_t *h)
+{
+    size_t i = vp8_header_at(payload, len);
+    if (!i || (payload[i] & VP8_P) || len < i + 10)
         return false;
-    return (payload[i] & VP8_P) == 0;
+    const uint8_t *k = payload + i + 3;
+    if (k[0] != 0x9d || k[1] != 0x01 || k[2] != 0x2a)
+        return false;
+    *w = (uint16_t)((k[3] | (k[4] << 8)) & 0x3fff);
+    *h = (uint16_t)((k[5] | (k[6] << 8)) & 0x3fff);
+    return true;
 }
 
 /*

@@ -130,6 +130,9 @@ static inline bool mr_rtp_ts_newer(uint32_t a, uint32_t b)
  * STAP-A (24), or at the start (S bit) of an FU-A (28).
  */
 bool mr_rtp_vp8_is_keyframe(const uint8_t *payload, size_t len);
+/* The picture size a VP8 key frame's first packet announces; false for
+ * any other packet. */
+bool mr_rtp_vp8_keyframe_size(const uint8_t *payload, size_t len, uint16_t *w, uint16_t *h);
 bool mr_rtp_h264_is_keyframe(const uint8_t *payload, size_t len);
 
 /* Header extensions the relay understands (by URI, RFC 8285 §5). */

@@ -10,6 +10,7 @@
 
 #include "rtp/demux.h"
 #include "rtp/rtp.h"
+#include "rtp/vp8_ids.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,10 +88,38 @@ static void red(const uint8_t *data, size_t size)
         check(end == off);
 }
 
+/* VP8's ids (vp8_ids.h) on the input as a payload: rewritten through a
+ * map that moved to another layer, they parse back at the same places with
+ * the values the map gave, and the descriptor's other bits are untouched. */
+static void vp8_ids(const uint8_t *data, size_t size)
+{
+    uint16_t w, hgt;
+    (void)mr_rtp_vp8_keyframe_size(data, size, &w, &hgt);
+    struct mr_vp8_ids in, back;
+    if (mr_rtp_vp8_ids(data, size, &in) < 0)
+        return;
+    check(!in.has_pid || (size_t)in.pid_off + (in.pid15 ? 2u : 1u) <= size);
+    check(!in.has_tl0 || in.tl0_off < size);
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy)
+        return;
+    memcpy(copy, data, size);
+    struct mr_vp8_ids_map map = {.started = true, .last_pid = 0x1234, .last_tl0 = 0x56};
+    mr_vp8_ids_rebase(&map, &in);
+    mr_vp8_ids_apply(&map, &in, copy, true);
+    check(mr_rtp_vp8_ids(copy, size, &back) == 0);
+    check(back.has_pid == in.has_pid && back.pid15 == in.pid15 && back.has_tl0 == in.has_tl0);
+    check(!in.has_pid || back.pid == ((0x1234 + 1) & (in.pid15 ? 0x7fff : 0x7f)));
+    check(!in.has_tl0 || back.tl0 == 0x57);
+    check(copy[0] == data[0] && (size < 2 || copy[1] == data[1]));
+    free(copy);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     (void)mr_demux_classify(data, size);
     red(data, size);
+    vp8_ids(data, size);
     (void)mr_rtp_vp8_is_keyframe(data, size);
     (void)mr_rtp_h264_is_keyframe(data, size);
 
@@ -129,6 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const uint8_t *payload = data + h.header_len;
     (void)mr_rtp_vp8_is_keyframe(payload, h.payload_len);
+    vp8_ids(payload, h.payload_len);
     (void)mr_rtp_h264_is_keyframe(payload, h.payload_len);
     return 0;
 }
