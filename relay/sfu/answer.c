@@ -20,6 +20,8 @@ static void fill_media(struct mr_peer *p, struct mr_sdp_answer_media *am, unsign
     mr_negotiate_fill_answer(am, &pm->codec, &pm->ext);
     if (p->kind == MR_SESSION_PUBLISH) {
         am->dir = MR_DIR_RECVONLY;
+        am->n_rids = pm->n_layers;
+        memcpy(am->rids, pm->layers, sizeof(pm->layers[0]) * pm->n_layers);
         return;
     }
     am->dir = MR_DIR_SENDONLY;

@@ -54,14 +54,41 @@ static bool red_primary(struct mr_fwd_packet *pkt, struct mr_worker *w)
     return true;
 }
 
-/* The receiver of rx[0..n) that takes this packet's source and encoding. */
+/* The receiver of rx[0..n) that takes this packet's source and encoding,
+ * or moves to that encoding. */
 static struct mr_receiver *receiver_for(struct mr_receiver *rx, unsigned n,
                                         const struct mr_fwd_packet *pkt)
 {
     for (unsigned j = 0; j < n; j++)
-        if (rx[j].src == pkt->src && rx[j].encoding == pkt->enc)
+        if (rx[j].src == pkt->src && (rx[j].encoding == pkt->enc || rx[j].target == pkt->enc))
             return &rx[j];
     return NULL;
+}
+
+/*
+ * A simulcast receiver moves to its target layer at that layer's key frame
+ * (until then it keeps its layer), and drops the other one's packets from
+ * then on. Sequence numbers and timestamps continue through the rewriting
+ * (a new SSRC rebases it); VP8's picture ids through dst->vp8. Returns
+ * whether the packet is for dst.
+ */
+static bool follow_layer(struct mr_receiver *dst, const struct mr_source *src,
+                         const struct mr_fwd_packet *pkt, struct mr_worker *w)
+{
+    if (pkt->enc == dst->encoding)
+        return true; /* the old layer too, until the new one's key frame */
+    if (!pkt->keyframe) {
+        mr_counter_add(&w->sfu.drop_layer_wait, 1);
+        return false;
+    }
+    dst->encoding = pkt->enc;
+    dst->waiting_keyframe = false;
+    mr_counter_add(&w->sfu.layer_switches, 1);
+    struct mr_vp8_ids ids;
+    if (src->codec.id == MR_CODEC_VP8 &&
+        mr_rtp_vp8_ids(pkt->payload, pkt->h.payload_len, &ids) == 0)
+        mr_vp8_ids_rebase(&dst->vp8, &ids);
+    return true;
 }
 
 static unsigned build_extensions(const struct mr_fwd_packet *pkt, const struct mr_source *src,
@@ -100,6 +127,8 @@ static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
         mr_counter_add(&w->sfu.drop_incompatible, 1);
         return 0;
     }
+    if (src->n_encodings > 1 && !follow_layer(dst, src, pkt, w))
+        return 0;
     if (dst->waiting_keyframe) {
         if (!pkt->keyframe) {
             mr_counter_add(&w->sfu.drop_keyframe_wait, 1);
@@ -111,7 +140,12 @@ static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
     uint32_t ts;
     mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->h.seq, pkt->h.timestamp, src->codec.clock_rate,
                    pkt->now_us, &seq, &ts);
-    return mr_forward_write(dst, src, pkt, seq, ts, out, cap);
+    size_t n = mr_forward_write(dst, src, pkt, seq, ts, out, cap);
+    struct mr_vp8_ids ids;
+    if (n && src->n_encodings > 1 && src->codec.id == MR_CODEC_VP8 &&
+        mr_rtp_vp8_ids(pkt->payload, pkt->h.payload_len, &ids) == 0)
+        mr_vp8_ids_apply(&dst->vp8, &ids, out + n - pkt->h.payload_len, true);
+    return n;
 }
 
 size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *src,
@@ -296,8 +330,15 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         return;
     /* Receive statistics (what reports tell the publisher) are of what
      * arrived the first time, padding included: loss before repair. */
+    struct mr_encoding *e = &src->enc[pkt.enc];
     if (!rtx)
-        mr_rtp_rx_stats_update(&src->enc[pkt.enc].rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
+        mr_rtp_rx_stats_update(&e->rx, pkt.h.seq, pkt.h.timestamp, pkt.now_us);
+    /* What a layer carries, to rank and choose layers (layers.c). */
+    if (src->n_encodings > 1) {
+        e->last_us = pkt.now_us;
+        e->octets += pkt.h.payload_len;
+        e->packets++;
+    }
     /* Padding-only packets probe the sender's bandwidth; they carry nothing
      * for the receivers. */
     if (pkt.h.payload_len == 0) {
@@ -317,12 +358,14 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         pkt.keyframe = is_keyframe(src, pkt.payload, pkt.h.payload_len);
         if (pkt.keyframe) {
             s->kf[si].last_keyframe_us = pkt.now_us; /* answers the requests before it */
-            mr_nack_keyframe(&src->enc[pkt.enc].nack, pkt.h.seq);
+            mr_nack_keyframe(&e->nack, pkt.h.seq);
+            if (src->n_encodings > 1 && src->codec.id == MR_CODEC_VP8)
+                mr_rtp_vp8_keyframe_size(pkt.payload, pkt.h.payload_len, &e->width, &e->height);
         }
         /* Kept for the viewers' NACKs, as it arrived: each viewer's
          * rewriting is applied when it is resent (retransmit.c). */
-        if (src->history)
-            mr_history_put(src->history, buf, len, pkt.h.ssrc, pkt.h.seq, pkt.now_us);
+        if (e->history)
+            mr_history_put(e->history, buf, len, pkt.h.ssrc, pkt.h.seq, pkt.now_us);
     }
 
     /* Behind: the video waits out the backlog (overload.c); audio and the

@@ -17,6 +17,7 @@
  */
 #include "core/clock.h"
 #include "core/counter.h"
+#include "core/log.h"
 #include "sfu/sfu_priv.h"
 
 #define KEYFRAME_REQUEST_WINDOW_US 300000
@@ -25,7 +26,8 @@
 static bool receivers_wait(const struct mr_receiver *rx, unsigned n, int src)
 {
     for (unsigned j = 0; j < n; j++)
-        if (rx[j].src == src && rx[j].waiting_keyframe && rx[j].compatible)
+        if (rx[j].src == src && rx[j].compatible &&
+            (rx[j].waiting_keyframe || rx[j].target != rx[j].encoding))
             return true;
     return false;
 }
@@ -112,7 +114,8 @@ static void request_one(struct mr_stream *s, int src, int64_t now_us, bool asked
     g->deferred = false;
     g->last_request_us = now_us;
     mr_counter_add(&s->worker->sfu.keyframe_requests, 1);
-    mr_rtcp_send_keyframe_request(s->publisher, (unsigned)src, g->fir_seq++);
+    mr_rtcp_send_keyframe_request(s->publisher, (unsigned)src, g->fir_seq++,
+                                  mr_layers_wanted(s, src));
     if (!any_deferred(s))
         stop_retry(s);
 }

@@ -80,6 +80,7 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"padding", true, offsetof(struct mr_sfu_stats, drop_padding)},
         {"keyframe_wait", true, offsetof(struct mr_sfu_stats, drop_keyframe_wait)},
         {"incompatible", true, offsetof(struct mr_sfu_stats, drop_incompatible)},
+        {"layer_wait", true, offsetof(struct mr_sfu_stats, drop_layer_wait)},
         {"record_queue", true, offsetof(struct mr_sfu_stats, drop_record)},
         {"muted", true, offsetof(struct mr_sfu_stats, drop_muted)},
         {"overload", true, offsetof(struct mr_sfu_stats, drop_overload)},
@@ -87,7 +88,8 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
         {"rtx_malformed", true, offsetof(struct mr_sfu_stats, drop_rtx_malformed)},
     };
     family(out, "medrelay_packets_dropped_total", "counter",
-           "Packets not delivered, by cause (keyframe_wait and incompatible count per viewer).");
+           "Packets not delivered, by cause (keyframe_wait, layer_wait and incompatible count "
+           "per viewer).");
     for (size_t i = 0; i < sizeof(causes) / sizeof(causes[0]); i++) {
         char labels[64];
         snprintf(labels, sizeof(labels), "cause=\"%s\"", causes[i].cause);
@@ -99,6 +101,9 @@ static void drops(GString *out, const struct mr_worker_pool *pool)
 
 static void keyframes(GString *out, const struct mr_worker_pool *pool)
 {
+    family(out, "medrelay_layer_switches_total", "counter",
+           "Viewers (and recordings) moved from one simulcast layer to another.");
+    sample(out, "medrelay_layer_switches_total", NULL, SUM_SFU(pool, layer_switches));
     family(out, "medrelay_keyframe_requests_received_total", "counter",
            "PLI and FIR messages received from subscribers.");
     sample(out, "medrelay_keyframe_requests_received_total", "type=\"pli\"", SUM_SFU(pool, pli_in));

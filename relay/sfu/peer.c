@@ -210,7 +210,8 @@ static int setup_tracks(struct mr_peer *p)
         if (!pm->accepted)
             continue;
         if (pub) {
-            mr_source_init(&p->sources[pm->track], m, &pm->codec, &pm->ext);
+            mr_source_init(&p->sources[pm->track], m, &pm->codec, &pm->ext, pm->layers,
+                           pm->n_layers);
             p->n_sources++;
             continue;
         }

@@ -97,18 +97,18 @@ int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *d
          * nothing: neither is answered then. */
         if (!pm->ext.id[MR_RTP_EXT_TRANSPORT_CC])
             pm->codec.fb &= ~(uint32_t)MR_FB_TWCC;
-        /* A simulcast offer that names rids it does not define is refused;
-         * a well-formed one is answered without simulcast (the browser
-         * then sends one stream) until the relay forwards layers (issue
-         * 17): n_layers stays 0, and the rid extensions go unanswered. */
-        struct mr_sdp_sim_stream layers[MR_MAX_ENCODINGS];
-        rc = mr_negotiate_simulcast(m, &pm->codec, &pm->ext, layers, MR_MAX_ENCODINGS, detail,
-                                    dlen);
+        /* Simulcast by rid (RFC 8853): up to MR_MAX_ENCODINGS layers; a
+         * list naming rids it does not define is refused. Without layers
+         * the rid extensions name nothing and are not answered. */
+        rc = mr_negotiate_simulcast(m, &pm->codec, &pm->ext, pm->layers, MR_MAX_ENCODINGS,
+                                    detail, dlen);
         if (rc < 0) {
             mr_plan_free(plan);
             return rc;
         }
-        pm->ext.id[MR_RTP_EXT_RID] = pm->ext.id[MR_RTP_EXT_RRID] = 0;
+        pm->n_layers = (unsigned)rc;
+        if (pm->n_layers == 0)
+            pm->ext.id[MR_RTP_EXT_RID] = pm->ext.id[MR_RTP_EXT_RRID] = 0;
         pm->accepted = true;
         pm->track = (int)plan->n_tracks++;
     }

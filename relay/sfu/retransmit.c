@@ -94,9 +94,16 @@ static size_t write_resend(struct mr_receiver *rx, const struct mr_source *src,
     pkt.payload = slot->data + pkt.h.header_len;
     size_t len = mr_forward_write(rx, src, &pkt, out_seq, pkt.h.timestamp + rx->rw.ts_delta, out,
                                   cap - 2);
-    if (len == 0 || !rx->codec.rtx_pt || !rx->rtx_ssrc)
-        return len;
+    if (len == 0)
+        return 0;
     size_t hlen = len - pkt.h.payload_len;
+    /* A simulcast layer's picture ids as the viewer first got them. */
+    struct mr_vp8_ids ids;
+    if (src->n_encodings > 1 && src->codec.id == MR_CODEC_VP8 &&
+        mr_rtp_vp8_ids(pkt.payload, pkt.h.payload_len, &ids) == 0)
+        mr_vp8_ids_apply(&rx->vp8, &ids, out + hlen, false);
+    if (!rx->codec.rtx_pt || !rx->rtx_ssrc)
+        return len;
     int n = mr_rtp_rtx_wrap(out, cap - MR_SRTP_MAX_OVERHEAD, out, hlen, out + hlen,
                             pkt.h.payload_len, rx->codec.rtx_pt, rx->rtx_seq++, rx->rtx_ssrc);
     return n > 0 ? (size_t)n : 0;
@@ -108,9 +115,9 @@ static void resend(struct mr_peer *sub, struct mr_receiver *rx, const struct mr_
 {
     struct mr_worker *w = sub->worker;
     uint16_t in_seq = (uint16_t)(out_seq - rx->rw.seq_delta);
+    struct mr_pkt_history *history = src->enc[rx->encoding].history;
     const struct mr_history_slot *slot =
-        src->history ? mr_history_get(src->history, rx->rw.src_ssrc, in_seq, now, max_age(rx))
-                     : NULL;
+        history ? mr_history_get(history, rx->rw.src_ssrc, in_seq, now, max_age(rx)) : NULL;
     if (!slot) {
         /* Lost upstream too, and asked for there: it reaches the viewer
          * as soon as the publisher's retransmission does. */

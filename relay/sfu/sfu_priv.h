@@ -49,6 +49,10 @@ struct mr_plan_media {
                               publisher's source it receives */
     struct mr_codec codec; /* in this peer's numbering */
     struct mr_ext_ids ext;
+    /* Publisher: the simulcast layers it sends by rid (RFC 8853), in its
+     * offer's order; 0: one plain stream. */
+    unsigned n_layers;
+    struct mr_sdp_sim_stream layers[MR_MAX_ENCODINGS];
 };
 
 struct mr_plan {
@@ -172,6 +176,9 @@ struct mr_stream {
     GSource *tick;            /* RTCP reports, keyframe requests, link health */
     GSource *grace;           /* viewers waiting for a publisher */
     GSource *keyframe_retry;  /* key-frame requests deferred (keyframe.c) */
+    GSource *layers_tick;     /* simulcast layer choice (layers.c); only
+                                 with a simulcast publisher */
+    int64_t layers_rated_us;  /* the layers' bitrates were last measured */
     GSource *nack_timer;      /* NACKs to the publisher (repair.c); armed
                                  while a packet is missing */
     struct mr_keyframe_gate kf[MR_MAX_TRACKS]; /* per publisher source */
@@ -227,6 +234,18 @@ bool mr_keyframe_wanted(struct mr_stream *s, int src);
  * on or asked for since their last key frame (a lost PLI or key frame would
  * leave a viewer black). */
 void mr_keyframe_tick(struct mr_stream *s, int64_t now_us);
+
+/* layers.c (worker) */
+/* Measures a simulcast source's layers over the last window_us and ranks
+ * them, best first (src->ranked). */
+void mr_layers_rank(struct mr_source *src, int64_t now, int64_t window_us);
+/* The layer a receiver now on `current` should take: the best alive. */
+unsigned mr_layers_pick(const struct mr_source *src, int64_t now, unsigned current);
+/* The encodings of source src that receivers take or move to (bit e). */
+unsigned mr_layers_wanted(struct mr_stream *s, int src);
+/* Starts choosing layers when s's publisher sends simulcast; stops. */
+void mr_layers_start(struct mr_stream *s);
+void mr_layers_stop(struct mr_stream *s);
 /* A new publisher: every source starts afresh (FIR sequence numbers go on). */
 void mr_keyframe_reset(struct mr_stream *s);
 /* The stream is freed: no retry may fire. */
@@ -341,7 +360,9 @@ size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *s
 void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len);
 void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len);
 void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us);
-void mr_rtcp_send_keyframe_request(struct mr_peer *pub, unsigned src, uint8_t fir_seq);
+/* For the encodings of source src in mask (bit e; 0: all of them). */
+void mr_rtcp_send_keyframe_request(struct mr_peer *pub, unsigned src, uint8_t fir_seq,
+                                   unsigned mask);
 
 /* relay.c: worker -> control thread notifications. */
 void mr_relay_peer_answered(struct mr_peer *p, int err, const char *detail, char *answer,

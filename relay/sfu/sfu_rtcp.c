@@ -171,27 +171,33 @@ void mr_rtcp_send_receiver_reports(struct mr_peer *pub, int64_t now_us)
                                sizeof(buf));
 }
 
-void mr_rtcp_send_keyframe_request(struct mr_peer *pub, unsigned src, uint8_t fir_seq)
+void mr_rtcp_send_keyframe_request(struct mr_peer *pub, unsigned src, uint8_t fir_seq,
+                                   unsigned mask)
 {
     uint8_t buf[RTCP_BUF];
     if (src >= pub->n_sources)
         return;
     const struct mr_source *t = &pub->sources[src];
-    uint32_t ssrc = t->enc[0].ssrc; /* the encoding viewers take */
-    if (t->kind != MR_MEDIA_VIDEO || ssrc == 0)
+    if (t->kind != MR_MEDIA_VIDEO || !(t->codec.fb & (MR_FB_NACK_PLI | MR_FB_CCM_FIR)))
         return;
     /* Feedback rides in a compound packet that starts with a report (RFC
      * 4585 §3.1), for peers that did not negotiate rtcp-rsize. */
     int n = write_empty_rr(pub, buf, sizeof(buf));
     if (n < 0)
         return;
-    int m;
-    if (t->codec.fb & MR_FB_NACK_PLI)
-        m = mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc);
-    else if (t->codec.fb & MR_FB_CCM_FIR)
-        m = mr_rtcp_write_fir(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc, fir_seq);
-    else
-        return;
-    if (m > 0)
-        mr_transport_send_rtcp(pub->transport, buf, (size_t)(n + m), sizeof(buf));
+    int start = n;
+    /* One request per encoding receivers take (a simulcast layer each). */
+    for (unsigned e = 0; e < t->n_encodings; e++) {
+        uint32_t ssrc = t->enc[e].ssrc;
+        if (ssrc == 0 || (mask && !(mask & (1u << e))))
+            continue;
+        int m = t->codec.fb & MR_FB_NACK_PLI
+                    ? mr_rtcp_write_pli(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc)
+                    : mr_rtcp_write_fir(buf + n, sizeof(buf) - (size_t)n, pub->rtcp_ssrc, ssrc,
+                                        fir_seq);
+        if (m > 0)
+            n += m;
+    }
+    if (n > start)
+        mr_transport_send_rtcp(pub->transport, buf, (size_t)n, sizeof(buf));
 }

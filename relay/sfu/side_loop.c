@@ -30,9 +30,9 @@ struct shard {
     struct fd_index *index;
     int n_fds, cap_fds;
     gint max_priority;
-    gboolean prepared; /* a query is pending its check */
-    gboolean kicked;   /* sources may have come or gone from outside */
-    gboolean ready;    /* its epoll set has something (this turn) */
+    gboolean prepared;  /* a query is pending its check */
+    gboolean kicked;    /* sources may have come or gone from outside */
+    gboolean ready;     /* its epoll set has something (this turn) */
     int64_t due_us;     /* its earliest timer, from the last query */
     int64_t turned_us;  /* its last turn */
     int64_t rebuilt_us; /* when its epoll set was last made anew */
@@ -48,7 +48,7 @@ struct mr_side_loop {
     gpointer epoll_tag; /* the pump's watch on top */
     int top;            /* epoll set of the shards' epoll descriptors */
     struct shard shards[MR_SIDE_LOOP_SHARDS];
-    unsigned next_shard; /* handed out by mr_side_loop_context */
+    unsigned next_shard;  /* handed out by mr_side_loop_context */
     int64_t next_turn_us; /* not before (the interval) */
 };
 

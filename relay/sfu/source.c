@@ -1,4 +1,5 @@
 /* A publisher's sources and their encodings (track.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,26 +42,40 @@ static void encoding_restart(struct mr_encoding *e, uint32_t ssrc, uint32_t rtx_
 }
 
 void mr_source_init(struct mr_source *src, const struct mr_sdp_media *m, const struct mr_codec *c,
-                    const struct mr_ext_ids *ext)
+                    const struct mr_ext_ids *ext, const struct mr_sdp_sim_stream *layers,
+                    unsigned n_layers)
 {
     memset(src, 0, sizeof(*src));
     src->kind = m->kind;
     memcpy(src->mid, m->mid, sizeof(src->mid));
     src->codec = *c;
     src->ext = *ext;
-    src->n_encodings = 1;
-    uint32_t ssrc = primary_ssrc(m);
-    encoding_restart(&src->enc[0], ssrc, c->rtx_pt ? fid_rtx_ssrc(m, ssrc) : 0, c->clock_rate);
-    /* Viewers' NACKs are answered from it, whatever the publisher
+    if (n_layers > MR_MAX_ENCODINGS)
+        n_layers = MR_MAX_ENCODINGS;
+    if (n_layers >= 2) {
+        /* Simulcast: SSRCs (and RTX SSRCs) come with the rids. */
+        src->n_encodings = n_layers;
+        for (unsigned e = 0; e < n_layers; e++) {
+            encoding_restart(&src->enc[e], 0, 0, c->clock_rate);
+            snprintf(src->enc[e].rid, sizeof(src->enc[e].rid), "%s", layers[e].rid);
+        }
+    } else {
+        src->n_encodings = 1;
+        uint32_t ssrc = primary_ssrc(m);
+        encoding_restart(&src->enc[0], ssrc, c->rtx_pt ? fid_rtx_ssrc(m, ssrc) : 0,
+                         c->clock_rate);
+    }
+    /* Viewers' NACKs are answered from them, whatever the publisher
      * negotiated; NULL (out of memory) only means none are answered. */
-    if (src->kind == MR_MEDIA_VIDEO)
-        src->history = mr_history_new();
+    for (unsigned e = 0; src->kind == MR_MEDIA_VIDEO && e < src->n_encodings; e++)
+        src->enc[e].history = mr_history_new();
 }
 
 void mr_sources_free(struct mr_source *srcs, unsigned n)
 {
     for (unsigned i = 0; srcs && i < n; i++)
-        mr_history_free(srcs[i].history);
+        for (unsigned e = 0; e < srcs[i].n_encodings; e++)
+            mr_history_free(srcs[i].enc[e].history);
     free(srcs);
 }
 
@@ -75,6 +90,20 @@ int mr_source_by_ssrc(const struct mr_source *srcs, unsigned n, uint32_t ssrc, u
                     *enc = e;
                 return (int)i;
             }
+    return -1;
+}
+
+/* The encoding a simulcast packet's rid (or repaired rid) extension
+ * names, or -1. */
+static int encoding_by_rid(const struct mr_source *s, enum mr_rtp_ext_kind kind,
+                           const struct mr_rtp_ext_list *ext, const uint8_t *buf)
+{
+    uint8_t id = s->ext.id[kind];
+    const struct mr_rtp_ext_elem *rid = id ? mr_rtp_ext_find(ext, id) : NULL;
+    for (unsigned e = 0; rid && e < s->n_encodings; e++)
+        if (rid->len == strlen(s->enc[e].rid) &&
+            memcmp(buf + rid->offset, s->enc[e].rid, rid->len) == 0)
+            return (int)e;
     return -1;
 }
 
@@ -108,10 +137,15 @@ int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_heade
      * or FEC streams carry other payload types. */
     if (found < 0 || !mr_source_media_pt(&srcs[found], h->payload_type))
         return -1;
+    struct mr_source *src = &srcs[found];
     /* A new SSRC for the section (announced none, or the encoder
-     * restarted): its one encoding follows it. */
-    encoding_restart(&srcs[found].enc[0], h->ssrc, 0, srcs[found].codec.clock_rate);
-    *enc = 0;
+     * restarted): its one encoding follows it, or the layer its rid
+     * names. */
+    int e = src->n_encodings > 1 ? encoding_by_rid(src, MR_RTP_EXT_RID, ext, buf) : 0;
+    if (e < 0)
+        return -1;
+    encoding_restart(&src->enc[e], h->ssrc, 0, src->codec.clock_rate);
+    *enc = (unsigned)e;
     return found;
 }
 
@@ -141,9 +175,14 @@ int mr_source_rtx(struct mr_source *srcs, unsigned n, const struct mr_rtp_header
                 return -1; /* ambiguous */
         found = (int)i;
     }
-    if (found < 0 || srcs[found].enc[0].rtx_ssrc != 0 || srcs[found].enc[0].ssrc == 0)
+    if (found < 0)
         return -1;
-    srcs[found].enc[0].rtx_ssrc = h->ssrc;
-    *enc = 0;
+    struct mr_source *src = &srcs[found];
+    int e = src->n_encodings > 1 ? encoding_by_rid(src, MR_RTP_EXT_RRID, ext, buf) : 0;
+    if (e < 0 || src->enc[e].ssrc == 0 ||
+        (src->enc[e].rtx_ssrc != 0 && src->n_encodings == 1))
+        return -1;
+    src->enc[e].rtx_ssrc = h->ssrc;
+    *enc = (unsigned)e;
     return found;
 }

@@ -52,6 +52,7 @@ void mr_stream_unref(struct mr_stream *s)
     stop_source(&s->tick);
     stop_source(&s->grace);
     mr_keyframe_stop(s);
+    mr_layers_stop(s);
     mr_repair_stop(s);
     mr_rec_tap_free(s->rec_tap);
     if (s->recording)
@@ -127,6 +128,7 @@ static void attach_publisher(struct mr_stream *s, struct mr_peer *p)
     if (s->rec_tap)
         mr_receivers_bind(s->rec_tap->receivers, s->rec_tap->n_receivers, p, "recording");
     mr_keyframe_reset(s);
+    mr_layers_start(s);
     mr_link_health_reset(s, mr_clock_mono_us());
     if (s->sinks->len > 0 || s->rec_tap)
         mr_keyframe_request(s, -1, mr_clock_mono_us());

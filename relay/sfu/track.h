@@ -3,15 +3,20 @@
  *
  * A publisher's media section is a *source*: the codec and header
  * extensions it was negotiated with, and its *encodings*, each an RTP
- * stream of its own (an SSRC, later a retransmission SSRC and a rid) with
- * its receive statistics and its missing packets. Today a source has one
- * encoding; simulcast layers add up to MR_MAX_ENCODINGS. A video source
- * keeps a packet history for its viewers' retransmissions (history.h).
+ * stream of its own (an SSRC, a retransmission SSRC, and for simulcast a
+ * rid) with its receive statistics, its missing packets, and for video a
+ * packet history for its viewers' retransmissions (history.h). A plain
+ * section has one encoding; a simulcast one (RFC 8853) one per layer, up
+ * to MR_MAX_ENCODINGS, whose SSRCs are learned from the rid header
+ * extension of their first packets.
  *
  * A subscriber's media section, or one track of a recording, is a
  * *receiver*: it takes one encoding of one source and sends it on with its
  * own SSRC, payload type, header-extension ids and sequence/timestamp
- * spaces (rewrite.h), and holds video back until a key frame.
+ * spaces (rewrite.h), and holds video back until a key frame. Of a
+ * simulcast source it takes the layer layers.c picks; it moves to another
+ * at that layer's next key frame, its spaces (and VP8's picture ids)
+ * continuing.
  *
  * A *sink* is what a stream's fan-out walks: the receivers of one peer for
  * that stream (a WHEP subscriber's, or a room subscription's slice).
@@ -34,6 +39,7 @@
 #include "sdp/sdp.h"
 #include "sfu/nack.h"
 #include "sfu/rewrite.h"
+#include "rtp/vp8_ids.h"
 
 /* Media sections one publisher may send: a camera, a microphone and
  * several device screens (ultrasound, ECG, endoscope, patient monitor). An
@@ -50,9 +56,18 @@ struct mr_pkt_history; /* history.h */
 struct mr_encoding {
     uint32_t ssrc;     /* 0 until announced or learned from a packet */
     uint32_t rtx_ssrc; /* its retransmission stream; 0: none (yet) */
-    char rid[MR_RID_MAX + 1];
+    char rid[MR_RID_MAX + 1]; /* simulcast: its layer's rid; "" otherwise */
     struct mr_rtp_rx_stats rx; /* of what arrived first time (loss before repair) */
     struct mr_nack_list nack;  /* what is missing, for NACKs (video) */
+    struct mr_pkt_history *history; /* video: for viewers' NACKs; NULL: none */
+    /* For choosing layers (layers.c): what arrives, and how big it is. */
+    int64_t last_us;   /* its last media packet; 0: none yet */
+    uint64_t octets;   /* payload received */
+    uint64_t packets;
+    uint64_t rate_octets, rate_packets; /* at the last rate measurement */
+    uint32_t rate_bps; /* over the last measurement window */
+    uint32_t silence_us; /* silent this long, it has stopped (0: not measured) */
+    uint16_t width, height; /* from its last key frame (VP8); 0: unknown */
 };
 
 /* A publisher's media section. */
@@ -61,9 +76,12 @@ struct mr_source {
     char mid[MR_SDP_MID_MAX + 1];
     struct mr_codec codec; /* the publisher's numbering */
     struct mr_ext_ids ext; /* the publisher's extension ids */
-    unsigned n_encodings;  /* 1 today */
+    unsigned n_encodings;  /* 1, or its simulcast layers */
     struct mr_encoding enc[MR_MAX_ENCODINGS];
-    struct mr_pkt_history *history; /* video: for viewers' NACKs; NULL: none */
+    /* Simulcast: its encodings from the best to the worst (layers.c);
+     * n_ranked 0 until the layers have been measured. */
+    uint8_t ranked[MR_MAX_ENCODINGS];
+    unsigned n_ranked;
     /* Loss repair on the publisher's leg, for the consoles. */
     uint32_t recovered; /* lost packets its retransmissions brought */
     uint32_t gave_up;   /* lost packets given up on */
@@ -92,7 +110,9 @@ struct mr_resent {
  * receiver's share of a burst touches two cache lines, not four. */
 struct mr_receiver {
     int src;               /* the bound source's index, or -1 */
-    unsigned encoding;     /* which of its encodings */
+    unsigned encoding;     /* which of its encodings it takes */
+    unsigned target;       /* the one it moves to at its next key frame
+                              (== encoding when it stays) */
     bool compatible;       /* the bound source's codec fits ours */
     bool waiting_keyframe; /* video: held back until a key frame */
     uint32_t out_ssrc;
@@ -120,6 +140,9 @@ struct mr_receiver {
     int64_t rtt_us;      /* 0: not known yet */
     int64_t nack_tat_us; /* rate limit: theoretical arrival time (GCRA) */
     struct mr_resent resent[MR_RESENT_SLOTS];
+    /* VP8 picture ids and TL0PICIDX continue across layer switches: what
+     * is added to the layer's own, and the last ones sent. */
+    struct mr_vp8_ids_map vp8;
 };
 
 /* One entry of a stream's fan-out list. */
@@ -150,23 +173,28 @@ uint32_t mr_random_ssrc(void);
 
 /* source.c (worker) */
 /* A source as negotiated: codec, extension ids, the SSRC the section
- * announces (0: learned from the first packet) and its RTX SSRC; a video
- * source gets its packet history. */
+ * announces (0: learned from the first packet) and its RTX SSRC, or its
+ * simulcast layers' rids (layers[0..n_layers), SSRCs learned); a video
+ * source's encodings get their packet histories. */
 void mr_source_init(struct mr_source *src, const struct mr_sdp_media *m, const struct mr_codec *c,
-                    const struct mr_ext_ids *ext);
-/* Frees srcs[0..n) (allocated as one array) and their histories. */
+                    const struct mr_ext_ids *ext, const struct mr_sdp_sim_stream *layers,
+                    unsigned n_layers);
+/* Frees srcs[0..n) (allocated as one array) and their encodings' histories. */
 void mr_sources_free(struct mr_source *srcs, unsigned n);
 /* The source (and encoding) a packet belongs to, by SSRC, else by the mid
  * header extension (RFC 8843 §15), else by a payload type only one source
  * uses; a packet of the negotiated payload type on a new SSRC teaches the
- * encoding its SSRC. Returns the index or -1. */
+ * encoding its SSRC: a simulcast source's, the one its rid header
+ * extension names (without it the packet belongs nowhere). Returns the
+ * index or -1. */
 struct mr_rtp_header;
 struct mr_rtp_ext_list;
 int mr_source_find(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
                    const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc);
 /* The source (and encoding) a retransmission (RFC 4588) belongs to: by
  * its RTX SSRC and format, else learned like mr_source_find learns media
- * SSRCs. Returns the index or -1. */
+ * SSRCs (a simulcast layer's from the repaired-rid extension). Returns the
+ * index or -1. */
 int mr_source_rtx(struct mr_source *srcs, unsigned n, const struct mr_rtp_header *h,
                   const struct mr_rtp_ext_list *ext, const uint8_t *buf, unsigned *enc);
 /* Whether pt is one of the source's media formats: its codec, or that

@@ -26,6 +26,8 @@ struct mr_side_loop;
     X(drop_padding, "padding", "padding-only RTP")                                       \
     X(drop_keyframe_wait, "keyframe_wait", "held back until the viewer's first key frame") \
     X(drop_incompatible, "incompatible", "the viewer cannot take the publisher's codec")   \
+    X(drop_layer_wait, "layer_wait", "a layer's packets before its key frame, for a viewer moving to it") \
+    X(layer_switches, "layer_switches", "viewers moved from one simulcast layer to another") \
     X(drop_record, "record_queue", "the recorder fell behind (its queue was full)")        \
     X(drop_muted, "muted", "a moderator muted the stream's audio or video")              \
     X(drop_overload, "overload", "video not fanned out while the worker caught up")      \

@@ -552,15 +552,19 @@ def run(c, art_dir):
         finally:
             c.call("DELETE", c.session_path(r.header("Location"), post), token=t_clinic_a)
 
-    def no_simulcast(answer):
-        found = [x for x in answer.decode(errors="replace").splitlines()
-                 if x.startswith(("a=simulcast", "a=rid")) or "rtp-stream-id" in x]
-        if found:
-            raise Fail(f"the answer negotiates simulcast: {found}")
+    def three_layers(answer):
+        lines = answer.decode(errors="replace").splitlines()
+        video = lines[next(i for i, x in enumerate(lines) if x.startswith("m=video")):]
+        rids = [x for x in video if x.startswith("a=rid:")]
+        sim = [x for x in video if x.startswith("a=simulcast:")]
+        ext = [x for x in video if x.startswith("a=extmap:") and "rtp-stream-id" in x]
+        if rids != ["a=rid:q recv", "a=rid:h recv", "a=rid:f recv"] or sim != ["a=simulcast:recv q;h;f"] \
+                or len(ext) != 2:
+            raise Fail(f"the answer does not take the three layers by rid: {rids} {sim} {ext}")
     c.check("WHIP with a sendrecv offer → 201, answered recvonly",
             lambda: answered("chromium_sendrecv.sdp", "sendrecv-cam", "recvonly"))
-    c.check("WHIP with a simulcast offer → 201, answered without simulcast",
-            lambda: answered("chromium_whip_simulcast.sdp", "simulcast-cam", "recvonly", no_simulcast))
+    c.check("WHIP with a simulcast offer → 201, its three layers answered (a=rid recv, a=simulcast:recv)",
+            lambda: answered("chromium_whip_simulcast.sdp", "simulcast-cam", "recvonly", three_layers))
     c.check("WHIP with a simulcast list naming an undefined rid → 400 bad-sdp naming it",
             lambda: c.expect_error(c.call("POST", f"/whip/{ROOM}/simulcast-bad", token=t_clinic_a, ctype=SDP,
                                           body=read_sdp("chromium_whip_simulcast.sdp").replace(

@@ -102,6 +102,8 @@ static void ext_of(const struct fx_track *t, struct mr_ext_ids *ext)
     memset(ext, 0, sizeof(*ext));
     ext->id[MR_RTP_EXT_MID] = t->mid_id;
     ext->id[MR_RTP_EXT_AUDIO_LEVEL] = t->level_id;
+    ext->id[MR_RTP_EXT_RID] = t->rid_id;
+    ext->id[MR_RTP_EXT_RRID] = t->rrid_id;
 }
 
 static struct mr_peer *peer_new(struct mr_stream *s, enum mr_session_kind kind)
@@ -143,7 +145,14 @@ struct mr_peer *fx_publisher(struct mr_stream *s, const struct fx_track *tracks,
             m->ssrcs[m->n_ssrcs++].ssrc = tracks[i].ssrc;
         codec_of(&tracks[i], &c);
         ext_of(&tracks[i], &ext);
-        mr_source_init(&p->sources[i], m, &c, &ext);
+        struct mr_sdp_sim_stream layers[MR_MAX_ENCODINGS];
+        unsigned n_layers = tracks[i].n_layers < MR_MAX_ENCODINGS ? tracks[i].n_layers
+                                                                  : MR_MAX_ENCODINGS;
+        for (unsigned e = 0; e < n_layers; e++) {
+            snprintf(layers[e].rid, sizeof(layers[e].rid), "%s", tracks[i].rids[e]);
+            layers[e].paused = false;
+        }
+        mr_source_init(&p->sources[i], m, &c, &ext, layers, n_layers);
         p->n_sources++;
     }
     free(m);
@@ -294,8 +303,16 @@ static const struct {
     [FX_NONE] = {NULL, 0},
 };
 
-static unsigned payload_head(enum fx_payload kind, uint8_t *out, unsigned size)
+static unsigned payload_head(const struct fx_rtp *r, uint8_t *out, unsigned size)
 {
+    enum fx_payload kind = r->payload;
+    if (r->vp8_pid && (kind == FX_VP8_KEY || kind == FX_VP8_DELTA) && size >= 8) {
+        /* X=1 S=1; I=1 L=1; M=1 and the 15-bit picture id; TL0PICIDX. */
+        const uint8_t d[] = {0x90, 0xc0, (uint8_t)(0x80 | (r->pid >> 8)), (uint8_t)r->pid, r->tl0,
+                             kind == FX_VP8_KEY ? 0x00 : 0x01, 0x9d, 0x01};
+        memcpy(out, d, sizeof(d));
+        return sizeof(d);
+    }
     unsigned n = heads[kind].n < size ? heads[kind].n : size;
     if (n)
         memcpy(out, heads[kind].bytes, n);
@@ -311,8 +328,11 @@ size_t fx_rtp_build(const struct fx_rtp *r, uint8_t *out, size_t cap)
         .timestamp = r->ts,
         .ssrc = r->ssrc,
     };
-    struct mr_rtp_ext_out ext[2];
+    struct mr_rtp_ext_out ext[3];
     unsigned n_ext = 0;
+    if (r->rid_id)
+        ext[n_ext++] =
+            (struct mr_rtp_ext_out){r->rid_id, (uint8_t)strlen(r->rid), (const uint8_t *)r->rid};
     if (r->mid_id)
         ext[n_ext++] =
             (struct mr_rtp_ext_out){r->mid_id, (uint8_t)strlen(r->mid), (const uint8_t *)r->mid};
@@ -323,7 +343,7 @@ size_t fx_rtp_build(const struct fx_rtp *r, uint8_t *out, size_t cap)
     if (hlen < 0 || (size_t)hlen + size + r->padding > cap)
         return 0;
     uint8_t *p = out + hlen;
-    unsigned head = payload_head(r->payload, p, size);
+    unsigned head = payload_head(r, p, size);
     for (unsigned i = head; i < size; i++)
         p[i] = fx_pattern(r->seq, i);
     size_t len = (size_t)hlen + size;
@@ -474,8 +494,14 @@ unsigned fx_keyframe_requests(const struct mr_peer *p, uint32_t media_ssrc)
     for (unsigned i = 0; i < fx_rtcp_count(p); i++) {
         size_t len = 0;
         const uint8_t *buf = fx_rtcp_get(p, i, &len);
+        /* Any of the compound's feedback packets (one per simulcast layer). */
+        struct mr_rtcp_iter it;
         struct mr_rtcp_pkt pkt;
-        n += fx_rtcp_find(buf, len, MR_RTCP_PSFB, &pkt) && asks_for(&pkt, media_ssrc);
+        bool asks = false;
+        mr_rtcp_iter_init(&it, buf, len);
+        while (mr_rtcp_next(&it, &pkt) == 1)
+            asks = asks || (pkt.type == MR_RTCP_PSFB && asks_for(&pkt, media_ssrc));
+        n += asks;
     }
     return n;
 }

@@ -73,6 +73,11 @@ struct fx_track {
     uint8_t rtx_pt; /* its RTX format (with MR_FB_NACK); 0: none */
     uint8_t red_pt; /* Opus: its RED format; 0: none */
     uint8_t h264_profile_idc, h264_profile_iop;
+    /* Simulcast (RFC 8853): its layers' rids, learned from the rid header
+     * extension (rid_id; rrid_id for their RTX); n_layers 0: none. */
+    unsigned n_layers;
+    const char *rids[MR_MAX_ENCODINGS];
+    uint8_t rid_id, rrid_id;
 };
 
 /* A publisher of s with n sources (mr_source_init), not attached yet. */
@@ -132,6 +137,11 @@ struct fx_rtp {
     uint8_t level_id; /* 0: no audio-level extension */
     uint8_t level;
     uint8_t padding; /* padding bytes (P bit), count byte included */
+    uint8_t rid_id;  /* 0: no rid extension */
+    const char *rid;
+    bool vp8_pid;    /* VP8 payloads with a 15-bit picture id and TL0PICIDX */
+    uint16_t pid;
+    uint8_t tl0;
 };
 
 /* Writes the packet; returns its length (0 if cap is too small). */

@@ -226,7 +226,7 @@ static void test_other_source_gets_nothing(void)
     CHECK_INT(w->sfu.forwarded, 2);
 
     /* Another encoding of the same source (a simulcast layer) is not it. */
-    eyes->receivers[0].encoding = 1;
+    eyes->receivers[0].encoding = eyes->receivers[0].target = 1;
     key(pub, 0xc0, 2, NULL);
     CHECK_INT(fx_rtp_count(eyes), 2);
     CHECK_INT(fx_teardown(), 0);
