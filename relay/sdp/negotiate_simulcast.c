@@ -25,8 +25,10 @@ int mr_negotiate_simulcast(const struct mr_sdp_media *m, const struct mr_codec *
     for (unsigned i = 0; i < m->n_sim_send; i++) {
         const struct mr_sdp_rid *r = mr_sdp_media_rid(m, m->sim_send[i].rid);
         if (!r || !r->send) {
-            snprintf(detail, dlen, "a=simulcast in section %s names rid '%s' without an "
-                     "a=rid:%s send line", m->mid, m->sim_send[i].rid, m->sim_send[i].rid);
+            snprintf(detail, dlen,
+                     "a=simulcast in section %s names rid '%s' without an "
+                     "a=rid:%s send line",
+                     m->mid, m->sim_send[i].rid, m->sim_send[i].rid);
             return MR_EPARSE;
         }
     }

@@ -101,7 +101,8 @@ int mr_sdp_attr_rid(struct mr_sdp_pctx *c, struct mr_sdp_span v)
     struct mr_sdp_span id, dir;
     if (!mr_sdp_token_next(&v, &id) || !is_rid_id(id))
         return fail(c, "a=rid id is not 1-16 letters, digits, '-' or '_'");
-    if (!mr_sdp_token_next(&v, &dir) || !(mr_sdp_span_eq(dir, "send") || mr_sdp_span_eq(dir, "recv")))
+    if (!mr_sdp_token_next(&v, &dir) ||
+        !(mr_sdp_span_eq(dir, "send") || mr_sdp_span_eq(dir, "recv")))
         return fail(c, "a=rid direction is not send or recv");
     for (unsigned i = 0; i < m->n_rids; i++)
         if (mr_sdp_span_eq(id, m->rids[i].id))
