@@ -20,6 +20,12 @@
  *                  H.264 only packetization-mode=1, h264Profile first).
  *                  start() rejects when the browser has no such codec.
  *   h264Profile    profile-level-id to put first (default '42e01f')
+ *   simulcast      true: the camera is sent as three rid layers, q (1/4
+ *                  size), h (1/2) and f (full), as a clinic console would
+ *                  (RFC 8853); window.setLayerActive(rid, bool) switches one
+ *                  off and on (RTCRtpSender.setParameters), and
+ *                  window.layers() lists each layer's frame size and frames
+ *                  sent
  * window.restartIce() performs an ICE restart over PATCH (RFC 9725 §4.3.2):
  * new local credentials and candidates in a trickle-ice-sdpfrag, the
  * server's new fragment applied to the remote description.
@@ -143,7 +149,16 @@
             });
             /* getUserMedia lists audio first: the publisher's offer is audio, video. */
             for (const track of state.stream.getTracks()) {
-                const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [state.stream] });
+                const init = { direction: 'sendonly', streams: [state.stream] };
+                if (track.kind === 'video' && opts.simulcast)
+                    init.sendEncodings = [
+                        { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 200000 },
+                        { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 600000 },
+                        { rid: 'f', maxBitrate: 1800000 },
+                    ];
+                const tr = pc.addTransceiver(track, init);
+                if (track.kind === 'video')
+                    state.videoSender = tr.sender;
                 if (track.kind === 'video' && opts.videoCodec) {
                     const prefs = videoPreferences(opts, true);
                     tr.setCodecPreferences(prefs);
@@ -320,7 +335,30 @@
         return result.status;
     }
 
+    async function setLayerActive(rid, active) {
+        const params = state.videoSender.getParameters();
+        const enc = params.encodings.find((e) => e.rid === rid);
+        if (!enc)
+            throw new Error(`no layer ${rid}`);
+        enc.active = active;
+        await state.videoSender.setParameters(params);
+        note(`layer ${rid} ${active ? 'on' : 'off'}`);
+    }
+
+    async function layers() {
+        const out = {};
+        (await state.pc.getStats()).forEach((s) => {
+            if (s.type === 'outbound-rtp' && s.kind === 'video')
+                out[s.rid || '-'] = { width: s.frameWidth || 0, height: s.frameHeight || 0,
+                                      framesSent: s.framesSent || 0, bytesSent: s.bytesSent || 0,
+                                      limitation: s.qualityLimitationReason || '' };
+        });
+        return out;
+    }
+
     window.start = start;
+    window.setLayerActive = setLayerActive;
+    window.layers = layers;
     window.restartIce = restartIce;
     window.rawStats = () => state.pc.getStats();
     window.pcState = () => (state.pc ? state.pc.connectionState : null);

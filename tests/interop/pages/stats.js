@@ -24,8 +24,9 @@ async function medrelayStatsSummary(pc) {
         inbound: {
             video: { framesDecoded: 0, framesReceived: 0, framesDropped: 0, frameWidth: 0, frameHeight: 0,
                      packetsReceived: 0, packetsLost: 0, bytesReceived: 0, nackCount: 0, pliCount: 0,
-                     firCount: 0, keyFramesDecoded: 0, codec: '', codecFmtp: '', decoderImplementation: '',
-                     ssrcs: [] },
+                     firCount: 0, keyFramesDecoded: 0, freezeCount: 0, totalFreezesDuration: 0,
+                     pauseCount: 0, totalPausesDuration: 0, codec: '', codecFmtp: '',
+                     decoderImplementation: '', ssrcs: [] },
             audio: { packetsReceived: 0, packetsLost: 0, bytesReceived: 0, codec: '', ssrcs: [] },
         },
         outbound: {
@@ -64,7 +65,8 @@ async function medrelayStatsSummary(pc) {
             if (s.kind === 'video') {
                 add(dst, s, ['framesDecoded', 'framesReceived', 'framesDropped', 'packetsReceived',
                              'packetsLost', 'bytesReceived', 'nackCount', 'pliCount', 'firCount',
-                             'keyFramesDecoded']);
+                             'keyFramesDecoded', 'freezeCount', 'totalFreezesDuration', 'pauseCount',
+                             'totalPausesDuration']);
                 dst.frameWidth = Math.max(dst.frameWidth, s.frameWidth || 0);
                 dst.frameHeight = Math.max(dst.frameHeight, s.frameHeight || 0);
                 dst.codecFmtp = dst.codecFmtp || codecFmtp(s);
