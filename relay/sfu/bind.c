@@ -69,7 +69,8 @@ void mr_receivers_bind(struct mr_receiver *rx, unsigned n, const struct mr_peer 
         t->src = pub ? find_by_rank(pub, t->kind, t->rank) : -1;
         const struct mr_source *src = t->src >= 0 ? &pub->sources[t->src] : NULL;
         /* A simulcast source's best layer so far (layers.c moves it on). */
-        t->encoding = t->target = src ? mr_layers_pick(src, mr_clock_mono_us(), 0) : 0;
+        t->encoding = t->target = src ? mr_layers_pick(src, mr_clock_mono_us(), 0, t->layer_cap)
+                                               : 0;
         t->vp8 = (struct mr_vp8_ids_map){0};
         t->compatible = src && codec_compatible(&src->codec, &t->codec);
         t->waiting_keyframe = t->kind == MR_MEDIA_VIDEO;

@@ -7,12 +7,16 @@
  * receiver takes the best layer that is alive; when a layer stops (the
  * clinic's encoder drops its top layer on a weak uplink) its receivers
  * move to the next one at that layer's key frame, asked for at once, and
- * back when it returns. The recording always takes the best. Per-viewer
- * bandwidth and caps come on top of this (issue 17).
+ * back when it returns. A viewer may cap its layer (MR_LAYER_CAP_*: the
+ * best it takes, counted from the top); a capped viewer whose layers all
+ * stopped takes one above its cap rather than none. The recording always
+ * takes the best. Per-viewer bandwidth comes on top of this (issue 17).
  *
  * Runs on the stream's worker, on a timer of its own that only streams
  * with a simulcast publisher have.
  */
+#include <string.h>
+
 #include "core/clock.h"
 #include "sfu/sfu_priv.h"
 
@@ -72,11 +76,17 @@ void mr_layers_rank(struct mr_source *src, int64_t now, int64_t window_us)
     src->n_ranked = n;
 }
 
-unsigned mr_layers_pick(const struct mr_source *src, int64_t now, unsigned current)
+unsigned mr_layers_pick(const struct mr_source *src, int64_t now, unsigned current, unsigned cap)
 {
     if (src->n_encodings < 2)
         return 0;
-    for (unsigned i = 0; i < src->n_ranked; i++)
+    /* The best within the cap; past the lowest, the lowest. */
+    unsigned from = cap < src->n_ranked ? cap : src->n_ranked ? src->n_ranked - 1 : 0;
+    for (unsigned i = from; i < src->n_ranked; i++)
+        if (alive(&src->enc[src->ranked[i]], now))
+            return src->ranked[i];
+    /* Nothing alive within it: better a layer above the cap than none. */
+    for (unsigned i = from; i-- > 0;)
         if (alive(&src->enc[src->ranked[i]], now))
             return src->ranked[i];
     /* Nothing ranked and alive yet: any layer that arrives. */
@@ -113,10 +123,18 @@ static bool choose(struct mr_receiver *rx, unsigned n, int si, const struct mr_s
         struct mr_receiver *r = &rx[j];
         if (r->src != si || !r->compatible)
             continue;
-        r->target = mr_layers_pick(src, now, r->encoding);
+        r->target = mr_layers_pick(src, now, r->encoding, r->layer_cap);
         ask = ask || r->target != r->encoding;
     }
     return ask;
+}
+
+static bool sizes_known(const struct mr_source *src)
+{
+    for (unsigned e = 0; e < src->n_encodings; e++)
+        if (!src->enc[e].width || !src->enc[e].height)
+            return false;
+    return true;
 }
 
 static gboolean tick(gpointer data)
@@ -131,7 +149,10 @@ static gboolean tick(gpointer data)
         struct mr_source *src = &pub->sources[i];
         if (src->n_encodings < 2)
             continue;
-        if (measure)
+        /* A new publisher's layers are ranked as soon as their key frames
+         * told every size, not half a second later: the recording and the
+         * first viewers start on the best layer. */
+        if (measure || (src->n_ranked == 0 && sizes_known(src)))
             mr_layers_rank(src, now, now - s->layers_rated_us);
         bool ask = false;
         for (unsigned k = 0; k < s->sinks->len; k++) {
@@ -169,4 +190,15 @@ void mr_layers_stop(struct mr_stream *s)
         g_source_unref(s->layers_tick);
         s->layers_tick = NULL;
     }
+}
+
+int mr_layer_cap_parse(const char *name)
+{
+    static const char *const names[] = {[MR_LAYER_CAP_HIGH] = "high",
+                                        [MR_LAYER_CAP_MEDIUM] = "medium",
+                                        [MR_LAYER_CAP_LOW] = "low"};
+    for (int i = 0; name && i < (int)(sizeof(names) / sizeof(names[0])); i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
 }

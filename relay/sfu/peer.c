@@ -220,6 +220,7 @@ static int setup_tracks(struct mr_peer *p)
         memcpy(rx->mid, m->mid, sizeof(rx->mid));
         rx->codec = pm->codec;
         rx->ext = pm->ext;
+        rx->layer_cap = (uint8_t)p->layer_cap;
         mr_receiver_init(rx, p->receivers, p->n_receivers);
         p->n_receivers++;
     }

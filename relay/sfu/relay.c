@@ -235,6 +235,7 @@ static struct mr_session *new_session(struct mr_relay *r, const struct mr_sessio
     p->stream = mr_stream_ref(st);
     p->worker = st->worker;
     p->plan = plan;
+    p->layer_cap = req->kind == MR_SESSION_SUBSCRIBE ? req->layer_cap : 0;
     snprintf(p->frag_media, sizeof(p->frag_media), "m=%s 9 %s %s", tm->kind_name, tm->proto,
              tm->first_fmt);
     snprintf(p->frag_mid, sizeof(p->frag_mid), "%s", tm->mid);

@@ -84,7 +84,17 @@ struct mr_session_request {
     bool trickle;       /* answer at once, trickle the rest to cand_cb */
     mr_candidate_cb cand_cb;
     void *cand_user;
+    /* A subscriber's cap on a simulcast stream's layers, counted from the
+     * best: 0 none, 1 at most the second best, 2 at most the third
+     * (MR_LAYER_CAP_*; past the lowest, the lowest). */
+    unsigned layer_cap;
 };
+
+#define MR_LAYER_CAP_HIGH   0
+#define MR_LAYER_CAP_MEDIUM 1
+#define MR_LAYER_CAP_LOW    2
+/* "high", "medium", "low" to MR_LAYER_CAP_*; -1 for anything else. */
+int mr_layer_cap_parse(const char *name);
 
 /*
  * Opens a publisher (WHIP) or subscriber (WHEP) session.

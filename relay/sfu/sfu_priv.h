@@ -81,6 +81,7 @@ struct mr_peer {
     uint32_t rtcp_ssrc;       /* our SSRC in RTCP we originate */
     bool trickle;             /* answer (or offer) with the host candidates
                                  at once; trickle the later ones */
+    unsigned layer_cap;       /* a subscriber's (mr_session_request) */
 
     /* Worker thread only. */
     struct mr_plan *plan;     /* until the answer is written */
@@ -239,8 +240,9 @@ void mr_keyframe_tick(struct mr_stream *s, int64_t now_us);
 /* Measures a simulcast source's layers over the last window_us and ranks
  * them, best first (src->ranked). */
 void mr_layers_rank(struct mr_source *src, int64_t now, int64_t window_us);
-/* The layer a receiver now on `current` should take: the best alive. */
-unsigned mr_layers_pick(const struct mr_source *src, int64_t now, unsigned current);
+/* The layer a receiver now on `current` with that cap (MR_LAYER_CAP_*)
+ * should take: the best alive within the cap, else the best alive. */
+unsigned mr_layers_pick(const struct mr_source *src, int64_t now, unsigned current, unsigned cap);
 /* The encodings of source src that receivers take or move to (bit e). */
 unsigned mr_layers_wanted(struct mr_stream *s, int src);
 /* Starts choosing layers when s's publisher sends simulcast; stops. */

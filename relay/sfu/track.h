@@ -113,6 +113,7 @@ struct mr_receiver {
     unsigned encoding;     /* which of its encodings it takes */
     unsigned target;       /* the one it moves to at its next key frame
                               (== encoding when it stays) */
+    uint8_t layer_cap;     /* MR_LAYER_CAP_*: the best layer it takes */
     bool compatible;       /* the bound source's codec fits ours */
     bool waiting_keyframe; /* video: held back until a key frame */
     uint32_t out_ssrc;

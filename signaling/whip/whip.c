@@ -304,6 +304,15 @@ static void handle_post(struct mr_http_request *req, void *user)
         mr_http_respond_error(req, 400, "bad-sdp", "the request has no SDP offer");
         return;
     }
+    /* WHEP ?layer=high|medium|low: the best simulcast layer this viewer
+     * takes (a phone on 4G asks for less than a hospital's screen). */
+    char layer[16] = "";
+    int cap = 0;
+    int n = is_whip(req) ? -1 : mr_http_query_arg(req, "layer", layer, sizeof(layer));
+    if (n != -1 && (n < 0 || (cap = mr_layer_cap_parse(layer)) < 0)) {
+        mr_http_respond_error(req, 400, "bad-request", "layer is high, medium or low");
+        return;
+    }
     /* Admission limits hold viewers back; a publisher (an operating room's
      * feed, a clinic coming back) is never refused for load. */
     if (!is_whip(req) && w->admit &&
@@ -324,6 +333,7 @@ static void handle_post(struct mr_http_request *req, void *user)
         .role = mr_role_name(claims.role),
         .offer = req->body,
         .offer_len = req->body_len,
+        .layer_cap = (unsigned)cap,
     };
     int rc = mr_relay_open(w->relay, &sr, session_opened, p, &p->ticket, detail, sizeof(detail));
     if (rc < 0) {

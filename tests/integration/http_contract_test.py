@@ -570,6 +570,12 @@ def run(c, art_dir):
                                           body=read_sdp("chromium_whip_simulcast.sdp").replace(
                                               b"a=simulcast:send q;h;f", b"a=simulcast:send q;h;x")),
                                    400, "bad-sdp", "'x'"))
+    c.check("WHEP with ?layer=huge → 400 bad-request (layer is high, medium or low)",
+            lambda: c.expect_error(c.call("POST", f"{whep}?layer=huge", token=t_viewer, ctype=SDP, body=voffer),
+                                   400, "bad-request", "layer"))
+    c.check("WHEP with ?layer=medium on a stream nobody publishes → 404 stream-not-found (the cap is accepted)",
+            lambda: c.expect_error(c.call("POST", f"/whep/{ROOM}/nobody-here?layer=medium", token=t_viewer,
+                                          ctype=SDP, body=voffer), 404, "stream-not-found"))
     c.check("WHIP with an aiortc offer → 201",
             lambda: answered("aiortc_whip_sendonly.sdp", "aiortc-cam", "recvonly"))
     c.check("WHIP offering only unknown codecs → 400 unsupported-codec",

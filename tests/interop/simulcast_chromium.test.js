@@ -19,14 +19,20 @@
  *      decodable (framesDecoded climbs through both switches) and medrelay
  *      counted the switches (medrelay_layer_switches_total);
  *  (e) an aiortc viewer (its own stack and libvpx decoder) decodes the same
- *      sequence: 1280x720, then 640x360 while f is off, then 1280x720.
+ *      sequence: 1280x720, then 640x360 while f is off, then 1280x720;
+ *  (g) a second Chromium expert asking for WHEP ?layer=medium decodes h
+ *      throughout, while the first is on f; ?layer=huge is refused with
+ *      400 bad-request;
+ *  (f) the recording took the best layer throughout: one WebM file that
+ *      ffmpeg decodes without an error, with 1280-wide frames and 640-wide
+ *      ones while f was off.
  * Prints one JSON line with the times; artifacts in
  * tests/artifacts/interop/simulcast_chromium/.
  */
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
-const { spawn } = require('child_process');
+const { spawn, execFileSync } = require('child_process');
 const h = require('./lib/harness');
 const { serverFor, webFor, chromiumFor } = require('./lib/stack');
 
@@ -56,6 +62,7 @@ h.main('simulcast_chromium', async (t) => {
     const browser = await chromiumFor(t);
     const pub = await browser.newPage('whip');
     const view = await browser.newPage('whep');
+    const capped = await browser.newPage('whep-medium');
     t.addFailureInfo(() => `--- publisher console:\n${browser.consoleTail('whip')}\n---`);
     t.addFailureInfo(() => `--- viewer console:\n${browser.consoleTail('whep')}\n---`);
     t.addFailureInfo(async () => `--- layers: ${JSON.stringify(await pub.evaluate(() => window.layers()).catch(() => null))}`);
@@ -69,6 +76,7 @@ h.main('simulcast_chromium', async (t) => {
     t.addFailureInfo(async () => `--- publisher outbound: ${JSON.stringify((await pub.evaluate(() => window.stats()).catch(() => ({}))).outbound)}`);
     await pub.goto(`${web.url}/whip.html`);
     await view.goto(`${web.url}/whep.html`);
+    await capped.goto(`${web.url}/whep.html`);
 
     const pubToken = srv.token({ room: ROOM, role: 'clinic', name: 'cart-sim' });
     const viewToken = srv.token({ room: ROOM, role: 'viewer', name: 'expert-sim' });
@@ -110,6 +118,25 @@ h.main('simulcast_chromium', async (t) => {
     { timeoutMs: 15000, intervalMs: 100 });
     t.log('aiortc viewer decodes the top layer');
 
+    /* (g) */
+    const bad = await fetch(`${srv.url}/whep/${ROOM}/${STREAM}?layer=huge`, {
+        method: 'POST', body: 'v=0\r\n',
+        headers: { 'Content-Type': 'application/sdp', Authorization: `Bearer ${viewToken}` },
+    });
+    const badBody = await bad.text();
+    h.assert(bad.status === 400 && JSON.parse(badBody).error === 'bad-request',
+             `(g) WHEP ?layer=huge answered ${bad.status} ${badBody}; expected 400 bad-request`);
+    await capped.evaluate((o) => window.start(o), {
+        url: `${srv.url}/whep/${ROOM}/${STREAM}?layer=medium`,
+        token: srv.token({ room: ROOM, role: 'viewer', name: 'expert-phone' }),
+    });
+    const cappedStats = () => capped.evaluate(() => window.stats());
+    await h.waitFor('the capped expert to decode h', async () => {
+        const s = await cappedStats();
+        return s.inbound.video.frameWidth === width.h && s;
+    }, { timeoutMs: 15000, intervalMs: 100, describeLast: (s) => JSON.stringify(s && s.inbound.video) });
+    t.log(`the expert asking for ?layer=medium decodes ${width.h} wide`);
+
     /* (c) down */
     await h.sleep(1000);
     const before = await stats();
@@ -136,6 +163,7 @@ h.main('simulcast_chromium', async (t) => {
     await h.sleep(1500);
     const end = await stats();
 
+    const cappedEnd = await cappedStats();
     const v0 = before.inbound.video, v1 = mid.inbound.video, v2 = end.inbound.video;
     const freezeMs = (a, b) => Math.round((b.totalFreezesDuration - a.totalFreezesDuration) * 1000);
     const downFreezeMs = freezeMs(v0, v1), upFreezeMs = freezeMs(v1, v2);
@@ -153,9 +181,31 @@ h.main('simulcast_chromium', async (t) => {
     t.log(`medrelay_layer_switches_total ${switches}`);
     await pub.screenshot({ path: path.join(t.dir, 'whip.png') });
     await view.screenshot({ path: path.join(t.dir, 'whep.png') });
-    for (const page of [view, pub])
+    for (const page of [view, capped, pub])
         await page.evaluate(() => window.hangup()).catch(() => {});
     await browser.close();
+
+    /* (f) The finished file (the .recording. one is renamed when done). */
+    const walk = (d) => fs.readdirSync(d, { withFileTypes: true })
+        .flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+    const file = await h.waitFor('the recording to be complete', () =>
+        walk(srv.recordDir).find((f) => f.endsWith('.webm') && !f.includes('.recording.')),
+    { timeoutMs: 15000, intervalMs: 250 });
+    let decodeErrors;
+    try {
+        decodeErrors = execFileSync('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'],
+                                    { timeout: 120000, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+    } catch (e) {
+        decodeErrors = `ffmpeg failed: ${e.stderr ? e.stderr.toString().slice(-1500) : e.message}`;
+    }
+    const frameWidths = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v', '-show_entries',
+                                                 'frame=width', '-of', 'csv=p=0', file],
+                                     { timeout: 120000, maxBuffer: 64 << 20 }).toString().trim().split('\n')
+        .map(Number);
+    const recWidths = {};
+    frameWidths.forEach((w) => { recWidths[w] = (recWidths[w] || 0) + 1; });
+    t.log(`recording: ${frameWidths.length} frames, by width ${JSON.stringify(recWidths)}; ` +
+          `ffmpeg: ${decodeErrors.trim() ? decodeErrors.trim().slice(0, 300) : 'no errors'}`);
     await srv.stop();
 
     h.assert(downMs < 1500, `(c) the expert took ${downMs} ms to be moved to h; expected under 1000 (+500 for ` +
@@ -165,6 +215,12 @@ h.main('simulcast_chromium', async (t) => {
     h.assert(v1.framesDecoded > v0.framesDecoded + 20 && v2.framesDecoded > v1.framesDecoded + 20,
              `(d) frames decoded ${v0.framesDecoded} → ${v1.framesDecoded} → ${v2.framesDecoded}`);
     h.assert(switches >= 2, `(d) medrelay counted ${switches} layer switches; expected at least 2`);
+    h.assert(cappedEnd.inbound.video.frameWidth === width.h && cappedEnd.inbound.video.framesDecoded > 60,
+             `(g) the capped expert ends on ${cappedEnd.inbound.video.frameWidth} wide after ` +
+             `${cappedEnd.inbound.video.framesDecoded} frames; expected ${width.h}, decoding`);
+    h.assert(!decodeErrors.trim() && recWidths[width.f] > 30 && recWidths[width.h] > 5,
+             `(f) the recording: frames by width ${JSON.stringify(recWidths)}, ffmpeg: ${decodeErrors.slice(0, 500)}; ` +
+             `expected ${width.f}-wide frames, ${width.h}-wide ones while f was off, no decoding error`);
     const seq = sizes.filter((w, i) => i === 0 || w !== sizes[i - 1]);
     h.assert(seq.join(',').includes(`${width.f},${width.h},${width.f}`) && aioDone.state === 'connected' &&
              (aioDone.delete === 200 || aioDone.delete === 204) && (await aio.exited) === 0,
@@ -173,7 +229,7 @@ h.main('simulcast_chromium', async (t) => {
     const summary = {
         test: 'simulcast_chromium', result: 'pass', chromium: browser.version, layers: width,
         allLayersMs: rampMs, downSwitchMs: downMs, upSwitchMs: upMs, downFreezeMs, upFreezeMs,
-        switches, aiortcWidths: sizes, aiortcFrames: aioDone.frames,
+        switches, cappedWidth: cappedEnd.inbound.video.frameWidth, aiortcWidths: sizes, aiortcFrames: aioDone.frames, recordingFramesByWidth: recWidths,
     };
     fs.writeFileSync(path.join(t.dir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     console.log(JSON.stringify(summary));

@@ -181,14 +181,28 @@ static void test_rank(void)
     CHECK_INT(src.ranked[0], 1);
     CHECK_INT(src.ranked[1], 2);
     CHECK_INT(src.ranked[2], 0);
-    CHECK_INT(mr_layers_pick(&src, now, 0), 1);
+    CHECK_INT(mr_layers_pick(&src, now, 0, MR_LAYER_CAP_HIGH), 1);
+    /* Caps: the second best, the third; past the lowest, the lowest. */
+    CHECK_INT(mr_layers_pick(&src, now, 0, MR_LAYER_CAP_MEDIUM), 2);
+    CHECK_INT(mr_layers_pick(&src, now, 0, MR_LAYER_CAP_LOW), 0);
+    CHECK_INT(mr_layers_pick(&src, now, 0, 7), 0);
     /* The best is silent: the next one. */
     src.enc[1].last_us = now - 600000;
-    CHECK_INT(mr_layers_pick(&src, now, 0), 2);
+    CHECK_INT(mr_layers_pick(&src, now, 0, MR_LAYER_CAP_HIGH), 2);
+    /* The lowest is silent too: a viewer capped low takes the one above
+     * rather than nothing. */
+    src.enc[0].last_us = now - 600000;
+    CHECK_INT(mr_layers_pick(&src, now, 0, MR_LAYER_CAP_LOW), 2);
     /* Nothing alive: stay. */
     for (unsigned e = 0; e < 3; e++)
         src.enc[e].last_us = 0;
-    CHECK_INT(mr_layers_pick(&src, now, 2), 2);
+    CHECK_INT(mr_layers_pick(&src, now, 2, MR_LAYER_CAP_HIGH), 2);
+    CHECK_INT(mr_layer_cap_parse("medium"), MR_LAYER_CAP_MEDIUM);
+    CHECK_INT(mr_layer_cap_parse("low"), MR_LAYER_CAP_LOW);
+    CHECK_INT(mr_layer_cap_parse("high"), MR_LAYER_CAP_HIGH);
+    CHECK_INT(mr_layer_cap_parse("HIGH"), -1);
+    CHECK_INT(mr_layer_cap_parse(""), -1);
+    CHECK_INT(mr_layer_cap_parse(NULL), -1);
 }
 
 MR_TEST_MAIN(MR_TEST(test_best_layer_and_back), MR_TEST(test_rank))
