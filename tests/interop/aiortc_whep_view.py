@@ -15,9 +15,7 @@ import asyncio
 import json
 import sys
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 # aioice skips loopback; the test runs on 127.0.0.1 only.
 import aioice.ice
@@ -25,18 +23,7 @@ import aioice.ice
 aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
 
 from aiortc import RTCPeerConnection, RTCSessionDescription  # noqa: E402
-
-
-def http(method, url, token, body=None, ctype=None):
-    req = urllib.request.Request(url, data=body, method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if ctype:
-        req.add_header("Content-Type", ctype)
-    try:
-        with urllib.request.urlopen(req, timeout=15) as res:
-            return res.status, dict(res.headers), res.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
+from whip_http import http  # noqa: E402
 
 
 def emit(obj):

@@ -13,8 +13,6 @@ import fractions
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 
 # aioice skips loopback; the test runs on 127.0.0.1 only.
 import aioice.ice
@@ -24,6 +22,7 @@ aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.
 import av  # noqa: E402
 import numpy  # noqa: E402
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription  # noqa: E402
+from whip_http import http  # noqa: E402
 from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack  # noqa: E402
 
 
@@ -45,18 +44,6 @@ class MovingBars(VideoStreamTrack):
         frame.pts = pts
         frame.time_base = time_base
         return frame
-
-
-def http(method, url, token, body=None, ctype=None):
-    req = urllib.request.Request(url, data=body, method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if ctype:
-        req.add_header("Content-Type", ctype)
-    try:
-        with urllib.request.urlopen(req, timeout=15) as res:
-            return res.status, dict(res.headers), res.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
 
 
 def prefer(pc, codec):
