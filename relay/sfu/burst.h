@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "rtp/rtp.h"
+#include "rtp/vp8_ids.h"
 
 /* A whole key frame of a 2.5 Mbit/s stream, or a frame of each of several
  * streams, fits; a burst larger than this is fanned out in parts. */
@@ -52,6 +53,9 @@ struct mr_fwd_packet {
     int src;           /* the publisher's source */
     unsigned enc;      /* and its encoding */
     bool keyframe;
+    /* A simulcast VP8 source's picture ids, read once for the receivers
+     * that renumber them (zero otherwise). */
+    struct mr_vp8_ids vp8;
     int64_t now_us;
     /* RED (RFC 2198) audio: where its primary block lies in the payload,
      * for receivers that take plain Opus; red_len 0: not RED. */

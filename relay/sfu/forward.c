@@ -84,10 +84,7 @@ static bool follow_layer(struct mr_receiver *dst, const struct mr_source *src,
     dst->encoding = pkt->enc;
     dst->waiting_keyframe = false;
     mr_counter_add(&w->sfu.layer_switches, 1);
-    struct mr_vp8_ids ids;
-    if (src->codec.id == MR_CODEC_VP8 &&
-        mr_rtp_vp8_ids(pkt->payload, pkt->h.payload_len, &ids) == 0)
-        mr_vp8_ids_rebase(&dst->vp8, &ids);
+    mr_vp8_ids_rebase(&dst->vp8, &pkt->vp8);
     return true;
 }
 
@@ -141,10 +138,8 @@ static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
     mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->h.seq, pkt->h.timestamp, src->codec.clock_rate,
                    pkt->now_us, &seq, &ts);
     size_t n = mr_forward_write(dst, src, pkt, seq, ts, out, cap);
-    struct mr_vp8_ids ids;
-    if (n && src->n_encodings > 1 && src->codec.id == MR_CODEC_VP8 &&
-        mr_rtp_vp8_ids(pkt->payload, pkt->h.payload_len, &ids) == 0)
-        mr_vp8_ids_apply(&dst->vp8, &ids, out + n - pkt->h.payload_len, true);
+    if (n && src->n_encodings > 1)
+        mr_vp8_ids_apply(&dst->vp8, &pkt->vp8, out + n - pkt->h.payload_len, true);
     return n;
 }
 
@@ -362,6 +357,10 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
             if (src->n_encodings > 1 && src->codec.id == MR_CODEC_VP8)
                 mr_rtp_vp8_keyframe_size(pkt.payload, pkt.h.payload_len, &e->width, &e->height);
         }
+        /* Read once here for every receiver that renumbers them; a
+         * descriptor cut short leaves them zero (nothing renumbered). */
+        if (src->n_encodings > 1 && src->codec.id == MR_CODEC_VP8)
+            mr_rtp_vp8_ids(pkt.payload, pkt.h.payload_len, &pkt.vp8);
         /* Kept for the viewers' NACKs, as it arrived: each viewer's
          * rewriting is applied when it is resent (retransmit.c). */
         if (e->history)

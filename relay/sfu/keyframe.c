@@ -17,7 +17,6 @@
  */
 #include "core/clock.h"
 #include "core/counter.h"
-#include "core/log.h"
 #include "sfu/sfu_priv.h"
 
 #define KEYFRAME_REQUEST_WINDOW_US 300000

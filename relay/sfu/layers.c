@@ -89,25 +89,31 @@ unsigned mr_layers_pick(const struct mr_source *src, int64_t now, unsigned curre
     for (unsigned i = from; i-- > 0;)
         if (alive(&src->enc[src->ranked[i]], now))
             return src->ranked[i];
-    /* Nothing ranked and alive yet: any layer that arrives. */
-    for (unsigned e = 0; e < src->n_encodings; e++)
-        if (alive(&src->enc[e], now) && !alive(&src->enc[current], now))
+    /* Not ranked yet: the current layer while it arrives, else any that
+     * does. */
+    for (unsigned e = 0; !alive(&src->enc[current], now) && e < src->n_encodings; e++)
+        if (alive(&src->enc[e], now))
             return e;
-    return current < src->n_encodings ? current : 0;
+    return current;
+}
+
+/* The encodings of source src that rx[0..n) take or move to (bit e). */
+static unsigned wanted_by(const struct mr_receiver *rx, unsigned n, int src)
+{
+    unsigned mask = 0;
+    for (unsigned j = 0; j < n; j++)
+        if (rx[j].src == src)
+            mask |= 1u << rx[j].encoding | 1u << rx[j].target;
+    return mask;
 }
 
 unsigned mr_layers_wanted(struct mr_stream *s, int src)
 {
-    unsigned mask = 0;
+    unsigned mask = s->rec_tap ? wanted_by(s->rec_tap->receivers, s->rec_tap->n_receivers, src) : 0;
     for (unsigned i = 0; i < s->sinks->len; i++) {
         const struct mr_sink *sink = g_ptr_array_index(s->sinks, i);
-        for (unsigned j = 0; j < sink->n_receivers; j++)
-            if (sink->receivers[j].src == src)
-                mask |= 1u << sink->receivers[j].encoding | 1u << sink->receivers[j].target;
+        mask |= wanted_by(sink->receivers, sink->n_receivers, src);
     }
-    for (unsigned j = 0; s->rec_tap && j < s->rec_tap->n_receivers; j++)
-        if (s->rec_tap->receivers[j].src == src)
-            mask |= 1u << s->rec_tap->receivers[j].encoding | 1u << s->rec_tap->receivers[j].target;
     return mask;
 }
 

@@ -35,11 +35,11 @@
 #include <stdint.h>
 
 #include "rtcp/rtcp.h"
+#include "rtp/vp8_ids.h"
 #include "sdp/negotiate.h"
 #include "sdp/sdp.h"
 #include "sfu/nack.h"
 #include "sfu/rewrite.h"
-#include "rtp/vp8_ids.h"
 
 /* Media sections one publisher may send: a camera, a microphone and
  * several device screens (ultrasound, ECG, endoscope, patient monitor). An

@@ -93,7 +93,8 @@ static void set_state(struct mr_transport *t, enum mr_transport_state st, const 
 
 static void live_look(struct mr_watch_link *l)
 {
-    struct mr_transport *t = (struct mr_transport *)((char *)l - offsetof(struct mr_transport, live_link));
+    struct mr_transport *t =
+        (struct mr_transport *)((char *)l - offsetof(struct mr_transport, live_link));
     const struct mr_transport_stats *s = &t->stats;
     unsigned limit_ms = mr_transport_watch_limit_ms(t->watch);
     if (!mr_liveness_check(&t->live, s->rtp_in + s->rtcp_in, s->rtp_in, s->rtp_out,
@@ -408,8 +409,7 @@ void mr_transport_free(struct mr_transport *t)
     if (!t)
         return;
     stop_source(&t->dtls_timer);
-    if (t->watch)
-        mr_watch_unlink(t->watch, &t->live_link);
+    mr_watch_unlink(t->watch, &t->live_link);
     if (t->sendq)
         mr_sendq_flush_one(t->sendq, &t->qlink);
     mr_ice_free(t->ice);

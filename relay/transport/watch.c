@@ -69,7 +69,7 @@ void mr_watch_link(struct mr_transport_watch *w, struct mr_watch_link *l)
 
 void mr_watch_unlink(struct mr_transport_watch *w, struct mr_watch_link *l)
 {
-    if (!l->linked)
+    if (!w || !l->linked)
         return;
     if (w->cursor == l)
         w->cursor = l->next;

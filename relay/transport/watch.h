@@ -39,6 +39,7 @@ unsigned mr_transport_watch_limit_ms(const struct mr_transport_watch *w);
  * every tick, in the order they were linked; it may unlink its own entry
  * or any other. Linking a linked entry does nothing. */
 void mr_watch_link(struct mr_transport_watch *w, struct mr_watch_link *l);
+/* w may be NULL (a transport without a watch): nothing to do. */
 void mr_watch_unlink(struct mr_transport_watch *w, struct mr_watch_link *l);
 
 #endif
