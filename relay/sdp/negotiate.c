@@ -229,7 +229,7 @@ int mr_negotiate_publish_codec(const struct mr_sdp_media *m, struct mr_codec *ou
         return MR_EINVAL;
     for (unsigned i = 0; i < m->n_codecs; i++) {
         if (codec_usable(m, &m->codecs[i], out)) {
-            out->fb |= m->codecs[i].fb & MR_PUBLISHER_FB;
+            out->fb |= m->codecs[i].fb & MR_CC_FB;
             return 0;
         }
     }
@@ -246,6 +246,7 @@ int mr_negotiate_subscribe_codec(const struct mr_sdp_media *m, const struct mr_c
     for (unsigned i = 0; i < m->n_codecs; i++) {
         if (!codec_usable(m, &m->codecs[i], &cand) || cand.id != published->id)
             continue;
+        cand.fb |= m->codecs[i].fb & MR_CC_FB;
         int score = 2;
         if (cand.id == MR_CODEC_H264) {
             uint8_t sub[3] = {cand.h264_profile_idc, cand.h264_profile_iop, cand.h264_level_idc};
@@ -276,7 +277,7 @@ void mr_negotiate_ext_ids(const struct mr_sdp_media *m, struct mr_ext_ids *out)
     }
 }
 
-void mr_negotiate_publish_ext_ids(const struct mr_sdp_media *m, const struct mr_codec *c,
+void mr_negotiate_codec_ext_ids(const struct mr_sdp_media *m, const struct mr_codec *c,
                                   struct mr_ext_ids *out)
 {
     mr_negotiate_ext_ids(m, out);
@@ -383,7 +384,7 @@ void mr_negotiate_codec_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)
     k->fmtp[MR_SDP_FMTP_MAX] = '\0';
     /* Key-frame requests and NACKs are video's: Opus has no key frames and
      * repairs itself (in-band FEC, RED). Congestion feedback is both's. */
-    k->fb = c->fb & (c->id == MR_CODEC_OPUS ? MR_PUBLISHER_FB : MR_RELAY_FB | MR_PUBLISHER_FB);
+    k->fb = c->fb & (c->id == MR_CODEC_OPUS ? MR_CC_FB : MR_RELAY_FB | MR_CC_FB);
 }
 
 bool mr_negotiate_rtx_sdp(const struct mr_codec *c, struct mr_sdp_codec *k)

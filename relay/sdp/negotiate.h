@@ -57,12 +57,13 @@ struct mr_ext_ids {
  * (with RTX, RFC 4588, when negotiated). Both kinds of session negotiate
  * these; video only (Opus repairs itself with in-band FEC). */
 #define MR_RELAY_FB (MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_NACK)
-/* Feedback the relay sends publishers only: transport-wide congestion
- * control (relay/rtcp/twcc.h), so a clinic's encoder fits its uplink; with
- * it, the transport-wide sequence number extension. Viewers' feedback of
- * that kind is not read yet (per-viewer estimates are issue 17's), so
- * their sessions do not negotiate it. */
-#define MR_PUBLISHER_FB MR_FB_TWCC
+/* Transport-wide congestion control (relay/rtcp/twcc.h), with the
+ * transport-wide sequence number extension: the relay sends it to
+ * publishers, so a clinic's encoder fits its uplink, and reads it from
+ * WHEP viewers, to estimate each viewer's downlink (relay/bwe/bwe.h) and
+ * choose its simulcast layer (sfu/downlink.c). Audio and video alike:
+ * every packet of the transport counts. */
+#define MR_CC_FB MR_FB_TWCC
 
 /* Whether the relay handles an extension kind on a section of this media
  * kind (the mid everywhere, the audio level on audio). */
@@ -118,7 +119,8 @@ int mr_negotiate_publish_codec(const struct mr_sdp_media *m, struct mr_codec *ou
  * content to a Baseline decoder; an exact profile match is preferred over a
  * compatible one offered earlier). Levels are not compared: WebRTC peers
  * offer level-asymmetry-allowed. out carries the subscriber's payload type,
- * fmtp, profile-level-id fields and feedback (PLI/FIR only). Returns 0 or
+ * fmtp, profile-level-id fields and feedback (MR_RELAY_FB | MR_CC_FB as
+ * offered). Returns 0 or
  * MR_ECODEC.
  */
 int mr_negotiate_subscribe_codec(const struct mr_sdp_media *m, const struct mr_codec *published,
@@ -126,9 +128,10 @@ int mr_negotiate_subscribe_codec(const struct mr_sdp_media *m, const struct mr_c
 
 /* Reads the ids of the extensions the relay handles from an m-line. */
 void mr_negotiate_ext_ids(const struct mr_sdp_media *m, struct mr_ext_ids *out);
-/* The same for a publisher's m-line, with the transport-wide sequence
- * number when its codec negotiated transport-cc (c->fb). */
-void mr_negotiate_publish_ext_ids(const struct mr_sdp_media *m, const struct mr_codec *c,
+/* The same, with the transport-wide sequence number when the section's
+ * codec negotiated transport-cc (c->fb), and for a publisher's section
+ * that sends simulcast, the rid extensions. */
+void mr_negotiate_codec_ext_ids(const struct mr_sdp_media *m, const struct mr_codec *c,
                                   struct mr_ext_ids *out);
 
 /*

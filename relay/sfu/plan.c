@@ -67,6 +67,15 @@ static int parse_offer(const char *offer, size_t len, struct mr_plan **out, char
     return 0;
 }
 
+/* The section's extension ids for its codec. transport-cc without the
+ * sequence number extension reports nothing: neither is answered then. */
+static void codec_ext_ids(const struct mr_sdp_media *m, struct mr_plan_media *pm)
+{
+    mr_negotiate_codec_ext_ids(m, &pm->codec, &pm->ext);
+    if (!pm->ext.id[MR_RTP_EXT_TRANSPORT_CC])
+        pm->codec.fb &= ~(uint32_t)MR_FB_TWCC;
+}
+
 int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *detail,
                     size_t dlen)
 {
@@ -92,11 +101,7 @@ int mr_plan_publish(const char *offer, size_t len, struct mr_plan **out, char *d
             mr_plan_free(plan);
             return MR_EPARSE;
         }
-        mr_negotiate_publish_ext_ids(m, &pm->codec, &pm->ext);
-        /* transport-cc without the sequence number extension reports
-         * nothing: neither is answered then. */
-        if (!pm->ext.id[MR_RTP_EXT_TRANSPORT_CC])
-            pm->codec.fb &= ~(uint32_t)MR_FB_TWCC;
+        codec_ext_ids(m, pm);
         /* Simulcast by rid (RFC 8853): up to MR_MAX_ENCODINGS layers; a
          * list naming rids it does not define is refused. Without layers
          * the rid extensions name nothing and are not answered. */
@@ -141,7 +146,7 @@ int mr_plan_subscribe(const char *offer, size_t len, const struct mr_source_desc
                 continue;
             if (mr_negotiate_subscribe_codec(m, &pub[t].codec, &pm->codec) < 0)
                 continue;
-            mr_negotiate_ext_ids(m, &pm->ext);
+            codec_ext_ids(m, pm);
             pm->accepted = true;
             pm->track = (int)t;
             used[t] = true;

@@ -72,7 +72,7 @@ static void build_answer(uint8_t flavour)
             /* A publisher's layers, answered as the relay will once it
              * forwards them (a=rid recv, a=simulcast:recv). */
             char detail[160];
-            mr_negotiate_publish_ext_ids(m, &c, &ids);
+            mr_negotiate_codec_ext_ids(m, &c, &ids);
             int n = mr_negotiate_simulcast(m, &c, &ids, am->rids, 3, detail, sizeof(detail));
             am->n_rids = n > 0 ? (unsigned)n : 0;
         } else {

@@ -95,10 +95,10 @@ static void test_whip_chromium(void)
     CHECK_INT(ids.id[MR_RTP_EXT_MID], 4);
     CHECK_INT(ids.id[MR_RTP_EXT_AUDIO_LEVEL], 0);
     CHECK_INT(ids.id[MR_RTP_EXT_TRANSPORT_CC], 0); /* a viewer's: not read */
-    mr_negotiate_publish_ext_ids(&s->media[1], &v, &ids);
+    mr_negotiate_codec_ext_ids(&s->media[1], &v, &ids);
     CHECK_INT(ids.id[MR_RTP_EXT_TRANSPORT_CC], 3);
     v.fb &= ~(uint32_t)MR_FB_TWCC;
-    mr_negotiate_publish_ext_ids(&s->media[1], &v, &ids);
+    mr_negotiate_codec_ext_ids(&s->media[1], &v, &ids);
     CHECK_INT(ids.id[MR_RTP_EXT_TRANSPORT_CC], 0);
     free(s);
 }
@@ -137,8 +137,14 @@ static void test_whep_chromium(void)
     CHECK_INT(mr_negotiate_subscribe_codec(v, &pv, &out), 0);
     CHECK_INT(out.id, MR_CODEC_VP8);
     CHECK_INT(out.pt, 96);
-    CHECK_INT(out.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR);
+    /* A viewer's congestion feedback is read (its downlink's estimate),
+     * with the transport-wide sequence number; not REMB. */
+    CHECK_INT(out.fb, MR_FB_NACK | MR_FB_NACK_PLI | MR_FB_CCM_FIR | MR_FB_TWCC);
     CHECK_INT(out.rtx_pt, 97);
+    struct mr_ext_ids cc_ids;
+    mr_negotiate_codec_ext_ids(v, &out, &cc_ids);
+    CHECK_INT(cc_ids.id[MR_RTP_EXT_TRANSPORT_CC], 4);
+    CHECK_INT(cc_ids.id[MR_RTP_EXT_RID], 0); /* it sends no simulcast */
     CHECK_INT(mr_negotiate_subscribe_codec(a, &pa, &out), 0);
     CHECK_INT(out.pt, 111);
     CHECK_INT(out.red_pt, 63); /* the viewer takes RED as the clinic sends it */
@@ -281,7 +287,7 @@ static void test_fill_answer(void)
     pa.channels = 2;
     CHECK_INT(mr_negotiate_subscribe_codec(&s->media[1], &pa, &out), 0);
     struct mr_ext_ids ids;
-    mr_negotiate_ext_ids(&s->media[1], &ids);
+    mr_negotiate_codec_ext_ids(&s->media[1], &out, &ids);
     struct mr_sdp_answer_media am;
     memset(&am, 0, sizeof(am));
     am.n_extmaps = 5;
@@ -292,14 +298,18 @@ static void test_fill_answer(void)
     CHECK_INT(am.codecs[0].clock_rate, 48000);
     CHECK_INT(am.codecs[0].channels, 2);
     CHECK_STR(am.codecs[0].fmtp, "minptime=10;useinbandfec=1");
-    CHECK_INT(am.codecs[0].fb, 0);
-    CHECK_INT(am.n_extmaps, 2);
+    /* A viewer's audio counts for its downlink's estimate too. */
+    CHECK_INT(am.codecs[0].fb, MR_FB_TWCC);
+    CHECK_INT(am.n_extmaps, 3);
     CHECK_INT(am.extmaps[0].id, 9);
     CHECK_STR(am.extmaps[0].uri, "urn:ietf:params:rtp-hdrext:sdes:mid");
     CHECK_INT(am.extmaps[1].id, 14);
     CHECK_STR(am.extmaps[1].uri, "urn:ietf:params:rtp-hdrext:ssrc-audio-level");
+    CHECK_INT(am.extmaps[2].id, 4);
+    CHECK_STR(am.extmaps[2].uri,
+              "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01");
 
-    /* Feedback beyond PLI, FIR, NACK and (a publisher's) transport-cc never
+    /* Feedback beyond PLI, FIR, NACK and transport-cc never
      * reaches an answer; an RTX format follows its codec. */
     struct mr_codec vp8 = {0};
     vp8.id = MR_CODEC_VP8;
@@ -337,7 +347,7 @@ static void test_simulcast_layers(void)
     struct mr_sdp_sim_stream out[3];
     char detail[160] = "";
     CHECK_INT(mr_negotiate_publish_codec(v, &c), 0);
-    mr_negotiate_publish_ext_ids(v, &c, &ext);
+    mr_negotiate_codec_ext_ids(v, &c, &ext);
     CHECK_INT(ext.id[MR_RTP_EXT_RID], 10);
     CHECK_INT(ext.id[MR_RTP_EXT_RRID], 11);
     CHECK_INT(mr_negotiate_simulcast(v, &c, &ext, out, 3, detail, sizeof(detail)), 3);
@@ -355,7 +365,7 @@ static void test_simulcast_layers(void)
     /* No rid extension is read where the section sends no simulcast. */
     struct mr_codec ac;
     CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &ac), 0);
-    mr_negotiate_publish_ext_ids(&s->media[0], &ac, &none);
+    mr_negotiate_codec_ext_ids(&s->media[0], &ac, &none);
     CHECK_INT(none.id[MR_RTP_EXT_RID], 0);
     free(s);
 
@@ -367,7 +377,7 @@ static void test_simulcast_layers(void)
                         "a=rid:a send pt=98\r\na=rid:b send pt=96,98\r\na=rid:c send\r\n"
                         "a=simulcast:send a;b;c\r\n");
     CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &c), 0);
-    mr_negotiate_publish_ext_ids(&s->media[0], &c, &ext);
+    mr_negotiate_codec_ext_ids(&s->media[0], &c, &ext);
     CHECK_INT(mr_negotiate_simulcast(&s->media[0], &c, &ext, out, 3, detail, sizeof(detail)), 2);
     CHECK_STR(out[0].rid, "b");
     CHECK_STR(out[1].rid, "c");
@@ -377,7 +387,7 @@ static void test_simulcast_layers(void)
                         "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
                         "a=rid:a send pt=98\r\na=rid:b send\r\na=simulcast:send a;b\r\n");
     CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &c), 0);
-    mr_negotiate_publish_ext_ids(&s->media[0], &c, &ext);
+    mr_negotiate_codec_ext_ids(&s->media[0], &c, &ext);
     CHECK_INT(mr_negotiate_simulcast(&s->media[0], &c, &ext, out, 3, detail, sizeof(detail)), 0);
     free(s);
 
@@ -386,7 +396,7 @@ static void test_simulcast_layers(void)
                         "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"
                         "a=rid:a send\r\na=rid:b recv\r\na=simulcast:send a;b\r\n");
     CHECK_INT(mr_negotiate_publish_codec(&s->media[0], &c), 0);
-    mr_negotiate_publish_ext_ids(&s->media[0], &c, &ext);
+    mr_negotiate_codec_ext_ids(&s->media[0], &c, &ext);
     CHECK_INT(mr_negotiate_simulcast(&s->media[0], &c, &ext, out, 3, detail, sizeof(detail)),
               MR_EPARSE);
     CHECK(strstr(detail, "names rid 'b'") != NULL);

@@ -84,7 +84,7 @@ static void build_whip(struct mr_sdp_answer *a, const struct mr_sdp *offer)
             am->rejected = true;
             continue;
         }
-        mr_negotiate_publish_ext_ids(am->offer, &c, &ids);
+        mr_negotiate_codec_ext_ids(am->offer, &c, &ids);
         mr_negotiate_fill_answer(am, &c, &ids);
         am->dir = MR_DIR_RECVONLY;
     }
@@ -108,7 +108,7 @@ static void build_whep(struct mr_sdp_answer *a, const struct mr_sdp *offer)
             am->rejected = true;
             continue;
         }
-        mr_negotiate_ext_ids(am->offer, &ids);
+        mr_negotiate_codec_ext_ids(am->offer, &c, &ids);
         mr_negotiate_fill_answer(am, &c, &ids);
         am->dir = MR_DIR_SENDONLY;
         am->ssrc = 0x10000000u + i;
@@ -317,7 +317,11 @@ static void test_whep_chromium(void)
     CHECK(has_line(text, "a=group:BUNDLE 0 1"));
     CHECK(has_line(text, "m=video 40000 UDP/TLS/RTP/SAVPF 96 97"));
     CHECK(has_line(text, "m=audio 40000 UDP/TLS/RTP/SAVPF 111"));
-    CHECK(!strstr(text, "transport-cc")); /* not read from viewers */
+    /* Congestion feedback, for the viewer's downlink estimate. */
+    CHECK(has_line(text, "a=rtcp-fb:96 transport-cc"));
+    CHECK(has_line(text, "a=rtcp-fb:111 transport-cc"));
+    CHECK(has_line(text,
+                   "a=extmap:4 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"));
     /* The relay's retransmissions to the viewer, paired (RFC 4588 §8.1). */
     CHECK(has_line(text, "a=ssrc-group:FID 268435456 536870912"));
     CHECK(has_line(text, "a=ssrc:536870912 cname:medrelay"));
