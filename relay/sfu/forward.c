@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "rtp/rtp.h"
 #include "sfu/burst.h"
+#include "sfu/downlink.h"
 #include "sfu/history.h"
 #include "sfu/sfu_priv.h"
 #include "srtp/srtp.h"
@@ -89,9 +90,13 @@ static bool follow_layer(struct mr_receiver *dst, const struct mr_source *src,
 }
 
 static unsigned build_extensions(const struct mr_fwd_packet *pkt, const struct mr_source *src,
-                                 const struct mr_receiver *dst, struct mr_rtp_ext_out *out)
+                                 const struct mr_receiver *dst, const uint8_t *tseq,
+                                 struct mr_rtp_ext_out *out)
 {
     unsigned n = 0;
+    if (tseq)
+        out[n++] = (struct mr_rtp_ext_out){
+            .id = dst->ext.id[MR_RTP_EXT_TRANSPORT_CC], .len = 2, .data = tseq};
     if (dst->ext.id[MR_RTP_EXT_MID]) {
         out[n++] = (struct mr_rtp_ext_out){
             .id = dst->ext.id[MR_RTP_EXT_MID],
@@ -117,8 +122,8 @@ static unsigned build_extensions(const struct mr_fwd_packet *pkt, const struct m
  * frame).
  */
 static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
-                          const struct mr_fwd_packet *pkt, struct mr_worker *w, uint8_t *out,
-                          size_t cap)
+                          const struct mr_fwd_packet *pkt, struct mr_worker *w, const uint8_t *tseq,
+                          uint8_t *out, size_t cap)
 {
     if (!dst->compatible) {
         mr_counter_add(&w->sfu.drop_incompatible, 1);
@@ -137,15 +142,15 @@ static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
     uint32_t ts;
     mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->h.seq, pkt->h.timestamp, src->codec.clock_rate,
                    pkt->now_us, &seq, &ts);
-    size_t n = mr_forward_write(dst, src, pkt, seq, ts, out, cap);
+    size_t n = mr_forward_write(dst, src, pkt, seq, ts, tseq, out, cap);
     if (n && src->n_encodings > 1)
         mr_vp8_ids_apply(&dst->vp8, &pkt->vp8, out + n - pkt->h.payload_len, true);
     return n;
 }
 
 size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *src,
-                        const struct mr_fwd_packet *pkt, uint16_t seq, uint32_t ts, uint8_t *out,
-                        size_t cap)
+                        const struct mr_fwd_packet *pkt, uint16_t seq, uint32_t ts,
+                        const uint8_t *tseq, uint8_t *out, size_t cap)
 {
     struct mr_rtp_out_header oh = {
         .marker = pkt->h.marker,
@@ -163,7 +168,7 @@ size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *s
     else if (pkt->red_len)
         payload += pkt->red_off, len = pkt->red_len;
     struct mr_rtp_ext_out ext[MR_RTP_EXT_KIND_COUNT];
-    unsigned n_ext = build_extensions(pkt, src, dst, ext);
+    unsigned n_ext = build_extensions(pkt, src, dst, tseq, ext);
     int hlen = mr_rtp_write_header(out, cap, &oh, ext, n_ext);
     if (hlen < 0 || (size_t)hlen + len + MR_SRTP_MAX_OVERHEAD > cap)
         return 0;
@@ -184,14 +189,18 @@ void mr_forward_to_sink(struct mr_sink *sink, const struct mr_fwd_packet *const 
             continue;
         /* Written straight into a send-queue slot and protected there. */
         uint8_t *out = mr_sendq_slot(w->sendq);
-        size_t len =
-            rewrite_for(dst, &pkt->pub->sources[pkt->src], pkt, w, out, MR_TRANSPORT_BUF);
+        uint8_t tseq[2];
+        bool cc = mr_downlink_tseq(sink->peer, dst, tseq);
+        size_t len = rewrite_for(dst, &pkt->pub->sources[pkt->src], pkt, w, cc ? tseq : NULL,
+                                 out, MR_TRANSPORT_BUF);
         if (len && mr_transport_queue_rtp(sink->peer->transport, w->sendq, out, len,
                                           MR_TRANSPORT_BUF) == 0) {
             sent++;
             /* What its sender reports count: what it was sent. */
             dst->packets_out++;
             dst->octets_out += pkt->h.payload_len;
+            if (cc)
+                mr_downlink_sent(sink->peer, len, pkt->now_us);
         }
     }
     /* Without io_uring this receiver's datagrams leave now, while they
@@ -207,7 +216,7 @@ static bool record_one(struct mr_rec_tap *tap, struct mr_receiver *dst,
                        const struct mr_source *src, const struct mr_fwd_packet *pkt,
                        struct mr_worker *w)
 {
-    size_t len = rewrite_for(dst, src, pkt, w, w->out_buf, sizeof(w->out_buf));
+    size_t len = rewrite_for(dst, src, pkt, w, NULL, w->out_buf, sizeof(w->out_buf));
     if (!len)
         return false;
     if (!mr_recording_push(tap->rec, (unsigned)(dst - tap->receivers), MR_RECORD_RTP, w->out_buf,

@@ -10,7 +10,8 @@
  * back when it returns. A viewer may cap its layer (MR_LAYER_CAP_*: the
  * best it takes, counted from the top); a capped viewer whose layers all
  * stopped takes one above its cap rather than none. The recording always
- * takes the best. Per-viewer bandwidth comes on top of this (issue 17).
+ * takes the best. A viewer's downlink caps it too (bw_cap, allocate.c),
+ * like a cap of its own.
  *
  * Runs on the stream's worker, on a timer of its own that only streams
  * with a simulcast publisher have.
@@ -129,7 +130,8 @@ static bool choose(struct mr_receiver *rx, unsigned n, int si, const struct mr_s
         struct mr_receiver *r = &rx[j];
         if (r->src != si || !r->compatible)
             continue;
-        r->target = mr_layers_pick(src, now, r->encoding, r->layer_cap);
+        unsigned cap = r->layer_cap > r->bw_cap ? r->layer_cap : r->bw_cap;
+        r->target = mr_layers_pick(src, now, r->encoding, cap);
         ask = ask || r->target != r->encoding;
     }
     return ask;

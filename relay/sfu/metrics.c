@@ -104,6 +104,16 @@ static void keyframes(GString *out, const struct mr_worker_pool *pool)
     family(out, "medrelay_layer_switches_total", "counter",
            "Viewers (and recordings) moved from one simulcast layer to another.");
     sample(out, "medrelay_layer_switches_total", NULL, SUM_SFU(pool, layer_switches));
+    family(out, "medrelay_layer_bandwidth_moves_total", "counter",
+           "Viewers' layer limits lowered (down) or raised (up) for their downlink's estimate.");
+    sample(out, "medrelay_layer_bandwidth_moves_total", "direction=\"down\"", SUM_SFU(pool, bw_down));
+    sample(out, "medrelay_layer_bandwidth_moves_total", "direction=\"up\"", SUM_SFU(pool, bw_up));
+    family(out, "medrelay_downlink_probes_total", "counter",
+           "Probes of viewers' downlinks (padding up to what a better layer needs).");
+    sample(out, "medrelay_downlink_probes_total", NULL, SUM_SFU(pool, probes));
+    family(out, "medrelay_downlink_padding_packets_total", "counter",
+           "Padding packets sent to viewers by those probes.");
+    sample(out, "medrelay_downlink_padding_packets_total", NULL, SUM_SFU(pool, padding_out));
     family(out, "medrelay_keyframe_requests_received_total", "counter",
            "PLI and FIR messages received from subscribers.");
     sample(out, "medrelay_keyframe_requests_received_total", "type=\"pli\"", SUM_SFU(pool, pli_in));

@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "sfu/downlink.h"
 #include "sfu/sfu_priv.h"
 
 #define ANSWER_MAX 16384
@@ -79,6 +80,7 @@ static void peer_fail(struct mr_peer *p, const char *why)
     p->dead = true;
     stop_deadline(p);
     mr_congestion_free(p);
+    mr_downlink_free(p);
     if (p->bundle)
         mr_bundle_detach_all(p);
     else
@@ -313,6 +315,8 @@ void mr_peer_start(void *data)
         rc = create_transport(p);
     if (rc == 0 && p->kind == MR_SESSION_PUBLISH)
         mr_congestion_setup(p);
+    else if (rc == 0)
+        mr_downlink_setup(p);
     if (rc == 0 && !p->bundle)
         arm_deadline(p);
     if (rc < 0) {
@@ -342,6 +346,7 @@ void mr_peer_destroy(void *data)
     p->dead = true;
     stop_deadline(p);
     mr_congestion_free(p); /* its timer holds p */
+    mr_downlink_free(p);   /* so does its pacer */
     if (p->bundle)
         mr_bundle_free(p);
     else

@@ -25,6 +25,7 @@
 #include "rtcp/rtcp.h"
 #include "rtp/rtp.h"
 #include "sfu/burst.h"
+#include "sfu/downlink.h"
 #include "sfu/history.h"
 #include "sfu/sfu_priv.h"
 #include "srtp/srtp.h"
@@ -84,16 +85,16 @@ static int64_t max_age(const struct mr_receiver *rx)
 /* Writes the stored packet as rx first received it, as RTX if it
  * negotiated that. Returns the length, 0 if it cannot. */
 static size_t write_resend(struct mr_receiver *rx, const struct mr_source *src,
-                           const struct mr_history_slot *slot, uint16_t out_seq, uint8_t *out,
-                           size_t cap)
+                           const struct mr_history_slot *slot, uint16_t out_seq,
+                           const uint8_t *tseq, uint8_t *out, size_t cap)
 {
     struct mr_fwd_packet pkt = {.buf = slot->data};
     if (mr_rtp_parse(slot->data, slot->len, &pkt.h) < 0 ||
         mr_rtp_ext_parse(slot->data, &pkt.h, &pkt.ext) < 0)
         return 0;
     pkt.payload = slot->data + pkt.h.header_len;
-    size_t len = mr_forward_write(rx, src, &pkt, out_seq, pkt.h.timestamp + rx->rw.ts_delta, out,
-                                  cap - 2);
+    size_t len = mr_forward_write(rx, src, &pkt, out_seq, pkt.h.timestamp + rx->rw.ts_delta, tseq,
+                                  out, cap - 2);
     if (len == 0)
         return 0;
     size_t hlen = len - pkt.h.payload_len;
@@ -131,9 +132,17 @@ static void resend(struct mr_peer *sub, struct mr_receiver *rx, const struct mr_
         return;
     }
     record_resend(rx, out_seq, now);
-    size_t len = write_resend(rx, src, slot, out_seq, w->out_buf, sizeof(w->out_buf));
-    if (len && mr_transport_send_rtp(sub->transport, w->out_buf, len, sizeof(w->out_buf)) == 0)
+    /* A repair is traffic on the viewer's link like any other: its
+     * estimate counts it. */
+    uint8_t tseq[2];
+    bool cc = mr_downlink_tseq(sub, rx, tseq);
+    size_t len =
+        write_resend(rx, src, slot, out_seq, cc ? tseq : NULL, w->out_buf, sizeof(w->out_buf));
+    if (len && mr_transport_send_rtp(sub->transport, w->out_buf, len, sizeof(w->out_buf)) == 0) {
         mr_counter_add(&w->sfu.rtx_out, 1);
+        if (cc)
+            mr_downlink_sent(sub, len, now);
+    }
 }
 
 void mr_retransmit_nack(struct mr_peer *sub, const struct mr_rtcp_fb *fb, int64_t now)

@@ -103,6 +103,9 @@ struct mr_peer {
     struct mr_twcc_rx *twcc;
     GSource *twcc_timer;
     uint8_t twcc_ext_id;
+    /* A viewer's downlink estimate and layer allocation (downlink.h),
+     * when it negotiated transport-cc; NULL otherwise. */
+    struct mr_downlink *down;
 
     /* Written by the worker, read by the control thread (relaxed atomics):
      * how the peer is connected, for the operator (session_status.c). */
@@ -352,11 +355,12 @@ void mr_retransmit_nack(struct mr_peer *sub, const struct mr_rtcp_fb *fb, int64_
 void mr_retransmit_on_rr(struct mr_peer *sub, const struct mr_rtcp_pkt *pkt, int64_t now_us);
 
 /* forward.c: writes pkt as dst receives it (its SSRC, payload type,
- * extension ids) with the given output sequence number and timestamp.
- * Returns the length, or 0 when it does not fit cap. */
+ * extension ids) with the given output sequence number and timestamp, and
+ * the transport-wide sequence number tseq (2 bytes, network order; NULL:
+ * none). Returns the length, or 0 when it does not fit cap. */
 size_t mr_forward_write(const struct mr_receiver *dst, const struct mr_source *src,
-                        const struct mr_fwd_packet *pkt, uint16_t seq, uint32_t ts, uint8_t *out,
-                        size_t cap);
+                        const struct mr_fwd_packet *pkt, uint16_t seq, uint32_t ts,
+                        const uint8_t *tseq, uint8_t *out, size_t cap);
 
 /* sfu_rtcp.c (worker) */
 void mr_rtcp_from_publisher(struct mr_peer *pub, const uint8_t *buf, size_t len);

@@ -6,6 +6,7 @@
 #include "core/counter.h"
 #include "core/log.h"
 #include "rtcp/rtcp.h"
+#include "sfu/downlink.h"
 #include "sfu/sfu_priv.h"
 #include "srtp/srtp.h"
 
@@ -119,6 +120,14 @@ static void handle_keyframe_request(struct mr_peer *sub, const struct mr_rtcp_pk
     }
 }
 
+static void on_transport_feedback(struct mr_peer *sub, const struct mr_rtcp_fb *fb, int64_t now)
+{
+    if (fb->fmt == MR_RTCP_RTPFB_NACK)
+        mr_retransmit_nack(sub, fb, now);
+    else if (fb->fmt == MR_RTCP_RTPFB_TWCC && sub->down)
+        mr_downlink_feedback(sub, fb, now);
+}
+
 void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len)
 {
     struct mr_rtcp_iter it;
@@ -127,14 +136,14 @@ void mr_rtcp_from_subscriber(struct mr_peer *sub, const uint8_t *buf, size_t len
     int64_t now = mr_clock_mono_us();
     mr_rtcp_iter_init(&it, buf, len);
     /* Key-frame requests go upstream; NACKs are answered here and go no
-     * further; reports give the viewer's round trip. The relay reports to
+     * further; reports give the viewer's round trip; congestion feedback
+     * its downlink's estimate (downlink.h). The relay reports to
      * publishers from what it receives itself. */
     while (mr_rtcp_next(&it, &pkt) == 1) {
         if (pkt.type == MR_RTCP_PSFB)
             handle_keyframe_request(sub, &pkt);
-        else if (pkt.type == MR_RTCP_RTPFB && mr_rtcp_parse_fb(&pkt, &fb) == 0 &&
-                 fb.fmt == MR_RTCP_RTPFB_NACK)
-            mr_retransmit_nack(sub, &fb, now);
+        else if (pkt.type == MR_RTCP_RTPFB && mr_rtcp_parse_fb(&pkt, &fb) == 0)
+            on_transport_feedback(sub, &fb, now);
         else if (pkt.type == MR_RTCP_RR || pkt.type == MR_RTCP_SR)
             mr_retransmit_on_rr(sub, &pkt, now);
     }

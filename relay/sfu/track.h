@@ -114,6 +114,7 @@ struct mr_receiver {
     unsigned target;       /* the one it moves to at its next key frame
                               (== encoding when it stays) */
     uint8_t layer_cap;     /* MR_LAYER_CAP_*: the best layer it takes */
+    uint8_t bw_cap;        /* the same, for its viewer's downlink (allocate.c) */
     bool compatible;       /* the bound source's codec fits ours */
     bool waiting_keyframe; /* video: held back until a key frame */
     uint32_t out_ssrc;
@@ -144,6 +145,17 @@ struct mr_receiver {
     /* VP8 picture ids and TL0PICIDX continue across layer switches: what
      * is added to the layer's own, and the last ones sent. */
     struct mr_vp8_ids_map vp8;
+    /* The downlink's allocation (allocate.c): since when a better layer
+     * has fitted, and what this receiver sends (bit/s, measured there). */
+    int64_t bw_up_since_us;
+    int64_t bw_raised_us;       /* when bw_cap was last raised; 0: not lately */
+    int64_t bw_failed_until_us; /* not raised to bw_failed or better before */
+    uint32_t bw_raised_bps;     /* the estimate it was raised on */
+    uint32_t bw_failed_bps;     /* the same, for the raise that failed */
+    uint8_t bw_failed;
+    int64_t rate_us;
+    uint32_t rate_octets, rate_packets;
+    uint32_t rate_bps;
 };
 
 /* One entry of a stream's fan-out list. */

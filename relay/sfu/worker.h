@@ -28,6 +28,10 @@ struct mr_side_loop;
     X(drop_incompatible, "incompatible", "the viewer cannot take the publisher's codec")   \
     X(drop_layer_wait, "layer_wait", "a layer's packets before its key frame, for a viewer moving to it") \
     X(layer_switches, "layer_switches", "viewers moved from one simulcast layer to another") \
+    X(bw_down, "bw_down", "viewers' layers lowered for their downlink's estimate")       \
+    X(bw_up, "bw_up", "viewers' layers raised after their downlink had room")            \
+    X(probes, "probes", "probes of viewers' downlinks")                                  \
+    X(padding_out, "padding_out", "padding packets of those probes")                     \
     X(drop_record, "record_queue", "the recorder fell behind (its queue was full)")        \
     X(drop_muted, "muted", "a moderator muted the stream's audio or video")              \
     X(drop_overload, "overload", "video not fanned out while the worker caught up")      \

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "rtcp/rtcp.h"
 #include "sfu/burst.h"
+#include "sfu/downlink.h"
 #include "sfu_fakes.h"
 
 static struct {
@@ -104,6 +105,7 @@ static void ext_of(const struct fx_track *t, struct mr_ext_ids *ext)
     ext->id[MR_RTP_EXT_AUDIO_LEVEL] = t->level_id;
     ext->id[MR_RTP_EXT_RID] = t->rid_id;
     ext->id[MR_RTP_EXT_RRID] = t->rrid_id;
+    ext->id[MR_RTP_EXT_TRANSPORT_CC] = t->tcc_id;
 }
 
 static struct mr_peer *peer_new(struct mr_stream *s, enum mr_session_kind kind)
@@ -233,6 +235,8 @@ void fx_peer_free(struct mr_peer *p)
     } else {
         mr_stream_detach(p->stream, p);
     }
+    mr_congestion_free(p);
+    mr_downlink_free(p);
     fx_transport_free(p->transport);
     if (p->stream)
         mr_stream_unref(p->stream);

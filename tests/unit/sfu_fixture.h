@@ -78,6 +78,8 @@ struct fx_track {
     unsigned n_layers;
     const char *rids[MR_MAX_ENCODINGS];
     uint8_t rid_id, rrid_id;
+    /* The transport-wide sequence number's id (with MR_FB_TWCC); 0: none. */
+    uint8_t tcc_id;
 };
 
 /* A publisher of s with n sources (mr_source_init), not attached yet. */
