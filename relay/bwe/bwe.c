@@ -35,10 +35,9 @@ void mr_bwe_init(struct mr_bwe *b, const struct mr_bwe_config *cfg, int64_t now_
 
 void mr_bwe_on_sent(struct mr_bwe *b, uint16_t tseq, uint16_t size, int64_t send_us, uint16_t probe)
 {
-    struct mr_bwe_sent *s = mr_bwe_history_put(&b->history, tseq);
+    struct mr_bwe_sent *s = mr_bwe_history_put(&b->history, tseq, send_us);
     if (!s)
         return;
-    s->send_us = send_us;
     s->size = size;
     s->probe = probe;
     s->state = MR_BWE_PKT_SENT;
@@ -57,11 +56,12 @@ void mr_bwe_feedback_begin(struct mr_bwe *b, int64_t now_us)
 
 static void on_received(struct mr_bwe *b, const struct mr_bwe_sent *s, int64_t arrival_us)
 {
+    int64_t send_us = mr_bwe_history_send_us(&b->history, s);
     mr_bwe_acked_add(&b->acked, s->size, arrival_us);
     if (s->probe)
-        mr_bwe_probe_on_received(&b->probes, s->probe, s->size, s->send_us, arrival_us);
+        mr_bwe_probe_on_received(&b->probes, s->probe, s->size, send_us, arrival_us);
     struct mr_bwe_delta d;
-    switch (mr_bwe_groups_add(&b->groups, s->send_us, arrival_us, &d)) {
+    switch (mr_bwe_groups_add(&b->groups, send_us, arrival_us, &d)) {
     case MR_BWE_GROUP_NONE:
         return;
     case MR_BWE_GROUP_RESET:

@@ -45,10 +45,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Sent packets remembered, a power of two: two seconds at 1000 packets a
- * second (10 Mbit/s), twenty of Chromium's 100 ms feedback intervals. A
- * status for an older packet is ignored. */
-#define MR_BWE_HISTORY 2048
+/* Sent packets remembered, a power of two: a second at 1000 packets a
+ * second (10 Mbit/s), four of Chromium's longest feedback intervals
+ * (250 ms). A status for an older packet is ignored. */
+#define MR_BWE_HISTORY 1024
 /* Groups the trendline fits its slope over (libwebrtc's window). */
 #define MR_BWE_TREND_WINDOW 20
 /* The receive rate is measured over the last MR_BWE_ACKED_BUCKETS buckets
@@ -69,10 +69,13 @@ enum mr_bwe_usage {
     MR_BWE_UNDERUSE, /* it is draining */
 };
 
-/* A sent packet (history.c). seq is unwrapped; 0 marks an empty slot. */
+/* A sent packet (history.c), 16 bytes: the history is walked by every
+ * packet the viewer is sent, so it is kept small. seq is the unwrapped
+ * number's low 32 bits; 0 marks an empty slot. send_lo is the send time's
+ * low 32 bits (µs): mr_bwe_history_send_us gives it whole. */
 struct mr_bwe_sent {
-    int64_t seq;
-    int64_t send_us;
+    uint32_t seq;
+    uint32_t send_lo;
     uint16_t size;
     uint16_t probe;
     uint8_t state; /* enum in bwe_priv.h */
@@ -80,7 +83,8 @@ struct mr_bwe_sent {
 
 struct mr_bwe_history {
     struct mr_bwe_sent slot[MR_BWE_HISTORY];
-    int64_t high; /* highest unwrapped seq sent */
+    int64_t high;    /* highest unwrapped seq sent */
+    int64_t last_us; /* the latest send time */
     bool started;
 };
 

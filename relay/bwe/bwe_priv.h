@@ -23,7 +23,9 @@ enum { MR_BWE_PKT_SENT = 1, MR_BWE_PKT_LOST, MR_BWE_PKT_RECEIVED };
 /* history.c: the packet sent as tseq, or NULL when it is unknown, older
  * than the history or replaced by a later one with the same slot. */
 void mr_bwe_history_init(struct mr_bwe_history *h);
-struct mr_bwe_sent *mr_bwe_history_put(struct mr_bwe_history *h, uint16_t tseq);
+struct mr_bwe_sent *mr_bwe_history_put(struct mr_bwe_history *h, uint16_t tseq, int64_t send_us);
+/* A remembered packet's send time. */
+int64_t mr_bwe_history_send_us(const struct mr_bwe_history *h, const struct mr_bwe_sent *s);
 struct mr_bwe_sent *mr_bwe_history_find(struct mr_bwe_history *h, uint16_t tseq);
 
 /* group.c: the deltas between two consecutive groups' last packets. */

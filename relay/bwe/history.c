@@ -33,7 +33,7 @@ static int64_t unwrap(const struct mr_bwe_history *h, uint16_t tseq)
     return h->high + (int16_t)(uint16_t)(tseq - (uint16_t)h->high);
 }
 
-struct mr_bwe_sent *mr_bwe_history_put(struct mr_bwe_history *h, uint16_t tseq)
+struct mr_bwe_sent *mr_bwe_history_put(struct mr_bwe_history *h, uint16_t tseq, int64_t send_us)
 {
     int64_t seq;
     if (!h->started) {
@@ -50,10 +50,17 @@ struct mr_bwe_sent *mr_bwe_history_put(struct mr_bwe_history *h, uint16_t tseq)
         return NULL;
     if (seq > h->high)
         h->high = seq;
+    if (send_us > h->last_us)
+        h->last_us = send_us;
     struct mr_bwe_sent *s = &h->slot[seq & MASK];
-    memset(s, 0, sizeof(*s));
-    s->seq = seq;
+    *s = (struct mr_bwe_sent){.seq = (uint32_t)seq, .send_lo = (uint32_t)send_us};
     return s;
+}
+
+int64_t mr_bwe_history_send_us(const struct mr_bwe_history *h, const struct mr_bwe_sent *s)
+{
+    /* Within the last 71 minutes of the latest: the history holds less. */
+    return h->last_us - (int64_t)(uint32_t)((uint32_t)h->last_us - s->send_lo);
 }
 
 struct mr_bwe_sent *mr_bwe_history_find(struct mr_bwe_history *h, uint16_t tseq)
@@ -64,5 +71,5 @@ struct mr_bwe_sent *mr_bwe_history_find(struct mr_bwe_history *h, uint16_t tseq)
     if (seq > h->high || seq <= h->high - MR_BWE_HISTORY)
         return NULL;
     struct mr_bwe_sent *s = &h->slot[seq & MASK];
-    return s->seq == seq ? s : NULL;
+    return s->seq == (uint32_t)seq ? s : NULL;
 }
