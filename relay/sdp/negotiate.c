@@ -307,10 +307,12 @@ bool mr_negotiate_ext_honoured(enum mr_media_kind kind, enum mr_rtp_ext_kind ext
 void mr_negotiate_offer_exts(enum mr_media_kind kind, struct mr_ext_ids *out)
 {
     memset(out, 0, sizeof(*out));
-    uint8_t next = 1;
+    /* One id per extension in every section of the bundle (RFC 8843
+     * §9.2): its kind's number. */
     for (int k = MR_RTP_EXT_NONE + 1; k < MR_RTP_EXT_KIND_COUNT; k++)
-        if (mr_negotiate_ext_honoured(kind, (enum mr_rtp_ext_kind)k))
-            out->id[k] = next++;
+        if (mr_negotiate_ext_honoured(kind, (enum mr_rtp_ext_kind)k) ||
+            k == MR_RTP_EXT_TRANSPORT_CC)
+            out->id[k] = (uint8_t)k;
 }
 
 unsigned mr_negotiate_extmaps(const struct mr_ext_ids *ids, struct mr_sdp_extmap *out,
@@ -333,7 +335,7 @@ int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,
 {
     memset(out, 0, sizeof(*out));
     out->id = pub->id;
-    out->fb = MR_RELAY_FB;
+    out->fb = MR_RELAY_FB | MR_CC_FB;
     switch (pub->id) {
     case MR_CODEC_OPUS:
         out->pt = PT_OPUS;

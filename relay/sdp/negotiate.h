@@ -68,7 +68,9 @@ struct mr_ext_ids {
 /* Whether the relay handles an extension kind on a section of this media
  * kind (the mid everywhere, the audio level on audio). */
 bool mr_negotiate_ext_honoured(enum mr_media_kind kind, enum mr_rtp_ext_kind ext);
-/* The ids the relay uses for its own offers: every honoured kind. */
+/* The ids the relay uses for its own offers: every honoured kind, and
+ * the transport-wide sequence number (its offers' codecs offer
+ * transport-cc), each the same in every section. */
 void mr_negotiate_offer_exts(enum mr_media_kind kind, struct mr_ext_ids *out);
 /* The extmap lines for ids, into out[0..max). The ids hold honoured kinds
  * only: mr_negotiate_ext_ids and mr_negotiate_offer_exts make them so. */
@@ -85,7 +87,8 @@ struct mr_pt_table {
 };
 
 /* What the relay sends for a publisher's codec, in the table's numbering
- * (id, pt, clock rate, channels, profile-level-id, fmtp, MR_RELAY_FB).
+ * (id, pt, clock rate, channels, profile-level-id, fmtp, MR_RELAY_FB and
+ * MR_CC_FB).
  * Returns 0, or MR_ELIMIT when no payload type is left for another H.264
  * profile, MR_ECODEC for a codec the relay does not forward. */
 int mr_negotiate_offer_codec(struct mr_pt_table *t, const struct mr_codec *pub,

@@ -10,14 +10,18 @@
  * estimate pays for it and within their own caps.
  *
  * The result is each receiver's bw_cap, which layers.c reads like a cap
- * of its own: lowered at once, raised only when the better layer has
- * fitted for UP_HOLD_US, so a link that dips now and then does not make a
- * viewer's picture change every few seconds.
+ * of its own: lowered at once when the link is congested, raised only
+ * when the better layer has fitted for UP_HOLD_US, so a link that dips now
+ * and then does not make a viewer's picture change every few seconds.
  */
 #include "core/counter.h"
+#include "core/log.h"
 #include "sfu/downlink.h"
 
-#define UP_HOLD_US 1000000
+#define UP_HOLD_US   1000000
+#define DOWN_HOLD_US 2000000
+/* The estimate fell this recently: the link is congested now. */
+#define CONGESTED_US 1000000
 /* A layer that had to be left within UP_TRIAL_US of being taken is not
  * taken again for TRIAL_BACKOFF_US, unless the estimate has grown to half
  * as much again as the one that allowed it: that estimate was wrong (a
@@ -31,7 +35,7 @@
  * UDP and IPv4 headers. */
 #define PACKET_OVERHEAD 60
 #define RATE_WINDOW_US  500000
-#define MAX_CHOICES     MR_MAX_TRACKS
+#define MAX_CHOICES     16
 
 /* One simulcast receiver's allocation, in ranks (0: the source's best). */
 struct choice {
@@ -147,31 +151,57 @@ static void raise_while_fits(struct choice *c, unsigned n, int64_t budget, uint3
     }
 }
 
-/* Lowers a receiver's bw_cap at once; raises it once the better layer
- * has fitted for UP_HOLD_US. */
-static void apply(const struct choice *c, struct mr_worker *w, uint32_t estimate, int64_t now)
+static void lower(struct mr_receiver *rx, unsigned pick, struct mr_worker *w, uint32_t estimate,
+                  int64_t now)
+{
+    /* Left soon after it was taken: that raise was a mistake. */
+    if (rx->bw_raised_us && now - rx->bw_raised_us < UP_TRIAL_US) {
+        rx->bw_failed = rx->bw_cap;
+        rx->bw_failed_until_us = now + TRIAL_BACKOFF_US;
+        rx->bw_failed_bps = rx->bw_raised_bps;
+    }
+    mr_log_debug(SFU, "receiver %s: down to rank %u at %u kbit/s%s", rx->mid, pick, estimate / 1000,
+                 rx->bw_failed_until_us > now ? " (the raise failed)" : "");
+    rx->bw_cap = (uint8_t)pick;
+    rx->bw_down_since_us = rx->bw_raised_us = 0;
+    mr_counter_add(&w->sfu.bw_down, 1);
+}
+
+static void lift(struct mr_receiver *rx, unsigned pick, struct mr_worker *w, uint32_t estimate,
+                 int64_t now)
+{
+    mr_log_debug(SFU, "receiver %s: up to rank %u at %u kbit/s", rx->mid, pick, estimate / 1000);
+    rx->bw_cap = (uint8_t)pick;
+    rx->bw_up_since_us = 0;
+    rx->bw_raised_us = now;
+    rx->bw_raised_bps = estimate;
+    mr_counter_add(&w->sfu.bw_up, 1);
+}
+
+/* Moves a receiver's bw_cap towards its allocation. Down at once when the
+ * link has just shown congestion (the estimate fell); without that, only
+ * once the lower layer has been all that fits for DOWN_HOLD_US, as a
+ * layer's measured rate jumps with each key frame (those a switch asks
+ * for included) while the link is fine. Up once the better layer has
+ * fitted for UP_HOLD_US. */
+static void apply(const struct choice *c, struct mr_worker *w, uint32_t estimate, bool congested,
+                  int64_t now)
 {
     struct mr_receiver *rx = c->rx;
-    if (c->pick > rx->bw_cap) {
-        if (rx->bw_raised_us && now - rx->bw_raised_us < UP_TRIAL_US) {
-            rx->bw_failed = rx->bw_cap;
-            rx->bw_failed_until_us = now + TRIAL_BACKOFF_US;
-            rx->bw_failed_bps = rx->bw_raised_bps;
-        }
-        rx->bw_cap = (uint8_t)c->pick;
+    if (c->pick == rx->bw_cap) {
+        rx->bw_up_since_us = rx->bw_down_since_us = 0;
+    } else if (c->pick > rx->bw_cap) {
         rx->bw_up_since_us = 0;
-        rx->bw_raised_us = 0;
-        mr_counter_add(&w->sfu.bw_down, 1);
-    } else if (c->pick == rx->bw_cap) {
-        rx->bw_up_since_us = 0;
-    } else if (!rx->bw_up_since_us) {
-        rx->bw_up_since_us = now;
-    } else if (now - rx->bw_up_since_us >= UP_HOLD_US) {
-        rx->bw_cap = (uint8_t)c->pick;
-        rx->bw_up_since_us = 0;
-        rx->bw_raised_us = now;
-        rx->bw_raised_bps = estimate;
-        mr_counter_add(&w->sfu.bw_up, 1);
+        if (!rx->bw_down_since_us)
+            rx->bw_down_since_us = now;
+        if (congested || now - rx->bw_down_since_us >= DOWN_HOLD_US)
+            lower(rx, c->pick, w, estimate, now);
+    } else {
+        rx->bw_down_since_us = 0;
+        if (!rx->bw_up_since_us)
+            rx->bw_up_since_us = now;
+        else if (now - rx->bw_up_since_us >= UP_HOLD_US)
+            lift(rx, c->pick, w, estimate, now);
     }
 }
 
@@ -180,9 +210,15 @@ uint32_t mr_downlink_allocate(struct mr_peer *p, uint32_t estimate, int64_t now)
     struct choice c[MAX_CHOICES];
     unsigned n = 0;
     uint64_t fixed = 0;
-    collect(&p->sink, p->stream, c, &n, &fixed, now);
+    struct mr_sink *sinks[MR_PEER_MAX_SINKS];
+    struct mr_stream *streams[MR_PEER_MAX_SINKS];
+    unsigned n_sinks = mr_peer_sinks(p, sinks, streams, MR_PEER_MAX_SINKS);
+    for (unsigned i = 0; i < n_sinks; i++)
+        collect(sinks[i], streams[i], c, &n, &fixed, now);
     if (n == 0)
         return 0;
+    int64_t fell = mr_bwe_last_decrease_us(&p->down->bwe);
+    bool congested = fell && now - fell < CONGESTED_US;
     int64_t budget = (int64_t)estimate / 10 * 9 - (int64_t)fixed;
     for (unsigned i = 0; i < n; i++)
         budget -= cost(c[i].src, c[i].pick);
@@ -200,7 +236,7 @@ uint32_t mr_downlink_allocate(struct mr_peer *p, uint32_t estimate, int64_t now)
         held = held || c[i].pick > best;
         if (trial_failed(rx, estimate, now) && TRIAL_PROOF(rx->bw_failed_bps) > proof)
             proof = TRIAL_PROOF(rx->bw_failed_bps);
-        apply(&c[i], p->worker, estimate, now);
+        apply(&c[i], p->worker, estimate, congested, now);
     }
     uint64_t want = need / 9 * 10;
     want = want > proof ? want : proof;

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "sfu/downlink.h"
 #include "sfu/relay_priv.h"
 
 struct mr_bundle {
@@ -84,6 +85,25 @@ bool mr_bundle_queue_trickle(struct mr_peer *p, struct mr_sdp_frag *frag)
         return false;
     g_ptr_array_add(p->bundle->queued, frag);
     return true;
+}
+
+unsigned mr_peer_sinks(struct mr_peer *p, struct mr_sink **sinks, struct mr_stream **streams,
+                       unsigned max)
+{
+    if (!p->bundle) {
+        if (max == 0)
+            return 0;
+        sinks[0] = &p->sink;
+        streams[0] = p->stream;
+        return 1;
+    }
+    unsigned n = 0;
+    for (unsigned i = 0; i < p->bundle->slots->len && n < max; i++, n++) {
+        struct mr_bundle_slot *slot = g_ptr_array_index(p->bundle->slots, i);
+        sinks[n] = &slot->sink;
+        streams[n] = slot->stream;
+    }
+    return n;
 }
 
 struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
@@ -202,6 +222,9 @@ void mr_bundle_commit(void *data)
         drop_slot(p, c->drop[i]);
     for (; added < c->n_add; added++)
         add_slot(p, c->add[added]);
+    /* The first answer that took congestion feedback. */
+    if (!p->down && c->n_add)
+        mr_downlink_setup(p);
     mr_log_debug(SFU, "room subscription %.8s: %u stream(s) sent", p->id, p->bundle->slots->len);
 out:
     for (unsigned i = added; i < c->n_add; i++)

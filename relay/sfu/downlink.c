@@ -46,13 +46,28 @@
 /* How often the layers are allocated (on the viewer's feedback). */
 #define ALLOC_MIN_US 100000
 
+/* The first receiver of the viewer's for which want(rx) holds, or NULL. */
+static struct mr_receiver *find_receiver(struct mr_peer *p,
+                                         bool (*want)(const struct mr_receiver *))
+{
+    struct mr_sink *sinks[MR_PEER_MAX_SINKS];
+    struct mr_stream *streams[MR_PEER_MAX_SINKS];
+    unsigned n = mr_peer_sinks(p, sinks, streams, MR_PEER_MAX_SINKS);
+    for (unsigned i = 0; i < n; i++)
+        for (unsigned j = 0; j < sinks[i]->n_receivers; j++)
+            if (want(&sinks[i]->receivers[j]))
+                return &sinks[i]->receivers[j];
+    return NULL;
+}
+
+static bool takes_feedback(const struct mr_receiver *rx)
+{
+    return (rx->codec.fb & MR_FB_TWCC) && rx->ext.id[MR_RTP_EXT_TRANSPORT_CC];
+}
+
 void mr_downlink_setup(struct mr_peer *p)
 {
-    bool cc = false;
-    for (unsigned i = 0; i < p->n_receivers; i++)
-        cc = cc || ((p->receivers[i].codec.fb & MR_FB_TWCC) &&
-                    p->receivers[i].ext.id[MR_RTP_EXT_TRANSPORT_CC]);
-    if (!cc || !(p->down = calloc(1, sizeof(*p->down))))
+    if (p->down || !find_receiver(p, takes_feedback) || !(p->down = calloc(1, sizeof(*p->down))))
         return;
     struct mr_bwe_config cfg = {.start_bps = START_BPS, .min_bps = MIN_BPS, .max_bps = MAX_BPS};
     mr_bwe_init(&p->down->bwe, &cfg, mr_clock_mono_us());
@@ -92,15 +107,15 @@ void mr_downlink_sent(struct mr_peer *p, size_t len, int64_t now_us)
 
 /* The video receiver whose RTX stream carries the padding: one that
  * negotiated RTX and has sent media (its timestamp is the padding's). */
+static bool pads(const struct mr_receiver *rx)
+{
+    return rx->kind == MR_MEDIA_VIDEO && rx->codec.rtx_pt && rx->rtx_ssrc && rx->rw.sent &&
+           rx->ext.id[MR_RTP_EXT_TRANSPORT_CC];
+}
+
 static struct mr_receiver *padding_receiver(struct mr_peer *p)
 {
-    for (unsigned i = 0; i < p->n_receivers; i++) {
-        struct mr_receiver *rx = &p->receivers[i];
-        if (rx->kind == MR_MEDIA_VIDEO && rx->codec.rtx_pt && rx->rtx_ssrc && rx->rw.sent &&
-            rx->ext.id[MR_RTP_EXT_TRANSPORT_CC])
-            return rx;
-    }
-    return NULL;
+    return find_receiver(p, pads);
 }
 
 /* One padding-only packet on rx's RTX stream: its header (with the mid and
@@ -250,12 +265,15 @@ static void probe_after_feedback(struct mr_peer *p, int64_t now)
 
 /* --- Feedback --------------------------------------------------------- */
 
-static int64_t viewer_rtt(const struct mr_peer *p)
+static bool knows_rtt(const struct mr_receiver *rx)
 {
-    for (unsigned i = 0; i < p->n_receivers; i++)
-        if (p->receivers[i].rtt_us > 0)
-            return p->receivers[i].rtt_us;
-    return 0;
+    return rx->rtt_us > 0;
+}
+
+static int64_t viewer_rtt(struct mr_peer *p)
+{
+    const struct mr_receiver *rx = find_receiver(p, knows_rtt);
+    return rx ? rx->rtt_us : 0;
 }
 
 void mr_downlink_feedback(struct mr_peer *p, const struct mr_rtcp_fb *fb, int64_t now)

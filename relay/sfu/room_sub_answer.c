@@ -60,7 +60,11 @@ static int read_sections(struct mr_room_sub *rs, const struct mr_sdp *a, struct 
         mr_rs_codec_full(rs, &sec->codec, &full);
         out->rtx[i] = full.rtx_pt && mr_sdp_media_codec(m, full.rtx_pt);
         out->red[i] = full.red_pt && mr_sdp_media_codec(m, full.red_pt);
-        mr_negotiate_ext_ids(m, &out->ext[i]);
+        /* Congestion feedback needs the sequence number it reports on. */
+        struct mr_codec answered = {.fb = k->fb};
+        mr_negotiate_codec_ext_ids(m, &answered, &out->ext[i]);
+        if (!out->ext[i].id[MR_RTP_EXT_TRANSPORT_CC])
+            out->fb[i] &= ~(uint32_t)MR_FB_TWCC;
         if (!out->transport)
             out->transport = m;
     }

@@ -309,6 +309,11 @@ struct mr_receiver *mr_peer_video_receiver(struct mr_peer *p, uint32_t ssrc,
                                            struct mr_stream **stream);
 struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
                                              struct mr_stream **stream);
+/* A viewer's sinks and their streams, at most max: a WHEP subscriber's
+ * one, or a room subscription's slots. */
+#define MR_PEER_MAX_SINKS 16
+unsigned mr_peer_sinks(struct mr_peer *p, struct mr_sink **sinks, struct mr_stream **streams,
+                       unsigned max);
 
 /* record_tap.c */
 struct mr_rec_tap *mr_rec_tap_new(const struct mr_source_desc *pub, unsigned n_pub,

@@ -147,7 +147,7 @@ struct mr_receiver {
     struct mr_vp8_ids_map vp8;
     /* The downlink's allocation (allocate.c): since when a better layer
      * has fitted, and what this receiver sends (bit/s, measured there). */
-    int64_t bw_up_since_us;
+    int64_t bw_up_since_us, bw_down_since_us;
     int64_t bw_raised_us;       /* when bw_cap was last raised; 0: not lately */
     int64_t bw_failed_until_us; /* not raised to bw_failed or better before */
     uint32_t bw_raised_bps;     /* the estimate it was raised on */

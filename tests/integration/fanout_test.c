@@ -33,14 +33,15 @@ static void check_negotiation(const char *who, const struct mr_test_track_stats 
     EXPECT(t->mid_ext_id == 4, "%s %s: mid extension id %u", who, itest_kind(t->kind),
            t->mid_ext_id);
     /* We offered transport-cc (extension and feedback), nack and goog-remb:
-     * a viewer's NACKs are answered by the relay (video); the bandwidth
-     * feedback is not read from viewers, so it must be left out. */
-    EXPECT((t->answer_fb & (MR_FB_TWCC | MR_FB_GOOG_REMB)) == 0,
+     * a viewer's NACKs are answered by the relay (video), its congestion
+     * feedback is read (its downlink's estimate); REMB is not, so it must
+     * be left out. */
+    EXPECT((t->answer_fb & (MR_FB_TWCC | MR_FB_GOOG_REMB)) == MR_FB_TWCC,
            "%s %s: answer keeps feedback 0x%x", who, itest_kind(t->kind), t->answer_fb);
     EXPECT(!(t->answer_fb & MR_FB_NACK) == audio, "%s %s: nack in the answer: 0x%x", who,
            itest_kind(t->kind), t->answer_fb);
-    EXPECT(t->answer_extmaps == 1, "%s %s: answer keeps %u extensions", who, itest_kind(t->kind),
-           t->answer_extmaps);
+    EXPECT(t->answer_extmaps == 2, "%s %s: answer keeps %u extensions (mid, transport-cc)", who,
+           itest_kind(t->kind), t->answer_extmaps);
     if (!audio)
         EXPECT(t->answer_fb & MR_FB_NACK_PLI, "%s video: no nack pli in the answer", who);
 }

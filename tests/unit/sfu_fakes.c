@@ -262,6 +262,22 @@ void mr_relay_peer_failed(struct mr_peer *p, const char *why)
     g_ptr_array_add(failed, f);
 }
 
+unsigned mr_peer_sinks(struct mr_peer *p, struct mr_sink **sinks, struct mr_stream **streams,
+                       unsigned max)
+{
+    if (!p->bundle) {
+        sinks[0] = &p->sink;
+        streams[0] = p->stream;
+        return max ? 1 : 0;
+    }
+    unsigned n = 0;
+    for (; n < p->bundle->n && n < max; n++) {
+        sinks[n] = &p->bundle->slices[n].sink;
+        streams[n] = p->bundle->slices[n].stream;
+    }
+    return n;
+}
+
 struct mr_receiver *mr_bundle_video_receiver(struct mr_peer *p, uint32_t ssrc,
                                              struct mr_stream **stream)
 {
