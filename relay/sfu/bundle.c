@@ -87,6 +87,18 @@ bool mr_bundle_queue_trickle(struct mr_peer *p, struct mr_sdp_frag *frag)
     return true;
 }
 
+void mr_bundle_set_layer_cap(void *data)
+{
+    struct mr_bundle_cap *c = data;
+    struct mr_peer *p = c->peer;
+    for (unsigned i = 0; p->bundle && i < p->bundle->slots->len; i++) {
+        struct mr_bundle_slot *slot = g_ptr_array_index(p->bundle->slots, i);
+        for (unsigned j = 0; j < slot->n_receivers; j++)
+            slot->receivers[j].layer_cap = c->layer_cap;
+    }
+    free(c);
+}
+
 unsigned mr_peer_sinks(struct mr_peer *p, struct mr_sink **sinks, struct mr_stream **streams,
                        unsigned max)
 {

@@ -68,6 +68,14 @@ void mr_bundle_commit(void *commit);
  * them brings the client's (a commit with ice_restart). */
 void mr_bundle_restart_ice(void *peer);
 
+/* mr_worker_call target (takes it): a room subscription's new layer cap
+ * for the receivers it has now. */
+struct mr_bundle_cap {
+    struct mr_peer *peer;
+    uint8_t layer_cap;
+};
+void mr_bundle_set_layer_cap(void *cap);
+
 /* What the first offer needs from the transport, posted to the control
  * thread once gathering is done. */
 struct mr_bundle_desc {

@@ -11,7 +11,8 @@
  * best it takes, counted from the top); a capped viewer whose layers all
  * stopped takes one above its cap rather than none. The recording always
  * takes the best. A viewer's downlink caps it too (bw_cap, allocate.c),
- * like a cap of its own.
+ * like a cap of its own, unless the operator pinned the stream at its top
+ * layer (layer_control.c).
  *
  * Runs on the stream's worker, on a timer of its own that only streams
  * with a simulcast publisher have.
@@ -123,14 +124,15 @@ unsigned mr_layers_wanted(struct mr_stream *s, int src)
  * Chromium ignores a request that follows the layer's last key frame
  * closely; the gate in keyframe.c spaces them). */
 static bool choose(struct mr_receiver *rx, unsigned n, int si, const struct mr_source *src,
-                   int64_t now)
+                   bool pinned, int64_t now)
 {
     bool ask = false;
     for (unsigned j = 0; j < n; j++) {
         struct mr_receiver *r = &rx[j];
         if (r->src != si || !r->compatible)
             continue;
-        unsigned cap = r->layer_cap > r->bw_cap ? r->layer_cap : r->bw_cap;
+        unsigned bw = pinned ? 0 : r->bw_cap;
+        unsigned cap = r->layer_cap > bw ? r->layer_cap : bw;
         r->target = mr_layers_pick(src, now, r->encoding, cap);
         ask = ask || r->target != r->encoding;
     }
@@ -165,10 +167,11 @@ static gboolean tick(gpointer data)
         bool ask = false;
         for (unsigned k = 0; k < s->sinks->len; k++) {
             struct mr_sink *sink = g_ptr_array_index(s->sinks, k);
-            ask |= choose(sink->receivers, sink->n_receivers, (int)i, src, now);
+            ask |= choose(sink->receivers, sink->n_receivers, (int)i, src, s->fwd_pinned, now);
         }
         if (s->rec_tap)
-            ask |= choose(s->rec_tap->receivers, s->rec_tap->n_receivers, (int)i, src, now);
+            ask |= choose(s->rec_tap->receivers, s->rec_tap->n_receivers, (int)i, src, true,
+                          now);
         if (ask)
             mr_keyframe_request(s, (int)i, now);
     }
@@ -198,15 +201,4 @@ void mr_layers_stop(struct mr_stream *s)
         g_source_unref(s->layers_tick);
         s->layers_tick = NULL;
     }
-}
-
-int mr_layer_cap_parse(const char *name)
-{
-    static const char *const names[] = {[MR_LAYER_CAP_HIGH] = "high",
-                                        [MR_LAYER_CAP_MEDIUM] = "medium",
-                                        [MR_LAYER_CAP_LOW] = "low"};
-    for (int i = 0; name && i < (int)(sizeof(names) / sizeof(names[0])); i++)
-        if (strcmp(name, names[i]) == 0)
-            return i;
-    return -1;
 }

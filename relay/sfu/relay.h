@@ -204,6 +204,10 @@ struct mr_room_sub_request {
      * and its offer carries them; the client's answer brings its new ones.
      * The streams, their SSRCs and sequence numbers, and DTLS carry on. */
     bool ice_restart;
+    /* The best simulcast layer its video takes (MR_LAYER_CAP_*; 0, the
+     * best, by default): a viewer on a phone, or on a link it knows is
+     * weak. An update that changes it applies to the streams sent now. */
+    unsigned layer_cap;
 };
 
 /* Opens a room subscription. Streams not published now are skipped (ask
@@ -249,6 +253,18 @@ int mr_relay_room_sub_update(struct mr_relay *relay, const char *session_id,
  * keeps what the room heard, so it is muted too). The state belongs to the
  * stream while it exists and survives a publisher reconnect. Returns 0 or
  * MR_ENOENT (no such stream). */
+/* A WHEP viewer's layer cap (MR_LAYER_CAP_*), changed after it started
+ * (PATCH): applied to its receivers at once. Returns 0, MR_ENOENT when no
+ * WHEP viewer has that id, MR_EINVAL for a cap past MR_LAYER_CAP_LOW. */
+int mr_relay_set_layer_cap(struct mr_relay *relay, const char *session_id, unsigned cap);
+
+/* Pins a room's stream at its top layer (the operator's program shown in
+ * a conference hall): every viewer of it gets the best layer alive
+ * whatever its downlink's estimate (a viewer's own cap still holds).
+ * stream NULL or "" unpins the room's. Kept for a stream not published
+ * yet. Returns 0 or MR_ENOMEM. */
+int mr_relay_set_pin(struct mr_relay *relay, const char *room, const char *stream);
+
 int mr_relay_set_muted(struct mr_relay *relay, const char *room, const char *stream,
                        bool audio, bool muted);
 

@@ -309,7 +309,22 @@ static int check_request(const struct mr_room_sub_request *req, char *detail, si
             return MR_EINVAL;
         }
     }
+    if (req->layer_cap > MR_LAYER_CAP_LOW) {
+        snprintf(detail, dlen, "no such layer cap");
+        return MR_EINVAL;
+    }
     return 0;
+}
+
+/* A changed cap reaches the receivers the worker has now; later ones are
+ * made with it (room_sub_answer.c). */
+static void post_layer_cap(struct mr_session *s, unsigned cap)
+{
+    struct mr_bundle_cap *c = malloc(sizeof(*c));
+    if (!c)
+        return; /* the streams sent from now on still get it */
+    *c = (struct mr_bundle_cap){.peer = s->peer, .layer_cap = (uint8_t)cap};
+    mr_worker_call(s->peer->worker, mr_bundle_set_layer_cap, c);
 }
 
 static struct mr_room_sub *room_sub_new(struct mr_relay *r, const char *room)
@@ -352,6 +367,7 @@ int mr_relay_open_room_sub(struct mr_relay *r, const struct mr_room_sub_request 
         return MR_ENOMEM;
     }
     s->rsub = rs;
+    rs->layer_cap = (uint8_t)req->layer_cap;
     s->peer->worker = rs->room->worker;
     s->peer->bundle = bundle;
     plan(r, rs, req);
@@ -556,6 +572,10 @@ int mr_relay_room_sub_update(struct mr_relay *r, const char *session_id,
     }
     if (req->ice_restart)
         return start_restart(r, s, req, cb, user, ticket, detail, dlen);
+    if (req->layer_cap != rs->layer_cap) {
+        rs->layer_cap = (uint8_t)req->layer_cap;
+        post_layer_cap(s, req->layer_cap);
+    }
     struct offer_note *n = calloc(1, sizeof(*n));
     if (!n) {
         snprintf(detail, dlen, "out of memory");

@@ -141,6 +141,7 @@ static struct mr_bundle_slot *make_slot(struct mr_room_sub *rs, const struct rs_
         t->codec.fb &= ans->fb[i]; /* what the client's answer kept */
         t->ext = ans->ext[i];
         t->src = -1;
+        t->layer_cap = rs->layer_cap;
         /* Bound by kind and rank among the publisher's sources, as WHEP
          * subscribers are, so a reconnecting publisher rebinds them. */
         for (unsigned k = 0; k < sec->pub_track; k++)

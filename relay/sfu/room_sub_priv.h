@@ -65,6 +65,7 @@ struct mr_room_sub {
      * carries new credentials, its answer the client's new ones. */
     bool restart_wanted;  /* the offer waits for the new credentials */
     bool restart_pending; /* offered; the answer completes it */
+    uint8_t layer_cap;    /* the request's, for its receivers */
     /* An update's offer, delivered later through its callback. */
     uint64_t offer_ticket;
     mr_session_cb offer_cb;

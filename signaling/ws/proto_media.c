@@ -349,6 +349,7 @@ static void make_offer(struct client *c, bool fresh)
         .cand_cb = subscriber_candidate,
         .cand_user = c,
         .ice_restart = c->sub.ice_restart && !fresh,
+        .layer_cap = c->sub.layer_cap,
     };
     char detail[256] = "";
     int rc;
@@ -476,9 +477,27 @@ static void drop_subscription(struct client *c)
     c->sub.awaiting_answer = false;
 }
 
+/* "layer": the best simulcast layer the subscription's video takes,
+ * "high" (the default), "medium" or "low"; kept until a subscribe says
+ * otherwise. */
+static int parse_layer(struct client *c, json_t *msg, json_t *re)
+{
+    json_t *layer = json_object_get(msg, "layer");
+    if (!layer)
+        return 0;
+    int cap = json_is_string(layer) ? mr_layer_cap_parse(json_string_value(layer)) : -1;
+    if (cap < 0) {
+        proto_error(c, re, "subscribe", "bad-request",
+                    "\"layer\" is \"high\", \"medium\" or \"low\"");
+        return MR_EPARSE;
+    }
+    c->sub.layer_cap = (unsigned)cap;
+    return 0;
+}
+
 void on_subscribe(struct client *c, json_t *msg, json_t *re)
 {
-    if (parse_want(c, msg, re) < 0)
+    if (parse_want(c, msg, re) < 0 || parse_layer(c, msg, re) < 0)
         return;
     if (json_is_true(json_object_get(msg, "restart")))
         drop_subscription(c);

@@ -64,6 +64,7 @@ struct subpc {
     enum want want;
     unsigned n_wanted;
     char wanted[PROTO_MAX_WANTED][MR_NAME_MAX + 1];
+    unsigned layer_cap;                  /* MR_LAYER_CAP_*: "layer" */
     unsigned n_offered;                  /* streams in the last offer */
     char offered[PROTO_MAX_WANTED][MR_NAME_MAX + 1];
 };

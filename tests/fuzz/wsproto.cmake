@@ -1,7 +1,7 @@
 # mr_wsproto: the room protocol's sources (signaling/ws/proto*.c, the same
 # files as mr_ws) built against test doubles instead of the relay and the
 # HTTP server (of which only the pure error-code table, http/error_code.c,
-# is taken as it is), for fuzz_wsproto.c (which the fuzz_* rule links to it
+# and the layer caps' names, relay/sfu/layer_name.c, are taken as they are), for fuzz_wsproto.c (which the fuzz_* rule links to it
 # by its name). fake_relay.c stands in for relay/sfu/relay.h, fake_ws.c for
 # signaling/http/ws.h and for the control loop's clock and timer; neither
 # mr_sfu nor mr_http is linked (nor libnice, GStreamer, libwebsockets).
@@ -18,7 +18,8 @@ file(GLOB mr_wsproto_proto CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/signaling/ws/
 add_library(mr_wsproto STATIC ${mr_wsproto_proto} ${CMAKE_CURRENT_LIST_DIR}/fake_relay.c
             ${CMAKE_CURRENT_LIST_DIR}/fake_relay_rooms.c ${CMAKE_CURRENT_LIST_DIR}/fake_relay_events.c
             ${CMAKE_CURRENT_LIST_DIR}/fake_ws.c
-            ${PROJECT_SOURCE_DIR}/signaling/http/error_code.c)
+            ${PROJECT_SOURCE_DIR}/signaling/http/error_code.c
+            ${PROJECT_SOURCE_DIR}/relay/sfu/layer_name.c)
 set_source_files_properties(${mr_wsproto_proto} TARGET_DIRECTORY mr_wsproto PROPERTIES
                             COMPILE_OPTIONS "-include;${CMAKE_CURRENT_LIST_DIR}/fake.h"
                             COMPILE_DEFINITIONS MR_FAKE_TIME)

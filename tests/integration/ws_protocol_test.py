@@ -191,12 +191,21 @@ def test_subscribe(expert):
     check("subscribe bad name -> bad-name", is_error(r, "bad-name"), r)
     r = expert.request({"type": "subscribe", "streams": 7})
     check("subscribe bad streams -> bad-request", is_error(r, "bad-request"), r)
-    r = expert.request({"type": "subscribe"})
+    for bad in ("huge", 2, "", None):
+        r = expert.request({"type": "subscribe", "layer": bad})
+        check(f"subscribe layer {bad!r} -> bad-request", is_error(r, "bad-request"), r)
+    r = expert.request({"type": "subscribe", "layer": "medium"})
     ok = r and r.get("type") == "offer" and r.get("pc") == "subscriber" and r.get("new") is True
     check("subscribe -> the server's offer", ok, r)
     sdp = r.get("sdp", "") if r else ""
     check("offer names the stream and sends only", "a=msid:cam " in sdp and "a=sendonly" in sdp
           and r.get("streams") == ["cam"], sdp[:400])
+    # A viewer's downlink is estimated from its congestion feedback: the
+    # offer proposes it, with one id for the sequence number everywhere.
+    check("offer proposes transport-cc",
+          "transport-cc" in sdp and sdp.count("a=extmap:3 http://www.ietf.org/id/"
+                                                "draft-holmer-rmcat-transport-wide-cc-extensions-01")
+          == sdp.count("m="), sdp[:800])
     r2 = expert.request({"type": "answer", "pc": "subscriber", "sdp": "v=0\r\ngarbage\r\n"})
     check("malformed answer -> bad-sdp", is_error(r2, "bad-sdp"), r2)
     return sdp
@@ -236,12 +245,15 @@ def test_moderation(srv, clinic, expert, j_clinic, j_expert):
 
     r = expert.request({"type": "program", "stream": "cam"})
     check("expert choosing the program -> forbidden", is_error(r, "forbidden"), r)
-    r = op.request({"type": "program", "stream": "cam"})
-    check("operator picks the program -> ok", r and r.get("type") == "ok", r)
+    r = op.request({"type": "program", "stream": "cam", "pin": "yes"})
+    check("program with a pin that is not a boolean -> bad-request", is_error(r, "bad-request"), r)
+    r = op.request({"type": "program", "stream": "cam", "pin": True})
+    check("operator picks the program, pinned at its top layer -> ok", r and r.get("type") == "ok", r)
     ev = clinic.wait_for("program")
-    check("program event", ev and ev["stream"] == "cam", ev)
+    check("program event, pinned", ev and ev["stream"] == "cam" and ev.get("pin") is True, ev)
     viewer, jv = join(srv, "viewer", "viewer-1")
-    check("viewer sees the program in the state", jv and jv["room"]["program"] == "cam", jv)
+    check("viewer sees the program in the state", jv and jv["room"]["program"] == "cam"
+          and jv["room"].get("program_pinned") is True, jv)
     check("viewers are counted, not listed", jv and jv["room"]["viewers"] == 1
           and all(p["role"] != "viewer" for p in jv["room"]["participants"]), jv)
     seen = [m for m in clinic.drain(0.5) if m.get("type") == "participant-joined"
