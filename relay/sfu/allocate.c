@@ -97,7 +97,9 @@ static void collect(struct mr_sink *sink, const struct mr_stream *s, struct choi
             pub && !pub->dead && rx->src >= 0 && (unsigned)rx->src < pub->n_sources
                 ? &pub->sources[rx->src]
                 : NULL;
-        if (src && src->n_encodings > 1 && src->n_ranked && rx->compatible && *n < MAX_CHOICES &&
+        /* A pinned stream's layer is the operator's choice: paid for as
+         * it is sent. */
+        if (src && !s->fwd_pinned && src->n_encodings > 1 && src->n_ranked && rx->compatible && *n < MAX_CHOICES &&
             lowest(src) < src->n_ranked)
             c[(*n)++] = (struct choice){.rx = rx, .src = src, .pick = lowest(src)};
         else

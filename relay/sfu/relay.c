@@ -88,6 +88,7 @@ int mr_relay_new(const struct mr_config *cfg, GMainContext *control, struct mr_r
     r->sessions = g_hash_table_new(g_str_hash, g_str_equal);
     r->streams = g_hash_table_new(g_str_hash, g_str_equal);
     r->rooms = g_hash_table_new(g_str_hash, g_str_equal);
+    r->pins = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     mr_log_info(SRTP,
                 "%s with %s crypto%s, AES-CM RTP to viewers protected directly on OpenSSL; DTLS "
                 "certificate sha-256 %s",
@@ -160,6 +161,7 @@ void mr_relay_free(struct mr_relay *r)
     g_hash_table_destroy(r->sessions);
     g_hash_table_destroy(r->streams);
     g_hash_table_destroy(r->rooms);
+    g_hash_table_destroy(r->pins);
     mr_dtls_identity_free(r->identity);
     free(r);
 }
@@ -190,6 +192,7 @@ static struct mr_stream *find_or_create_stream(struct mr_relay *r, const char *r
     mr_worker_hold(room->worker);
     st->home = room;
     g_hash_table_insert(r->streams, st->key, st);
+    mr_relay_apply_pin(r, st);
     return st;
 }
 

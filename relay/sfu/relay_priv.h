@@ -48,6 +48,8 @@ struct mr_relay {
                              last stream or room subscription) */
     uint64_t next_ticket;
     struct mr_recorder *recorder;
+    GHashTable *pins;     /* room -> the stream pinned at its top layer
+                             (both strings owned; layer_control.c) */
 };
 
 /* relay.c */
@@ -64,6 +66,10 @@ void mr_relay_remove_session(struct mr_relay *r, struct mr_session *s);
 void mr_relay_session_trickle(struct mr_session *s, bool trickle, mr_candidate_cb cb, void *user);
 /* Runs fn(data) on the control thread, later. */
 void mr_relay_post(struct mr_relay *r, GSourceFunc fn, void *data);
+
+/* layer_control.c: a new stream of a room whose pin names it starts
+ * pinned. */
+void mr_relay_apply_pin(struct mr_relay *r, struct mr_stream *st);
 
 /* relay_room.c */
 /* The room named name, created (and placed on a worker) when new; the

@@ -165,6 +165,7 @@ struct mr_stream {
                                  they keep it registered like sessions */
     unsigned n_room_receivers; /* of which with an answered section */
     bool muted[2];            /* by enum mr_media_kind (audio, video) */
+    bool pinned;              /* at its top layer (layer_control.c) */
     struct mr_relay_room *home;     /* its room, a reference while registered */
 
     struct mr_recording *recording; /* a reference; NULL when not recording */
@@ -177,6 +178,8 @@ struct mr_stream {
     struct mr_rec_tap *rec_tap;
     GPtrArray *sinks;         /* struct mr_sink *, not owned: the fan-out */
     bool fwd_muted[2];        /* the worker's copy of muted[] */
+    bool fwd_pinned;          /* and of pinned: layers.c ignores viewers'
+                                 downlink caps */
     GSource *tick;            /* RTCP reports, keyframe requests, link health */
     GSource *grace;           /* viewers waiting for a publisher */
     GSource *keyframe_retry;  /* key-frame requests deferred (keyframe.c) */

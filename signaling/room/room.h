@@ -38,6 +38,7 @@ struct mr_room {
     char name[MR_NAME_MAX + 1];
     GPtrArray *members;            /* struct mr_member *, owned, join order */
     char program[MR_NAME_MAX + 1]; /* the stream viewers get by default; "" */
+    bool program_pinned;           /* at its top layer (mr_relay_set_pin) */
     GHashTable *bans;              /* "role/sub" -> expiry (gint64 *, Unix s) */
     void *proto;                   /* the protocol's per-room data */
 };

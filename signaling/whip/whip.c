@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -373,12 +375,34 @@ static int check_session(struct mr_http_request *req, void *user)
         return MR_EAGAIN;
     }
     if (req->method == MR_HTTP_PATCH &&
-        !mr_http_content_type_is(req, "application/trickle-ice-sdpfrag")) {
+        !mr_http_content_type_is(req, "application/trickle-ice-sdpfrag") &&
+        (is_whip(req) || !mr_http_content_type_is(req, "application/json"))) {
         mr_http_respond_error(req, 415, "unsupported-media-type",
-                              "PATCH takes application/trickle-ice-sdpfrag");
+                              is_whip(req) ? "PATCH takes application/trickle-ice-sdpfrag"
+                                           : "PATCH takes application/trickle-ice-sdpfrag, or "
+                                             "application/json for the viewer's layer");
         return MR_EAGAIN;
     }
     return 0;
+}
+
+/* A WHEP viewer's layer cap changed: {"layer": "high"|"medium"|"low"}. */
+static void patch_layer(struct mr_whip *w, struct mr_http_request *req)
+{
+    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL);
+    json_t *layer = json_is_object(body) ? json_object_get(body, "layer") : NULL;
+    int cap = json_is_string(layer) ? mr_layer_cap_parse(json_string_value(layer)) : -1;
+    json_decref(body);
+    if (cap < 0) {
+        mr_http_respond_error(req, 400, "bad-request",
+                              "the body is {\"layer\": \"high\"|\"medium\"|\"low\"}");
+        return;
+    }
+    if (mr_relay_set_layer_cap(w->relay, req->segments[3], (unsigned)cap) < 0) {
+        mr_http_respond_error(req, 404, "session-not-found", "no such session");
+        return;
+    }
+    mr_http_respond(req, 204, NULL, NULL, 0, NULL, 0);
 }
 
 /* A session is found under the URL it was created with only. */
@@ -415,12 +439,18 @@ static void handle_patch(struct mr_http_request *req, void *user)
 {
     struct mr_whip *w = user;
     char detail[256];
+    bool layer = mr_http_content_type_is(req, "application/json");
     if (req->body_len == 0) {
-        mr_http_respond_error(req, 400, "bad-sdp", "the request has no sdpfrag");
+        mr_http_respond_error(req, 400, layer ? "bad-request" : "bad-sdp",
+                              layer ? "the request has no body" : "the request has no sdpfrag");
         return;
     }
     if (!session_matches(w, req)) {
         mr_http_respond_error(req, 404, "session-not-found", "no such session");
+        return;
+    }
+    if (layer) {
+        patch_layer(w, req);
         return;
     }
     struct pending *p = new_pending(w, req);

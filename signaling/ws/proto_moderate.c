@@ -178,14 +178,26 @@ void on_program(struct client *c, json_t *msg, json_t *re)
                     "\"stream\" is a stream name, or null to clear the program");
         return;
     }
+    json_t *pin = json_object_get(msg, "pin");
+    if (pin && !json_is_boolean(pin)) {
+        proto_error(c, re, "program", "bad-request", "\"pin\" is true or false");
+        return;
+    }
     struct mr_room *room = c->m->room;
     snprintf(room->program, sizeof(room->program), "%s", stream);
-    mr_audit("program", room->name, c->claims.sub, mr_role_name(c->claims.role),
-             stream[0] ? stream : "(none)");
+    /* Pinned: every viewer of the program gets its top layer, whatever its
+     * link's estimate (a conference hall's screen). */
+    room->program_pinned = stream[0] && json_is_true(pin);
+    mr_relay_set_pin(c->p->relay, room->name, room->program_pinned ? stream : NULL);
+    char what[MR_NAME_MAX + 16];
+    snprintf(what, sizeof(what), "%s%s", stream[0] ? stream : "(none)",
+             room->program_pinned ? " (pinned)" : "");
+    mr_audit("program", room->name, c->claims.sub, mr_role_name(c->claims.role), what);
     proto_ok(c, re, "program");
     proto_broadcast(c->p, room, NULL,
-                    json_pack("{s:s, s:o}", "type", "program", "stream",
-                              stream[0] ? json_string(stream) : json_null()));
+                    json_pack("{s:s, s:o, s:b}", "type", "program", "stream",
+                              stream[0] ? json_string(stream) : json_null(), "pin",
+                              room->program_pinned));
     for (unsigned i = 0; i < room->members->len; i++)
         proto_refresh_subscription(proto_client_of(g_ptr_array_index(room->members, i)));
 }

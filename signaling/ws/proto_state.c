@@ -110,10 +110,10 @@ json_t *proto_room_state(struct mr_room_proto *p, struct mr_room *room)
         json_array_append_new(streams,
                               stream_json(room, &g_array_index(snap, struct stream_snap, i)));
     g_array_free(snap, TRUE);
-    return json_pack("{s:s, s:o, s:o, s:i, s:o}", "name", room->name, "program",
-                     room->program[0] ? json_string(room->program) : json_null(), "participants",
-                     participants, "viewers", (json_int_t)mr_room_viewers(room), "streams",
-                     streams);
+    return json_pack("{s:s, s:o, s:b, s:o, s:i, s:o}", "name", room->name, "program",
+                     room->program[0] ? json_string(room->program) : json_null(),
+                     "program_pinned", room->program_pinned, "participants", participants,
+                     "viewers", (json_int_t)mr_room_viewers(room), "streams", streams);
 }
 
 /* --- Events ---------------------------------------------------------------- */

@@ -107,6 +107,14 @@ int mr_relay_set_muted(struct mr_relay *r, const char *room, const char *stream,
     return 0;
 }
 
+int mr_relay_set_pin(struct mr_relay *r, const char *room, const char *stream)
+{
+    (void)r;
+    (void)room;
+    (void)stream;
+    return 0;
+}
+
 int mr_relay_record_start(struct mr_relay *r, const char *room, const char *stream, const char *by,
                           const char *by_role, char *detail, size_t dlen)
 {

@@ -457,8 +457,20 @@ def run(c, art_dir):
         if not r.body.startswith(b"v=0"):
             raise Fail(f"the answer does not look like SDP: {r.body[:200]!r}")
         sess = c.session_path(r.header("Location"), post)
+        # A viewer's layer cap, changed later (issue 17).
+        jpatch = lambda body, tok=t_viewer, path=sess: c.call("PATCH", path, token=tok,
+                                                               ctype="application/json", body=body)
+        c.expect_status(jpatch(b'{"layer": "low"}'), 204, "the viewer's PATCH {layer: low}: ")
+        c.expect_error(jpatch(b'{"layer": "huge"}'), 400, "bad-request", "layer")
+        c.expect_error(jpatch(b'{"layer": 1}'), 400, "bad-request")
+        c.expect_error(jpatch(b'not json'), 400, "bad-request")
+        c.expect_error(jpatch(b'{"layer": "low"}', tok=t_clinic_b), 403, "forbidden")
+        c.expect_error(jpatch(b'{"layer": "low"}', tok=t_clinic_a, path=need("a")), 415,
+                       "unsupported-media-type")
         c.expect_status(c.call("DELETE", sess, token=t_viewer), (200, 204), "the viewer's DELETE of its session: ")
-    c.check("WHEP on a published stream → 201 with Location; the viewer's DELETE → 200/204", whep_on_published)
+    c.check("WHEP on a published stream → 201 with Location; PATCH {\"layer\": \"low\"} → 204, "
+            "a bad layer or body → 400, someone else's → 403, on a WHIP session → 415; "
+            "the viewer's DELETE → 200/204", whep_on_published)
 
     def patch_trickle():
         hdrs = {"If-Match": state["etag"]} if state.get("etag") else {}
