@@ -207,6 +207,24 @@ static void apply(const struct choice *c, struct mr_worker *w, uint32_t estimate
     }
 }
 
+/* What the operator sees of the viewer (session_status.c): the layer its
+ * first simulcast stream is sent, why not a better one, the estimate. */
+static void share(struct mr_peer *p, const struct choice *c, uint32_t estimate)
+{
+    const struct mr_receiver *rx = c->rx;
+    unsigned rank = 0;
+    while (rank + 1 < c->src->n_ranked && c->src->ranked[rank] != rx->encoding)
+        rank++;
+    enum mr_layer_why why = MR_LAYER_WHY_BEST;
+    if (rank > 0 && rank >= rx->bw_cap && rx->bw_cap > rx->layer_cap)
+        why = MR_LAYER_WHY_DOWNLINK;
+    else if (rank > 0 && rank == rx->layer_cap)
+        why = MR_LAYER_WHY_CAP;
+    __atomic_store_n(&p->layer_shared, MR_LAYER_SHARED(rank, why), __ATOMIC_RELAXED);
+    __atomic_store_n(&p->down_kbps_shared, (int)(estimate / 1000) ? (int)(estimate / 1000) : 1,
+                     __ATOMIC_RELAXED);
+}
+
 uint32_t mr_downlink_allocate(struct mr_peer *p, uint32_t estimate, int64_t now)
 {
     struct choice c[MAX_CHOICES];
@@ -240,6 +258,7 @@ uint32_t mr_downlink_allocate(struct mr_peer *p, uint32_t estimate, int64_t now)
             proof = TRIAL_PROOF(rx->bw_failed_bps);
         apply(&c[i], p->worker, estimate, congested, now);
     }
+    share(p, &c[0], estimate);
     uint64_t want = need / 9 * 10;
     want = want > proof ? want : proof;
     return held ? (uint32_t)(want < UINT32_MAX ? want : UINT32_MAX) : 0;

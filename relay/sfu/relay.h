@@ -343,6 +343,13 @@ void mr_relay_each_stream(struct mr_relay *relay, const char *room, mr_stream_st
  * connected (for the operator: clinics behind firewalls come in over
  * ICE-TCP or through TURN). */
 enum mr_session_path { MR_PATH_UNKNOWN, MR_PATH_UDP, MR_PATH_TCP };
+/* Why a viewer is not sent a better layer. */
+enum mr_layer_why {
+    MR_LAYER_WHY_BEST = 0, /* it is the best arriving */
+    MR_LAYER_WHY_CAP,      /* the viewer's own cap */
+    MR_LAYER_WHY_DOWNLINK, /* its downlink's estimate */
+};
+
 struct mr_session_status {
     char id[9];                   /* the first 8 characters, as in logs */
     enum mr_session_kind kind;
@@ -355,6 +362,12 @@ struct mr_session_status {
                                      one is */
     bool relayed;                 /* through a TURN server */
     int32_t rtt_ms;               /* the relay's latest measure; -1: unknown */
+    /* A viewer's simulcast video (its first simulcast stream): the layer
+     * sent (MR_LAYER_CAP_* rank; -1: none or not simulcast), why not a
+     * better one, and its downlink's estimate (-1: not measured). */
+    int layer;
+    enum mr_layer_why layer_why;
+    int32_t downlink_kbps;
 };
 
 typedef void (*mr_session_status_fn)(const struct mr_session_status *st, void *user);

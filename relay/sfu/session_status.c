@@ -1,6 +1,7 @@
 /* What the API shows of each media session (relay.h,
  * mr_relay_each_session): read on the control thread from what the
- * workers publish in each peer (conn_shared, rtt_shared_us). */
+ * workers publish in each peer (conn_shared, rtt_shared_us, and a
+ * viewer's layer_shared and down_kbps_shared). */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,8 +28,18 @@ static void status_of(const struct mr_session *s, struct mr_session_status *out)
     snprintf(out->sub, sizeof(out->sub), "%s", s->sub);
     snprintf(out->role, sizeof(out->role), "%s", s->role);
     out->rtt_ms = -1;
+    out->layer = -1;
+    out->downlink_kbps = -1;
     if (!s->peer)
         return;
+    int layer = __atomic_load_n(&s->peer->layer_shared, __ATOMIC_RELAXED);
+    int kbps = __atomic_load_n(&s->peer->down_kbps_shared, __ATOMIC_RELAXED);
+    if (layer) {
+        out->layer = (layer & 15) - 1;
+        out->layer_why = (enum mr_layer_why)(layer >> 4);
+    }
+    if (kbps)
+        out->downlink_kbps = kbps;
     int conn = __atomic_load_n(&s->peer->conn_shared, __ATOMIC_RELAXED);
     int64_t rtt = __atomic_load_n(&s->peer->rtt_shared_us, __ATOMIC_RELAXED);
     if (conn & MR_PEER_CONN_KNOWN)

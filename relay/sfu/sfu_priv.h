@@ -111,7 +111,12 @@ struct mr_peer {
      * how the peer is connected, for the operator (session_status.c). */
     int conn_shared;       /* MR_PEER_CONN_* */
     int64_t rtt_shared_us; /* its latest round trip; 0: unknown */
+    int layer_shared;      /* a viewer's: MR_LAYER_SHARED(rank, why); 0: unknown */
+    int down_kbps_shared;  /* its downlink's estimate; 0: not measured */
 };
+
+/* A viewer's layer for the operator: its rank + 1, and enum mr_layer_why. */
+#define MR_LAYER_SHARED(rank, why) ((int)(rank) + 1 + ((int)(why) << 4))
 
 #define MR_PEER_CONN_KNOWN   1 /* a pair is selected */
 #define MR_PEER_CONN_TCP     2

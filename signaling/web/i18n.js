@@ -22,7 +22,9 @@ const TEXT = {
     uplink: 'Uplink', resent: 'resent', repaired: 'repaired', audio: 'audio',
     uplinkHelp: 'The publisher\'s uplink as the relay receives it, over the last 2 s: loss before → after repair (retransmissions), bitrate, round trip',
     connection: 'Connection', relayed: 'TURN', otherSessions: 'WHIP/WHEP',
-    connectionHelp: 'How each of the participant\'s media connections reaches the relay (UDP, TCP, or through TURN) and its round trip',
+    connectionHelp: 'How each of the participant\'s media connections reaches the relay (UDP, TCP, or through TURN) and its round trip; for a viewer of a simulcast stream, the layer it is sent and why not a better one',
+    layer_high: 'top layer', layer_medium: 'middle layer', layer_low: 'low layer',
+    why_cap: 'its cap', why_downlink: 'its downlink',
   },
   zh: {
     lang: 'English', token: '令牌', connect: '加入', leave: '离开', pasteToken: '粘贴令牌，或用 #token=… 打开本页',
@@ -43,7 +45,9 @@ const TEXT = {
     uplink: '上行', resent: '重传', repaired: '已修复', audio: '音频',
     uplinkHelp: '服务器收到的发布端上行链路（最近 2 秒）：修复前 → 修复后丢包率（重传）、码率、往返时延',
     connection: '连接', relayed: 'TURN 中继', otherSessions: 'WHIP/WHEP',
-    connectionHelp: '该参会者每条媒体连接到服务器的方式（UDP、TCP 或经 TURN 中继）及往返时延',
+    connectionHelp: '该参会者每条媒体连接到服务器的方式（UDP、TCP 或经 TURN 中继）及往返时延；观看多层（simulcast）视频流时，所收到的层及未收到更高层的原因',
+    layer_high: '最高层', layer_medium: '中间层', layer_low: '最低层',
+    why_cap: '自设上限', why_downlink: '下行带宽',
   },
 };
 

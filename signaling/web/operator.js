@@ -66,7 +66,15 @@ async function pollLinks() {
 function connectionText(s) {
   const c = s.connection;
   const how = c.transport === null ? '…' : `${c.relayed ? `${t('relayed')}/` : ''}${c.transport.toUpperCase()}`;
-  return `${s.kind === 'publish' ? `${s.stream} ` : ''}${how} ${c.rtt_ms ?? '–'} ${t('ms')}`;
+  return `${s.kind === 'publish' ? `${s.stream} ` : ''}${how} ${c.rtt_ms ?? '–'} ${t('ms')}${layerText(s.layer)}`;
+}
+
+// A viewer of a simulcast stream: " · middle layer (its downlink, 850 kbit/s)".
+function layerText(l) {
+  if (!l) return '';
+  const why = l.why === 'best' ? '' : ` (${t(`why_${l.why}`)}${l.why === 'downlink' && l.downlink_kbps !== null
+    ? `, ${l.downlink_kbps} ${t('kbps')}` : ''})`;
+  return ` · ${t(`layer_${l.sent}`)}${why}`;
 }
 
 function connectionCell(list) {

@@ -34,13 +34,17 @@
  *  (f) the clean viewer stays on 1280 throughout (at most one dip, under
  *      1 s: the estimator is per viewer) and keeps decoding;
  *  (g) the recording holds the top layer throughout: every frame of the
- *      finished file is 1280 wide (ffprobe) and ffmpeg decodes it cleanly.
+ *      finished file is 1280 wide (ffprobe) and ffmpeg decodes it cleanly;
+ *  (h) what the operator console shows (GET /api/rooms/{room}/sessions)
+ *      at the end of the hold: the expert below the top layer "for its
+ *      downlink", with an estimate under 1.5x the cap; the clean viewer on
+ *      the top layer, the best.
  * All checks are evaluated, printed and summed up in one JSON line before
  * the test fails. The expert's WHEP offer (transport-cc feedback, the
  * transport-wide-cc extension, rtx, goog-remb) and the relay's answer are
  * printed and saved, for the estimator's negotiation. Artifacts in
  * tests/artifacts/interop/bwe_chromium/. Needs root (namespaces), nftables,
- * tc, ffmpeg (scripts/deps.sh test). About 1.5 minutes.
+ * tc, ffmpeg (scripts/deps.sh test). About 45 s.
  *
  *   MEDRELAY_BIN=build/medrelay node tests/interop/bwe_chromium.test.js
  */
@@ -402,6 +406,16 @@ h.main('bwe_chromium', async (t) => {
     const layers2 = await pub.evaluate(() => window.layers());
     const layers2At = Date.now();
     const metricsCapped = await metricLines(srv);
+    /* What the operator console shows of each viewer (GET /api/rooms/{room}/sessions). */
+    const sessionsCapped = await srv.api('GET', `/api/rooms/${ROOM}/sessions`).catch((e) => ({ error: e.message }));
+    const layerOf = (sub) => {
+        const list = (sessionsCapped.json && sessionsCapped.json.sessions) || [];
+        const ses = list.find((x) => x.sub === sub && x.kind === 'subscribe');
+        return ses ? ses.layer : undefined;
+    };
+    const expertLayer = layerOf('expert-bwe');
+    const cleanLayer = layerOf('viewer-clean');
+    t.log(`sessions API under the cap: the expert ${JSON.stringify(expertLayer)}, the clean viewer ${JSON.stringify(cleanLayer)}`);
     const tbfStats = (await bed.exec(link.ns, 'tc', ['-s', 'qdisc', 'show', 'dev', link.dev])
         .catch((e) => e.message)).trim().replace(/\s+/g, ' ');
     t.log(`tbf after the hold: ${tbfStats}`);
@@ -555,6 +569,12 @@ h.main('bwe_chromium', async (t) => {
           `(longest dip ${cv.longestMs} ms); expected ${TOP} throughout, at most one dip under ${CLEAN_DIP_LIMIT_MS} ms`);
     check(cvStall.ms < 1000,
           `(f) the clean viewer's picture stood still for ${cvStall.ms} ms at most; expected under 1000 ms`);
+    check(expertLayer && expertLayer.sent !== 'high' && expertLayer.why === 'downlink' &&
+          expertLayer.downlink_kbps > 0 && expertLayer.downlink_kbps < capKbps * 1.5 &&
+          cleanLayer && cleanLayer.sent === 'high' && cleanLayer.why === 'best',
+          `(h) the sessions API under the cap: the expert ${JSON.stringify(expertLayer)}, the clean viewer ` +
+          `${JSON.stringify(cleanLayer)}; expected the expert below high for its downlink (estimate under ` +
+          `${capKbps * 1.5} kbit/s), the clean viewer on high, the best`);
     const recTotal = Object.values(recWidths).reduce((a, b) => a + b, 0);
     check(recFiles.length === 1 && recTotal > 30 && recWidths[TOP] === recTotal && !decodeErrors.trim(),
           `(g) the recording: ${recFiles.length} file(s), frames by width ${JSON.stringify(recWidths)}, ffmpeg: ` +
