@@ -42,6 +42,8 @@
 #   scripts/bench.sh -- --subs 50 --seconds 20
 #   scripts/bench.sh -- --subs 20 --sub-transport tcp   (subscribers over
 #   ICE-TCP only; the label, reports, CSV series and plot line get -subtcp)
+#   scripts/bench.sh -- --subs 200 --layers 3   (publishers send three
+#   simulcast layers; the label etc. get -layers3)
 #   scripts/bench.sh --sweep 10,50,100,200 --target janus
 # Environment: BUILD_DIR [build], BENCH_ARGS (more medrelay-bench options),
 # MEDRELAY_LOG_LEVEL [warn], MEDRELAY_IO_URING (true or false: the
@@ -304,6 +306,10 @@ done
 for ((i = 0; i + 1 < ${#bench_opts[@]}; i++)); do
     if [ "${bench_opts[i]}" = --sub-transport ] && [ "${bench_opts[i + 1]}" = tcp ]; then
         label=$label-subtcp
+    fi
+    # Simulcast publishers (--layers 2 or 3): the same.
+    if [ "${bench_opts[i]}" = --layers ] && [ "${bench_opts[i + 1]}" != 1 ]; then
+        label=$label-layers${bench_opts[i + 1]}
     fi
 done
 # The client modes and losses to run in turn; one empty value each when

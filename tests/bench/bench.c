@@ -185,6 +185,7 @@ static int new_peer(struct run *r, GMainContext *ctx, bool publisher, const char
         .pacing_pct = o->pacing_pct,
         .client = o->client,
         .send_loss_pct = publisher ? o->pub_loss_pct : 0,
+        .video_layers = publisher ? o->layers : 0,
         .ice_tcp_only = !publisher && o->sub_tcp,
         /* Publishers start sending when every subscriber is set up: a
          * loop that sets up peers cannot batch its wake-ups, and media
@@ -226,6 +227,34 @@ static unsigned wait_secure(GMainContext *ctx, struct mr_test_peer **peers, unsi
 
 /* --- Threads ------------------------------------------------------------- */
 
+/* --top-layer-pause: the publishers' top layer ("f"), stopped in the
+ * middle of the window and resumed --top-layer-pause ms later, on the
+ * publishers' thread (a timeout source on its context). */
+struct layer_pause {
+    struct run *run;
+    struct mr_test_peer **peers;
+    bool active; /* what the next firing sets */
+};
+
+static gboolean toggle_top_layer(gpointer data)
+{
+    struct layer_pause *lp = data;
+    for (unsigned i = 0; i < lp->run->o->publishers; i++)
+        if (lp->peers[i])
+            mr_test_peer_set_layer_active(lp->peers[i], "f", lp->active);
+    fprintf(stderr, "medrelay-bench: top layer %s\n", lp->active ? "resumed" : "stopped");
+    lp->active = !lp->active;
+    return G_SOURCE_REMOVE;
+}
+
+static GSource *schedule(GMainContext *ctx, unsigned ms, GSourceFunc fn, void *arg)
+{
+    GSource *s = g_timeout_source_new(ms);
+    g_source_set_callback(s, fn, arg, NULL);
+    g_source_attach(s, ctx);
+    return s;
+}
+
 static gpointer publisher_main(gpointer data)
 {
     struct worker *w = data;
@@ -259,7 +288,19 @@ static gpointer publisher_main(gpointer data)
         if (peers[i])
             mr_test_peer_stats(peers[i], &r->pubs[i].start);
     ack(r);
+    struct layer_pause lp = {r, peers, false};
+    GSource *pause[2] = {NULL, NULL};
+    if (o->top_pause_ms) {
+        unsigned from = (o->seconds * 1000 - o->top_pause_ms) / 2;
+        pause[0] = schedule(w->ctx, from, toggle_top_layer, &lp);
+        pause[1] = schedule(w->ctx, from + o->top_pause_ms, toggle_top_layer, &lp);
+    }
     run_until_phase(w, PH_END);
+    for (unsigned k = 0; k < 2; k++)
+        if (pause[k]) {
+            g_source_destroy(pause[k]);
+            g_source_unref(pause[k]);
+        }
     for (unsigned i = 0; i < o->publishers; i++)
         if (peers[i])
             mr_test_peer_stats(peers[i], &r->pubs[i].end);
@@ -572,6 +613,12 @@ static void sum_delivery(const struct sub *s, struct mr_bench_result *res, int64
         lost += d;
         *(b->kind == MR_MEDIA_VIDEO ? lost_video : lost_audio) += d;
         res->seq_jumps += b->seq_jumps - a->seq_jumps;
+        res->ts_backwards += b->ts_backwards - a->ts_backwards;
+        /* A layer switch changes the probes' source (one per layer). */
+        if (b->kind == MR_MEDIA_VIDEO)
+            res->sub_source_changes += b->sources - a->sources;
+        if (b->kind == MR_MEDIA_VIDEO && b->key_width == 1280 && b->key_height == 720)
+            res->subs_on_top++;
     }
     res->srtp_errors += s->end.transport.srtp_errors - s->start.transport.srtp_errors;
     count_pair(s->end.pair, res);
@@ -593,8 +640,15 @@ static void sum_publishers(struct run *r, struct mr_bench_result *res)
             snprintf(res->failure, sizeof(res->failure),
                      "publisher %u lost during the run (%s): the figures are not valid", i,
                      e->state_why[0] ? e->state_why : "transport not secure");
-        for (unsigned k = 0; k < e->n_tracks; k++)
+        for (unsigned k = 0; k < e->n_tracks; k++) {
             res->pub_sent += e->tracks[k].sent_packets - a->tracks[k].sent_packets;
+            res->pub_layers_reported += e->tracks[k].rid[0] && e->tracks[k].ssrc_reported;
+        }
+        res->pub_layers_accepted += e->layers_accepted;
+        if (e->layers != e->layers_accepted && !res->failure[0])
+            snprintf(res->failure, sizeof(res->failure),
+                     "publisher %u: the answer accepted %u of its %u simulcast layers", i,
+                     e->layers_accepted, e->layers);
         res->pub_dropped += e->send_dropped - a->send_dropped;
         res->pub_nacks += e->nacks_received - a->nacks_received;
         res->pub_nacked += e->nacked_packets - a->nacked_packets;
@@ -667,9 +721,9 @@ static void take_reading(const struct mr_bench_options *o, pid_t pid, struct rea
     mr_bench_proc_cpu(getpid(), &x->bench_cpu_s);
     mr_bench_proc_udp(pid, &x->server_udp);
     mr_bench_proc_udp(getpid(), &x->bench_udp);
-    x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1, -1};
+    x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1, -1, -1};
     if (o->target->counters && o->target->counters(&o->tc, &x->srv) < 0)
-        x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1, -1};
+        x->srv = (struct mr_bench_server_counters){-1, -1, -1, -1, -1, -1};
 }
 
 /* b - a of a server counter, < 0 when either is not known. */
@@ -689,6 +743,7 @@ static void compute(struct run *r, const struct reading *a, const struct reading
     res->server_recovered = counter_delta(a->srv.recovered, b->srv.recovered);
     res->server_gave_up = counter_delta(a->srv.gave_up, b->srv.gave_up);
     res->server_tcp_backlog = counter_delta(a->srv.tcp_backlog, b->srv.tcp_backlog);
+    res->server_layer_switches = counter_delta(a->srv.layer_switches, b->srv.layer_switches);
     res->cpu_us_per_pkt = res->forwarded ? res->server_cpu_s * 1e6 / (double)res->forwarded : 0;
     res->pps = res->window_s > 0 ? (double)res->forwarded / res->window_s : 0;
     res->server_cpu_pct = res->window_s > 0 ? 100.0 * res->server_cpu_s / res->window_s : 0;
@@ -856,7 +911,8 @@ int main(int argc, char **argv)
                                           .server_nack_sent = -1,
                                           .server_recovered = -1,
                                           .server_gave_up = -1,
-                                          .server_tcp_backlog = -1};
+                                          .server_tcp_backlog = -1,
+                                          .server_layer_switches = -1};
             /* Rooms of their own for each run (PREFIX-r<run>-<stream>), so
              * that nothing a previous run left (a session in its grace
              * period, a room pinned to a worker) carries over. */

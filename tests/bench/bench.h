@@ -36,6 +36,9 @@ struct mr_bench_options {
     unsigned client;       /* MR_TEST_CLIENT_* bits (tests/peer/peer.h) [0] */
     double pub_loss_pct;   /* publishers drop this % of their RTP at random [0] */
     bool sub_tcp;          /* subscribers (and late joiners) over ICE-TCP only [UDP] */
+    unsigned layers;       /* publishers' simulcast layers by rid, 1-3 (1: one stream) [1] */
+    unsigned top_pause_ms; /* with layers: the top layer stops this long in the
+                              middle of the window [0] */
     char client_name[24];  /* for the reports: synthetic, real, or the bits ("sizes+rtcp") */
     const char *srtp;      /* OpenSSL DTLS-SRTP profile names offered */
     const char *local_ip;  /* the peers' host candidates [127.0.0.1] */
@@ -73,7 +76,20 @@ struct mr_bench_result {
         unsigned place;
         struct mr_test_latency video;
     } lat_places[MR_BENCH_MAX_LAT];
-    uint64_t pub_sent; /* packets the publishers sent */
+    uint64_t pub_sent; /* packets the publishers sent (all their layers) */
+    /* Simulcast (--layers): the publishers' layers the answers accepted
+     * and those the server knows (its receiver reports name their SSRCs,
+     * learned from the rid extension), summed over the publishers; the
+     * subscribers' changes of source over the window (a layer switch, or
+     * a publisher reconnecting: the probes' source id is per layer), and
+     * the server's own count of layer switches (< 0: not known). */
+    unsigned pub_layers_accepted, pub_layers_reported;
+    uint64_t sub_source_changes;
+    double server_layer_switches;
+    /* Subscribers whose latest video key frame had the top layer's picture
+     * size (1280x720), at the end; RTP timestamps that went back. */
+    unsigned subs_on_top;
+    uint64_t ts_backwards;
     /* Loss repair on the publishers' leg: the RTP packets --pub-loss
      * dropped, the NACKs the publishers received, the packets those named,
      * sent again, or no longer had; the server's own counts of packets it

@@ -46,6 +46,8 @@ def load(path):
                 client += f" publoss{loss}"
             if row.get("sub_transport") == "tcp":
                 client += " subtcp"
+            if row.get("layers") not in (None, "", "1"):
+                client += f" layers{row['layers']}"
             runs, ciphers = series.setdefault(client, ({}, set()))
             runs.setdefault(int(row["subscribers"]), []).append(row)
             ciphers.add(row["cipher"])

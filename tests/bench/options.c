@@ -44,6 +44,14 @@ const char mr_bench_usage[] =
     "                           tcp: ICE-TCP only (RFC 6544), as a client whose\n"
     "                           network blocks UDP: no UDP candidate, the tcptype\n"
     "                           active one offered; publishers stay on UDP\n"
+    "  --layers N               publishers send simulcast by rid: N layers (2: h, f;\n"
+    "                           3: q, h, f), 320x180, 640x360, 1280x720 in their key\n"
+    "                           frames, 8, 22, 70 % of --video-kbps; subscribers get\n"
+    "                           the layer the server picks; medrelay only [1]\n"
+    "  --top-layer-pause MS     with --layers: the publishers stop their top layer for\n"
+    "                           MS ms in the middle of the window (as a browser's\n"
+    "                           encoder drops it when limited), so the server moves\n"
+    "                           the subscribers down a layer and back up [0]\n"
     "  --pacing PCT             spread a frame's packets at PCT % of the video bitrate,\n"
     "                           as a browser's pacer does (250: libwebrtc's 2.5 x);\n"
     "                           0: each frame in one burst, as an encoder hands it over [0]\n"
@@ -189,6 +197,10 @@ static bool parse_flag(struct mr_bench_options *o, const char *f, const char *v)
         return parse_uint(v, 50, 100000, &o->video_kbps);
     else if (strcmp(f, "--fps") == 0)
         return parse_uint(v, 1, 120, &o->fps);
+    else if (strcmp(f, "--layers") == 0)
+        return parse_uint(v, 1, 3, &o->layers);
+    else if (strcmp(f, "--top-layer-pause") == 0)
+        return parse_uint(v, 0, 3600000, &o->top_pause_ms);
     else if (strcmp(f, "--pacing") == 0)
         return parse_uint(v, 0, 10000, &o->pacing_pct) &&
                (o->pacing_pct == 0 || o->pacing_pct >= 100);
@@ -237,6 +249,7 @@ int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o)
         .seconds = 20,
         .video_kbps = 2500,
         .fps = 30,
+        .layers = 1,
         .srtp = "SRTP_AES128_CM_SHA1_80",
         .local_ip = "127.0.0.1",
         .threads = 2,
@@ -259,6 +272,17 @@ int mr_bench_parse_args(int argc, char **argv, struct mr_bench_options *o)
     if (!o->tc.url ||
         (o->target == &mr_bench_target_medrelay && (!o->tc.pub_token || !o->tc.sub_token))) {
         fprintf(stderr, "medrelay-bench: --url and tokens (--token) are required\n");
+        return MR_EINVAL;
+    }
+    /* Janus's subscribers answer its offer, which would name its own
+     * substream choice: not measured. */
+    if (o->top_pause_ms && (o->layers < 2 || o->top_pause_ms >= o->seconds * 1000)) {
+        fprintf(stderr, "medrelay-bench: --top-layer-pause needs --layers 2 or 3 and a "
+                        "pause shorter than the window\n");
+        return MR_EINVAL;
+    }
+    if (o->layers > 1 && o->target != &mr_bench_target_medrelay) {
+        fprintf(stderr, "medrelay-bench: --layers is for --target medrelay only\n");
         return MR_EINVAL;
     }
     return 0;

@@ -8,7 +8,8 @@
 # from before it: one line per target/label/client), 23 pub_loss_pct (the
 # label tells losses apart: bench.sh --pub-loss adds -publoss<PCT>),
 # 24 sub_transport (udp or tcp; bench.sh adds -subtcp to the label),
-# 25 server_tcp_backlog.
+# 25 server_tcp_backlog, 26 layers (the publishers' simulcast layers;
+# bench.sh adds -layersN to the label).
 if (!exists("csv")) csv = 'bench.csv'
 if (!exists("png")) png = 'bench.png'
 set datafile separator ','

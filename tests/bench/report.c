@@ -80,6 +80,37 @@ static void json_transport(FILE *f, const struct mr_bench_options *o,
             r->server_tcp_backlog);
 }
 
+/* Simulcast (--layers): what the publishers sent in, what the server
+ * learned of their layers, and how often subscribers were moved. */
+static void print_layers(FILE *f, const struct mr_bench_options *o, const struct mr_bench_result *r)
+{
+    if (o->layers <= 1)
+        return;
+    fprintf(f, "  %-34s %u per publisher; accepted %u, known to the server %u (of %u)\n",
+            "simulcast layers", o->layers, r->pub_layers_accepted, r->pub_layers_reported,
+            o->layers * o->publishers);
+    fprintf(f, "  %-34s %.0f /s in (all layers), %.2f forwarded per packet in\n",
+            "publishers' packets", r->window_s > 0 ? (double)r->pub_sent / r->window_s : 0.0,
+            r->pub_sent ? (double)r->forwarded / (double)r->pub_sent : 0.0);
+    fprintf(f, "  %-34s %llu by the subscribers' probes, %.0f by the server%s\n",
+            "layer switches in the window", (unsigned long long)r->sub_source_changes,
+            r->server_layer_switches, o->top_pause_ms ? " (top layer paused)" : "");
+    fprintf(f, "  %-34s %u of %u on 1280x720 (their latest key frame)\n", "subscribers at the end",
+            r->subs_on_top, r->subs_ok);
+}
+
+/* The simulcast figures as JSON members (each followed by a comma). */
+static void json_layers(FILE *f, const struct mr_bench_options *o, const struct mr_bench_result *r)
+{
+    fprintf(f,
+            "\"layers\":%u,\"publisher_layers_accepted\":%u,\"publisher_layers_known\":%u,"
+            "\"subscriber_source_changes\":%llu,\"server_layer_switches\":%.0f,"
+            "\"top_layer_pause_ms\":%u,\"subscribers_on_top_layer\":%u,",
+            o->layers, r->pub_layers_accepted, r->pub_layers_reported,
+            (unsigned long long)r->sub_source_changes, r->server_layer_switches, o->top_pause_ms,
+            r->subs_on_top);
+}
+
 /* Video latency of each latency subscriber, by its place in the join order. */
 static void print_places(FILE *f, const struct mr_bench_result *r)
 {
@@ -112,6 +143,9 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round);
     fprintf(f, "   load: video %u kbit/s %u fps + Opus 20 ms; window %.1f s after %u s warm-up\n",
             o->video_kbps, o->fps, r->window_s, o->warmup_s);
+    if (o->layers > 1)
+        fprintf(f, "   video as %u simulcast layers (rid %s of the bitrate)\n", o->layers,
+                o->layers == 2 ? "h, f: 24, 76 %" : "q, h, f: 8, 22, 70 %");
     fprintf(f, "   clients: %s%s\n", o->client_name,
             o->client == 0 ? " (one frame size, a key frame every 2 s, an SR/RR a second)"
             : o->client == MR_TEST_CLIENT_REAL
@@ -127,6 +161,7 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
         fprintf(f, "  !! %s\n", r->failure);
     fprintf(f, "  %-34s %s\n", "SRTP cipher", r->cipher);
     print_transport(f, o, r);
+    print_layers(f, o, r);
     fprintf(f, "  %-34s %.3f us  (%.2f s CPU / %llu packets)\n", "server CPU per forwarded packet",
             r->cpu_us_per_pkt, r->server_cpu_s, (unsigned long long)r->forwarded);
     fprintf(f, "  %-34s %.0f /s   (server CPU %.1f %% of one core; bench %.1f %%)\n",
@@ -157,8 +192,9 @@ void mr_bench_print_table(FILE *f, const struct mr_bench_options *o,
             "loss", (unsigned long long)r->lost, loss_pct(r), (unsigned long long)r->lost_video,
             (unsigned long long)r->lost_audio, r->subs_with_loss,
             (unsigned long long)r->worst_sub_lost);
-    fprintf(f, "  %-34s %llu sequence jumps, %llu SRTP errors\n", "",
-            (unsigned long long)r->seq_jumps, (unsigned long long)r->srtp_errors);
+    fprintf(f, "  %-34s %llu sequence jumps, %llu timestamps back, %llu SRTP errors\n", "",
+            (unsigned long long)r->seq_jumps, (unsigned long long)r->ts_backwards,
+            (unsigned long long)r->srtp_errors);
     fprintf(f, "  %-34s server %llu, bench %llu (send buffer: server %llu)\n",
             "UDP receive-buffer drops", (unsigned long long)r->server_rcvbuf_errors,
             (unsigned long long)r->bench_rcvbuf_errors,
@@ -184,7 +220,8 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             "\"latency_bulk_video_us\":{\"p50\":%lld,\"p99\":%lld,\"max\":%lld},"
             "\"publisher_sent_packets\":%llu,\"lost_packets\":%llu,\"loss_pct\":%.5f,"
             "\"subscribers_with_loss\":%u,\"worst_subscriber_lost\":%llu,\"seq_jumps\":%llu,"
-            "\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,\"bench_rcvbuf_errors\":%llu,"
+            "\"ts_backwards\":%llu,\"srtp_errors\":%llu,\"server_rcvbuf_errors\":%llu,"
+            "\"bench_rcvbuf_errors\":%llu,"
             "\"first_keyframe_ms\":{\"p50\":%.1f,\"max\":%.1f,\"n\":%u},\"pacing_pct\":%u,"
             "\"bulk_nice\":%u,\"client\":\"%s\",",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, o->video_kbps,
@@ -200,11 +237,12 @@ void mr_bench_print_json(FILE *f, const struct mr_bench_options *o, const struct
             (long long)r->lat_bulk_video.max_us, (unsigned long long)r->pub_sent,
             (unsigned long long)r->lost, loss_pct(r), r->subs_with_loss,
             (unsigned long long)r->worst_sub_lost, (unsigned long long)r->seq_jumps,
-            (unsigned long long)r->srtp_errors, (unsigned long long)r->server_rcvbuf_errors,
-            (unsigned long long)r->bench_rcvbuf_errors, r->kf_p50_ms, r->kf_max_ms, r->kf_n,
-            o->pacing_pct, o->bulk_nice, o->client_name);
+            (unsigned long long)r->ts_backwards, (unsigned long long)r->srtp_errors,
+            (unsigned long long)r->server_rcvbuf_errors, (unsigned long long)r->bench_rcvbuf_errors,
+            r->kf_p50_ms, r->kf_max_ms, r->kf_n, o->pacing_pct, o->bulk_nice, o->client_name);
     json_repair(f, o, r);
     json_transport(f, o, r);
+    json_layers(f, o, r);
     json_places(f, r);
     fprintf(f, "\"valid\":%s}\n", r->failure[0] ? "false" : "true");
     fflush(f);
@@ -223,15 +261,16 @@ int mr_bench_append_csv(const char *path, const struct mr_bench_options *o,
                    "forwarded_pps,server_cpu_pct,rss_before_kib,rss_end_kib,rss_per_sub_kib,"
                    "lat_video_p50_us,lat_video_p99_us,lat_video_max_us,lat_audio_p99_us,"
                    "loss_pct,first_keyframe_p50_ms,first_keyframe_max_ms,valid,client,"
-                   "pub_loss_pct,sub_transport,server_tcp_backlog\n");
+                   "pub_loss_pct,sub_transport,server_tcp_backlog,layers\n");
     fprintf(f,
             "%s,%s,%u,%u,%u,%u,%s,%.4f,%.1f,%.2f,%llu,%llu,%.2f,%lld,%lld,%lld,%lld,%.5f,%.1f,%.1f,"
-            "%d,%s,%g,%s,%.0f\n",
+            "%d,%s,%g,%s,%.0f,%u\n",
             o->target->name, o->label, o->publishers, r->subs, r->subs_ok, r->round, r->cipher,
             r->cpu_us_per_pkt, r->pps, r->server_cpu_pct, (unsigned long long)r->rss_before_kib,
             (unsigned long long)r->rss_end_kib, r->rss_per_sub_kib, (long long)r->lat_video.p50_us,
             (long long)r->lat_video.p99_us, (long long)r->lat_video.max_us,
             (long long)r->lat_audio.p99_us, loss_pct(r), r->kf_p50_ms, r->kf_max_ms, !r->failure[0],
-            o->client_name, o->pub_loss_pct, o->sub_tcp ? "tcp" : "udp", r->server_tcp_backlog);
+            o->client_name, o->pub_loss_pct, o->sub_tcp ? "tcp" : "udp", r->server_tcp_backlog,
+            o->layers);
     return fclose(f) == 0 ? 0 : MR_EIO;
 }

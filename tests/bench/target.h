@@ -43,6 +43,7 @@ struct mr_bench_server_counters {
     double gave_up;   /* lost packets given up on (a key frame asked instead) */
     /* datagrams to ICE-TCP peers dropped while their connection drained */
     double tcp_backlog;
+    double layer_switches; /* viewers moved from one simulcast layer to another */
 };
 
 struct mr_bench_target_ops {

@@ -88,6 +88,7 @@ static int counters(const struct mr_bench_target_config *cfg, struct mr_bench_se
     out->recovered = sample(body, "medrelay_recovered_packets_total");
     out->gave_up = sample(body, "medrelay_nack_giveups_total");
     out->tcp_backlog = sample(body, "medrelay_packets_dropped_total{cause=\"tcp_backlog\"}");
+    out->layer_switches = sample(body, "medrelay_layer_switches_total");
     int rc = r.status != 200 ? MR_EPERM : out->forwarded < 0 ? MR_ENOENT : 0;
     mr_test_http_response_cleanup(&r);
     return rc;

@@ -4,6 +4,7 @@
  *
  *   mr-peer publish URL TOKEN [--seconds N] [--video-kbps K] [--fps F]
  *                             [--codec vp8|h264] [--keyframe-interval S]
+ *                             [--layers N] (simulcast by rid: 2 or 3 layers)
  *   mr-peer subscribe URL TOKEN [--seconds N] [--count C]
  *   both: [--srtp gcm|aes-cm] (the DTLS-SRTP profile offered; browsers
  *   negotiate aes-cm; default: GCM preferred, AES-CM accepted)
@@ -36,6 +37,7 @@ struct options {
     unsigned fps;
     unsigned keyframe_s;
     unsigned count;
+    unsigned layers;
     enum mr_codec_id codec;
     const char *srtp_profiles;
     bool ice_tcp_only;
@@ -43,7 +45,7 @@ struct options {
 
 static const char usage[] =
     "usage: mr-peer publish URL TOKEN [--seconds N] [--video-kbps K] [--fps F]\n"
-    "                                 [--codec vp8|h264] [--keyframe-interval S]\n"
+    "                                 [--codec vp8|h264] [--keyframe-interval S] [--layers 1-3]\n"
     "       mr-peer subscribe URL TOKEN [--seconds N] [--count C]\n"
     "       both: [--srtp gcm|aes-cm] [--ice udp|tcp]\n";
 
@@ -68,6 +70,8 @@ static int parse_flag(struct options *o, const char *flag, const char *val)
         ok = parse_uint(val, 120, &o->fps);
     else if (strcmp(flag, "--keyframe-interval") == 0 && o->publish)
         ok = parse_uint(val, 3600, &o->keyframe_s);
+    else if (strcmp(flag, "--layers") == 0 && o->publish)
+        ok = parse_uint(val, 3, &o->layers);
     else if (strcmp(flag, "--count") == 0 && !o->publish)
         ok = parse_uint(val, MAX_COUNT, &o->count);
     else if (strcmp(flag, "--srtp") == 0 && val)
@@ -128,6 +132,7 @@ static bool connect_one(struct session *s, const struct options *o, GMainContext
         .video_kbps = o->video_kbps,
         .fps = o->fps,
         .keyframe_interval_ms = o->keyframe_s * 1000,
+        .video_layers = o->layers,
         .srtp_profiles = o->srtp_profiles,
         .ice_tcp_only = o->ice_tcp_only,
     };

@@ -94,7 +94,8 @@ unsigned mr_test_frame_packets(const struct mr_test_frame *f)
 /* --- VP8 (RFC 7741) ------------------------------------------------------ */
 
 /* The frame's payload header (§4.3) and, on key frames, the start code and
- * dimensions that follow it (RFC 6386 §9.1). Returns its length. */
+ * dimensions that follow it (RFC 6386 §9.1: 14-bit width and height, each
+ * little-endian with a 2-bit scale, 0 here). Returns its length. */
 static size_t vp8_frame_header(const struct mr_test_frame *f, uint8_t *out)
 {
     uint32_t first_part = (uint32_t)(f->size / 2) & 0x7ffff;
@@ -103,7 +104,9 @@ static size_t vp8_frame_header(const struct mr_test_frame *f, uint8_t *out)
     out[2] = (uint8_t)(first_part >> 11);
     if (!f->keyframe)
         return 3;
-    static const uint8_t key[7] = {0x9d, 0x01, 0x2a, 0x80, 0x02, 0xe0, 0x01}; /* 640x480 */
+    uint16_t w = f->width ? f->width & 0x3fff : 640, h = f->height ? f->height & 0x3fff : 480;
+    const uint8_t key[7] = {
+        0x9d, 0x01, 0x2a, (uint8_t)w, (uint8_t)(w >> 8), (uint8_t)h, (uint8_t)(h >> 8)};
     memcpy(out + 3, key, sizeof(key));
     return 10;
 }

@@ -57,6 +57,8 @@ struct mr_test_frame {
     bool keyframe;
     size_t size;         /* coded bytes (VP8 frame, or the H.264 slice NAL) */
     uint16_t picture_id; /* VP8: 15-bit PictureID */
+    uint16_t width;      /* VP8 key frames: the picture size their header */
+    uint16_t height;     /* says (14 bits each) [0: 640x480] */
 };
 
 /* How many RTP packets the frame takes (each payload <= MR_TEST_MAX_PAYLOAD). */
@@ -66,8 +68,8 @@ unsigned mr_test_frame_packets(const struct mr_test_frame *f);
  * Writes the payload of packet i (0-based) of the frame, ending with the
  * probe, into out. The caller sets the RTP marker on the last packet.
  * VP8: payload descriptor X=1 I=1 M=1 (15-bit PictureID), S=1 PID=0 on the
- * first packet, which starts with the frame's payload header (P=0 and the
- * start code on key frames, P=1 otherwise). H.264: a key frame opens with a
+ * first packet, which starts with the frame's payload header (P=0, the
+ * start code and the picture size on key frames, P=1 otherwise). H.264: a key frame opens with a
  * STAP-A of SPS, PPS and an SEI holding the probe, then FU-A fragments of an
  * IDR slice; other frames are a single NAL unit or FU-A fragments of a
  * non-IDR slice. Returns the payload length, MR_EINVAL or MR_ENOSPC.

@@ -72,6 +72,53 @@ struct mr_tp_track *mr_tp_track_by_mid(struct mr_test_peer *p, const char *mid)
     return NULL;
 }
 
+bool mr_tp_section_head(const struct mr_test_peer *p, unsigned i)
+{
+    return i == 0 || strcmp(p->tracks[i].st.mid, p->tracks[i - 1].st.mid) != 0;
+}
+
+/*
+ * The simulcast layers a publisher can send, lowest first (the order of
+ * Chromium's a=simulcast:send q;h;f): each one's rid, the picture size its
+ * VP8 key frames carry (a 1280x720 camera scaled down by 4, 2 and 1), and
+ * its weight in video_kbps. The weights follow libwebrtc's top bitrates for
+ * those sizes (200, 700 and 2500 kbit/s: 6, 21 and 74 %), rounded to 8, 22
+ * and 70 %; with two layers the top two share it in the same proportion
+ * (24 and 76 %).
+ */
+static const struct {
+    const char *rid;
+    uint16_t width, height;
+    unsigned weight;
+} layer_table[MR_TP_MAX_LAYERS] = {
+    {"q", 320, 180, 8},
+    {"h", 640, 360, 22},
+    {"f", 1280, 720, 70},
+};
+
+/* Turns the video track at p->tracks[first] into n layers (tracks first
+ * ... first + n - 1, same mid), the top n of layer_table. */
+static void add_layers(struct mr_test_peer *p, unsigned first, unsigned n)
+{
+    unsigned skip = MR_TP_MAX_LAYERS - n, weights = 0;
+    for (unsigned k = skip; k < MR_TP_MAX_LAYERS; k++)
+        weights += layer_table[k].weight;
+    for (unsigned k = 0; k < n; k++) {
+        struct mr_tp_track *t = &p->tracks[first + k];
+        if (k > 0)
+            mr_tp_reset_track(t, MR_MEDIA_VIDEO, p->tracks[first].st.mid);
+        /* One RTP timeline for all layers: a picture has one timestamp. */
+        t->ts_base = p->tracks[first].ts_base;
+        snprintf(t->st.rid, sizeof(t->st.rid), "%s", layer_table[skip + k].rid);
+        t->st.width = layer_table[skip + k].width;
+        t->st.height = layer_table[skip + k].height;
+        t->st.kbps = p->cfg.video_kbps * layer_table[skip + k].weight / weights;
+        if (t->st.kbps == 0)
+            t->st.kbps = 1;
+    }
+    p->n_tracks = first + n;
+}
+
 static void apply_defaults(struct mr_test_peer_config *c)
 {
     if (!c->video_codec)
@@ -92,7 +139,8 @@ int mr_test_peer_new(const struct mr_test_peer_config *cfg, struct mr_test_peer 
 {
     if (!cfg || !cfg->ctx || !out || (cfg->no_audio && cfg->no_video) ||
         !(cfg->send_loss_pct >= 0 && cfg->send_loss_pct <= 100) ||
-        (cfg->identity && cfg->srtp_profiles) ||
+        (cfg->identity && cfg->srtp_profiles) || cfg->video_layers > MR_TP_MAX_LAYERS ||
+        (cfg->video_layers > 1 && (cfg->role != MR_TEST_PUBLISHER || cfg->no_video)) ||
         (cfg->video_codec != MR_CODEC_NONE && cfg->video_codec != MR_CODEC_VP8 &&
          cfg->video_codec != MR_CODEC_H264))
         return MR_EINVAL;
@@ -131,6 +179,8 @@ int mr_test_peer_new(const struct mr_test_peer_config *cfg, struct mr_test_peer 
     if (!cfg->no_video) {
         mr_tp_reset_track(&p->tracks[p->n_tracks], MR_MEDIA_VIDEO, mids[p->n_tracks]);
         p->n_tracks++;
+        if (cfg->video_layers > 1)
+            add_layers(p, p->n_tracks - 1, cfg->video_layers);
     }
     *out = p;
     return 0;

@@ -21,6 +21,18 @@
  * loop was blocked for a while, the peer does not burst to catch up: like a
  * capturer that dropped frames, it skips to the present.
  *
+ * Simulcast (cfg.video_layers 2 or 3): a publisher sends its video as
+ * layers by rid (RFC 8851/8853), as Chromium does with three
+ * sendEncodings: each layer its own SSRC, RTX SSRC, sequence numbers,
+ * frames and key frames, one RTP timeline for all (the same timestamp for
+ * the same picture), its picture size in its VP8 key frames (320x180,
+ * 640x360, 1280x720) and a share of video_kbps (8, 22 and 70 %); the
+ * rtp-stream-id extension on its packets, the repaired one on its RTX.
+ * The offer says a=rid:<id> send and a=simulcast:send q;h;f (and no
+ * a=ssrc: the receiver learns them from the rids); the answer must say
+ * a=rid:<id> recv and a=simulcast (stats: layers_accepted), else only the
+ * top layer goes, without rid. A PLI or FIR asks the layer it names.
+ *
  * Loss repair, as a browser does it: a publisher keeps its last
  * MR_TEST_PEER_HISTORY video packets per track and answers generic NACKs
  * (RFC 4585 §6.2.1) with the packets it still has: as RTX (RFC 4588) when
@@ -99,6 +111,9 @@ struct mr_test_peer_config {
                                                 and offers RTX for the repairs, as
                                                 browsers do [off: it only counts
                                                 loss] */
+    unsigned video_layers;                   /* a publisher's simulcast layers by
+                                                rid, 2 (h, f) or 3 (q, h, f);
+                                                0 or 1: one stream, no rid [1] */
     double send_loss_pct;                    /* a publisher drops this share of
                                                 its RTP packets (originals and
                                                 resends, audio and video) at
@@ -172,6 +187,16 @@ struct mr_test_track_stats {
     uint64_t srs_sent;
     uint8_t rtx_pt;    /* negotiated RTX format (RFC 4588) for pt, 0: none */
     uint32_t rtx_ssrc; /* a publisher's RTX SSRC (offered in an FID group) */
+    bool ssrc_reported; /* a report block from the remote side named ssrc
+                           (a relay knows the stream) */
+    /* A simulcast layer (cfg.video_layers): its rid ("" for a plain
+     * stream), the picture size its VP8 key frames carry and its bitrate.
+     * The layers of a section are tracks of their own with the same mid,
+     * lowest first. */
+    char rid[4];
+    uint16_t width, height;
+    unsigned kbps;
+    bool paused; /* mr_test_peer_set_layer_active(false) */
 
     /* Receiving (subscriber). */
     uint32_t remote_ssrc;    /* a=ssrc of the remote description, 0: none */
@@ -184,6 +209,8 @@ struct mr_test_track_stats {
     int64_t first_us;        /* monotonic time of the first packet, 0: none */
     int64_t last_us;
     uint64_t keyframes; /* key frames (their first packets) received */
+    uint16_t key_width, key_height; /* the picture size of the latest VP8 key
+                                       frame received (a simulcast layer's) */
     int64_t first_keyframe_us;
     uint64_t before_keyframe; /* video packets before the first key frame */
     uint64_t seq_jumps;       /* RTP sequence steps other than +1 */
@@ -223,6 +250,10 @@ struct mr_test_peer_stats {
     char pair[128];
     unsigned n_tracks;
     struct mr_test_track_stats tracks[MR_TEST_PEER_MAX_TRACKS];
+    /* A publisher's simulcast layers offered (cfg.video_layers, 0: none)
+     * and accepted by the answer (0: simulcast refused, the top layer goes
+     * alone). */
+    unsigned layers, layers_accepted;
     /* RTCP received. */
     uint64_t plis_received, firs_received, rrs_received, srs_received;
     uint64_t keyframes_on_request; /* key frames sent to answer PLI/FIR */
@@ -246,7 +277,8 @@ struct mr_test_peer;
 /* Creates a peer (no transport yet: that comes with the offer or answer).
  * Returns 0, MR_EINVAL (no context, nothing to send or receive, a loss
  * outside 0-100 %, SRTP profiles for a borrowed identity or unknown to
- * OpenSSL), MR_ENOMEM or MR_ECRYPTO. */
+ * OpenSSL, video_layers above 3 or for a subscriber or without video),
+ * MR_ENOMEM or MR_ECRYPTO. */
 int mr_test_peer_new(const struct mr_test_peer_config *cfg, struct mr_test_peer **out);
 
 /* Frees the peer at once: no DTLS close_notify, no DELETE. To the relay this
@@ -270,15 +302,19 @@ enum mr_test_peer_role mr_test_peer_role(const struct mr_test_peer *p);
  * pli / ccm fir / goog-remb / transport-cc feedback and the transport-cc
  * extension (a relay must leave out what it does not honour); a=ssrc and
  * a=msid for a publisher, and unless cfg.no_rtx its RTX formats (VP8 97,
- * H.264 103, apt= the codec) and SSRC (a=ssrc-group:FID). *offer is
- * malloc'd, NUL-terminated.
+ * H.264 103, apt= the codec) and SSRC (a=ssrc-group:FID); with
+ * cfg.video_layers the video section's a=rid:<id> send lines,
+ * a=simulcast:send and the rtp-stream-id and repaired-rtp-stream-id
+ * extensions (ids 10 and 11, Chromium's) instead of its a=ssrc lines.
+ * *offer is malloc'd, NUL-terminated.
  * Returns 0, MR_ESTATE (called twice), MR_EIO (gathering failed), MR_ENOMEM.
  */
 int mr_test_peer_create_offer(struct mr_test_peer *p, char **offer, size_t *len);
 
 /*
  * Applies the answer: per section whether it was accepted, the codec and
- * payload type, header extension ids and SSRCs; then the transport's remote
+ * payload type, header extension ids and SSRCs, and per simulcast layer
+ * whether it was (stats: layers_accepted); then the transport's remote
  * ICE credentials, fingerprint and DTLS role (setup:passive in the answer
  * makes this peer the DTLS client), and candidates. Returns 0, MR_ESTATE,
  * MR_EPARSE (with a reason in err) or MR_ECODEC (nothing usable accepted).
@@ -303,7 +339,8 @@ int mr_test_peer_apply_answer(struct mr_test_peer *p, const char *sdp, size_t le
  * it knows keep their track and counters (a section the offer retired, port
  * 0, becomes not accepted and stays in the list), new mids get new tracks,
  * and the transport is left as it is. The offer must keep the ICE ufrag
- * (else MR_ESTATE: no ICE restart).
+ * (else MR_ESTATE: no ICE restart). A publisher with cfg.video_layers is
+ * refused (MR_EINVAL): layers are offered, never answered.
  */
 int mr_test_peer_answer(struct mr_test_peer *p, const char *offer, size_t len, char **answer,
                         size_t *answer_len, char *err, size_t err_len);
@@ -323,11 +360,19 @@ bool mr_test_peer_wait_secure(struct mr_test_peer *p, int timeout_ms);
 void mr_test_peer_start_media(struct mr_test_peer *p);
 void mr_test_peer_stop_media(struct mr_test_peer *p);
 
-/* Publisher: the next video frame is a key frame of `bytes` bytes (0: the
- * usual size), sent like any frame (in one burst unless cfg.pacing_pct):
- * a scene cut, or a key frame asked for at a high bitrate. Returns 0 or
- * MR_ESTATE (not a publisher, no video track sending). */
+/* Publisher: the next video frame (of every layer) is a key frame of
+ * `bytes` bytes (0: the usual size), sent like any frame (in one burst
+ * unless cfg.pacing_pct): a scene cut, or a key frame asked for at a high
+ * bitrate. Returns 0 or MR_ESTATE (not a publisher, no video track
+ * sending). */
 int mr_test_peer_send_keyframe(struct mr_test_peer *p, size_t bytes);
+
+/* Publisher: stops or resumes sending simulcast layer `rid`, as a browser
+ * does for an encoding set inactive (or its encoder drops it under a CPU or
+ * bandwidth limit): its RTP timeline goes on, and it resumes with a key
+ * frame. Returns 0, MR_ENOENT (no such layer) or MR_ESTATE (not a
+ * publisher). */
+int mr_test_peer_set_layer_active(struct mr_test_peer *p, const char *rid, bool active);
 
 /* Subscriber: sends a PLI for every received video track. Returns 0 or
  * MR_ESTATE (not secure, or no video SSRC known yet). */

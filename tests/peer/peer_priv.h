@@ -28,6 +28,10 @@
 #define EXT_ID_TWCC 3
 #define EXT_ID_MID  4
 #define EXT_ID_ALVL 1 /* ssrc-audio-level, offered with MR_TEST_CLIENT_EXT */
+#define EXT_ID_RID  10 /* rtp-stream-id and repaired-rtp-stream-id, offered */
+#define EXT_ID_RRID 11 /* with cfg.video_layers */
+/* Simulcast layers a publisher can send (cfg.video_layers). */
+#define MR_TP_MAX_LAYERS 3
 #define URI_TWCC    "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
 struct mr_tp_latency {
@@ -73,7 +77,12 @@ struct mr_tp_track {
     int64_t last_keyframe_us;
     /* cfg.client (MR_TEST_CLIENT_*): */
     uint8_t level_ext_id; /* negotiated audio-level id, 0: none */
-    bool ssrc_acked;      /* a report block named our SSRC: no more mid */
+    /* A simulcast layer (st.rid): the negotiated rtp-stream-id and
+     * repaired-rtp-stream-id ids, 0 while the answer has not accepted
+     * simulcast (then no rid is sent). */
+    uint8_t rid_ext_id, rrid_ext_id;
+    bool ssrc_acked;      /* a report block named our SSRC: no more mid
+                             (nor rid) with MR_TEST_CLIENT_EXT */
     uint64_t rng;         /* frame and packet sizes */
     int64_t next_sr_us;   /* when this track's next SR is due */
     /* Loss repair (peer_repair.c): the last MR_TEST_PEER_HISTORY video
@@ -120,6 +129,7 @@ struct mr_test_peer {
 
     unsigned n_tracks;
     struct mr_tp_track tracks[MR_TEST_PEER_MAX_TRACKS];
+    unsigned layers_accepted; /* simulcast layers the answer accepted */
     char remote_ufrag[MR_SDP_ICE_MAX + 1];
     unsigned n_remote_cands;
     struct mr_sdp_candidate remote_cands[MR_SDP_MAX_CANDIDATES];
@@ -145,6 +155,9 @@ struct mr_test_peer {
 /* Internal functions carry the mr_tp_ prefix. */
 
 /* peer.c */
+/* Whether track i starts a media section (the first of its mid: the others
+ * are the section's further simulcast layers). */
+bool mr_tp_section_head(const struct mr_test_peer *p, unsigned i);
 int mr_tp_create_transport(struct mr_test_peer *p, bool controlling);
 /* The local candidates the other side is told of (cfg.ice_tcp_only: the
  * tcptype active one only), as "candidate:..." lines; how many. */

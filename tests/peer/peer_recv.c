@@ -327,6 +327,8 @@ void mr_tp_receive_rtp(struct mr_test_peer *p, uint8_t *buf, size_t len)
         /* H.264 marks two packets of a key frame (STAP-A, first FU-A). */
         if (!st->first_keyframe_us || h.timestamp != t->last_key_ts)
             st->keyframes++;
+        if (st->codec == MR_CODEC_VP8)
+            mr_rtp_vp8_keyframe_size(payload, h.payload_len, &st->key_width, &st->key_height);
         t->last_key_ts = h.timestamp;
         if (!st->first_keyframe_us)
             st->first_keyframe_us = now;

@@ -3,9 +3,10 @@
  * video packets of each track, kept as they were before SRTP, answer
  * generic NACKs (RFC 4585 §6.2.1). A packet still there goes again as RTX
  * (RFC 4588: the track's RTX SSRC, payload type and sequence numbers, the
- * original sequence number in front of the payload) when the remote
- * description kept the RTX format the offer named, else unchanged on the
- * media SSRC (relay/srtp lets a sender protect a sequence number twice).
+ * original sequence number in front of the payload; a simulcast layer's
+ * with the repaired-rtp-stream-id) when the remote description kept the
+ * RTX format the offer named, else unchanged on the media SSRC
+ * (relay/srtp lets a sender protect a sequence number twice).
  * Older packets, and packets never sent, are counted and left alone.
  *
  * Also the loss cfg.send_loss_pct injects, a lossy uplink: each RTP packet,
@@ -74,6 +75,42 @@ void mr_tp_send_media(struct mr_test_peer *p, struct mr_tp_track *t, uint8_t *bu
         mr_transport_send_rtp(p->t, buf, len, cap);
 }
 
+/*
+ * A simulcast layer's RTX packet (RFC 4588 §4 with RFC 8852 §3.3): the
+ * original's marker and timestamp, the RTX payload type, sequence number
+ * and SSRC, the mid and the repaired-rtp-stream-id naming the layer
+ * (Chromium sends both on RTX until the RTX SSRC is acknowledged, which a
+ * relay's reports never do), then the original sequence number and
+ * payload. The relay learns the layer's RTX SSRC from it.
+ */
+static int write_layer_rtx(struct mr_tp_track *t, const struct mr_rtp_header *h,
+                           const uint8_t *payload, uint8_t *out, size_t cap)
+{
+    struct mr_rtp_out_header oh = {
+        .marker = h->marker,
+        .payload_type = t->st.rtx_pt,
+        .seq = t->rtx_seq,
+        .timestamp = h->timestamp,
+        .ssrc = t->st.rtx_ssrc,
+    };
+    struct mr_rtp_ext_out ext[2];
+    unsigned n = 0;
+    if (t->st.mid_ext_id)
+        ext[n++] = (struct mr_rtp_ext_out){t->st.mid_ext_id, (uint8_t)strlen(t->st.mid),
+                                           (const uint8_t *)t->st.mid};
+    ext[n++] = (struct mr_rtp_ext_out){t->rrid_ext_id, (uint8_t)strlen(t->st.rid),
+                                       (const uint8_t *)t->st.rid};
+    int hlen = mr_rtp_write_header(out, cap, &oh, ext, n);
+    if (hlen < 0)
+        return hlen;
+    if ((size_t)hlen + 2 + h->payload_len > cap)
+        return MR_ENOSPC;
+    mr_wr16(out + hlen, h->seq);
+    memcpy(out + hlen + 2, payload, h->payload_len);
+    t->rtx_seq++;
+    return hlen + 2 + h->payload_len;
+}
+
 /* Writes the retransmission of s into out: RTX-wrapped when negotiated,
  * else the packet as it was. Returns its length or a negative MR_E* code. */
 static int write_resend(struct mr_tp_track *t, const struct mr_tp_sent *s, uint8_t *out, size_t cap)
@@ -86,6 +123,8 @@ static int write_resend(struct mr_tp_track *t, const struct mr_tp_sent *s, uint8
     int rc = mr_rtp_parse(s->data, s->len, &h);
     if (rc < 0)
         return rc;
+    if (t->rrid_ext_id)
+        return write_layer_rtx(t, &h, s->data + h.header_len, out, cap);
     rc = mr_rtp_rtx_wrap(out, cap, s->data, h.header_len, s->data + h.header_len, h.payload_len,
                          t->st.rtx_pt, t->rtx_seq, t->st.rtx_ssrc);
     if (rc >= 0)

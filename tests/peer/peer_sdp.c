@@ -91,9 +91,35 @@ static void put_ssrcs(GString *s, const struct mr_test_peer *p, const struct mr_
     }
 }
 
-static void put_section(GString *s, struct mr_test_peer *p, const struct mr_tp_track *t,
-                        uint16_t port, char (*cands)[MR_ICE_CANDIDATE_MAX], unsigned n_cands)
+/* The simulcast layers of the section track i starts (tracks i ... with
+ * its mid and a rid); 0 for a plain stream. */
+static unsigned section_layers(const struct mr_test_peer *p, unsigned i)
 {
+    unsigned n = 0;
+    while (i + n < p->n_tracks && p->tracks[i + n].st.rid[0] &&
+           strcmp(p->tracks[i + n].st.mid, p->tracks[i].st.mid) == 0)
+        n++;
+    return n;
+}
+
+/* RFC 8851 §4 and RFC 8853 §5.1: a line per layer, then the list, lowest
+ * first, after the codecs as Chromium writes them. */
+static void put_layers(GString *s, const struct mr_tp_track *t, unsigned n)
+{
+    for (unsigned k = 0; k < n; k++)
+        g_string_append_printf(s, "a=rid:%s send\r\n", t[k].st.rid);
+    g_string_append(s, "a=simulcast:send ");
+    for (unsigned k = 0; k < n; k++)
+        g_string_append_printf(s, "%s%s", k ? ";" : "", t[k].st.rid);
+    g_string_append(s, "\r\n");
+}
+
+/* The section track `first` starts (and its further layers). */
+static void put_section(GString *s, struct mr_test_peer *p, unsigned first, uint16_t port,
+                        char (*cands)[MR_ICE_CANDIDATE_MAX], unsigned n_cands)
+{
+    const struct mr_tp_track *t = &p->tracks[first];
+    unsigned layers = section_layers(p, first);
     bool audio = t->st.kind == MR_MEDIA_AUDIO;
     uint8_t pts[2] = {PT_OPUS, 0};
     unsigned n_pts = audio ? 1 : video_pts(p, pts);
@@ -109,6 +135,10 @@ static void put_section(GString *s, struct mr_test_peer *p, const struct mr_tp_t
     g_string_append_printf(s, "a=extmap:%u %s\r\n", EXT_ID_TWCC, URI_TWCC);
     g_string_append_printf(s, "a=extmap:%u %s\r\n", EXT_ID_MID,
                            mr_rtp_ext_kind_uri(MR_RTP_EXT_MID));
+    if (layers)
+        g_string_append_printf(s, "a=extmap:%u %s\r\na=extmap:%u %s\r\n", EXT_ID_RID,
+                               mr_rtp_ext_kind_uri(MR_RTP_EXT_RID), EXT_ID_RRID,
+                               mr_rtp_ext_kind_uri(MR_RTP_EXT_RRID));
     if (audio && (p->cfg.client & MR_TEST_CLIENT_EXT))
         g_string_append_printf(s, "a=extmap:%u %s\r\n", EXT_ID_ALVL,
                                mr_rtp_ext_kind_uri(MR_RTP_EXT_AUDIO_LEVEL));
@@ -127,7 +157,11 @@ static void put_section(GString *s, struct mr_test_peer *p, const struct mr_tp_t
         for (unsigned i = 0; i < n_pts; i++)
             put_video_codec(s, pts[i], offered_rtx(p, pts[i]));
     }
-    if (pub)
+    /* Simulcast: no a=ssrc (Chromium writes none), the rids name the
+     * layers and the receiver learns their SSRCs from the packets. */
+    if (layers)
+        put_layers(s, t, layers);
+    else if (pub)
         put_ssrcs(s, p, t, !audio && offered_rtx(p, pts[0]));
 }
 
@@ -154,13 +188,15 @@ int mr_test_peer_create_offer(struct mr_test_peer *p, char **offer, size_t *len)
                            (unsigned long long)sess);
     g_string_append(s, "a=group:BUNDLE");
     for (unsigned i = 0; i < p->n_tracks; i++)
-        g_string_append_printf(s, " %s", p->tracks[i].st.mid);
+        if (mr_tp_section_head(p, i))
+            g_string_append_printf(s, " %s", p->tracks[i].st.mid);
     g_string_append(s, "\r\na=extmap-allow-mixed\r\na=msid-semantic: WMS");
     if (p->cfg.role == MR_TEST_PUBLISHER)
         g_string_append_printf(s, " %s", p->msid_stream);
     g_string_append(s, "\r\n");
     for (unsigned i = 0; i < p->n_tracks; i++)
-        put_section(s, p, &p->tracks[i], port, cands, n);
+        if (mr_tp_section_head(p, i))
+            put_section(s, p, i, port, cands, n);
     *len = s->len;
     *offer = strdup(s->str);
     g_string_free(s, TRUE);
@@ -274,6 +310,55 @@ static void read_answer_section(struct mr_tp_track *t, const struct mr_sdp_media
     t->st.remote_ssrc = primary_ssrc(m);
 }
 
+/* The id a section's extmap gives an extension, 0: none. */
+static uint8_t extmap_id(const struct mr_sdp_media *m, enum mr_rtp_ext_kind kind)
+{
+    for (unsigned i = 0; m && i < m->n_extmaps; i++)
+        if (mr_rtp_ext_kind_from_uri(m->extmaps[i].uri) == kind)
+            return m->extmaps[i].id;
+    return 0;
+}
+
+/*
+ * A publisher's simulcast layers (RFC 8853 §5.3: the answerer reverses the
+ * direction): a layer is accepted when its section is, the answer has
+ * a=simulcast, an a=rid:<id> recv line for it, and keeps the rtp-stream-id
+ * extension. Layers it leaves out are not sent. With fewer than two
+ * accepted, the answer refused simulcast (the relay answers one layer as a
+ * plain stream): the top layer goes alone, without rid, as a browser falls
+ * back to one encoding.
+ */
+static void read_answer_layers(struct mr_test_peer *p, const struct mr_sdp *a)
+{
+    p->layers_accepted = 0;
+    int top = -1;
+    bool section_ok = false;
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
+        if (!t->st.rid[0])
+            continue;
+        const struct mr_sdp_media *m = mr_sdp_find_mid(a, t->st.mid);
+        const struct mr_sdp_rid *r = m ? mr_sdp_media_rid(m, t->st.rid) : NULL;
+        uint8_t rid = extmap_id(m, MR_RTP_EXT_RID);
+        section_ok = t->st.accepted;
+        top = (int)i;
+        t->st.accepted = t->st.accepted && m->simulcast && r && !r->send && rid;
+        t->rid_ext_id = t->st.accepted ? rid : 0;
+        t->rrid_ext_id = t->st.accepted ? extmap_id(m, MR_RTP_EXT_RRID) : 0;
+        p->layers_accepted += t->st.accepted;
+    }
+    if (top < 0 || p->layers_accepted >= 2)
+        return;
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
+        if (t->st.rid[0]) {
+            t->st.accepted = (int)i == top && section_ok;
+            t->rid_ext_id = t->rrid_ext_id = 0;
+        }
+    }
+    p->layers_accepted = 0;
+}
+
 int mr_test_peer_apply_answer(struct mr_test_peer *p, const char *sdp, size_t len, char *err,
                               size_t err_len)
 {
@@ -293,6 +378,7 @@ int mr_test_peer_apply_answer(struct mr_test_peer *p, const char *sdp, size_t le
         read_answer_section(&p->tracks[i], mr_sdp_find_mid(a, p->tracks[i].st.mid));
         accepted += p->tracks[i].st.accepted;
     }
+    read_answer_layers(p, a);
     const struct mr_sdp_media *tm = transport_section(a);
     if (!tm || accepted == 0) {
         snprintf(err, err_len, "the answer accepts none of the offered sections");
@@ -437,6 +523,10 @@ int mr_test_peer_answer(struct mr_test_peer *p, const char *offer, size_t len, c
 {
     if (p->t && !p->answered)
         return MR_ESTATE;
+    if (p->cfg.video_layers > 1) {
+        snprintf(err, err_len, "simulcast layers are sent in offerer mode only");
+        return MR_EINVAL;
+    }
     struct mr_sdp *o = malloc(sizeof(*o));
     struct mr_sdp_answer *a = calloc(1, sizeof(*a));
     char why[160] = "";

@@ -12,6 +12,11 @@
  *
  * With cfg.client bits (MR_TEST_CLIENT_*, peer.h) the sizes, extensions and
  * sender reports follow what tests/bench/clients measured of Chromium.
+ *
+ * Simulcast layers (cfg.video_layers) are tracks of their own: each is
+ * paced, sized (its own bitrate), reported (an SR per SSRC) and asked for
+ * key frames (PLI, FIR naming its SSRC) apart; frames of all layers fall due
+ * together and share their RTP timestamp.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -57,6 +62,12 @@ static uint32_t unit_ts(const struct mr_test_peer *p, const struct mr_tp_track *
     return t->ts_base + (uint32_t)(u * t->clock_rate / p->cfg.fps);
 }
 
+/* The track's video bitrate: a simulcast layer's share, else video_kbps. */
+static unsigned track_kbps(const struct mr_test_peer *p, const struct mr_tp_track *t)
+{
+    return t->st.kbps ? t->st.kbps : p->cfg.video_kbps;
+}
+
 static bool sends(const struct mr_tp_track *t)
 {
     return t->st.accepted && (t->st.kind == MR_MEDIA_AUDIO || t->st.codec == MR_CODEC_VP8 ||
@@ -73,8 +84,10 @@ static double normal(uint64_t *rng)
 }
 
 /* Writes the RTP header into buf and returns its length. The mid extension
- * when negotiated; with MR_TEST_CLIENT_EXT only until a report block
- * acknowledged the SSRC, and the audio level on audio packets. */
+ * when negotiated, and a simulcast layer's rid (RFC 8852 §3.3) when the
+ * answer accepted simulcast; with MR_TEST_CLIENT_EXT both only until a
+ * report block acknowledged the SSRC (libwebrtc's rule), and the audio
+ * level on audio packets. */
 static int write_header(const struct mr_test_peer *p, struct mr_tp_track *t, uint8_t *buf,
                         size_t cap, bool marker, uint32_t ts)
 {
@@ -86,13 +99,19 @@ static int write_header(const struct mr_test_peer *p, struct mr_tp_track *t, uin
         .ssrc = t->st.ssrc,
     };
     bool browser = p->cfg.client & MR_TEST_CLIENT_EXT;
-    struct mr_rtp_ext_out ext[2];
+    struct mr_rtp_ext_out ext[3];
     unsigned n = 0;
     if (t->st.mid_ext_id && !(browser && t->ssrc_acked))
         ext[n++] = (struct mr_rtp_ext_out){
             .id = t->st.mid_ext_id,
             .len = (uint8_t)strlen(t->st.mid),
             .data = (const uint8_t *)t->st.mid,
+        };
+    if (t->rid_ext_id && !(browser && t->ssrc_acked))
+        ext[n++] = (struct mr_rtp_ext_out){
+            .id = t->rid_ext_id,
+            .len = (uint8_t)strlen(t->st.rid),
+            .data = (const uint8_t *)t->st.rid,
         };
     /* RFC 6464: voice activity and the level in -dBov, speech-like. */
     uint8_t level = 0;
@@ -214,7 +233,7 @@ static void paced_frame_start(struct mr_test_peer *p, struct mr_tp_track *t,
 {
     paced_frame_send(p, t, now, true); /* what is left of the previous frame */
     int64_t gap = (int64_t)MR_TEST_MAX_PAYLOAD * 8 * 1000 * 100 /
-                  ((int64_t)p->cfg.video_kbps * p->cfg.pacing_pct);
+                  ((int64_t)track_kbps(p, t) * p->cfg.pacing_pct);
     int64_t fit = unit_interval_us(p, t) * 9 / 10 / (int64_t)n;
     t->paced = *f;
     t->paced_ts = ts;
@@ -227,11 +246,16 @@ static void paced_frame_start(struct mr_test_peer *p, struct mr_tp_track *t,
 
 static void send_frame(struct mr_test_peer *p, struct mr_tp_track *t, int64_t now, uint32_t ts)
 {
-    size_t avg = (size_t)p->cfg.video_kbps * 1000 / 8 / p->cfg.fps;
+    /* A paused layer's pictures are not encoded; the clock goes on. */
+    if (t->st.paused)
+        return;
+    size_t avg = (size_t)track_kbps(p, t) * 1000 / 8 / p->cfg.fps;
     struct mr_test_frame f = {
         .codec = t->st.codec,
         .keyframe = keyframe_due(p, t, now),
         .picture_id = (uint16_t)(t->picture_id++ & 0x7fff),
+        .width = t->st.width,
+        .height = t->st.height,
     };
     if (p->cfg.client & MR_TEST_CLIENT_SIZES)
         f.size = browser_frame_data(t, f.keyframe, avg);
@@ -403,7 +427,7 @@ static int64_t sr_interval_us(const struct mr_test_peer *p, struct mr_tp_track *
 {
     int64_t us = 5000000;
     if (t->st.kind == MR_MEDIA_VIDEO) {
-        us = 360000000 / (int64_t)p->cfg.video_kbps;
+        us = 360000000 / (int64_t)track_kbps(p, t);
         us = us < 1000000 ? us : 1000000;
     }
     return (int64_t)((double)us * (0.5 + mr_tp_uniform(&t->rng)));
@@ -443,6 +467,22 @@ static void request_keyframe(struct mr_tp_track *t)
     t->keyframe_requested = true;
 }
 
+int mr_test_peer_set_layer_active(struct mr_test_peer *p, const char *rid, bool active)
+{
+    if (p->cfg.role != MR_TEST_PUBLISHER)
+        return MR_ESTATE;
+    for (unsigned i = 0; i < p->n_tracks; i++) {
+        struct mr_tp_track *t = &p->tracks[i];
+        if (!t->st.rid[0] || strcmp(t->st.rid, rid) != 0)
+            continue;
+        if (t->st.paused && active)
+            t->keyframe_pending = true; /* an encoder restarts with one */
+        t->st.paused = !active;
+        return 0;
+    }
+    return MR_ENOENT;
+}
+
 int mr_test_peer_send_keyframe(struct mr_test_peer *p, size_t bytes)
 {
     if (p->cfg.role != MR_TEST_PUBLISHER)
@@ -480,13 +520,14 @@ static void on_feedback(struct mr_test_peer *p, const struct mr_rtcp_pkt *pkt)
     }
 }
 
-/* A report block names our SSRC: libwebrtc then stops sending the mid. */
+/* A report block names our SSRC: the remote side knows the stream (a
+ * relay learned a layer's SSRC), and libwebrtc stops sending the mid. */
 static void ack_ssrcs(struct mr_test_peer *p, const struct mr_rtcp_report_block *b, unsigned n)
 {
     for (unsigned k = 0; k < n; k++)
         for (unsigned i = 0; i < p->n_tracks; i++)
             if (p->tracks[i].st.ssrc == b[k].ssrc)
-                p->tracks[i].ssrc_acked = true;
+                p->tracks[i].ssrc_acked = p->tracks[i].st.ssrc_reported = true;
 }
 
 void mr_tp_sender_rtcp(struct mr_test_peer *p, const uint8_t *buf, size_t len)

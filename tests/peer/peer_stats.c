@@ -19,6 +19,8 @@ void mr_test_peer_stats(const struct mr_test_peer *p, struct mr_test_peer_stats 
         /* Reads libnice's selected pair only. */
         mr_transport_describe_pair((struct mr_transport *)p->t, out->pair, sizeof(out->pair));
     }
+    out->layers = p->cfg.video_layers > 1 ? p->cfg.video_layers : 0;
+    out->layers_accepted = p->layers_accepted;
     out->n_tracks = p->n_tracks;
     for (unsigned i = 0; i < p->n_tracks; i++) {
         out->tracks[i] = p->tracks[i].st;
@@ -57,6 +59,12 @@ static void json_sender(GString *s, const struct mr_test_track_stats *t)
                            (unsigned long long)t->sent_bytes, (unsigned long long)t->sent_frames,
                            (unsigned long long)t->sent_keyframes, (unsigned long long)t->srs_sent,
                            t->rtx_pt, t->rtx_pt ? t->rtx_ssrc : 0);
+    if (t->rid[0])
+        g_string_append_printf(s,
+                               ",\"rid\":\"%s\",\"width\":%u,\"height\":%u,\"kbps\":%u,"
+                               "\"ssrc_reported\":%s",
+                               t->rid, t->width, t->height, t->kbps,
+                               t->ssrc_reported ? "true" : "false");
 }
 
 static void json_receiver(GString *s, const struct mr_test_track_stats *t)
@@ -116,6 +124,9 @@ char *mr_test_peer_stats_json(const struct mr_test_peer *p)
         (unsigned long long)st.transport.dropped_early, (unsigned long long)st.transport.unknown_in,
         (unsigned long long)st.transport.send_errors, (unsigned long long)st.transport.tcp_dropped,
         (unsigned long long)st.rtp_unmatched);
+    if (st.layers)
+        g_string_append_printf(s, ",\"simulcast\":{\"layers\":%u,\"accepted\":%u}", st.layers,
+                               st.layers_accepted);
     g_string_append(s, ",\"tracks\":[");
     for (unsigned i = 0; i < st.n_tracks; i++) {
         const struct mr_test_track_stats *t = &st.tracks[i];
