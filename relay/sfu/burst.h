@@ -52,6 +52,8 @@ struct mr_fwd_packet {
     struct mr_peer *pub;
     int src;           /* the publisher's source */
     unsigned enc;      /* and its encoding */
+    uint16_t seq;      /* what viewers' numbering follows: h.seq less the
+                          padding skipped before it (mr_encoding_seq) */
     bool keyframe;
     /* A simulcast VP8 source's picture ids, read once for the receivers
      * that renumber them (zero otherwise). */

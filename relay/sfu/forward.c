@@ -140,7 +140,7 @@ static size_t rewrite_for(struct mr_receiver *dst, const struct mr_source *src,
     }
     uint16_t seq;
     uint32_t ts;
-    mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->h.seq, pkt->h.timestamp, src->codec.clock_rate,
+    mr_rewrite_map(&dst->rw, pkt->h.ssrc, pkt->seq, pkt->h.timestamp, src->codec.clock_rate,
                    pkt->now_us, &seq, &ts);
     size_t n = mr_forward_write(dst, src, pkt, seq, ts, tseq, out, cap);
     if (n && src->n_encodings > 1)
@@ -248,7 +248,7 @@ static void record_red_recovered(struct mr_rec_tap *tap, struct mr_receiver *dst
     const struct mr_rewrite *rw = &dst->rw;
     if (!rw->sent || !rw->bound || rw->src_ssrc != pkt->h.ssrc)
         return;
-    uint16_t gap = (uint16_t)(pkt->h.seq - (uint16_t)(rw->last_seq - rw->seq_delta));
+    uint16_t gap = (uint16_t)(pkt->seq - (uint16_t)(rw->last_seq - rw->seq_delta));
     if (gap < 2 || gap > RED_RECOVER_MAX + 1)
         return;
     struct mr_rtp_red_block b[RED_RECOVER_MAX];
@@ -265,6 +265,7 @@ static void record_red_recovered(struct mr_rec_tap *tap, struct mr_receiver *dst
             continue;
         struct mr_fwd_packet lost = *pkt;
         lost.h.seq = (uint16_t)(pkt->h.seq - d);
+        lost.seq = (uint16_t)(pkt->seq - d);
         lost.h.timestamp = pkt->h.timestamp - blk->ts_offset;
         lost.h.marker = false;
         lost.payload = pkt->payload + blk->off;
@@ -344,11 +345,14 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         e->packets++;
     }
     /* Padding-only packets probe the sender's bandwidth; they carry nothing
-     * for the receivers. */
+     * for the receivers, whose numbering skips them. */
     if (pkt.h.payload_len == 0) {
+        if (!rtx)
+            mr_encoding_padding(e, pkt.h.seq);
         mr_counter_add(&w->sfu.drop_padding, 1);
         return;
     }
+    pkt.seq = mr_encoding_seq(e, pkt.h.seq);
     pkt.payload = buf + pkt.h.header_len;
     if (src->codec.red_pt && pkt.h.payload_type == src->codec.red_pt && !red_primary(&pkt, w))
         return;
@@ -373,7 +377,7 @@ void mr_forward_rtp(struct mr_peer *pub, uint8_t *buf, size_t len)
         /* Kept for the viewers' NACKs, as it arrived: each viewer's
          * rewriting is applied when it is resent (retransmit.c). */
         if (e->history)
-            mr_history_put(e->history, buf, len, pkt.h.ssrc, pkt.h.seq, pkt.now_us);
+            mr_history_put(e->history, buf, len, pkt.h.ssrc, pkt.seq, pkt.now_us);
     }
 
     /* Behind: the video waits out the backlog (overload.c); audio and the

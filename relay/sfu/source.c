@@ -186,3 +186,40 @@ int mr_source_rtx(struct mr_source *srcs, unsigned n, const struct mr_rtp_header
     *enc = (unsigned)e;
     return found;
 }
+
+static void saw(struct mr_pads *p, uint16_t seq)
+{
+    if (!p->seen || mr_rtp_seq_newer(seq, p->high))
+        p->high = seq;
+    p->seen = true;
+}
+
+void mr_encoding_padding(struct mr_encoding *e, uint16_t seq)
+{
+    struct mr_pads *p = &e->pads;
+    if (p->seen && !mr_rtp_seq_newer(seq, p->high))
+        return;
+    saw(p, seq);
+    p->total++;
+    p->seq[p->next] = seq;
+    p->next = (p->next + 1) % MR_PADS_KEPT;
+    if (p->n < MR_PADS_KEPT)
+        p->n++;
+}
+
+uint16_t mr_encoding_seq(struct mr_encoding *e, uint16_t seq)
+{
+    struct mr_pads *p = &e->pads;
+    saw(p, seq);
+    if (!p->total)
+        return seq; /* the common case: no padding on this SSRC */
+    /* Skipped after this packet (it came late) do not count for it. */
+    uint32_t before = p->total;
+    for (unsigned i = 0; i < p->n; i++) {
+        uint16_t pad = p->seq[(p->next + MR_PADS_KEPT - 1 - i) % MR_PADS_KEPT];
+        if (!mr_rtp_seq_newer(pad, seq))
+            break; /* padding is skipped in order: the rest are older */
+        before--;
+    }
+    return (uint16_t)(seq - before);
+}

@@ -52,6 +52,20 @@
 struct mr_peer;
 struct mr_pkt_history; /* history.h */
 
+/* Padding-only packets a publisher sends on a media SSRC (its encoder's
+ * bandwidth probes; Chromium's H.264 simulcast layers send hundreds) are
+ * not forwarded: viewers' sequence numbers skip them, so that a viewer
+ * sees no gap to NACK. The last MR_PADS_KEPT of them are remembered, to
+ * renumber a packet that arrives late (source.c, mr_encoding_seq). */
+#define MR_PADS_KEPT 256
+struct mr_pads {
+    uint32_t total;              /* skipped so far */
+    uint16_t high;               /* the highest sequence number seen */
+    bool seen;
+    uint16_t seq[MR_PADS_KEPT];  /* the latest, a ring */
+    unsigned n, next;
+};
+
 /* One RTP stream of a source. */
 struct mr_encoding {
     uint32_t ssrc;     /* 0 until announced or learned from a packet */
@@ -68,6 +82,7 @@ struct mr_encoding {
     uint32_t rate_bps; /* over the last measurement window */
     uint32_t silence_us; /* silent this long, it has stopped (0: not measured) */
     uint16_t width, height; /* from its last key frame (VP8); 0: unknown */
+    struct mr_pads pads;
 };
 
 /* A publisher's media section. */
@@ -216,6 +231,12 @@ static inline bool mr_source_media_pt(const struct mr_source *src, uint8_t pt)
 {
     return pt == src->codec.pt || (src->codec.red_pt && pt == src->codec.red_pt);
 }
+/* A padding-only packet of e's SSRC, skipped (one older than a packet
+ * already numbered is left as a gap: renumbering would repeat a number);
+ * the sequence number viewers' numbering follows for packet seq of e: seq
+ * less the padding-only packets skipped before it. */
+void mr_encoding_padding(struct mr_encoding *e, uint16_t seq);
+uint16_t mr_encoding_seq(struct mr_encoding *e, uint16_t seq);
 /* The source with an encoding of that SSRC, or -1. */
 int mr_source_by_ssrc(const struct mr_source *srcs, unsigned n, uint32_t ssrc, unsigned *enc);
 

@@ -363,7 +363,66 @@ static void test_rtt_from_xr(void)
     CHECK_INT(fx_teardown(), 0);
 }
 
+/* A padding-only packet on the camera's SSRC (Chromium's H.264 simulcast
+ * layers send hundreds): the viewer's numbering skips it. */
+static void padding(uint16_t seq)
+{
+    struct fx_rtp r = {.pt = 96, .seq = seq, .ts = 3000u * seq, .ssrc = CAM,
+                       .payload = FX_NONE, .padding = 200};
+    fx_feed(pub, &r);
+    fx_run();
+}
+
+static void test_padding_skipped(void)
+{
+    start();
+    struct mr_peer *sub = watch(expert_rtx);
+    /* 10 11 [12 13] 14 16 [17] 15(late) 18: the viewer sees no gap, the
+     * late packet in its place. */
+    video(10, FX_VP8_KEY);
+    video(11, FX_OPAQUE);
+    padding(12);
+    padding(13);
+    video(14, FX_OPAQUE);
+    video(16, FX_OPAQUE);
+    padding(17);
+    video(15, FX_OPAQUE);
+    video(18, FX_OPAQUE);
+    CHECK_INT(w->sfu.drop_padding, 3);
+    CHECK_INT(fx_rtp_count(sub), 6);
+    static const uint16_t in[6] = {10, 11, 14, 16, 15, 18};
+    static const int step[6] = {0, 1, 2, 4, 3, 5};
+    struct fx_out first;
+    CHECK(fx_rtp_get(sub, 0, &first));
+    for (unsigned i = 0; i < 6; i++) {
+        struct fx_out o;
+        CHECK(fx_rtp_get(sub, i, &o));
+        CHECK_INT(o.h.seq, (uint16_t)(first.h.seq + step[i]));
+        CHECK(i == 0 || fx_out_payload_is(&o, in[i], SIZE, 0)); /* 0: a key frame's */
+    }
+    /* A NACK of the viewer's numbers finds the packets they stand for. */
+    unsigned sent = fx_rtp_count(sub);
+    uint16_t want[2] = {(uint16_t)(first.h.seq + 2), (uint16_t)(first.h.seq + 3)};
+    viewer_nack(sub, want, 2);
+    CHECK_INT(w->sfu.rtx_out, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        struct fx_out r, orig;
+        CHECK(fx_rtp_get(sub, sent + i, &r));
+        CHECK(fx_rtp_get(sub, i == 0 ? 2 : 4, &orig));
+        CHECK_INT(r.payload[0] << 8 | r.payload[1], want[i]); /* OSN */
+        CHECK(memcmp(r.payload + 2, orig.payload, orig.h.payload_len) == 0);
+    }
+    /* Late padding (older than what was numbered) is left as a gap. */
+    padding(9);
+    video(19, FX_OPAQUE);
+    struct fx_out last;
+    CHECK(fx_rtp_get(sub, fx_rtp_count(sub) - 1, &last));
+    CHECK_INT(last.h.seq, (uint16_t)(first.h.seq + 6));
+    CHECK_INT(fx_teardown(), 0);
+}
+
 MR_TEST_MAIN(MR_TEST(test_upstream_gap_nacked_and_recovered),
              MR_TEST(test_retransmission_before_the_gap_shows), MR_TEST(test_upstream_give_up),
              MR_TEST(test_viewer_nack_answered_as_rtx), MR_TEST(test_viewer_nack_without_rtx),
-             MR_TEST(test_nack_storm_limited), MR_TEST(test_rtt_from_xr))
+             MR_TEST(test_nack_storm_limited), MR_TEST(test_rtt_from_xr),
+             MR_TEST(test_padding_skipped))
