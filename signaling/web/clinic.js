@@ -39,7 +39,7 @@ async function publish() {
       audio: mic ? {deviceId: {exact: mic}} : true,
     });
     $('#local').srcObject = local;
-    await room.publish('cam', local);
+    await room.publish('cam', local, {simulcast: $('#simulcast').checked});
     $('#stop').disabled = false;
     setStatusKey('published');
   } catch (e) {
@@ -68,6 +68,10 @@ async function share() {
     second = src === 'screen'
       ? await navigator.mediaDevices.getDisplayMedia({video: true})
       : await navigator.mediaDevices.getUserMedia({video: Object.assign({}, VIDEO, {deviceId: {exact: src}})});
+    // A device screen (ultrasound, ECG, angiography): fine detail matters
+    // more than motion, so the encoder keeps the resolution and gives up
+    // frame rate when the uplink is short. One quality: every detail.
+    second.getVideoTracks().forEach((v) => { v.contentHint = 'detail'; });
     await room.publish('screen', second);
     $('#unshare').disabled = false;
   } catch (e) {

@@ -162,13 +162,22 @@ class Room {
 
   // --- Publishing -----------------------------------------------------------
 
-  async publish(stream, media) {
+  // opts.simulcast: the video as three layers by rid (RFC 8853), a quarter,
+  // half and full size; the server gives each viewer the best its link
+  // carries, and the browser's own estimate of the uplink decides which
+  // layers it can send at all.
+  async publish(stream, media, opts = {}) {
     const old = this.publishers.get(stream);
     if (old) old.pc.close();
     const pc = new RTCPeerConnection(this.pcConfig());
-    const entry = {pc, media, remoteSet: false, queued: []};
+    const entry = {pc, media, opts, remoteSet: false, queued: []};
     this.publishers.set(stream, entry);
-    for (const t of media.getTracks()) pc.addTransceiver(t, {direction: 'sendonly', streams: [media]});
+    for (const t of media.getTracks()) {
+      const init = {direction: 'sendonly', streams: [media]};
+      if (t.kind === 'video' && opts.simulcast)
+        init.sendEncodings = [{rid: 'q', scaleResolutionDownBy: 4}, {rid: 'h', scaleResolutionDownBy: 2}, {rid: 'f'}];
+      pc.addTransceiver(t, init);
+    }
     pc.onicecandidate = (e) => this.send({type: 'candidate', pc: 'publisher', stream,
                                           candidate: e.candidate ? e.candidate.candidate : null});
     // ICE lost (a 4G handover, a new address): restart ICE on the same
@@ -176,7 +185,7 @@ class Room {
     // does not bring the connection back, publish again over a new one (the
     // server replaces the old session and viewers resume).
     this.watchIce(pc, () => this.publishers.get(stream) === entry,
-      () => this.restartPublisherIce(stream, entry), () => this.publish(stream, media));
+      () => this.restartPublisherIce(stream, entry), () => this.publish(stream, media, opts));
     await pc.setLocalDescription(await pc.createOffer());
     const answer = await this.request({type: 'publish', stream, sdp: pc.localDescription.sdp});
     await pc.setRemoteDescription({type: 'answer', sdp: answer.sdp});
