@@ -5,7 +5,8 @@
  * and two expert pages join one room over the room protocol (/ws), with
  * Chromium's fake camera and microphone at 320x240.
  *
- *  - the clinic publishes camera + microphone; both experts see its video
+ *  - the clinic publishes camera (as three simulcast layers, the console's
+ *    default, answered so) + microphone; both experts see its video
  *    decode in their grid (time from opening the page to the first decoded
  *    frame is measured);
  *  - the clinic shares its second source (a third fake camera, as a
@@ -124,6 +125,14 @@ h.main('consoles_chromium', async (t) => {
         const p = window.consoleRoom.publishers.get('cam');
         return p && p.pc.connectionState === 'connected';
     }), { timeoutMs: MEDIA_TIMEOUT_MS });
+    /* Its camera in three qualities (the console's default), answered so. */
+    const camSdp = await clinic.page.evaluate(() => {
+        const p = window.consoleRoom.publishers.get('cam').pc;
+        return { offer: p.localDescription.sdp, answer: p.remoteDescription.sdp };
+    });
+    h.assert(/a=simulcast:send q;h;f/.test(camSdp.offer) && /a=simulcast:recv q;h;f/.test(camSdp.answer),
+             `the clinic console's camera is not sent as simulcast: offer ${camSdp.offer.match(/a=simulcast.*$/m)}, ` +
+             `answer ${camSdp.answer.match(/a=simulcast.*$/m)}`);
 
     /* Two experts see it. */
     const experts = [];
