@@ -23,7 +23,7 @@
  *    rather than at 8 % a second.
  * bwe.c feeds them.
  *
- * Storage: struct mr_bwe holds everything by value (about 50 KB, most of
+ * Storage: struct mr_bwe holds everything by value (about 18 KB, most of
  * it the history); the caller allocates it once per viewer and calls
  * mr_bwe_init. Nothing is allocated, locked, logged or read from a clock
  * afterwards; nothing to free.

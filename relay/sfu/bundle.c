@@ -10,7 +10,6 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "sfu/downlink.h"
 #include "sfu/relay_priv.h"
 
 struct mr_bundle {
@@ -234,9 +233,6 @@ void mr_bundle_commit(void *data)
         drop_slot(p, c->drop[i]);
     for (; added < c->n_add; added++)
         add_slot(p, c->add[added]);
-    /* The first answer that took congestion feedback. */
-    if (!p->down && c->n_add)
-        mr_downlink_setup(p);
     mr_log_debug(SFU, "room subscription %.8s: %u stream(s) sent", p->id, p->bundle->slots->len);
 out:
     for (unsigned i = added; i < c->n_add; i++)

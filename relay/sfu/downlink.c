@@ -67,7 +67,13 @@ static bool takes_feedback(const struct mr_receiver *rx)
 
 void mr_downlink_setup(struct mr_peer *p)
 {
-    if (p->down || !find_receiver(p, takes_feedback) || !(p->down = calloc(1, sizeof(*p->down))))
+    if (p->down || p->down_none)
+        return;
+    if (!find_receiver(p, takes_feedback)) {
+        p->down_none = true; /* asked once */
+        return;
+    }
+    if (!(p->down = calloc(1, sizeof(*p->down))))
         return;
     struct mr_bwe_config cfg = {.start_bps = START_BPS, .min_bps = MIN_BPS, .max_bps = MAX_BPS};
     mr_bwe_init(&p->down->bwe, &cfg, mr_clock_mono_us());

@@ -17,8 +17,8 @@
  * decoder never sees); the estimator judges the cluster by its arrival
  * rate, and a probe is cut short as soon as the link shows queueing.
  *
- * Nothing here runs for viewers without transport-cc: their receivers'
- * bw_cap stays MR_LAYER_CAP_HIGH, the best layer alive.
+ * Nothing here runs for viewers without transport-cc, or of single-layer
+ * streams only: their receivers' bw_cap stays MR_LAYER_CAP_HIGH.
  *
  * Worker thread only; allocated once per viewer, nothing on the packet
  * path but a few stores.
@@ -52,7 +52,10 @@ struct mr_downlink {
 };
 
 /* Sets a viewer up when one of its receivers negotiated transport-cc
- * (p->down stays NULL otherwise); frees it. */
+ * (p->down stays NULL otherwise; asked once); frees it. Called by the
+ * layers' tick for the viewers of a simulcast stream only: an estimate
+ * (~18 KB) chooses layers, so a viewer of single-layer streams does not
+ * carry one. */
 void mr_downlink_setup(struct mr_peer *p);
 void mr_downlink_free(struct mr_peer *p);
 

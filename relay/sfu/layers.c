@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "sfu/downlink.h"
 #include "sfu/sfu_priv.h"
 
 #define LAYERS_TICK_MS 50
@@ -167,6 +168,8 @@ static gboolean tick(gpointer data)
         bool ask = false;
         for (unsigned k = 0; k < s->sinks->len; k++) {
             struct mr_sink *sink = g_ptr_array_index(s->sinks, k);
+            /* A viewer of layers: its downlink is measured from now on. */
+            mr_downlink_setup(sink->peer);
             ask |= choose(sink->receivers, sink->n_receivers, (int)i, src, s->fwd_pinned, now);
         }
         if (s->rec_tap)

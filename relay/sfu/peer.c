@@ -315,8 +315,6 @@ void mr_peer_start(void *data)
         rc = create_transport(p);
     if (rc == 0 && p->kind == MR_SESSION_PUBLISH)
         mr_congestion_setup(p);
-    else if (rc == 0)
-        mr_downlink_setup(p);
     if (rc == 0 && !p->bundle)
         arm_deadline(p);
     if (rc < 0) {

@@ -106,6 +106,7 @@ struct mr_peer {
     /* A viewer's downlink estimate and layer allocation (downlink.h),
      * when it negotiated transport-cc; NULL otherwise. */
     struct mr_downlink *down;
+    bool down_none;           /* no receiver of it negotiated transport-cc */
 
     /* Written by the worker, read by the control thread (relaxed atomics):
      * how the peer is connected, for the operator (session_status.c). */
