@@ -298,7 +298,5 @@ void mr_downlink_feedback(struct mr_peer *p, const struct mr_rtcp_fb *fb, int64_
     while (mr_twcc_next(&it, &st))
         mr_bwe_feedback_status(&d->bwe, st.seq, st.received, st.arrival_us);
     mr_bwe_feedback_end(&d->bwe, now);
-    if (!d->feedback_us)
-        d->feedback_us = now;
     probe_after_feedback(p, now);
 }

@@ -47,7 +47,6 @@ struct mr_downlink {
     int64_t probe_gap_us;  /* between probes: grows while they fail */
     bool verdict_due;      /* the last probe is still to be judged */
     GSource *pacer;        /* while probing */
-    int64_t feedback_us;   /* the first feedback; 0: none yet */
     int64_t alloc_us;      /* the last allocation */
 };
 

@@ -36,9 +36,7 @@ import json
 import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 import gi
 
@@ -46,6 +44,8 @@ gi.require_version("Gst", "1.0")
 gi.require_version("GstSdp", "1.0")
 gi.require_version("GstWebRTC", "1.0")
 from gi.repository import GLib, Gst, GstSdp, GstWebRTC  # noqa: E402
+
+from whip_http import http as whip_request  # noqa: E402
 
 GATHER_TIMEOUT_S = 10
 HTTP_TIMEOUT_S = 15
@@ -68,15 +68,9 @@ def emit(obj):
 
 
 def http(method, url, token, body=None, ctype=None):
-    req = urllib.request.Request(url, data=body, method=method)
-    req.add_header("Authorization", "Bearer " + token)
-    if ctype:
-        req.add_header("Content-Type", ctype)
+    """whip_http's call; a connection that fails is status 0, with why."""
     try:
-        with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT_S) as res:
-            return res.status, dict(res.headers), res.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read().decode()
+        return whip_request(method, url, token, body, ctype, HTTP_TIMEOUT_S)
     except OSError as e:
         return 0, {}, f"{type(e).__name__}: {e}"
 
